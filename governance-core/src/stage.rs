@@ -1,0 +1,302 @@
+//! The stage traits of the governance chain and the context a stage reports into.
+//!
+//! # Design
+//!
+//! Every stage shares the [`Stage`] supertrait: a name, a version, its parameters and an
+//! optional [`Stage::learn`] hook, all defaulted but the name. Each kind of stage then adds one
+//! small required method:
+//!
+//! ```text
+//! Collector::next_batch -> Cleaner::clean -> Fuser::fuse -> Analyzer::analyze
+//!                                   -> Guard::guard -> Applicator::apply
+//! ```
+//!
+//! Stages take `&mut self` so they may keep state across the batches of a stream (a dedupe
+//! window, a model warming up). A stage that holds rows back must release them from `flush`,
+//! which the runner calls once after the last batch. Every row a stage receives must leave it
+//! as output, as quarantine (through [`StageContext::quarantine`]) or as a merge (through
+//! [`StageContext::record_merged`]); the runner checks this identity per stage and reports a
+//! broken count as an internal error.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{AuditAction, AuditHandle};
+use crate::{Adjustment, Error, Feedback, GovernedBatch, QuarantinedRow, Result};
+
+/// What all stages share. Only [`Stage::name`] is required.
+pub trait Stage: Send {
+    /// Returns the stage's name, unique within a chain.
+    fn name(&self) -> &str;
+
+    /// Returns the stage version. A learner bumps it when feedback changes the stage.
+    fn version(&self) -> String {
+        "1".to_string()
+    }
+
+    /// Returns the stage parameters as JSON, hashed into lineage.
+    fn params(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+
+    /// Returns a one-line description for reports.
+    fn describe(&self) -> String {
+        self.name().to_string()
+    }
+
+    /// Updates the stage from feedback between rounds. Returns the versioned change, or `None`
+    /// when the stage does not learn or the feedback changed nothing.
+    fn learn(&mut self, feedback: &[Feedback]) -> Result<Option<Adjustment>> {
+        let _ = feedback;
+        Ok(None)
+    }
+}
+
+/// Where a stage reports quarantined rows, merges and audit events while it works.
+#[derive(Debug)]
+pub struct StageContext {
+    stage: String,
+    round: u32,
+    audit: AuditHandle,
+    quarantined: Vec<QuarantinedRow>,
+    rows_merged: u64,
+    rows_read: u64,
+}
+
+impl StageContext {
+    /// Creates a context for `stage` in `round`.
+    pub fn new(stage: impl Into<String>, round: u32, audit: AuditHandle) -> Self {
+        StageContext {
+            stage: stage.into(),
+            round,
+            audit,
+            quarantined: Vec::new(),
+            rows_merged: 0,
+            rows_read: 0,
+        }
+    }
+
+    /// Returns the stage name.
+    pub fn stage(&self) -> &str {
+        &self.stage
+    }
+
+    /// Returns the current round, from 1.
+    pub fn round(&self) -> u32 {
+        self.round
+    }
+
+    /// Sends a row to quarantine with a reason. The row must not also appear in the output.
+    pub fn quarantine(&mut self, mut row: QuarantinedRow) {
+        row.stage.clone_from(&self.stage);
+        self.quarantined.push(row);
+    }
+
+    /// Records that `count` rows were merged into other rows and left the stream.
+    pub fn record_merged(&mut self, count: u64) {
+        self.rows_merged += count;
+    }
+
+    /// Records rows a collector read from its source, including those it quarantined.
+    pub fn record_read(&mut self, count: u64) {
+        self.rows_read += count;
+    }
+
+    /// Appends an audit record with this stage as the actor.
+    pub fn audit(&self, action: AuditAction, subject: &str, detail: &str) -> Result<()> {
+        let mut log = self
+            .audit
+            .lock()
+            .map_err(|_| Error::Internal("audit log lock poisoned by a panicking stage".into()))?;
+        log.append(&self.stage, action, subject, detail)?;
+        Ok(())
+    }
+
+    /// Returns the shared audit log handle.
+    pub fn audit_handle(&self) -> &AuditHandle {
+        &self.audit
+    }
+
+    /// Takes the quarantined rows recorded so far.
+    pub fn take_quarantined(&mut self) -> Vec<QuarantinedRow> {
+        std::mem::take(&mut self.quarantined)
+    }
+
+    /// Returns the number of rows quarantined so far and not yet taken.
+    pub fn quarantined_len(&self) -> usize {
+        self.quarantined.len()
+    }
+
+    /// Returns the rows merged so far.
+    pub fn rows_merged(&self) -> u64 {
+        self.rows_merged
+    }
+
+    /// Returns the rows a collector recorded as read.
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read
+    }
+}
+
+/// Reads batches from a source and assigns stable row ids.
+///
+/// The runner calls [`Collector::next_batch`] on tokio's blocking pool, so a file collector
+/// may block. A collector must call [`StageContext::record_read`] with every record it read,
+/// and quarantine those it could not turn into rows.
+pub trait Collector: Stage {
+    /// Rewinds to the start of the source for a new round. The default does nothing.
+    fn start(&mut self, ctx: &mut StageContext) -> Result<()> {
+        let _ = ctx;
+        Ok(())
+    }
+
+    /// Returns the next batch, or `None` when the source is exhausted.
+    fn next_batch(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>>;
+}
+
+/// Transforms one batch: canonicalises, validates, merges or fills values.
+pub trait Cleaner: Stage {
+    /// Cleans one batch. May return fewer rows if others were quarantined, merged or held
+    /// back for `flush`.
+    fn clean(&mut self, batch: GovernedBatch, ctx: &mut StageContext) -> Result<GovernedBatch>;
+
+    /// Releases rows held back across batches, after the last batch. The default holds none.
+    fn flush(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {
+        let _ = ctx;
+        Ok(None)
+    }
+
+    /// Returns the number of rows currently held back; must be 0 after `flush`.
+    fn held_rows(&self) -> u64 {
+        0
+    }
+}
+
+/// Combines the stream with other sources (keyed by source name), such as an as-of join of
+/// readings with weather. Side sources are given to the fuser before the stream starts.
+pub trait Fuser: Stage {
+    /// Fuses one batch of the stream with the side sources.
+    fn fuse(&mut self, batch: GovernedBatch, ctx: &mut StageContext) -> Result<GovernedBatch>;
+
+    /// Returns the names of the side sources this fuser uses.
+    fn sources(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Reads batches and emits findings; never changes data.
+pub trait Analyzer: Stage {
+    /// Looks at one batch and returns findings that need only this batch.
+    fn analyze(&mut self, batch: &GovernedBatch, ctx: &mut StageContext) -> Result<Vec<Finding>>;
+
+    /// Returns findings that need the whole stream, after the last batch.
+    fn finish(&mut self, ctx: &mut StageContext) -> Result<Vec<Finding>> {
+        let _ = ctx;
+        Ok(Vec::new())
+    }
+}
+
+/// Who asks to see the data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequest {
+    /// The consumer's role, looked up in the guard's policy.
+    pub role: String,
+    /// What the data will be used for, recorded in the audit log.
+    pub purpose: String,
+}
+
+/// Decides what a consumer may see of each batch, masks what it may not, and records the
+/// decision. An unknown role is denied with [`Error::AccessDenied`].
+pub trait Guard: Stage {
+    /// Returns the part of `batch` the requester may see.
+    fn guard(
+        &mut self,
+        batch: GovernedBatch,
+        request: &AccessRequest,
+        ctx: &mut StageContext,
+    ) -> Result<GovernedBatch>;
+}
+
+/// Turns data and findings into effects: writes, alerts, work orders, reports.
+pub trait Applicator: Stage {
+    /// Handles one batch of governed data.
+    fn apply(&mut self, batch: &GovernedBatch, ctx: &mut StageContext) -> Result<()>;
+
+    /// Finishes the round with the run's summary, such as writing reports. The default does
+    /// nothing.
+    fn finish(&mut self, summary: &crate::RunSummary, ctx: &mut StageContext) -> Result<()> {
+        let _ = (summary, ctx);
+        Ok(())
+    }
+}
+
+/// A standalone component that updates itself from feedback, such as a label store.
+pub trait Learner: Send {
+    /// Learns from feedback and returns the versioned change, if any.
+    fn learn(&mut self, feedback: &[Feedback]) -> Result<Option<Adjustment>>;
+}
+
+/// What an analyzer found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// A computed indicator value.
+    Indicator,
+    /// A threshold was crossed.
+    Alert,
+    /// An anomaly in the data.
+    Anomaly,
+    /// A forecast value.
+    Forecast,
+    /// An early warning of a coming threshold crossing.
+    Warning,
+}
+
+/// A result of analysis: an indicator, alert, anomaly, forecast or warning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Kind of finding.
+    pub kind: FindingKind,
+    /// Name of the indicator or rule, such as `pm25_daily_mean`.
+    pub name: String,
+    /// Analyzer that produced it.
+    pub analyzer: String,
+    /// What was found, for people.
+    pub message: String,
+    /// Subject the finding is about, such as a station id.
+    pub subject: Option<String>,
+    /// Time the finding refers to, as text (ISO 8601 date or timestamp).
+    pub time: Option<String>,
+    /// Observed value.
+    pub value: Option<f64>,
+    /// Threshold the value was compared with.
+    pub threshold: Option<f64>,
+    /// Rows the finding rests on.
+    pub row_ids: Vec<u64>,
+    /// Version of the model that made it, for learned analyzers.
+    pub model_version: Option<String>,
+}
+
+impl Finding {
+    /// Builds a finding with only kind, name, analyzer and message set.
+    pub fn new(
+        kind: FindingKind,
+        name: impl Into<String>,
+        analyzer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            kind,
+            name: name.into(),
+            analyzer: analyzer.into(),
+            message: message.into(),
+            subject: None,
+            time: None,
+            value: None,
+            threshold: None,
+            row_ids: Vec::new(),
+            model_version: None,
+        }
+    }
+}
