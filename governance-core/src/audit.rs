@@ -135,14 +135,18 @@ impl AuditLog {
         };
         record.hash = record.compute_hash();
         if let Some((path, writer)) = &mut self.file {
-            let line = serde_json::to_string(&record)
-                .map_err(|error| Error::Internal(format!("audit record not serialisable: {error}")))?;
+            let line = serde_json::to_string(&record).map_err(|error| {
+                Error::Internal(format!("audit record not serialisable: {error}"))
+            })?;
             writeln!(writer, "{line}")
                 .and_then(|()| writer.flush())
                 .map_err(|source| Error::io(path.clone(), source))?;
         }
         self.records.push(record);
-        Ok(self.records.last().unwrap_or_else(|| unreachable!("record was just pushed")))
+        Ok(self
+            .records
+            .last()
+            .unwrap_or_else(|| unreachable!("record was just pushed")))
     }
 
     /// Returns the records in order.
@@ -173,10 +177,15 @@ fn check_record(record: &AuditRecord, expected_seq: u64, prev_hash: &str, line: 
         reason,
     };
     if record.seq != expected_seq {
-        return Err(fail(format!("sequence number {} where {expected_seq} was expected", record.seq)));
+        return Err(fail(format!(
+            "sequence number {} where {expected_seq} was expected",
+            record.seq
+        )));
     }
     if record.prev_hash != prev_hash {
-        return Err(fail("prev_hash does not match the previous record's hash".into()));
+        return Err(fail(
+            "prev_hash does not match the previous record's hash".into(),
+        ));
     }
     if record.hash != record.compute_hash() {
         return Err(fail("hash does not match the record's contents".into()));
@@ -230,8 +239,10 @@ mod tests {
     #[test]
     fn in_memory_log_verifies() {
         let mut log = AuditLog::in_memory();
-        log.append("csv", AuditAction::Read, "a.csv", "rows=3").expect("append");
-        log.append("mask", AuditAction::Change, "text", "masked=1").expect("append");
+        log.append("csv", AuditAction::Read, "a.csv", "rows=3")
+            .expect("append");
+        log.append("mask", AuditAction::Change, "text", "masked=1")
+            .expect("append");
         assert_eq!(log.verify().expect("valid"), 2);
         assert_eq!(log.records()[1].prev_hash, log.records()[0].hash);
     }

@@ -80,7 +80,11 @@ pub struct GovernedBatch {
 impl GovernedBatch {
     /// Creates a governed batch. Fails when the number of row ids differs from the number of
     /// rows or when ids contain nulls.
-    pub fn try_new(data: RecordBatch, row_ids: UInt64Array, provenance: Provenance) -> Result<Self> {
+    pub fn try_new(
+        data: RecordBatch,
+        row_ids: UInt64Array,
+        provenance: Provenance,
+    ) -> Result<Self> {
         if row_ids.len() != data.num_rows() {
             return Err(Error::InvalidInput(format!(
                 "{} row ids for {} rows: every row needs exactly one id",
@@ -174,12 +178,16 @@ impl GovernedBatch {
             .clone();
         let mut issues = IssueLog::new();
         if !self.issues.is_empty() {
+            // Issues about rows outside this batch (a duplicate merged in an earlier batch)
+            // stay; issues about rows of this batch follow their rows.
             let kept: std::collections::HashSet<u64> = row_ids.values().iter().copied().collect();
+            let source: std::collections::HashSet<u64> =
+                self.row_ids.values().iter().copied().collect();
             issues.extend(
                 self.issues
                     .issues()
                     .iter()
-                    .filter(|issue| kept.contains(&issue.row_id))
+                    .filter(|issue| kept.contains(&issue.row_id) || !source.contains(&issue.row_id))
                     .cloned(),
             );
         }
@@ -217,7 +225,10 @@ impl GovernedBatch {
             &first.data.schema(),
             batches.iter().map(|batch| &batch.data),
         )?;
-        let ids: Vec<&dyn Array> = batches.iter().map(|batch| &batch.row_ids as &dyn Array).collect();
+        let ids: Vec<&dyn Array> = batches
+            .iter()
+            .map(|batch| &batch.row_ids as &dyn Array)
+            .collect();
         let ids = arrow::compute::concat(&ids)?;
         let mut merged = first.with_selected(data, ids)?;
         merged.issues = IssueLog::new();

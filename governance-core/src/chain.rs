@@ -20,8 +20,14 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::audit::{AuditAction, AuditHandle, AuditLog};
-use crate::stage::{AccessRequest, Analyzer, Applicator, Cleaner, Collector, Finding, Fuser, Guard, Stage, StageContext};
-use crate::{Adjustment, Error, Feedback, GovernedBatch, IssueKind, LineageRecord, QuarantinedRow, Result, params_hash};
+use crate::stage::{
+    AccessRequest, Analyzer, Applicator, Cleaner, Collector, Finding, Fuser, Guard, Stage,
+    StageContext,
+};
+use crate::{
+    Adjustment, Error, Feedback, GovernedBatch, IssueKind, LineageRecord, QuarantinedRow, Result,
+    params_hash,
+};
 
 /// Default number of batches buffered between two stages.
 pub const DEFAULT_CHANNEL_CAPACITY: usize = 4;
@@ -195,7 +201,8 @@ impl ChainBuilder {
 
     /// Appends an analyzer; batches pass through it unchanged.
     pub fn analyze(mut self, analyzer: impl Analyzer + 'static) -> Self {
-        self.steps.push(Step::Analyze(Box::new(analyzer), Vec::new()));
+        self.steps
+            .push(Step::Analyze(Box::new(analyzer), Vec::new()));
         self
     }
 
@@ -233,11 +240,22 @@ impl ChainBuilder {
     /// same name.
     pub fn build(self) -> Result<Chain> {
         let collector = self.collector.ok_or_else(|| {
-            Error::config("chain", "no collector: call ChainBuilder::collect before build")
+            Error::config(
+                "chain",
+                "no collector: call ChainBuilder::collect before build",
+            )
         })?;
         let mut names = vec![collector.name().to_string()];
-        names.extend(self.steps.iter().map(|step| step.stage().name().to_string()));
-        names.extend(self.applicators.iter().map(|stage| stage.name().to_string()));
+        names.extend(
+            self.steps
+                .iter()
+                .map(|step| step.stage().name().to_string()),
+        );
+        names.extend(
+            self.applicators
+                .iter()
+                .map(|stage| stage.name().to_string()),
+        );
         let mut seen = std::collections::HashSet::new();
         for name in &names {
             if !seen.insert(name.as_str()) {
@@ -253,7 +271,9 @@ impl ChainBuilder {
             applicators: Some(self.applicators),
             request: self.request,
             channel_capacity: self.channel_capacity,
-            audit: self.audit.unwrap_or_else(|| AuditLog::in_memory().into_handle()),
+            audit: self
+                .audit
+                .unwrap_or_else(|| AuditLog::in_memory().into_handle()),
             round: 0,
             lineage: Vec::new(),
             adjustments: Vec::new(),
@@ -407,10 +427,9 @@ impl Chain {
         let round = self.round;
         let started = Instant::now();
         let capacity = self.channel_capacity;
-        let mut collector = self
-            .collector
-            .take()
-            .ok_or_else(|| Error::Internal("chain collector missing after a failed round".into()))?;
+        let mut collector = self.collector.take().ok_or_else(|| {
+            Error::Internal("chain collector missing after a failed round".into())
+        })?;
         let request = Arc::new(self.request.clone());
 
         let (first_sender, mut receiver) = mpsc::channel::<GovernedBatch>(capacity);
@@ -441,20 +460,21 @@ impl Chain {
 
         let mut step_tasks = Vec::new();
         for slot in self.steps.iter_mut() {
-            let step = slot
-                .take()
-                .ok_or_else(|| Error::Internal("chain stage missing after a failed round".into()))?;
+            let step = slot.take().ok_or_else(|| {
+                Error::Internal("chain stage missing after a failed round".into())
+            })?;
             let (sender, next_receiver) = mpsc::channel::<GovernedBatch>(capacity);
             let input = std::mem::replace(&mut receiver, next_receiver);
             let audit = self.audit.clone();
             let request = Arc::clone(&request);
-            step_tasks.push(tokio::spawn(run_step(step, input, sender, request, audit, round)));
+            step_tasks.push(tokio::spawn(run_step(
+                step, input, sender, request, audit, round,
+            )));
         }
 
-        let applicators = self
-            .applicators
-            .take()
-            .ok_or_else(|| Error::Internal("chain applicators missing after a failed round".into()))?;
+        let applicators = self.applicators.take().ok_or_else(|| {
+            Error::Internal("chain applicators missing after a failed round".into())
+        })?;
         let audit = self.audit.clone();
         let apply_task = tokio::spawn(run_applicators(applicators, receiver, audit, round));
 
@@ -466,7 +486,9 @@ impl Chain {
         }
         let apply_outcome = apply_task.await;
 
-        let join_error = |error: tokio::task::JoinError| Error::Internal(format!("stage task failed to join: {error}"));
+        let join_error = |error: tokio::task::JoinError| {
+            Error::Internal(format!("stage task failed to join: {error}"))
+        };
         let (collector, collect_result, collect_report, mut quarantine, collect_hash) =
             collector_outcome.map_err(join_error)?;
         self.collector = Some(collector);
@@ -723,7 +745,15 @@ async fn run_applicators(
         .await;
         let (returned, returned_contexts, timings, result) = match processed {
             Ok(parts) => parts,
-            Err(error) => return (Vec::new(), Err(error), Vec::new(), issues_by_kind, rows_delivered),
+            Err(error) => {
+                return (
+                    Vec::new(),
+                    Err(error),
+                    Vec::new(),
+                    issues_by_kind,
+                    rows_delivered,
+                );
+            }
         };
         applicators = returned;
         contexts = returned_contexts;
@@ -747,7 +777,13 @@ async fn run_applicators(
         .zip(hashes)
         .map(|(report, hash)| (report, hash, 0))
         .collect();
-    (applicators, outcome, reports, issues_by_kind, rows_delivered)
+    (
+        applicators,
+        outcome,
+        reports,
+        issues_by_kind,
+        rows_delivered,
+    )
 }
 
 /// Stands in for a stage lost to a panic, so the chain can report the error; it fails every
@@ -762,6 +798,9 @@ impl Stage for Lost {
 
 impl Cleaner for Lost {
     fn clean(&mut self, _: GovernedBatch, _: &mut StageContext) -> Result<GovernedBatch> {
-        Err(Error::Internal(format!("stage {} was lost to an earlier panic", self.0)))
+        Err(Error::Internal(format!(
+            "stage {} was lost to an earlier panic",
+            self.0
+        )))
     }
 }

@@ -66,7 +66,12 @@ pub struct Feedback {
 
 impl Feedback {
     /// Builds feedback on a cell.
-    pub fn cell(row_id: u64, column: impl Into<String>, label: Label, source: impl Into<String>) -> Self {
+    pub fn cell(
+        row_id: u64,
+        column: impl Into<String>,
+        label: Label,
+        source: impl Into<String>,
+    ) -> Self {
         Feedback {
             target: FeedbackTarget::Cell {
                 row_id,

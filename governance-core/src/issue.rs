@@ -248,11 +248,25 @@ mod tests {
     #[test]
     fn log_converts_to_columnar_batch() {
         let mut log = IssueLog::new();
-        log.push(Issue::cell(7, "PM2.5", IssueKind::Outlier, Severity::Warning, "mad", "x"));
+        log.push(Issue::cell(
+            7,
+            "PM2.5",
+            IssueKind::Outlier,
+            Severity::Warning,
+            "mad",
+            "x",
+        ));
         log.push(
-            Issue::cell(8, "CO", IssueKind::Imputed, Severity::Info, "gaps", "filled")
-                .with_suggested("300")
-                .with_confidence(2.0),
+            Issue::cell(
+                8,
+                "CO",
+                IssueKind::Imputed,
+                Severity::Info,
+                "gaps",
+                "filled",
+            )
+            .with_suggested("300")
+            .with_confidence(2.0),
         );
         let batch = log.to_record_batch().expect("issue batch");
         assert_eq!(batch.num_rows(), 2);

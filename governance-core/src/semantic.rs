@@ -18,7 +18,9 @@ pub const SEMANTIC_TYPE_KEY: &str = "governance.semantic_type";
 pub const SENSITIVITY_KEY: &str = "governance.sensitivity";
 
 /// How sensitive a column is; ordered from least to most sensitive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Sensitivity {
     /// May be published.
@@ -97,7 +99,10 @@ impl Semantic {
             (STANDARD_NAME_KEY, self.standard_name.clone()),
             (UNIT_KEY, self.unit.clone()),
             (SEMANTIC_TYPE_KEY, self.semantic_type.clone()),
-            (SENSITIVITY_KEY, self.sensitivity.map(|level| level.to_string())),
+            (
+                SENSITIVITY_KEY,
+                self.sensitivity.map(|level| level.to_string()),
+            ),
         ];
         for (key, value) in entries {
             if let Some(value) = value {

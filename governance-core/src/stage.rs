@@ -137,6 +137,28 @@ impl StageContext {
     }
 }
 
+impl<S: Stage + ?Sized> Stage for Box<S> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn version(&self) -> String {
+        (**self).version()
+    }
+
+    fn params(&self) -> serde_json::Value {
+        (**self).params()
+    }
+
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+
+    fn learn(&mut self, feedback: &[Feedback]) -> Result<Option<Adjustment>> {
+        (**self).learn(feedback)
+    }
+}
+
 /// Reads batches from a source and assigns stable row ids.
 ///
 /// The runner calls [`Collector::next_batch`] on tokio's blocking pool, so a file collector
@@ -151,6 +173,17 @@ pub trait Collector: Stage {
 
     /// Returns the next batch, or `None` when the source is exhausted.
     fn next_batch(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>>;
+}
+
+/// A boxed collector is a collector, so a chain can take one chosen at run time.
+impl<C: Collector + ?Sized> Collector for Box<C> {
+    fn start(&mut self, ctx: &mut StageContext) -> Result<()> {
+        (**self).start(ctx)
+    }
+
+    fn next_batch(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {
+        (**self).next_batch(ctx)
+    }
 }
 
 /// Transforms one batch: canonicalises, validates, merges or fills values.

@@ -5,10 +5,34 @@ use governance_core::audit::{AuditAction, AuditLog, verify_file};
 
 fn write_log(path: &std::path::Path) {
     let mut log = AuditLog::create(path).expect("create log");
-    log.append("csv", AuditAction::Read, "PRSA_Data_Dongsi.csv", "rows=35064").expect("append");
-    log.append("mask", AuditAction::Change, "ticket_text", "masked=12 kinds=phone,email").expect("append");
-    log.append("policy", AuditAction::Decision, "analyst", "allow columns=station,pm25 (中文)").expect("append");
-    log.append("parquet", AuditAction::Share, "governed.parquet", "rows=35000").expect("append");
+    log.append(
+        "csv",
+        AuditAction::Read,
+        "PRSA_Data_Dongsi.csv",
+        "rows=35064",
+    )
+    .expect("append");
+    log.append(
+        "mask",
+        AuditAction::Change,
+        "ticket_text",
+        "masked=12 kinds=phone,email",
+    )
+    .expect("append");
+    log.append(
+        "policy",
+        AuditAction::Decision,
+        "analyst",
+        "allow columns=station,pm25 (中文)",
+    )
+    .expect("append");
+    log.append(
+        "parquet",
+        AuditAction::Share,
+        "governed.parquet",
+        "rows=35000",
+    )
+    .expect("append");
 }
 
 #[test]
@@ -32,7 +56,11 @@ fn any_single_byte_change_is_detected() {
             let mut bytes = original.clone();
             bytes[position] ^= flip;
             std::fs::write(&tampered_path, &bytes).expect("write tampered");
-            let line_of_byte = original[..position].iter().filter(|&&byte| byte == b'\n').count() as u64 + 1;
+            let line_of_byte = original[..position]
+                .iter()
+                .filter(|&&byte| byte == b'\n')
+                .count() as u64
+                + 1;
             match verify_file(&tampered_path) {
                 Err(Error::AuditTampered { line, .. }) => assert!(
                     line <= line_of_byte + 1,
@@ -52,5 +80,15 @@ fn report_names_the_changed_record() {
     let text = std::fs::read_to_string(&path).expect("read log");
     std::fs::write(&path, text.replacen("masked=12", "masked=13", 1)).expect("write");
     let error = verify_file(&path).expect_err("tampered");
-    assert!(matches!(error, Error::AuditTampered { record: 1, line: 2, .. }), "{error}");
+    assert!(
+        matches!(
+            error,
+            Error::AuditTampered {
+                record: 1,
+                line: 2,
+                ..
+            }
+        ),
+        "{error}"
+    );
 }

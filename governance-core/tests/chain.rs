@@ -21,7 +21,12 @@ struct Counter {
 
 impl Counter {
     fn new(batches: usize, rows: usize) -> Self {
-        Counter { batches, rows, emitted: 0, ids: RowIdAllocator::default() }
+        Counter {
+            batches,
+            rows,
+            emitted: 0,
+            ids: RowIdAllocator::default(),
+        }
     }
 }
 
@@ -94,7 +99,10 @@ impl Cleaner for DropMultiples {
             .downcast_ref::<Float64Array>()
             .ok_or_else(|| Error::InvalidInput("v is not Float64".into()))?
             .clone();
-        let keep: BooleanArray = values.iter().map(|value| value.map(|v| v % self.modulus != 0.0)).collect();
+        let keep: BooleanArray = values
+            .iter()
+            .map(|value| value.map(|v| v % self.modulus != 0.0))
+            .collect();
         for index in 0..values.len() {
             if !keep.value(index) && !self.lie {
                 ctx.quarantine(QuarantinedRow {
@@ -102,7 +110,11 @@ impl Cleaner for DropMultiples {
                     row_id: Some(batch.row_ids().value(index)),
                     source: None,
                     line: None,
-                    reason: format!("value {} is a multiple of {}", values.value(index), self.modulus),
+                    reason: format!(
+                        "value {} is a multiple of {}",
+                        values.value(index),
+                        self.modulus
+                    ),
                     raw: values.value(index).to_string(),
                 });
             }
@@ -134,7 +146,10 @@ impl Stage for Panics {
 }
 
 impl Cleaner for Panics {
-    #[allow(clippy::panic, reason = "the test checks that a panicking stage becomes an error")]
+    #[allow(
+        clippy::panic,
+        reason = "the test checks that a panicking stage becomes an error"
+    )]
     fn clean(&mut self, _: GovernedBatch, _: &mut StageContext) -> Result<GovernedBatch> {
         panic!("stage bug")
     }
@@ -152,7 +167,11 @@ impl Stage for MaxFinder {
 
 impl Analyzer for MaxFinder {
     fn analyze(&mut self, batch: &GovernedBatch, _: &mut StageContext) -> Result<Vec<Finding>> {
-        let values = batch.column("v")?.as_any().downcast_ref::<Float64Array>().cloned();
+        let values = batch
+            .column("v")?
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .cloned();
         if let Some(max) = values.and_then(|values| arrow::compute::max(&values)) {
             self.max = self.max.max(max);
         }
@@ -175,10 +194,18 @@ impl Stage for AllowRole {
 }
 
 impl Guard for AllowRole {
-    fn guard(&mut self, batch: GovernedBatch, request: &AccessRequest, ctx: &mut StageContext) -> Result<GovernedBatch> {
+    fn guard(
+        &mut self,
+        batch: GovernedBatch,
+        request: &AccessRequest,
+        ctx: &mut StageContext,
+    ) -> Result<GovernedBatch> {
         if request.role != self.0 {
             ctx.audit(AuditAction::Decision, &request.role, "deny")?;
-            return Err(Error::AccessDenied { role: request.role.clone(), reason: "role not in policy".into() });
+            return Err(Error::AccessDenied {
+                role: request.role.clone(),
+                reason: "role not in policy".into(),
+            });
         }
         ctx.audit(AuditAction::Decision, &request.role, "allow")?;
         Ok(batch)
@@ -199,18 +226,27 @@ impl Stage for Sink {
 
 impl Applicator for Sink {
     fn apply(&mut self, batch: &GovernedBatch, _: &mut StageContext) -> Result<()> {
-        self.rows.lock().map_err(|_| Error::Internal("poisoned".into()))?.0 += batch.num_rows() as u64;
+        self.rows
+            .lock()
+            .map_err(|_| Error::Internal("poisoned".into()))?
+            .0 += batch.num_rows() as u64;
         Ok(())
     }
 
     fn finish(&mut self, _: &RunSummary, _: &mut StageContext) -> Result<()> {
-        self.rows.lock().map_err(|_| Error::Internal("poisoned".into()))?.1 = true;
+        self.rows
+            .lock()
+            .map_err(|_| Error::Internal("poisoned".into()))?
+            .1 = true;
         Ok(())
     }
 }
 
 fn request(role: &str) -> AccessRequest {
-    AccessRequest { role: role.into(), purpose: "test".into() }
+    AccessRequest {
+        role: role.into(),
+        purpose: "test".into(),
+    }
 }
 
 #[test]
@@ -218,7 +254,11 @@ fn row_count_identity_holds_per_stage() {
     let sink = Sink::default();
     let mut chain = Chain::builder()
         .collect(Counter::new(5, 100))
-        .clean(DropMultiples { modulus: 10.0, lie: false, threshold_version: 1 })
+        .clean(DropMultiples {
+            modulus: 10.0,
+            lie: false,
+            threshold_version: 1,
+        })
         .analyze(MaxFinder { max: f64::MIN })
         .guard(AllowRole("analyst"))
         .apply(sink.clone())
@@ -236,7 +276,11 @@ fn row_count_identity_holds_per_stage() {
             stage.name
         );
     }
-    let names: Vec<&str> = summary.stages.iter().map(|stage| stage.name.as_str()).collect();
+    let names: Vec<&str> = summary
+        .stages
+        .iter()
+        .map(|stage| stage.name.as_str())
+        .collect();
     assert_eq!(names, ["counter", "drop_multiples", "max", "guard", "sink"]);
     assert_eq!(summary.stages[1].rows_quarantined, 50);
     assert_eq!(summary.rows_delivered, 450);
@@ -252,7 +296,11 @@ fn row_count_identity_holds_per_stage() {
 fn broken_count_names_the_stage() {
     let mut chain = Chain::builder()
         .collect(Counter::new(2, 10))
-        .clean(DropMultiples { modulus: 3.0, lie: true, threshold_version: 1 })
+        .clean(DropMultiples {
+            modulus: 3.0,
+            lie: true,
+            threshold_version: 1,
+        })
         .request(request("analyst"))
         .build()
         .expect("chain");
@@ -272,13 +320,23 @@ fn failing_stage_stops_chain_without_finish() {
         .expect("chain");
     let error = chain.run_blocking().expect_err("stage fails");
     assert!(matches!(&error, Error::Stage { stage, .. } if stage == "fails"));
-    assert!(!sink.rows.lock().expect("lock").1, "finish must not run after a failure");
-    assert!(chain.lineage().is_empty(), "a failed round writes no lineage");
+    assert!(
+        !sink.rows.lock().expect("lock").1,
+        "finish must not run after a failure"
+    );
+    assert!(
+        chain.lineage().is_empty(),
+        "a failed round writes no lineage"
+    );
 }
 
 #[test]
 fn panicking_stage_becomes_internal_error() {
-    let mut chain = Chain::builder().collect(Counter::new(3, 10)).clean(Panics).build().expect("chain");
+    let mut chain = Chain::builder()
+        .collect(Counter::new(3, 10))
+        .clean(Panics)
+        .build()
+        .expect("chain");
     let error = chain.run_blocking().expect_err("stage panics");
     assert!(error.is_internal());
     assert!(error.to_string().contains("panics"));
@@ -302,7 +360,11 @@ fn unknown_role_is_denied() {
 fn rounds_version_adjustments() {
     let mut chain = Chain::builder()
         .collect(Counter::new(1, 20))
-        .clean(DropMultiples { modulus: 7.0, lie: false, threshold_version: 1 })
+        .clean(DropMultiples {
+            modulus: 7.0,
+            lie: false,
+            threshold_version: 1,
+        })
         .build()
         .expect("chain");
     let first = chain.run_blocking().expect("round 1");
@@ -315,9 +377,16 @@ fn rounds_version_adjustments() {
     assert_eq!(first.stages[1].version, "1");
     assert_eq!(second.stages[1].version, "2");
     assert_eq!(second.round, 2);
-    assert_eq!(first.stages[0].rows_in, second.stages[0].rows_in, "collector restarts each round");
+    assert_eq!(
+        first.stages[0].rows_in, second.stages[0].rows_in,
+        "collector restarts each round"
+    );
     assert_eq!(chain.adjustments()[0].0, 1);
-    let versions: Vec<&str> = chain.lineage().iter().map(|record| record.version.as_str()).collect();
+    let versions: Vec<&str> = chain
+        .lineage()
+        .iter()
+        .map(|record| record.version.as_str())
+        .collect();
     assert_eq!(versions, ["1", "1", "1", "2"]);
 }
 

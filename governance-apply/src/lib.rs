@@ -1,0 +1,50 @@
+//! Applicators of the `governance` SDK: the stages at the end of a chain that turn governed
+//! data into files.
+//!
+//! - [`ParquetSink`] streams the governed data, with its row ids and semantic field metadata,
+//!   to `governed.parquet`, and the issue log to `issues.parquet`.
+//! - [`ReportWriter`] measures per-column completeness and validity while the data streams
+//!   past and writes a quality report (JSON and Markdown), the findings, the lineage, the
+//!   quarantine and a run summary.
+//!
+//! Both write each round into `<dir>/round-<n>/` by default, and both write every file under a
+//! temporary name first and rename it into place only when the round has succeeded, so a
+//! failed round never leaves a file that looks complete.
+//!
+//! Parquet is written with the `parquet` crate's `ArrowWriter`, which stores the Arrow schema
+//! in the file so that field metadata, and with it the semantic annotations, survive a round
+//! trip. A CSV sink is not part of this crate yet.
+//!
+//! ```
+//! use governance_apply::{ParquetSink, ParquetSinkConfig, ReportWriter, ReportWriterConfig};
+//! use governance_core::{Chain, Collector, Result};
+//!
+//! /// Builds a chain that writes `out/round-<n>/governed.parquet`, `out/round-<n>/quality.md`,
+//! /// `out/summary.json` and the other report files each time it runs.
+//! fn build_chain(collector: impl Collector + 'static) -> Result<Chain> {
+//!     Chain::builder()
+//!         .collect(collector)
+//!         .apply(ParquetSink::new(ParquetSinkConfig::new("out"))?)
+//!         .apply(ReportWriter::new(ReportWriterConfig::new("out"))?)
+//!         .build()
+//! }
+//! ```
+
+mod error;
+mod markdown;
+mod output;
+mod parquet_sink;
+mod quality;
+mod report;
+
+pub use error::ApplyError;
+pub use parquet_sink::{
+    GOVERNED_FILE, ISSUES_FILE, PARQUET_SINK_NAME, ParquetCompression, ParquetSink,
+    ParquetSinkConfig,
+};
+pub use quality::{ColumnQuality, QualityStats};
+pub use report::{
+    FINDINGS_FILE, LINEAGE_FILE, QUALITY_JSON_FILE, QUALITY_MARKDOWN_FILE, QUARANTINE_FILE,
+    QualityReport, REPORT_WRITER_NAME, ReportWriter, ReportWriterConfig, SUMMARY_FILE,
+    SummaryReport,
+};

@@ -1,0 +1,788 @@
+//! The [`RobustOutliers`] cleaner: flags readings far from the typical value of their series,
+//! measured by the robust z-score `|x - median| / (1.4826 * MAD)`, and flags ordered column
+//! pairs whose order is broken (PM2.5 above PM10), which usually means swapped values.
+//!
+//! The median and MAD come from a sliding sample of the most recent values of each series and
+//! column, together with the batch itself, so the first batch already has statistics. Rows are
+//! never removed or changed: findings go to the issue log.
+//!
+//! The stage learns: feedback on the cells it flagged moves its threshold to the value that
+//! maximises F1 on the labelled cells.
+//!
+//! NOTE: each sample is bounded by `sample_size`, but one sample is kept per series and
+//! column, so memory grows with the number of distinct series names (misspelt names
+//! included, unless a rule corrects them first).
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+
+use arrow::array::Array;
+use governance_core::{
+    Adjustment, Cleaner, Error, Feedback, FeedbackTarget, GovernedBatch, Issue, IssueKind, Result,
+    Severity, Stage, StageContext,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::support::{column_index, float_column, group_by_series, value_columns};
+
+/// Scale factor that makes the MAD a consistent estimator of the standard deviation for
+/// normally distributed data.
+const MAD_SCALE: f64 = 1.4826;
+
+/// Scale factor for the mean absolute deviation, used when the MAD is 0 (more than half the
+/// sample equals the median), after Iglewicz and Hoaglin's modified z-score.
+const MEAN_AD_SCALE: f64 = 1.253314;
+
+/// Configuration of [`RobustOutliers`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RobustOutliersConfig {
+    /// Column naming the series, such as a station; `None` treats the stream as one series.
+    pub series: Option<String>,
+    /// Float64 columns to check; `None` checks every Float64 column.
+    pub columns: Option<Vec<String>>,
+    /// A value is flagged when its robust z-score is above this. Feedback moves it.
+    pub threshold: f64,
+    /// Lowest threshold that feedback may set.
+    pub threshold_floor: f64,
+    /// Number of most recent values kept per series and column for the median and MAD.
+    pub sample_size: usize,
+    /// Minimum number of values (sample plus batch) before anything is flagged.
+    pub min_samples: usize,
+    /// Ordered column pairs `[smaller, larger]`: a row whose first value exceeds its second
+    /// is flagged on both cells as possibly swapped. An empty list turns the check off.
+    pub swap_pairs: Vec<(String, String)>,
+    /// Number of flagged cells whose scores are remembered for learning, and of labels kept.
+    pub remembered: usize,
+}
+
+impl Default for RobustOutliersConfig {
+    fn default() -> Self {
+        RobustOutliersConfig {
+            series: Some("station".into()),
+            columns: None,
+            threshold: 5.0,
+            threshold_floor: 3.0,
+            sample_size: 2000,
+            min_samples: 30,
+            swap_pairs: vec![("PM2.5".into(), "PM10".into())],
+            remembered: 100_000,
+        }
+    }
+}
+
+/// Map that evicts its oldest insertions beyond a capacity.
+#[derive(Debug)]
+struct BoundedMap<K, V> {
+    values: HashMap<K, V>,
+    order: VecDeque<K>,
+    capacity: usize,
+}
+
+impl<K: Eq + Hash + Clone, V> BoundedMap<K, V> {
+    fn new(capacity: usize) -> Self {
+        BoundedMap {
+            values: HashMap::new(),
+            order: VecDeque::new(),
+            capacity,
+        }
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        if self.values.insert(key.clone(), value).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > self.capacity {
+            if let Some(oldest) = self.order.pop_front() {
+                self.values.remove(&oldest);
+            }
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        self.values.get(key)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Identifies a cell: row id and column name.
+type CellKey = (u64, String);
+
+/// Flags robust outliers and swapped pairs; see the module docs.
+#[derive(Debug)]
+pub struct RobustOutliers {
+    name: String,
+    config: RobustOutliersConfig,
+    version: u32,
+    /// Recent values per (series, column).
+    samples: HashMap<(Option<String>, String), VecDeque<f64>>,
+    /// Scores of flagged cells, for learning.
+    flagged: BoundedMap<CellKey, f64>,
+    /// Labelled flagged cells: score and whether the flag was right.
+    labels: BoundedMap<CellKey, (f64, bool)>,
+}
+
+/// Median and scale of one sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RobustStats {
+    median: f64,
+    mad: f64,
+    /// Divisor of the score: `1.4826 * MAD`, or `1.2533 * mean absolute deviation` when the MAD
+    /// is 0.
+    scale: f64,
+}
+
+impl RobustStats {
+    /// Computes the statistics; `None` when the sample has no spread at all.
+    fn of(sample: &mut [f64]) -> Option<RobustStats> {
+        let center = median(sample)?;
+        let mut deviations: Vec<f64> = sample.iter().map(|value| (value - center).abs()).collect();
+        let mad = median(&mut deviations)?;
+        let scale = if mad > 0.0 {
+            MAD_SCALE * mad
+        } else {
+            MEAN_AD_SCALE * deviations.iter().sum::<f64>() / deviations.len() as f64
+        };
+        (scale > 0.0).then_some(RobustStats {
+            median: center,
+            mad,
+            scale,
+        })
+    }
+}
+
+/// Returns the median, reordering `values`; `None` when empty.
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let length = values.len();
+    let (lower, upper, _) = values.select_nth_unstable_by(length / 2, f64::total_cmp);
+    let upper = *upper;
+    if length % 2 == 1 {
+        return Some(upper);
+    }
+    let below = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some((below + upper) / 2.0)
+}
+
+/// Returns the F1 score of flagging cells with score above `threshold`, over labelled cells.
+/// With no positives and no flags at all, there is nothing to get wrong, so the score is 1.
+fn f1_at(labels: &[(f64, bool)], threshold: f64) -> f64 {
+    let (mut true_positives, mut false_positives, mut false_negatives) = (0.0, 0.0, 0.0);
+    for &(score, positive) in labels {
+        match (score > threshold, positive) {
+            (true, true) => true_positives += 1.0,
+            (true, false) => false_positives += 1.0,
+            (false, true) => false_negatives += 1.0,
+            (false, false) => {}
+        }
+    }
+    let denominator = 2.0 * true_positives + false_positives + false_negatives;
+    if denominator == 0.0 {
+        1.0
+    } else {
+        2.0 * true_positives / denominator
+    }
+}
+
+/// Chooses the threshold with the best F1 on `labels`, not below `floor`; among equal F1,
+/// the one closest to `current`, so the threshold moves only as far as the labels require.
+fn best_threshold(labels: &[(f64, bool)], current: f64, floor: f64) -> f64 {
+    let mut candidates = vec![current.max(floor), floor];
+    candidates.extend(
+        labels
+            .iter()
+            .map(|&(score, _)| score)
+            .filter(|&score| score >= floor),
+    );
+    let mut best = (f1_at(labels, candidates[0]), candidates[0]);
+    for &candidate in &candidates[1..] {
+        let f1 = f1_at(labels, candidate);
+        let closer = (candidate - current).abs() < (best.1 - current).abs();
+        if f1 > best.0 + 1e-12 || ((f1 - best.0).abs() <= 1e-12 && closer) {
+            best = (f1, candidate);
+        }
+    }
+    best.1
+}
+
+impl RobustOutliers {
+    /// Creates the stage. Fails on a threshold below its floor, a floor that is not positive,
+    /// or a zero sample size.
+    pub fn new(config: RobustOutliersConfig) -> Result<Self> {
+        const NAME: &str = "robust_outliers";
+        if !(config.threshold_floor.is_finite() && config.threshold_floor > 0.0) {
+            return Err(Error::config(
+                NAME,
+                "`threshold_floor` must be a positive number",
+            ));
+        }
+        if !config.threshold.is_finite() || config.threshold < config.threshold_floor {
+            return Err(Error::config(
+                NAME,
+                format!(
+                    "`threshold` {} is below `threshold_floor` {}; raise it or lower the floor",
+                    config.threshold, config.threshold_floor
+                ),
+            ));
+        }
+        if config.sample_size == 0 {
+            return Err(Error::config(NAME, "`sample_size` must be at least 1"));
+        }
+        let remembered = config.remembered;
+        Ok(RobustOutliers {
+            name: NAME.into(),
+            config,
+            version: 1,
+            samples: HashMap::new(),
+            flagged: BoundedMap::new(remembered),
+            labels: BoundedMap::new(remembered),
+        })
+    }
+
+    /// Renames the stage.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Returns the configuration, whose `threshold` reflects what feedback has set.
+    pub fn config(&self) -> &RobustOutliersConfig {
+        &self.config
+    }
+
+    /// Returns the current threshold.
+    pub fn threshold(&self) -> f64 {
+        self.config.threshold
+    }
+
+    /// Returns the remembered score of a flagged cell.
+    pub fn flagged_score(&self, row_id: u64, column: &str) -> Option<f64> {
+        self.flagged.get(&(row_id, column.to_string())).copied()
+    }
+
+    /// Scores one column of one series against the sample plus the batch, then adds the
+    /// batch's values to the sample.
+    fn score_series(
+        &mut self,
+        batch: &GovernedBatch,
+        column: &str,
+        values: &arrow::array::Float64Array,
+        series: &Option<String>,
+        rows: &[usize],
+        issues: &mut Vec<Issue>,
+    ) {
+        let present: Vec<(usize, f64)> = rows
+            .iter()
+            .filter(|&&row| values.is_valid(row) && values.value(row).is_finite())
+            .map(|&row| (row, values.value(row)))
+            .collect();
+        let sample = self
+            .samples
+            .entry((series.clone(), column.to_string()))
+            .or_default();
+        let mut pooled: Vec<f64> = sample
+            .iter()
+            .copied()
+            .chain(present.iter().map(|&(_, value)| value))
+            .collect();
+        sample.extend(present.iter().map(|&(_, value)| value));
+        let excess = sample.len().saturating_sub(self.config.sample_size);
+        sample.drain(..excess);
+
+        if pooled.len() < self.config.min_samples {
+            return;
+        }
+        let Some(stats) = RobustStats::of(&mut pooled) else {
+            return;
+        };
+        let threshold = self.config.threshold;
+        for (row, value) in present {
+            let score = (value - stats.median).abs() / stats.scale;
+            if score <= threshold {
+                continue;
+            }
+            let row_id = batch.row_ids().value(row);
+            self.flagged.insert((row_id, column.to_string()), score);
+            issues.push(
+                Issue::cell(
+                    row_id,
+                    column,
+                    IssueKind::Outlier,
+                    Severity::Warning,
+                    &self.name,
+                    format!(
+                        "value {value} is far from the series median {} (MAD {}): robust \
+                         z-score {score:.2} is above the threshold {threshold}",
+                        stats.median, stats.mad
+                    ),
+                )
+                .with_confidence((1.0 - 0.5 * threshold / score) as f32),
+            );
+        }
+    }
+
+    /// Flags rows where the first column of a pair exceeds the second.
+    fn check_pairs(&self, batch: &GovernedBatch, issues: &mut Vec<Issue>) -> Result<()> {
+        for (smaller, larger) in &self.config.swap_pairs {
+            let setting = "swap_pairs (set it to [] to turn the check off)";
+            let small_index = column_index(batch, &self.name, setting, smaller)?;
+            let large_index = column_index(batch, &self.name, setting, larger)?;
+            let small = float_column(batch, &self.name, small_index)?;
+            let large = float_column(batch, &self.name, large_index)?;
+            for row in 0..batch.num_rows() {
+                if small.is_null(row) || large.is_null(row) {
+                    continue;
+                }
+                let (x, y) = (small.value(row), large.value(row));
+                if x.partial_cmp(&y) != Some(std::cmp::Ordering::Greater) {
+                    continue;
+                }
+                let row_id = batch.row_ids().value(row);
+                let message =
+                    format!("{smaller} ({x}) exceeds {larger} ({y}); values may be swapped");
+                // Relative excess: 1.0 once the first value is double the second.
+                let confidence = if y > 0.0 { ((x - y) / y).min(1.0) } else { 1.0 } as f32;
+                for (column, suggested) in [(smaller, y), (larger, x)] {
+                    issues.push(
+                        Issue::cell(
+                            row_id,
+                            column,
+                            IssueKind::OutOfRange,
+                            Severity::Warning,
+                            &self.name,
+                            &message,
+                        )
+                        .with_suggested(suggested.to_string())
+                        .with_confidence(confidence),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Stage for RobustOutliers {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn version(&self) -> String {
+        self.version.to_string()
+    }
+
+    fn params(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn describe(&self) -> String {
+        format!("flag robust z-scores above {}", self.config.threshold)
+    }
+
+    /// Labels the flagged cells named by cell feedback (confirmed or corrected: the flag was
+    /// right; rejected: it was wrong) and moves the threshold to the one with the best F1 over
+    /// every labelled cell so far.
+    ///
+    /// NOTE: only flagged cells have a known score, so errors the stage never flagged cannot
+    /// pull the threshold below the lowest threshold it has used.
+    fn learn(&mut self, feedback: &[Feedback]) -> Result<Option<Adjustment>> {
+        for item in feedback {
+            let FeedbackTarget::Cell { row_id, column } = &item.target else {
+                continue;
+            };
+            let key = (*row_id, column.clone());
+            if let Some(&score) = self.flagged.get(&key) {
+                self.labels.insert(key, (score, item.label.is_positive()));
+            }
+        }
+        if self.labels.is_empty() {
+            return Ok(None);
+        }
+        let labels: Vec<(f64, bool)> = self.labels.values.values().copied().collect();
+        let current = self.config.threshold;
+        let chosen = best_threshold(&labels, current, self.config.threshold_floor);
+        if (chosen - current).abs() < 1e-9 {
+            return Ok(None);
+        }
+        let (before, after) = (f1_at(&labels, current), f1_at(&labels, chosen));
+        let from_version = self.version();
+        self.config.threshold = chosen;
+        self.version += 1;
+        tracing::debug!(stage = %self.name, from = current, to = chosen, labels = labels.len(), "threshold moved by feedback");
+        Ok(Some(Adjustment {
+            stage: self.name.clone(),
+            from_version,
+            to_version: self.version(),
+            description: format!(
+                "threshold {current} -> {chosen}: F1 on {} labelled cells {before:.3} -> {after:.3}",
+                labels.len()
+            ),
+            params: self.params(),
+        }))
+    }
+}
+
+impl Cleaner for RobustOutliers {
+    fn clean(
+        &mut self,
+        mut batch: GovernedBatch,
+        _ctx: &mut StageContext,
+    ) -> Result<GovernedBatch> {
+        let series = match &self.config.series {
+            Some(name) => Some(column_index(&batch, &self.name, "series", name)?),
+            None => None,
+        };
+        let excluded: Vec<&str> = self.config.series.iter().map(String::as_str).collect();
+        let targets = value_columns(
+            &batch,
+            &self.name,
+            self.config.columns.as_deref(),
+            &excluded,
+        )?;
+        let groups = group_by_series(&batch, series)?;
+        let mut issues = Vec::new();
+        for target in targets {
+            let values = float_column(&batch, &self.name, target)?.clone();
+            let column = batch.data().schema().field(target).name().clone();
+            for group in &groups {
+                self.score_series(
+                    &batch,
+                    &column,
+                    &values,
+                    &group.name,
+                    &group.rows,
+                    &mut issues,
+                );
+            }
+        }
+        self.check_pairs(&batch, &mut issues)?;
+        batch.issues.extend(issues);
+        batch.provenance.stages.push(self.name.clone());
+        Ok(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use governance_core::{Label, RowIdAllocator};
+
+    use super::*;
+    use crate::support::testing::{context, floats, series_batch};
+
+    fn stage(config: RobustOutliersConfig) -> RobustOutliers {
+        RobustOutliers::new(RobustOutliersConfig {
+            swap_pairs: Vec::new(),
+            ..config
+        })
+        .expect("outliers")
+    }
+
+    /// Forty readings alternating around 50, with `spike` at position 20.
+    fn readings(spike: f64) -> Vec<Option<f64>> {
+        (0..40)
+            .map(|index| {
+                Some(if index == 20 {
+                    spike
+                } else {
+                    50.0 + (index % 5) as f64
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn median_handles_odd_and_even() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&mut []), None);
+    }
+
+    #[test]
+    fn spike_is_flagged_without_changing_data() {
+        let ids = RowIdAllocator::default();
+        let values = readings(600.0);
+        let input = series_batch(&["A"; 40], &(0..40).collect::<Vec<_>>(), &values, &ids);
+        let mut stage = stage(RobustOutliersConfig::default());
+        let output = stage
+            .clean(input, &mut context("robust_outliers"))
+            .expect("clean");
+
+        assert_eq!(floats(&output, "value"), values);
+        let issues = output.issues.issues();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(
+            (issues[0].row_id, issues[0].kind, issues[0].severity),
+            (20, IssueKind::Outlier, Severity::Warning)
+        );
+        // Median 52, MAD 1, so the score is 548 / 1.4826.
+        assert!(
+            issues[0].message.contains("median 52 (MAD 1)"),
+            "{}",
+            issues[0].message
+        );
+        assert!(
+            issues[0].message.contains("369.62"),
+            "{}",
+            issues[0].message
+        );
+        assert!(issues[0].confidence > 0.99);
+        let score = stage.flagged_score(20, "value").expect("remembered");
+        assert!((score - 548.0 / 1.4826).abs() < 1e-9);
+    }
+
+    #[test]
+    fn few_values_are_not_flagged() {
+        let ids = RowIdAllocator::default();
+        let input = series_batch(
+            &["A"; 5],
+            &[0, 1, 2, 3, 4],
+            &[Some(1.0), Some(1.0), Some(2.0), Some(1.0), Some(900.0)],
+            &ids,
+        );
+        let output = stage(RobustOutliersConfig::default())
+            .clean(input, &mut context("robust_outliers"))
+            .expect("clean");
+        assert!(output.issues.is_empty());
+    }
+
+    #[test]
+    fn sample_carries_over_batches() {
+        let ids = RowIdAllocator::default();
+        let mut stage = stage(RobustOutliersConfig::default());
+        let mut ctx = context("robust_outliers");
+        let quiet: Vec<Option<f64>> = (0..40)
+            .map(|index| Some(50.0 + (index % 5) as f64))
+            .collect();
+        let first = stage
+            .clean(
+                series_batch(&["A"; 40], &(0..40).collect::<Vec<_>>(), &quiet, &ids),
+                &mut ctx,
+            )
+            .expect("first");
+        assert!(first.issues.is_empty());
+        // Two values alone are too few, but the sample of the first batch scores them.
+        let second = stage
+            .clean(
+                series_batch(&["A"; 2], &[40, 41], &[Some(51.0), Some(700.0)], &ids),
+                &mut ctx,
+            )
+            .expect("second");
+        assert_eq!(second.issues.len(), 1);
+        assert_eq!(second.issues.issues()[0].row_id, 41);
+        // Another series has no sample yet.
+        let other = stage
+            .clean(
+                series_batch(&["B"; 2], &[0, 1], &[Some(51.0), Some(700.0)], &ids),
+                &mut ctx,
+            )
+            .expect("other series");
+        assert!(other.issues.is_empty());
+    }
+
+    #[test]
+    fn sample_size_is_bounded() {
+        let ids = RowIdAllocator::default();
+        let mut stage = stage(RobustOutliersConfig {
+            sample_size: 10,
+            ..RobustOutliersConfig::default()
+        });
+        stage
+            .clean(
+                series_batch(
+                    &["A"; 40],
+                    &(0..40).collect::<Vec<_>>(),
+                    &readings(60.0),
+                    &ids,
+                ),
+                &mut context("robust_outliers"),
+            )
+            .expect("clean");
+        let sample = stage
+            .samples
+            .get(&(Some("A".to_string()), "value".to_string()))
+            .expect("sample");
+        assert_eq!(sample.len(), 10);
+    }
+
+    #[test]
+    fn zero_mad_falls_back_to_mean_deviation() {
+        // Mostly zeros, like rainfall: the MAD is 0 but the mean deviation is not.
+        let mut sample: Vec<f64> = (0..40)
+            .map(|index| if index % 10 == 0 { 2.0 } else { 0.0 })
+            .collect();
+        let stats = RobustStats::of(&mut sample).expect("spread");
+        assert_eq!(stats.mad, 0.0);
+        assert!((stats.scale - MEAN_AD_SCALE * 0.2).abs() < 1e-12);
+        assert_eq!(RobustStats::of(&mut [3.0; 10]), None);
+    }
+
+    #[test]
+    fn swapped_pair_is_flagged_on_both_cells() {
+        let ids = RowIdAllocator::default();
+        let input = crate::support::testing::batch(
+            vec![
+                (
+                    "PM2.5",
+                    std::sync::Arc::new(arrow::array::Float64Array::from(vec![
+                        Some(80.0),
+                        Some(30.0),
+                        None,
+                    ])) as arrow::array::ArrayRef,
+                ),
+                (
+                    "PM10",
+                    std::sync::Arc::new(arrow::array::Float64Array::from(vec![
+                        Some(40.0),
+                        Some(60.0),
+                        Some(1.0),
+                    ])),
+                ),
+            ],
+            &ids,
+        );
+        let mut stage = RobustOutliers::new(RobustOutliersConfig {
+            series: None,
+            ..RobustOutliersConfig::default()
+        })
+        .expect("stage");
+        let output = stage
+            .clean(input, &mut context("robust_outliers"))
+            .expect("clean");
+        let issues = output.issues.issues();
+        assert_eq!(issues.len(), 2);
+        assert_eq!(
+            issues[0].message,
+            "PM2.5 (80) exceeds PM10 (40); values may be swapped"
+        );
+        assert_eq!(
+            (issues[0].column.as_deref(), issues[0].suggested.as_deref()),
+            (Some("PM2.5"), Some("40"))
+        );
+        assert_eq!(
+            (issues[1].column.as_deref(), issues[1].suggested.as_deref()),
+            (Some("PM10"), Some("80"))
+        );
+        assert!(
+            issues
+                .iter()
+                .all(|issue| issue.kind == IssueKind::OutOfRange && issue.row_id == 0)
+        );
+    }
+
+    #[test]
+    fn missing_pair_column_explains_fix() {
+        let ids = RowIdAllocator::default();
+        let input = series_batch(&["A"], &[0], &[Some(1.0)], &ids);
+        let mut stage = RobustOutliers::new(RobustOutliersConfig::default()).expect("stage");
+        let error = stage
+            .clean(input, &mut context("robust_outliers"))
+            .expect_err("no PM columns");
+        assert!(
+            error
+                .to_string()
+                .contains("set it to [] to turn the check off"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn best_threshold_separates_labels() {
+        // Rejected flags at 5.5 and 6, confirmed at 9 and 12: any threshold in [6, 9) is perfect.
+        let labels = [(5.5, false), (6.0, false), (9.0, true), (12.0, true)];
+        assert_eq!(best_threshold(&labels, 5.0, 3.0), 6.0);
+        assert_eq!(f1_at(&labels, 6.0), 1.0);
+        // All flags confirmed: the current threshold already scores 1 and stays.
+        assert_eq!(best_threshold(&[(7.0, true)], 5.0, 3.0), 5.0);
+        // A confirmed cell below the current threshold pulls it down, not below the floor.
+        assert_eq!(best_threshold(&[(3.5, true), (2.0, true)], 5.0, 3.0), 3.0);
+    }
+
+    #[test]
+    fn feedback_moves_threshold_and_version() {
+        let ids = RowIdAllocator::default();
+        let mut stage = stage(RobustOutliersConfig {
+            threshold: 3.0,
+            ..RobustOutliersConfig::default()
+        });
+        let mut values: Vec<Option<f64>> = (0..60)
+            .map(|index| Some(50.0 + (index % 5) as f64))
+            .collect();
+        values[10] = Some(58.0); // score 4.05: a false alarm
+        values[20] = Some(70.0); // score 12.1: a real fault
+        let output = stage
+            .clean(
+                series_batch(&["A"; 60], &(0..60).collect::<Vec<_>>(), &values, &ids),
+                &mut context("robust_outliers"),
+            )
+            .expect("clean");
+        let flagged: Vec<u64> = output
+            .issues
+            .issues()
+            .iter()
+            .map(|issue| issue.row_id)
+            .collect();
+        assert_eq!(flagged, vec![10, 20]);
+
+        let feedback = vec![
+            Feedback::cell(10, "value", Label::Rejected, "reviewer"),
+            Feedback::cell(20, "value", Label::Confirmed, "reviewer"),
+            Feedback::cell(999, "value", Label::Confirmed, "reviewer"),
+        ];
+        let adjustment = stage
+            .learn(&feedback)
+            .expect("learn")
+            .expect("threshold moved");
+        let score = stage.flagged_score(10, "value").expect("score");
+        assert_eq!(stage.threshold(), score);
+        assert_eq!(
+            (
+                adjustment.from_version.as_str(),
+                adjustment.to_version.as_str()
+            ),
+            ("1", "2")
+        );
+        assert_eq!(stage.version(), "2");
+        assert_eq!(adjustment.params["threshold"], serde_json::json!(score));
+        assert!(
+            adjustment
+                .description
+                .contains("F1 on 2 labelled cells 0.667 -> 1.000"),
+            "{}",
+            adjustment.description
+        );
+
+        // The same labels again change nothing.
+        assert_eq!(stage.learn(&feedback).expect("learn again"), None);
+    }
+
+    #[test]
+    fn config_is_validated() {
+        assert!(
+            RobustOutliers::new(RobustOutliersConfig {
+                threshold: 2.0,
+                ..RobustOutliersConfig::default()
+            })
+            .is_err()
+        );
+        assert!(
+            RobustOutliers::new(RobustOutliersConfig {
+                sample_size: 0,
+                ..RobustOutliersConfig::default()
+            })
+            .is_err()
+        );
+        let config: RobustOutliersConfig =
+            serde_json::from_str(r#"{"swap_pairs": [["NO2", "NOx"]], "threshold": 6}"#)
+                .expect("config");
+        assert_eq!(
+            config.swap_pairs,
+            vec![("NO2".to_string(), "NOx".to_string())]
+        );
+        assert!(serde_json::from_str::<RobustOutliersConfig>(r#"{"treshold": 6}"#).is_err());
+    }
+}

@@ -1,0 +1,62 @@
+//! Learned models of the `governance` SDK, trained on a city's own data: the backend
+//! abstraction, the models, their training loops and the versioned model registry.
+//!
+//! The first model is a dense autoencoder over numeric sensor columns
+//! ([`TrainedAutoencoder`]): it scores how unusual each row is and explains the score by the
+//! columns that drove it. The anomaly cleaner of `governance-clean` wraps it as a chain stage.
+//!
+//! - [`backend`]: which burn device a model trains and runs on ([`DeviceConfig`]).
+//! - [`matrix`]: the numeric input ([`FeatureMatrix`], with `NaN` for a missing value) and its
+//!   per-column standardisation.
+//! - [`autoencoder`]: the network, its training and its row scores.
+//! - [`registry`]: saving, listing, loading and rolling back model versions
+//!   ([`ModelRegistry`]).
+//!
+//! # Why burn
+//!
+//! burn (0.22) is a deep-learning framework written in Rust, so models train and run inside
+//! the SDK's process with no Python runtime. The same model code runs on the CPU (the ndarray
+//! backend, the default here) or on a GPU backend, chosen by the device at run time. Its
+//! autodiff and Adam optimizer train the models. Its `burn-store` crate writes weights as
+//! safetensors, a format other tools can read and that cannot run code when loaded.
+//!
+//! # Example
+//!
+//! ```
+//! use governance_llm::{AutoencoderConfig, FeatureMatrix, TrainedAutoencoder};
+//!
+//! // Three columns that move together: b = 2a, c = a + 1.
+//! let columns = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+//! let rows: Vec<Vec<f32>> = (0..300)
+//!     .map(|i| {
+//!         let a = (i % 30) as f32;
+//!         vec![a, 2.0 * a, a + 1.0]
+//!     })
+//!     .collect();
+//! let data = FeatureMatrix::from_rows(columns.clone(), &rows)?;
+//! let config = AutoencoderConfig { bottleneck: 1, epochs: 20, ..Default::default() };
+//! let model = TrainedAutoencoder::train(&config, &data)?;
+//!
+//! // b is far from 2a in the second row; the first row follows the pattern.
+//! let probe = FeatureMatrix::from_rows(columns, &[vec![10.0, 20.0, 11.0], vec![10.0, 80.0, 11.0]])?;
+//! let scores = model.score_rows(&probe)?;
+//! assert!(scores[1].is_anomaly);
+//! assert!(scores[1].score > scores[0].score);
+//! assert_eq!(model.columns()[scores[1].top_columns[0].column], "b");
+//! # Ok::<(), governance_llm::Error>(())
+//! ```
+
+pub mod autoencoder;
+pub mod backend;
+mod error;
+pub mod matrix;
+pub mod registry;
+
+pub use autoencoder::{
+    AutoencoderConfig, AutoencoderNetwork, ColumnContribution, RowScore, TrainedAutoencoder,
+    TrainingMetrics,
+};
+pub use backend::{Device, DeviceConfig};
+pub use error::{Error, Result};
+pub use matrix::{FeatureMatrix, Standardization};
+pub use registry::{ModelCard, ModelMeta, ModelMetrics, ModelRegistry, RegisteredModel};

@@ -1,0 +1,108 @@
+//! Context keywords: words shortly before a candidate that name what it is (`电话`, `email`),
+//! found with one Aho-Corasick automaton over all keywords.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use governance_core::{Error, Result};
+
+use super::PiiKind;
+
+/// Keywords and the kinds of value they introduce. English keywords match case-insensitively
+/// and only as whole words, so `id` does not fire inside `valid` nor `tel` inside `hotel`.
+const KEYWORDS: &[(&str, &[PiiKind])] = &[
+    ("phone", &[PiiKind::Phone]),
+    ("telephone", &[PiiKind::Phone]),
+    ("tel", &[PiiKind::Phone]),
+    ("mobile", &[PiiKind::Phone]),
+    ("email", &[PiiKind::Email]),
+    ("e-mail", &[PiiKind::Email]),
+    ("id", &[PiiKind::ResidentId]),
+    ("identity", &[PiiKind::ResidentId]),
+    ("身份证", &[PiiKind::ResidentId]),
+    ("证件", &[PiiKind::ResidentId]),
+    ("手机", &[PiiKind::Phone]),
+    ("电话", &[PiiKind::Phone]),
+    ("邮箱", &[PiiKind::Email]),
+    ("邮件", &[PiiKind::Email]),
+    ("联系方式", &[PiiKind::Phone, PiiKind::Email]),
+];
+
+/// Finds context keywords in the text before a candidate.
+#[derive(Debug, Clone)]
+pub(crate) struct ContextMatcher {
+    automaton: AhoCorasick,
+}
+
+impl ContextMatcher {
+    pub(crate) fn new() -> Result<Self> {
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(KEYWORDS.iter().map(|(keyword, _)| keyword))
+            .map_err(|error| {
+                Error::Internal(format!(
+                    "context keyword automaton failed to build: {error}"
+                ))
+            })?;
+        Ok(ContextMatcher { automaton })
+    }
+
+    /// Returns true when a keyword for `kind` occurs in `text[window]`. Word boundaries of
+    /// English keywords are checked against the whole text, so a keyword cut by the window
+    /// edge does not count.
+    pub(crate) fn has_keyword_for(
+        &self,
+        text: &str,
+        window: std::ops::Range<usize>,
+        kind: PiiKind,
+    ) -> bool {
+        let Some(slice) = text.get(window.clone()) else {
+            return false;
+        };
+        // Overlapping search fails only for automata built with a leftmost match kind, and
+        // this one is built with the standard kind.
+        let Ok(mut matches) = self.automaton.try_find_overlapping_iter(slice) else {
+            return false;
+        };
+        matches.any(|found| {
+            let (keyword, kinds) = KEYWORDS[found.pattern().as_usize()];
+            if !kinds.contains(&kind) {
+                return false;
+            }
+            if !keyword.is_ascii() {
+                return true;
+            }
+            let start = window.start + found.start();
+            let end = window.start + found.end();
+            let before = text[..start].chars().next_back();
+            let after = text[end..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_alphabetic())
+                && !after.is_some_and(|c| c.is_ascii_alphabetic())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str, kind: PiiKind) -> bool {
+        let matcher = ContextMatcher::new().expect("matcher");
+        matcher.has_keyword_for(text, 0..text.len(), kind)
+    }
+
+    #[test]
+    fn chinese_keywords_match_their_kind() {
+        assert!(found("身份证号", PiiKind::ResidentId));
+        assert!(found("手机：", PiiKind::Phone));
+        assert!(found("联系方式", PiiKind::Email));
+        assert!(!found("邮箱", PiiKind::Phone));
+    }
+
+    #[test]
+    fn english_keywords_need_word_boundaries() {
+        assert!(found("Tel: ", PiiKind::Phone));
+        assert!(found("ID ", PiiKind::ResidentId));
+        assert!(!found("hotel ", PiiKind::Phone));
+        assert!(!found("valid ", PiiKind::ResidentId));
+    }
+}

@@ -1,0 +1,670 @@
+//! [`PiiGuard`]: the guard stage that decides per request which columns a consumer sees and
+//! masks personal data in the text columns it shows.
+//!
+//! For each batch the guard:
+//!
+//! 1. decides access for the request's role with the [`AccessPolicy`] and records the
+//!    decision (allow or deny, role, purpose, visible column names) in the audit log.
+//! 2. keeps only the visible columns, with their field metadata.
+//! 3. detects personal data in the visible text columns and, unless the role's policy turns
+//!    masking off, masks it. Each finding becomes a [`IssueKind::PersonalData`] issue and
+//!    each masked cell a [`IssueKind::Masked`] issue. Issue messages name the kind, the
+//!    character span and the confidence tier, never the value.
+//! 4. marks text columns known to contain personal data as sensitive free text in their
+//!    field metadata.
+//! 5. records the masking counts per kind and the share in the audit log.
+//!
+//! Every row that enters leaves: the guard removes columns, never rows.
+//!
+//! The issue log travels with the data to the consumer, so the guard also masks personal
+//! data that earlier stages wrote into issue messages and suggested values, and drops the
+//! suggested values of issues on columns the role cannot see. The issues themselves are
+//! kept.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+};
+use arrow::datatypes::{DataType, Field, Schema};
+use governance_core::audit::AuditAction;
+use governance_core::{
+    AccessRequest, Error, GovernedBatch, Guard, Issue, IssueKind, IssueLog, Result, Semantic,
+    Sensitivity, Severity, Stage, StageContext,
+};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::detect::{Detector, DetectorConfig, PiiFinding, PiiKind};
+use crate::mask::{MaskConfig, mask_text};
+use crate::policy::{AccessDecision, AccessPolicy};
+
+/// Default stage name of a [`PiiGuard`].
+pub const DEFAULT_GUARD_NAME: &str = "pii_guard";
+
+/// Semantic type written to the field metadata of text columns that hold personal data.
+pub const PII_SEMANTIC_TYPE: &str = "free_text_with_pii";
+
+/// Columns with at least this many rows are scanned on the rayon pool, row by row. Below it
+/// the cost of splitting the work exceeds the gain.
+const PARALLEL_MIN_ROWS: usize = 1024;
+
+/// Configuration of a [`PiiGuard`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PiiGuardConfig {
+    /// Text columns to scan for personal data. `None` scans every visible column of type
+    /// Utf8, LargeUtf8 or Utf8View. Listed columns that the data lacks are ignored with a
+    /// warning, and a listed column of another type is a config error.
+    pub text_columns: Option<Vec<String>>,
+    /// Detector settings: kinds, context window, minimum tier.
+    pub detector: DetectorConfig,
+    /// How to mask each kind of personal data.
+    pub mask: MaskConfig,
+    /// Access policy by role. The default policy denies everyone.
+    pub policy: AccessPolicy,
+}
+
+/// The guard stage. See the [module docs](self) for what it does to each batch.
+#[derive(Debug)]
+pub struct PiiGuard {
+    name: String,
+    config: PiiGuardConfig,
+    detector: Detector,
+    /// Columns found to contain personal data in this or an earlier batch. They keep their
+    /// annotation in later batches, so that the stream's schema stays the same.
+    pii_columns: BTreeSet<String>,
+    /// Policy and config columns already reported as missing, so each is logged once.
+    warned_missing: BTreeSet<String>,
+}
+
+/// Findings of one cell and its masked text, when masked.
+struct CellScan {
+    row: usize,
+    findings: Vec<PiiFinding>,
+    masked: Option<String>,
+}
+
+/// Per-column outcome of a scan.
+struct ColumnScan {
+    cells: Vec<CellScan>,
+    masked_array: Option<ArrayRef>,
+}
+
+impl PiiGuard {
+    /// Builds a guard named [`DEFAULT_GUARD_NAME`]. Fails when the detector config is
+    /// invalid.
+    pub fn new(config: PiiGuardConfig) -> Result<Self> {
+        let detector = Detector::new(config.detector.clone())?;
+        Ok(PiiGuard {
+            name: DEFAULT_GUARD_NAME.to_string(),
+            config,
+            detector,
+            pii_columns: BTreeSet::new(),
+            warned_missing: BTreeSet::new(),
+        })
+    }
+
+    /// Returns the guard with stage name `name`, for chains with more than one guard.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Returns the configuration.
+    pub fn config(&self) -> &PiiGuardConfig {
+        &self.config
+    }
+
+    /// Returns the detector, for scanning text outside a chain.
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    /// Logs once per setting and column that a column named in `setting` is not in the data.
+    fn warn_missing_once(&mut self, role: &str, setting: &str, column: &str) {
+        if self
+            .warned_missing
+            .insert(format!("{setting}\u{0}{column}"))
+        {
+            tracing::warn!(
+                stage = %self.name,
+                role,
+                setting,
+                column,
+                "column named in the guard config is not in the data and is ignored"
+            );
+        }
+    }
+
+    /// Returns the visible columns to scan, with their index in `schema`.
+    fn text_columns(
+        &mut self,
+        schema: &Schema,
+        decision: &AccessDecision,
+        all_columns: &[String],
+    ) -> Result<Vec<usize>> {
+        let Some(listed) = self.config.text_columns.clone() else {
+            return Ok(schema
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, field)| is_text_type(field.data_type()))
+                .map(|(index, _)| index)
+                .collect());
+        };
+        let mut indices = Vec::new();
+        for name in &listed {
+            if !all_columns.contains(name) {
+                self.warn_missing_once(&decision.role, "text_columns", name);
+                continue;
+            }
+            let Ok(index) = schema.index_of(name) else {
+                // Present in the data but not visible to this role: nothing to scan.
+                continue;
+            };
+            let data_type = schema.field(index).data_type();
+            if !is_text_type(data_type) {
+                return Err(Error::config(
+                    self.name.clone(),
+                    format!(
+                        "text column {name:?} has type {data_type}; text_columns takes Utf8, \
+                         LargeUtf8 or Utf8View columns, so remove it from the list"
+                    ),
+                ));
+            }
+            indices.push(index);
+        }
+        Ok(indices)
+    }
+
+    /// Detects (and when `mask` is set, masks) personal data in one text column.
+    fn scan_column(&self, array: &ArrayRef, mask: bool) -> Result<ColumnScan> {
+        let values = string_values(array)?;
+        let scan_cell = |(row, value): (usize, &Option<&str>)| -> Option<CellScan> {
+            let text = (*value)?;
+            let findings = self.detector.detect(text);
+            if findings.is_empty() {
+                return None;
+            }
+            let masked = mask.then(|| mask_text(text, &findings, &self.config.mask));
+            Some(CellScan {
+                row,
+                findings,
+                masked,
+            })
+        };
+        let cells: Vec<CellScan> = if values.len() >= PARALLEL_MIN_ROWS {
+            values
+                .par_iter()
+                .enumerate()
+                .filter_map(scan_cell)
+                .collect()
+        } else {
+            values.iter().enumerate().filter_map(scan_cell).collect()
+        };
+
+        let masked_array = if mask && !cells.is_empty() {
+            let mut new_values: Vec<Option<Cow<'_, str>>> = values
+                .iter()
+                .map(|value| value.map(Cow::Borrowed))
+                .collect();
+            for cell in &cells {
+                if let Some(masked) = &cell.masked {
+                    new_values[cell.row] = Some(Cow::Owned(masked.clone()));
+                }
+            }
+            Some(rebuild_string_array(array.data_type(), new_values)?)
+        } else {
+            None
+        };
+        Ok(ColumnScan {
+            cells,
+            masked_array,
+        })
+    }
+
+    /// Masks personal data that earlier stages wrote into issue messages and suggested
+    /// values, and drops suggested values of columns the role cannot see. Returns the new
+    /// log and the number of issues changed.
+    fn scrub_issues(&self, issues: IssueLog, decision: &AccessDecision) -> (IssueLog, usize) {
+        let mut scrubbed = IssueLog::new();
+        let mut changed = 0;
+        for mut issue in issues {
+            let mut touched = false;
+            let hidden = issue
+                .column
+                .as_ref()
+                .is_some_and(|column| !decision.visible_columns.contains(column));
+            if hidden && issue.suggested.is_some() {
+                issue.suggested = None;
+                touched = true;
+            }
+            if decision.mask_personal_data {
+                if let Some(masked) = self.mask_if_personal(&issue.message) {
+                    issue.message = masked;
+                    touched = true;
+                }
+                if let Some(masked) = issue
+                    .suggested
+                    .as_deref()
+                    .and_then(|s| self.mask_if_personal(s))
+                {
+                    issue.suggested = Some(masked);
+                    touched = true;
+                }
+            }
+            changed += usize::from(touched);
+            scrubbed.push(issue);
+        }
+        (scrubbed, changed)
+    }
+
+    fn mask_if_personal(&self, text: &str) -> Option<String> {
+        let findings = self.detector.detect(text);
+        (!findings.is_empty()).then(|| mask_text(text, &findings, &self.config.mask))
+    }
+}
+
+fn is_text_type(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
+}
+
+/// Returns the values of a Utf8, LargeUtf8 or Utf8View array.
+fn string_values(array: &ArrayRef) -> Result<Vec<Option<&str>>> {
+    let values = match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().iter().collect(),
+        DataType::LargeUtf8 => array.as_string::<i64>().iter().collect(),
+        DataType::Utf8View => array.as_string_view().iter().collect(),
+        other => {
+            return Err(Error::Internal(format!(
+                "text column scan got a column of type {other}, which is not a string type"
+            )));
+        }
+    };
+    Ok(values)
+}
+
+/// Builds an array of the same string type as the input from `values`.
+fn rebuild_string_array(
+    data_type: &DataType,
+    values: Vec<Option<Cow<'_, str>>>,
+) -> Result<ArrayRef> {
+    let array: ArrayRef = match data_type {
+        DataType::Utf8 => Arc::new(StringArray::from_iter(values)),
+        DataType::LargeUtf8 => Arc::new(LargeStringArray::from_iter(values)),
+        DataType::Utf8View => Arc::new(StringViewArray::from_iter(values)),
+        other => {
+            return Err(Error::Internal(format!(
+                "masked values cannot be written to a column of type {other}"
+            )));
+        }
+    };
+    Ok(array)
+}
+
+/// Marks `field` as sensitive free text with personal data, keeping a higher sensitivity.
+fn annotate_pii(field: &Field) -> Field {
+    let existing = Semantic::from_field(field);
+    let sensitivity = existing
+        .sensitivity
+        .map_or(Sensitivity::Sensitive, |level| {
+            level.max(Sensitivity::Sensitive)
+        });
+    let semantic = Semantic {
+        semantic_type: Some(PII_SEMANTIC_TYPE.to_string()),
+        sensitivity: Some(sensitivity),
+        ..Semantic::default()
+    };
+    semantic.annotate(field.clone())
+}
+
+/// Formats counts per kind as `email=1 phone=0 resident_id=2`.
+fn format_counts(counts: &BTreeMap<PiiKind, u64>) -> String {
+    PiiKind::ALL
+        .iter()
+        .map(|kind| format!("{kind}={}", counts.get(kind).copied().unwrap_or(0)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Stage for PiiGuard {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn params(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_else(|error| {
+            tracing::error!(stage = %self.name, %error, "guard config could not be written as JSON");
+            serde_json::Value::Null
+        })
+    }
+
+    fn describe(&self) -> String {
+        let kinds: Vec<&str> = self
+            .config
+            .detector
+            .kinds
+            .iter()
+            .map(|kind| kind.as_str())
+            .collect();
+        format!(
+            "{}: masks {} in text columns; access for {} role(s), others denied",
+            self.name,
+            kinds.join(", "),
+            self.config.policy.roles.len()
+        )
+    }
+}
+
+impl Guard for PiiGuard {
+    fn guard(
+        &mut self,
+        mut batch: GovernedBatch,
+        request: &AccessRequest,
+        ctx: &mut StageContext,
+    ) -> Result<GovernedBatch> {
+        let source = batch.provenance.source.clone();
+        let all_columns = batch.column_names();
+        let decision = match self.config.policy.decide(&request.role, &all_columns) {
+            Ok(decision) => decision,
+            Err(error) => {
+                let reason = match &error {
+                    Error::AccessDenied { reason, .. } => reason.clone(),
+                    other => other.to_string(),
+                };
+                let detail = format!(
+                    "deny role={:?} purpose={:?} rows={}: {reason}",
+                    request.role,
+                    request.purpose,
+                    batch.num_rows()
+                );
+                ctx.audit(AuditAction::Decision, &source, &detail)?;
+                return Err(error);
+            }
+        };
+        for column in &decision.missing_columns {
+            self.warn_missing_once(&decision.role, "policy", column);
+        }
+        let detail = format!(
+            "allow role={:?} purpose={:?} visible_columns=[{}] mask_personal_data={}",
+            request.role,
+            request.purpose,
+            decision.visible_columns.join(", "),
+            decision.mask_personal_data
+        );
+        ctx.audit(AuditAction::Decision, &source, &detail)?;
+
+        // RecordBatch::project keeps the field metadata of the visible columns.
+        let schema = batch.data().schema();
+        let indices = decision
+            .visible_columns
+            .iter()
+            .map(|name| schema.index_of(name))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let projected = batch.data().project(&indices)?;
+        let projected_schema = projected.schema();
+
+        let mut columns: Vec<ArrayRef> = projected.columns().to_vec();
+        let mut issues = Vec::new();
+        let mut counts: BTreeMap<PiiKind, u64> = BTreeMap::new();
+        let mut masked_cells = 0u64;
+        let mut masked_columns = Vec::new();
+        for index in self.text_columns(&projected_schema, &decision, &all_columns)? {
+            let column_name = projected_schema.field(index).name().clone();
+            let scan = self.scan_column(&columns[index], decision.mask_personal_data)?;
+            if scan.cells.is_empty() {
+                continue;
+            }
+            self.pii_columns.insert(column_name.clone());
+            for cell in &scan.cells {
+                let row_id = batch.row_ids().value(cell.row);
+                for finding in &cell.findings {
+                    *counts.entry(finding.kind).or_insert(0) += 1;
+                    issues.push(personal_data_issue(
+                        &self.name,
+                        row_id,
+                        &column_name,
+                        finding,
+                    ));
+                }
+                if cell.masked.is_some() {
+                    masked_cells += 1;
+                    issues.push(masked_issue(
+                        &self.name,
+                        row_id,
+                        &column_name,
+                        &cell.findings,
+                        &self.config.mask,
+                    ));
+                }
+            }
+            if let Some(array) = scan.masked_array {
+                columns[index] = array;
+                masked_columns.push(column_name);
+            }
+        }
+
+        let fields: Vec<Field> = projected_schema
+            .fields()
+            .iter()
+            .map(|field| {
+                if self.pii_columns.contains(field.name()) {
+                    annotate_pii(field)
+                } else {
+                    field.as_ref().clone()
+                }
+            })
+            .collect();
+        let schema = Schema::new_with_metadata(fields, projected_schema.metadata().clone());
+        let data = RecordBatch::try_new(Arc::new(schema), columns)?;
+        batch.replace_data(data)?;
+
+        let earlier = std::mem::take(&mut batch.issues);
+        let (mut log, scrubbed) = self.scrub_issues(earlier, &decision);
+        log.extend(issues);
+        batch.issues = log;
+
+        let findings: u64 = counts.values().sum();
+        if masked_cells > 0 || scrubbed > 0 {
+            let detail = format!(
+                "masked_cells={masked_cells} {} columns=[{}] scrubbed_issues={scrubbed}",
+                format_counts(&counts),
+                masked_columns.join(", ")
+            );
+            ctx.audit(AuditAction::Change, &source, &detail)?;
+        }
+        let unmasked = if decision.mask_personal_data {
+            0
+        } else {
+            findings
+        };
+        let detail = format!(
+            "role={:?} rows={} columns={} personal_data_found={findings} personal_data_unmasked={unmasked}",
+            request.role,
+            batch.num_rows(),
+            batch.data().num_columns()
+        );
+        ctx.audit(AuditAction::Share, &source, &detail)?;
+        Ok(batch)
+    }
+}
+
+/// Builds the issue for one finding. The message names kind, recognizer, character span and
+/// tier, never the value.
+fn personal_data_issue(stage: &str, row_id: u64, column: &str, finding: &PiiFinding) -> Issue {
+    let message = format!(
+        "{} ({}) at characters {}..{}, {}",
+        finding.kind,
+        finding.recognizer,
+        finding.char_span.start,
+        finding.char_span.end,
+        finding.tier
+    );
+    Issue::cell(
+        row_id,
+        column,
+        IssueKind::PersonalData,
+        Severity::Warning,
+        stage,
+        message,
+    )
+    .with_confidence(finding.score)
+}
+
+/// Builds the issue that records the masking of one cell.
+fn masked_issue(
+    stage: &str,
+    row_id: u64,
+    column: &str,
+    findings: &[PiiFinding],
+    mask: &MaskConfig,
+) -> Issue {
+    let parts: Vec<String> = findings
+        .iter()
+        .map(|finding| {
+            format!(
+                "{} with {}",
+                finding.kind,
+                mask.operator(finding.kind).as_str()
+            )
+        })
+        .collect();
+    let message = format!("masked {} value(s): {}", findings.len(), parts.join(", "));
+    Issue::cell(
+        row_id,
+        column,
+        IssueKind::Masked,
+        Severity::Info,
+        stage,
+        message,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::RolePolicy;
+    use governance_core::audit::AuditLog;
+    use governance_core::{Provenance, RowIdAllocator};
+
+    fn batch(notes: Vec<Option<&str>>, data_type: DataType) -> GovernedBatch {
+        let array: ArrayRef = match data_type {
+            DataType::LargeUtf8 => Arc::new(LargeStringArray::from(notes)),
+            DataType::Utf8View => Arc::new(StringViewArray::from(notes)),
+            _ => Arc::new(StringArray::from(notes)),
+        };
+        let rows = array.len();
+        let schema = Arc::new(Schema::new(vec![Field::new("note", data_type, true)]));
+        let data = RecordBatch::try_new(schema, vec![array]).expect("batch");
+        let ids = RowIdAllocator::default().allocate(rows);
+        GovernedBatch::try_new(data, ids, Provenance::new("tickets")).expect("governed")
+    }
+
+    fn guard() -> PiiGuard {
+        let config = PiiGuardConfig {
+            policy: AccessPolicy::default().with_role("analyst", RolePolicy::all_columns()),
+            ..PiiGuardConfig::default()
+        };
+        PiiGuard::new(config).expect("guard")
+    }
+
+    fn request() -> AccessRequest {
+        AccessRequest {
+            role: "analyst".into(),
+            purpose: "service quality report".into(),
+        }
+    }
+
+    fn context() -> StageContext {
+        StageContext::new("pii_guard", 1, AuditLog::in_memory().into_handle())
+    }
+
+    #[test]
+    fn every_string_type_is_masked_in_kind() {
+        for data_type in [DataType::Utf8, DataType::LargeUtf8, DataType::Utf8View] {
+            let input = batch(vec![Some("电话13812345678"), None], data_type.clone());
+            let output = guard()
+                .guard(input, &request(), &mut context())
+                .expect("guarded");
+            let column = output.column("note").expect("note");
+            assert_eq!(column.data_type(), &data_type);
+            let values = string_values(column).expect("strings");
+            assert_eq!(values, [Some("电话138****5678"), None], "{data_type}");
+        }
+    }
+
+    #[test]
+    fn large_batch_is_scanned_in_parallel_in_order() {
+        let texts: Vec<String> = (0..PARALLEL_MIN_ROWS + 10)
+            .map(|row| format!("row {row} 手机1381234{:04}", row % 10_000))
+            .collect();
+        let input = batch(
+            texts.iter().map(|text| Some(text.as_str())).collect(),
+            DataType::Utf8,
+        );
+        let output = guard()
+            .guard(input, &request(), &mut context())
+            .expect("guarded");
+        let values = string_values(output.column("note").expect("note")).expect("strings");
+        for (row, value) in values.iter().enumerate() {
+            let expected = format!("row {row} 手机138****{:04}", row % 10_000);
+            assert_eq!(value.expect("not null"), expected);
+        }
+    }
+
+    #[test]
+    fn non_text_listed_column_is_config_error() {
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "count",
+            DataType::Int32,
+            true,
+        )]));
+        let data = RecordBatch::try_new(
+            schema,
+            vec![Arc::new(arrow::array::Int32Array::from(vec![1]))],
+        )
+        .expect("batch");
+        let input = GovernedBatch::try_new(
+            data,
+            RowIdAllocator::default().allocate(1),
+            Provenance::new("x"),
+        )
+        .expect("governed");
+        let mut guard = PiiGuard::new(PiiGuardConfig {
+            text_columns: Some(vec!["count".into()]),
+            policy: AccessPolicy::default().with_role("analyst", RolePolicy::all_columns()),
+            ..PiiGuardConfig::default()
+        })
+        .expect("guard");
+        let error = guard
+            .guard(input, &request(), &mut context())
+            .expect_err("int column");
+        assert!(error.to_string().contains("invalid config"), "{error}");
+    }
+
+    #[test]
+    fn existing_sensitivity_is_not_lowered() {
+        let field = Semantic {
+            sensitivity: Some(Sensitivity::Secret),
+            ..Semantic::default()
+        }
+        .annotate(Field::new("note", DataType::Utf8, true));
+        let annotated = Semantic::from_field(&annotate_pii(&field));
+        assert_eq!(annotated.sensitivity, Some(Sensitivity::Secret));
+        assert_eq!(annotated.semantic_type.as_deref(), Some(PII_SEMANTIC_TYPE));
+    }
+
+    #[test]
+    fn params_round_trip_to_config() {
+        let guard = guard();
+        let config: PiiGuardConfig =
+            serde_json::from_value(guard.params()).expect("params are a config");
+        assert_eq!(&config, guard.config());
+    }
+}

@@ -1,0 +1,48 @@
+//! Guards of the `governance` SDK: detection of personal data in free text, masking, and
+//! role-based access policies, joined in the [`PiiGuard`] stage.
+//!
+//! - [`detect`] finds e-mail addresses, phone numbers and Chinese resident identity numbers,
+//!   including values glued to Chinese text, and grades each finding by the evidence behind
+//!   it (pattern, validator, context keyword).
+//! - [`mask`] replaces findings: removed, replaced by a type tag, or partly starred.
+//! - [`policy`] decides which columns a role sees. Roles it does not name are denied.
+//! - [`guard`] applies all three to each batch of a chain and records every decision, change
+//!   and share in the audit log, with counts and never personal values.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+//! use arrow::datatypes::{DataType, Field, Schema};
+//! use governance_core::audit::AuditLog;
+//! use governance_core::{AccessRequest, GovernedBatch, Guard, Provenance, RowIdAllocator, StageContext};
+//! use governance_secure::policy::{AccessPolicy, RolePolicy};
+//! use governance_secure::{PiiGuard, PiiGuardConfig};
+//!
+//! let schema = Arc::new(Schema::new(vec![Field::new("note", DataType::Utf8, true)]));
+//! let notes = StringArray::from(vec!["请回电13812345678", "路灯不亮"]);
+//! let data = RecordBatch::try_new(schema, vec![Arc::new(notes)])?;
+//! let batch = GovernedBatch::try_new(data, RowIdAllocator::default().allocate(2), Provenance::new("tickets"))?;
+//!
+//! let policy = AccessPolicy::default().with_role("analyst", RolePolicy::all_columns());
+//! let mut guard = PiiGuard::new(PiiGuardConfig { policy, ..PiiGuardConfig::default() })?;
+//! let request = AccessRequest { role: "analyst".into(), purpose: "monthly report".into() };
+//! let mut ctx = StageContext::new("pii_guard", 1, AuditLog::in_memory().into_handle());
+//! let guarded = guard.guard(batch, &request, &mut ctx)?;
+//!
+//! assert_eq!(guarded.column("note")?.as_string::<i32>().value(0), "请回电138****5678");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Dependencies: `regex` and `aho-corasick` run the recognizers and the context keyword
+//! search in linear time, `rayon` scans the rows of large batches in parallel, and `chrono`
+//! checks birth dates in resident identity numbers against the calendar.
+
+pub mod detect;
+pub mod guard;
+pub mod mask;
+pub mod policy;
+
+pub use detect::{ConfidenceTier, Detector, DetectorConfig, PiiFinding, PiiKind};
+pub use guard::{PiiGuard, PiiGuardConfig};
+pub use mask::{MaskConfig, MaskOperator, mask_text, mask_value};
+pub use policy::{AccessDecision, AccessPolicy, RolePolicy};
