@@ -9,6 +9,12 @@
 //! writes. Between rounds, labels on a sample of flagged cells go back to the learners (the
 //! outlier threshold and the anomaly model); round 2 runs with the adjusted stages.
 
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "an example program reports to its terminal"
+)]
+
 mod args;
 mod feedback;
 mod report;

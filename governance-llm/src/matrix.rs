@@ -35,7 +35,7 @@ impl FeatureMatrix {
                 )));
             }
         }
-        if values.len() % columns.len() != 0 {
+        if !values.len().is_multiple_of(columns.len()) {
             return Err(Error::InvalidInput(format!(
                 "{} values do not fill whole rows of {} columns",
                 values.len(),

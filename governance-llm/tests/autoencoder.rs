@@ -121,7 +121,7 @@ fn missing_cells_never_drive_a_flag() {
     for (index, row) in rows.iter_mut().enumerate() {
         for (column, value) in row.iter_mut().enumerate() {
             // About one cell in seven is missing.
-            if (index * COLUMNS.len() + column) % 7 == 0 {
+            if (index * COLUMNS.len() + column).is_multiple_of(7) {
                 *value = f32::NAN;
             }
         }

@@ -152,7 +152,7 @@ fn no_match_inside_longer_digit_runs() {
         "价格 13812345678.50 元",
     ] {
         let findings = detect(text);
-        for finding in &findings {
+        if let Some(finding) = findings.first() {
             let span = &text[finding.byte_span.clone()];
             panic!(
                 "{text}: unexpected finding {span:?} ({})",
