@@ -23,8 +23,8 @@ use polars_arrow::ffi as polars_ffi;
 
 use crate::{Error, GovernedBatch, Provenance, ROW_ID_COLUMN, Result};
 
-// The two crates declare the same `#[repr(C)]` structs of the C data interface; moving one
-// into the other is sound only while their sizes agree, which these checks pin at compile time.
+// The two crates declare the same `#[repr(C)]` structs of the C data interface. Moving one
+// into the other is sound only while their sizes agree, so these checks pin that at compile time.
 const _: () = assert!(size_of::<FFI_ArrowArray>() == size_of::<polars_ffi::ArrowArray>());
 const _: () = assert!(size_of::<FFI_ArrowSchema>() == size_of::<polars_ffi::ArrowSchema>());
 
@@ -46,8 +46,8 @@ pub fn to_dataframe(batch: &GovernedBatch) -> Result<DataFrame> {
 fn export_to_polars(name: &str, array: &ArrayRef) -> Result<Series> {
     let (ffi_array, ffi_schema) = arrow::ffi::to_ffi(&array.to_data())?;
     // SAFETY: both types are the `ArrowArray` and `ArrowSchema` structs of the C data
-    // interface with equal size (checked above) and layout; ownership, and with it the
-    // release callback, moves to Polars, which calls it exactly once on drop.
+    // interface, with equal size (checked above) and layout. Ownership moves to Polars with
+    // the release callback, which Polars calls exactly once on drop.
     let (polars_array, polars_schema) = unsafe {
         (
             std::mem::transmute::<FFI_ArrowArray, polars_ffi::ArrowArray>(ffi_array),

@@ -6,8 +6,8 @@
 //! ```
 //!
 //! Round 1 collects, cleans, fuses weather, trains the anomaly model, analyses, guards and
-//! writes. Between rounds, labels on a sample of flagged cells go back to the learners (the
-//! outlier threshold and the anomaly model); round 2 runs with the adjusted stages.
+//! writes. Between rounds, labels on a sample of flagged cells go back to the learners: the
+//! outlier threshold and the anomaly model. Round 2 runs with the adjusted stages.
 
 #![expect(
     clippy::print_stdout,

@@ -49,11 +49,12 @@ pub struct StageReport {
     pub rows_quarantined: u64,
     /// Rows merged.
     pub rows_merged: u64,
-    /// Seconds spent inside the stage.
+    /// Seconds spent inside the stage's own calls, excluding time waiting for input, for room
+    /// downstream or for a free rayon thread.
     pub seconds: f64,
 }
 
-/// What one round of the chain produced.
+/// Outcome of one round of the chain.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunSummary {
     /// Round number, from 1.
@@ -437,10 +438,17 @@ impl Chain {
         let collector_task = tokio::task::spawn_blocking(move || {
             let mut report = stage_report(collector.as_ref(), "collector");
             let mut ctx = StageContext::new(collector.name(), round, audit);
-            let clock = Instant::now();
+            // Time spent waiting for downstream room is not the collector's own time.
+            let mut busy = std::time::Duration::ZERO;
             let outcome = (|| -> Result<()> {
+                let clock = Instant::now();
                 collector.start(&mut ctx)?;
-                while let Some(batch) = collector.next_batch(&mut ctx)? {
+                busy += clock.elapsed();
+                loop {
+                    let clock = Instant::now();
+                    let next = collector.next_batch(&mut ctx)?;
+                    busy += clock.elapsed();
+                    let Some(batch) = next else { break };
                     report.rows_out += batch.num_rows() as u64;
                     if first_sender.blocking_send(batch).is_err() {
                         // A downstream stage failed; its error is reported instead.
@@ -449,7 +457,7 @@ impl Chain {
                 }
                 Ok(())
             })();
-            report.seconds = clock.elapsed().as_secs_f64();
+            report.seconds = busy.as_secs_f64();
             report.rows_in = ctx.rows_read();
             let quarantine = ctx.take_quarantined();
             report.rows_quarantined = quarantine.len() as u64;
@@ -605,15 +613,18 @@ async fn run_step(
     while let Some(batch) = input.recv().await {
         report.rows_in += batch.num_rows() as u64;
         let request = Arc::clone(&request);
-        let clock = Instant::now();
+        // Timed inside the rayon task, so queueing behind other stages does not count.
         let processed = on_rayon(name.clone(), move || {
+            let clock = Instant::now();
             let result = step.process(batch, &request, &mut ctx);
-            (step, ctx, result)
+            (step, ctx, result, clock.elapsed().as_secs_f64())
         })
         .await;
-        report.seconds += clock.elapsed().as_secs_f64();
         let (returned_step, returned_ctx, result) = match processed {
-            Ok(parts) => parts,
+            Ok((step, ctx, result, seconds)) => {
+                report.seconds += seconds;
+                (step, ctx, result)
+            }
             Err(error) => {
                 // The stage panicked and is lost; report with what is known.
                 return (
@@ -645,15 +656,15 @@ async fn run_step(
     }
 
     if outcome.is_ok() && !downstream_closed {
-        let clock = Instant::now();
         let flushed = on_rayon(name.clone(), move || {
+            let clock = Instant::now();
             let result = step.flush(&mut ctx);
-            (step, ctx, result)
+            (step, ctx, result, clock.elapsed().as_secs_f64())
         })
         .await;
-        report.seconds += clock.elapsed().as_secs_f64();
         match flushed {
-            Ok((returned_step, returned_ctx, result)) => {
+            Ok((returned_step, returned_ctx, result, seconds)) => {
+                report.seconds += seconds;
                 step = returned_step;
                 ctx = returned_ctx;
                 match result {

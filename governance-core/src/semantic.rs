@@ -17,7 +17,7 @@ pub const SEMANTIC_TYPE_KEY: &str = "governance.semantic_type";
 /// Field metadata key of the sensitivity level.
 pub const SENSITIVITY_KEY: &str = "governance.sensitivity";
 
-/// How sensitive a column is; ordered from least to most sensitive.
+/// Sensitivity level of a column, ordered from least to most sensitive.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
