@@ -165,7 +165,7 @@ struct RuleCounts {
 /// at most `max_findings_per_rule` crossings are listed; `finish` adds one summary alert per
 /// rule with the number left out as its value.
 ///
-/// The finding type has no severity field, so the rule's severity leads the message, as in
+/// Each finding carries the rule's severity, which also leads the message, as in
 /// `error: PM2.5 = 320 above 250`.
 ///
 /// # Audit
@@ -316,6 +316,7 @@ impl Analyzer for ThresholdAlerts {
             finding.subject = subject;
             finding.time = time;
             finding.row_ids = vec![batch.row_ids().value(row)];
+            finding.severity = Some(rule.severity);
             findings.push(finding);
         }
         Ok(findings)
@@ -353,6 +354,7 @@ impl Analyzer for ThresholdAlerts {
                 );
                 let mut finding = Finding::new(FindingKind::Alert, &rule.name, &self.config.name, message);
                 finding.value = Some(counts.suppressed as f64);
+                finding.severity = Some(rule.severity);
                 finding
             })
             .collect();

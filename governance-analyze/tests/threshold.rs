@@ -97,6 +97,7 @@ fn crossings_become_alerts() {
     assert_eq!(high.threshold, Some(250.0));
     assert_eq!(high.subject.as_deref(), Some("A"));
     assert_eq!(high.time.as_deref(), Some("2013-03-01T01:00:00"));
+    assert_eq!(high.severity, Some(Severity::Error));
     assert!(
         high.message.starts_with("error: PM2.5 = 320 above 250"),
         "{}",

@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditAction, AuditHandle};
-use crate::{Adjustment, Error, Feedback, GovernedBatch, QuarantinedRow, Result};
+use crate::{Adjustment, Error, Feedback, GovernedBatch, QuarantinedRow, Result, Severity};
 
 /// What all stages share. Only [`Stage::name`] is required.
 pub trait Stage: Send {
@@ -309,6 +309,8 @@ pub struct Finding {
     pub row_ids: Vec<u64>,
     /// Version of the model that made it, for learned analyzers.
     pub model_version: Option<String>,
+    /// Severity, for alerts and warnings that applicators route by it.
+    pub severity: Option<Severity>,
 }
 
 impl Finding {
@@ -330,6 +332,7 @@ impl Finding {
             threshold: None,
             row_ids: Vec::new(),
             model_version: None,
+            severity: None,
         }
     }
 }
