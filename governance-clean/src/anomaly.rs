@@ -25,6 +25,7 @@ use governance_core::{
     Adjustment, Cleaner, Error, Feedback, FeedbackTarget, GovernedBatch, Issue, IssueKind, Result,
     Severity, Stage, StageContext,
 };
+use governance_llm::threshold::best_f1_threshold;
 use governance_llm::{
     AutoencoderConfig, FeatureMatrix, ModelRegistry, RowScore, TrainedAutoencoder,
 };
@@ -409,60 +410,6 @@ fn explain(score: &RowScore, threshold: f32, columns: &[String], detector: &str)
     )
 }
 
-/// Returns the F1 score of flagging rows with score above `threshold`. With no positives and
-/// no flags among the labels there is nothing to get wrong, so the score is 1.
-fn f1_at(labels: &[(f32, bool)], threshold: f32) -> f64 {
-    let (mut true_positives, mut false_positives, mut false_negatives) = (0.0, 0.0, 0.0);
-    for &(score, positive) in labels {
-        match (score > threshold, positive) {
-            (true, true) => true_positives += 1.0,
-            (true, false) => false_positives += 1.0,
-            (false, true) => false_negatives += 1.0,
-            (false, false) => {}
-        }
-    }
-    let denominator = 2.0 * true_positives + false_positives + false_negatives;
-    if denominator == 0.0 {
-        1.0
-    } else {
-        2.0 * true_positives / denominator
-    }
-}
-
-/// Chooses the threshold with the best F1 on `labels`. Among equal F1 it takes the one
-/// closest to `current`, so the threshold moves only as far as the labels require. The
-/// candidates are the current threshold, each labelled score (flagging the scores above it),
-/// and the largest value below the lowest labelled score (flagging every labelled row).
-fn best_threshold(labels: &[(f32, bool)], current: f32) -> (f32, f64) {
-    let mut candidates = vec![current];
-    candidates.extend(labels.iter().map(|&(score, _)| score));
-    if let Some(lowest) = labels
-        .iter()
-        .map(|&(score, _)| score)
-        .min_by(f32::total_cmp)
-    {
-        candidates.push(next_below(lowest));
-    }
-    let mut best = (current, f1_at(labels, current));
-    for candidate in candidates {
-        let f1 = f1_at(labels, candidate);
-        let closer = (candidate - current).abs() < (best.0 - current).abs();
-        if f1 > best.1 + 1e-12 || ((f1 - best.1).abs() <= 1e-12 && closer) {
-            best = (candidate, f1);
-        }
-    }
-    best
-}
-
-/// Returns the largest non-negative `f32` below `value`, or 0 when `value` is 0.
-fn next_below(value: f32) -> f32 {
-    if value <= 0.0 {
-        0.0
-    } else {
-        f32::from_bits(value.to_bits() - 1)
-    }
-}
-
 impl Stage for AnomalyDetector {
     fn name(&self) -> &str {
         NAME
@@ -505,18 +452,21 @@ impl Stage for AnomalyDetector {
         let mut model = current.clone();
         let mut retrained_warmup = None;
         if let Some(warmup) = &self.warmup {
-            let kept: Vec<usize> = (0..warmup.row_ids.len())
+            let kept_indices: Vec<usize> = (0..warmup.row_ids.len())
                 .filter(|&index| !confirmed.contains(&warmup.row_ids[index]))
                 .collect();
-            removed = warmup.row_ids.len() - kept.len();
+            removed = warmup.row_ids.len() - kept_indices.len();
             if removed > 0 {
                 let matrix = warmup
                     .matrix
-                    .select_rows(&kept)
+                    .select_rows(&kept_indices)
                     .map_err(|error| Error::stage(NAME, error))?;
                 model = TrainedAutoencoder::train(&self.config.autoencoder, &matrix)
                     .map_err(|error| Error::stage(NAME, error))?;
-                let row_ids = kept.iter().map(|&index| warmup.row_ids[index]).collect();
+                let row_ids = kept_indices
+                    .iter()
+                    .map(|&index| warmup.row_ids[index])
+                    .collect();
                 retrained_warmup = Some(WarmupRows { matrix, row_ids });
             }
         }
@@ -535,7 +485,7 @@ impl Stage for AnomalyDetector {
             .zip(&labelled)
             .map(|(score, (_, _, positive))| (score.score, *positive))
             .collect();
-        let (threshold, f1) = best_threshold(&labels, model.threshold());
+        let (threshold, f1) = best_f1_threshold(&labels, model.threshold());
         if removed == 0 && threshold == previous_threshold {
             return Ok(None);
         }

@@ -11,6 +11,7 @@
 //! - [`autoencoder`]: the network, its training and its row scores.
 //! - [`registry`]: saving, listing, loading and rolling back model versions
 //!   ([`ModelRegistry`]).
+//! - [`threshold`]: moving a score threshold to the best F1 on labelled feedback.
 //!
 //! # Why burn
 //!
@@ -51,6 +52,7 @@ pub mod backend;
 mod error;
 pub mod matrix;
 pub mod registry;
+pub mod threshold;
 
 pub use autoencoder::{
     AutoencoderConfig, AutoencoderNetwork, ColumnContribution, RowScore, TrainedAutoencoder,
