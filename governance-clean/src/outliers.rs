@@ -465,6 +465,13 @@ impl Cleaner for RobustOutliers {
         batch.provenance.stages.push(self.name.clone());
         Ok(batch)
     }
+
+    /// Forgets the samples at the end of a round, so each round scores its stream from the
+    /// same start and the same input and threshold give the same flags. Learned labels stay.
+    fn flush(&mut self, _ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {
+        self.samples.clear();
+        Ok(None)
+    }
 }
 
 #[cfg(test)]
@@ -533,6 +540,38 @@ mod tests {
         assert!(issues[0].confidence > 0.99);
         let score = stage.flagged_score(20, "value").expect("remembered");
         assert!((score - 548.0 / 1.4826).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rounds_score_alike_after_flush() {
+        let ids = RowIdAllocator::default();
+        let values = readings(600.0);
+        let positions: Vec<i64> = (0..40).collect();
+        let mut stage = stage(RobustOutliersConfig::default());
+        let mut ctx = context("robust_outliers");
+
+        let first = stage
+            .clean(
+                series_batch(&["A"; 40], &positions, &values, &ids),
+                &mut ctx,
+            )
+            .expect("round 1");
+        stage.flush(&mut ctx).expect("flush");
+        let shifted: Vec<Option<f64>> = values
+            .iter()
+            .map(|value| value.map(|v| v + 1000.0))
+            .collect();
+        let second = stage
+            .clean(
+                series_batch(&["A"; 40], &positions, &shifted, &ids),
+                &mut ctx,
+            )
+            .expect("round 2");
+
+        // Without the flush, round 1's samples near 52 skew round 2's median and MAD, and its
+        // spike goes unflagged.
+        assert_eq!(first.issues.len(), 1);
+        assert_eq!(second.issues.len(), 1);
     }
 
     #[test]
