@@ -25,9 +25,7 @@ use governance_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::support::{
-    ChangeCounts, column_index, foreign_issues, row_issue, text_values, with_columns,
-};
+use crate::support::{ChangeCounts, column_index, row_issue, text_values, with_columns};
 
 /// Configuration of [`Dedupe`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,14 +307,12 @@ impl Cleaner for Dedupe {
             with_columns(&mut batch, filled_columns)?;
         }
         if merged_count > 0 {
-            let foreign = foreign_issues(&batch);
             let mut keep = vec![true; rows_in_batch];
             for row in merged_rows {
                 keep[row] = false;
             }
             let keep = BooleanArray::from(keep);
             batch = batch.filter(&keep)?;
-            batch.issues.extend(foreign);
             ctx.record_merged(merged_count);
         }
         batch.issues.extend(issues);

@@ -159,9 +159,9 @@ pub(crate) fn group_by_series(
     Ok(groups)
 }
 
-/// Selects rows at `indices` like [`GovernedBatch::take`], and keeps in the result the issues
-/// about rows that are in no row of `batch` (such as an issue a stage logged about a row it
-/// emitted with an earlier batch), which `take` would drop.
+/// Selects rows at `indices` with [`GovernedBatch::take`]. That keeps the issues about rows
+/// outside `batch` (such as a row emitted with an earlier batch); with `keep_foreign_issues`
+/// false they are left out, so a batch split in two carries them only once.
 pub(crate) fn take_rows(
     batch: &GovernedBatch,
     indices: &[usize],
@@ -178,25 +178,21 @@ pub(crate) fn take_rows(
         })
         .collect::<Result<Vec<u32>>>()?;
     let mut selected = batch.take(&UInt32Array::from(positions))?;
-    if keep_foreign_issues {
-        selected.issues.extend(foreign_issues(batch));
+    if !keep_foreign_issues {
+        let ids: std::collections::HashSet<u64> =
+            batch.row_ids().values().iter().copied().collect();
+        let mut own = IssueLog::new();
+        own.extend(
+            selected
+                .issues
+                .issues()
+                .iter()
+                .filter(|issue| ids.contains(&issue.row_id))
+                .cloned(),
+        );
+        selected.issues = own;
     }
     Ok(selected)
-}
-
-/// Returns the issues of `batch` whose row id is not one of the batch's rows.
-pub(crate) fn foreign_issues(batch: &GovernedBatch) -> IssueLog {
-    let ids: std::collections::HashSet<u64> = batch.row_ids().values().iter().copied().collect();
-    let mut foreign = IssueLog::new();
-    foreign.extend(
-        batch
-            .issues
-            .issues()
-            .iter()
-            .filter(|issue| !ids.contains(&issue.row_id))
-            .cloned(),
-    );
-    foreign
 }
 
 /// Builds an issue about a whole row rather than one cell.

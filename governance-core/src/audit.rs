@@ -21,7 +21,7 @@ use crate::{Error, Result};
 /// `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// What an audited event did.
+/// Kind of an audited event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
@@ -43,13 +43,13 @@ pub struct AuditRecord {
     pub seq: u64,
     /// Time in milliseconds since the Unix epoch.
     pub time_ms: i64,
-    /// Who acted: a stage name or a role.
+    /// Actor: a stage name or a role.
     pub actor: String,
-    /// What was done.
+    /// Action taken.
     pub action: AuditAction,
-    /// What it was done to, such as a source or a column.
+    /// Subject of the action, such as a source or a column.
     pub subject: String,
-    /// Details, such as counts or the decision's reason. Never holds personal data values.
+    /// Details, such as counts or the decision's reason. Must not contain personal data values.
     pub detail: String,
     /// Hash of the previous record, or [`GENESIS_HASH`].
     pub prev_hash: String,

@@ -14,7 +14,7 @@ use crate::{Error, Issue, IssueLog, Result};
 /// Name of the row-id column added by [`GovernedBatch::with_row_id_column`].
 pub const ROW_ID_COLUMN: &str = "__row_id";
 
-/// Where a batch came from.
+/// Origin of a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Provenance {
     /// Source name, such as a file path or a generator name.
@@ -73,7 +73,7 @@ pub struct GovernedBatch {
     row_ids: UInt64Array,
     /// Issues found on this batch's rows.
     pub issues: IssueLog,
-    /// Where the batch came from and what touched it.
+    /// Origin of the batch and the stages applied to it.
     pub provenance: Provenance,
 }
 
@@ -260,6 +260,36 @@ mod tests {
             .expect("filter");
         assert_eq!(kept.row_ids().values().to_vec(), vec![100, 102]);
         assert_eq!(kept.num_rows(), 2);
+    }
+
+    #[test]
+    fn filter_keeps_issues_once() {
+        let mut batch = sample();
+        let issue = |row_id| {
+            crate::Issue::cell(
+                row_id,
+                "v",
+                crate::IssueKind::Duplicate,
+                crate::Severity::Info,
+                "test",
+                "x",
+            )
+        };
+        batch.push_issue(issue(100));
+        batch.push_issue(issue(101));
+        // Row 7 is not in this batch, like a row emitted with an earlier batch.
+        batch.push_issue(issue(7));
+
+        let kept = batch
+            .filter(&BooleanArray::from(vec![true, false, true]))
+            .expect("filter");
+        let rows: Vec<u64> = kept
+            .issues
+            .issues()
+            .iter()
+            .map(|issue| issue.row_id)
+            .collect();
+        assert_eq!(rows, vec![100, 7]);
     }
 
     #[test]

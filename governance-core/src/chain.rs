@@ -213,7 +213,7 @@ impl ChainBuilder {
         self
     }
 
-    /// Appends an applicator; every applicator sees every batch.
+    /// Appends an applicator. Every applicator receives every batch.
     pub fn apply(mut self, applicator: impl Applicator + 'static) -> Self {
         self.applicators.push(Box::new(applicator));
         self

@@ -21,7 +21,7 @@ pub enum Error {
     Config {
         /// The stage or component whose config is invalid.
         component: String,
-        /// What is wrong and how to fix it.
+        /// Problem and fix.
         message: String,
     },
 
@@ -58,7 +58,7 @@ pub enum Error {
     AccessDenied {
         /// The role that made the request.
         role: String,
-        /// Why access was denied.
+        /// Reason for the denial.
         reason: String,
     },
 
@@ -69,7 +69,7 @@ pub enum Error {
         record: u64,
         /// 1-based line number in the log file.
         line: u64,
-        /// What did not verify.
+        /// Check that failed.
         reason: String,
     },
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What a piece of feedback is about.
+/// Target of a piece of feedback.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -46,7 +46,7 @@ pub enum Label {
 }
 
 impl Label {
-    /// Returns true when the label says the flagged item really is an error or a match.
+    /// Returns true when the label marks the flagged item as a real error or match.
     pub fn is_positive(&self) -> bool {
         matches!(self, Label::Confirmed | Label::Corrected { .. })
     }
@@ -56,11 +56,11 @@ impl Label {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Feedback {
-    /// What the feedback is about.
+    /// Target.
     pub target: FeedbackTarget,
     /// The verdict.
     pub label: Label,
-    /// Who or what gave it, such as `ground_truth` or a reviewer id.
+    /// Origin, such as `ground_truth` or a reviewer id.
     pub source: String,
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Result;
 
-/// What kind of problem an issue reports.
+/// Kind of problem an issue reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -29,7 +29,7 @@ pub enum IssueKind {
     Outlier,
     /// A learned model flags the row or cell as anomalous.
     Anomaly,
-    /// A value holds personal data.
+    /// A value contains personal data.
     PersonalData,
     /// A missing value was filled in.
     Imputed,
@@ -58,7 +58,7 @@ impl IssueKind {
     }
 }
 
-/// How serious an issue is.
+/// Seriousness of an issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// What one stage did in one round of the chain.
+/// Record of one stage in one round of the chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineageRecord {
     /// Round of the closed loop, starting at 1.
@@ -37,7 +37,7 @@ pub struct Adjustment {
     pub from_version: String,
     /// Version after the change.
     pub to_version: String,
-    /// What changed, for people.
+    /// Description of the change, for people.
     pub description: String,
     /// New parameters, as JSON.
     pub params: serde_json::Value,
@@ -61,7 +61,7 @@ pub struct QuarantinedRow {
     pub source: Option<String>,
     /// 1-based line in the source, when known.
     pub line: Option<u64>,
-    /// Why it was rejected.
+    /// Reason for the rejection.
     pub reason: String,
     /// The raw record as text, so nothing is lost.
     pub raw: String,

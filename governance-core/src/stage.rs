@@ -15,7 +15,7 @@
 //! window, a model warming up). A stage that holds rows back must release them from `flush`,
 //! which the runner calls once after the last batch. Every row a stage receives must leave it
 //! as output, as quarantine (through [`StageContext::quarantine`]) or as a merge (through
-//! [`StageContext::record_merged`]); the runner checks this identity per stage and reports a
+//! [`StageContext::record_merged`]). The runner checks this identity per stage and reports a
 //! broken count as an internal error.
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{AuditAction, AuditHandle};
 use crate::{Adjustment, Error, Feedback, GovernedBatch, QuarantinedRow, Result, Severity};
 
-/// What all stages share. Only [`Stage::name`] is required.
+/// Behaviour shared by all stages. Only [`Stage::name`] is required.
 pub trait Stage: Send {
     /// Returns the stage's name, unique within a chain.
     fn name(&self) -> &str;
@@ -51,7 +51,7 @@ pub trait Stage: Send {
     }
 }
 
-/// Where a stage reports quarantined rows, merges and audit events while it works.
+/// Per-stage sink for quarantined rows, merge counts and audit events.
 #[derive(Debug)]
 pub struct StageContext {
     stage: String,
@@ -228,13 +228,13 @@ pub trait Analyzer: Stage {
     }
 }
 
-/// Who asks to see the data.
+/// Consumer of the chain's output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccessRequest {
     /// The consumer's role, looked up in the guard's policy.
     pub role: String,
-    /// What the data will be used for, recorded in the audit log.
+    /// Purpose of the use, recorded in the audit log.
     pub purpose: String,
 }
 
@@ -295,7 +295,7 @@ pub struct Finding {
     pub name: String,
     /// Analyzer that produced it.
     pub analyzer: String,
-    /// What was found, for people.
+    /// Description for people.
     pub message: String,
     /// Subject the finding is about, such as a station id.
     pub subject: Option<String>,
