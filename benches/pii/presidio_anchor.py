@@ -1,0 +1,61 @@
+"""Run Presidio's analyzer (regex recognizers only, no NLP model) over a labelled set.
+
+Usage: python presidio_anchor.py SET.json OUT.json
+
+Reads the same JSON layout the Rust benchmark reads and writes
+{"version", "recognizers", "seconds", "predictions": [[[start, end, type, score], ...], ...]}
+with character offsets, one list per sentence. Only the analysis loop is timed, not the
+engine's start-up. The Rust side scores these predictions with its own scorer so that both
+tools are judged by the same code.
+"""
+
+import json
+import os
+import sys
+import time
+
+# The e-mail recognizer's domain check would otherwise download a public-suffix list.
+os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
+
+from importlib.metadata import version  # noqa: E402
+
+from presidio_analyzer import AnalyzerEngine  # noqa: E402
+from presidio_analyzer.nlp_engine import NlpEngineProvider  # noqa: E402
+
+
+def main() -> None:
+    if len(sys.argv) != 3:
+        sys.exit("usage: presidio_anchor.py SET.json OUT.json")
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        sentences = json.load(handle)
+
+    nlp_engine = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "no_op",
+            "models": [{"lang_code": "en", "model_name": "no_op"}],
+        }
+    ).create_engine()
+    analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])
+    recognizers = analyzer.get_recognizers(language="en")
+
+    predictions = []
+    started = time.perf_counter()
+    for sentence in sentences:
+        results = analyzer.analyze(text=sentence["full_text"], language="en")
+        predictions.append([[r.start, r.end, r.entity_type, r.score] for r in results])
+    seconds = time.perf_counter() - started
+
+    with open(sys.argv[2], "w", encoding="utf-8") as handle:
+        json.dump(
+            {
+                "version": version("presidio-analyzer"),
+                "recognizers": len(recognizers),
+                "seconds": seconds,
+                "predictions": predictions,
+            },
+            handle,
+        )
+
+
+if __name__ == "__main__":
+    main()
