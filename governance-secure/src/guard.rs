@@ -575,10 +575,7 @@ mod tests {
     }
 
     fn request() -> AccessRequest {
-        AccessRequest {
-            role: "analyst".into(),
-            purpose: "service quality report".into(),
-        }
+        AccessRequest::new("analyst", "service quality report")
     }
 
     fn context() -> StageContext {

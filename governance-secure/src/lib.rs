@@ -25,7 +25,7 @@
 //!
 //! let policy = AccessPolicy::default().with_role("analyst", RolePolicy::all_columns());
 //! let mut guard = PiiGuard::new(PiiGuardConfig { policy, ..PiiGuardConfig::default() })?;
-//! let request = AccessRequest { role: "analyst".into(), purpose: "monthly report".into() };
+//! let request = AccessRequest::new("analyst", "monthly report");
 //! let mut ctx = StageContext::new("pii_guard", 1, AuditLog::in_memory().into_handle());
 //! let guarded = guard.guard(batch, &request, &mut ctx)?;
 //!
