@@ -23,8 +23,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use governance::audit::{
-    AccessDetails, AuditAction, AuditDecision, AuditLog, AuditStoreConfig, FsyncPolicy,
-    verify_dir,
+    AccessDetails, AuditAction, AuditDecision, AuditLog, AuditStoreConfig, FsyncPolicy, verify_dir,
 };
 
 /// Records per case, except `every_record`.

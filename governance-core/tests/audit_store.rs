@@ -38,8 +38,13 @@ fn append_records(log: &mut AuditLog, count: usize) {
             log.append_access("guard", AuditAction::Decision, "tickets", "allow", access)
                 .expect("append access");
         } else {
-            log.append("csv", AuditAction::Read, "tickets.csv", &format!("rows={index}"))
-                .expect("append");
+            log.append(
+                "csv",
+                AuditAction::Read,
+                "tickets.csv",
+                &format!("rows={index}"),
+            )
+            .expect("append");
         }
     }
     log.flush().expect("flush");
@@ -215,7 +220,10 @@ fn deleted_middle_segment_is_detected() {
     let files = segments(dir.path());
     std::fs::remove_file(&files[2]).expect("remove");
     let error = verify_dir(dir.path()).expect_err("missing segment");
-    assert!(error.to_string().contains("a segment is missing"), "{error}");
+    assert!(
+        error.to_string().contains("a segment is missing"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -233,7 +241,11 @@ fn every_fsync_policy_writes_a_valid_log() {
         let mut log = AuditLog::open_dir(dir.path(), config).expect("open");
         append_records(&mut log, 12);
         drop(log);
-        assert_eq!(verify_dir(dir.path()).expect("valid").records, 12, "{fsync:?}");
+        assert_eq!(
+            verify_dir(dir.path()).expect("valid").records,
+            12,
+            "{fsync:?}"
+        );
     }
 }
 
@@ -248,7 +260,10 @@ fn invalid_store_config_names_the_field() {
     assert!(error.to_string().contains("every_n is 0"), "{error}");
     let error = serde_json::from_str::<AuditStoreConfig>(r#"{"fsync":"every_record","sync":1}"#)
         .expect_err("unknown field");
-    assert!(error.to_string().contains("unknown field `sync`"), "{error}");
+    assert!(
+        error.to_string().contains("unknown field `sync`"),
+        "{error}"
+    );
 }
 
 #[test]

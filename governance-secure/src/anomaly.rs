@@ -244,7 +244,13 @@ impl AccessMonitor {
             rules: vec![hold_rule_id(subject)],
             ..AccessDetails::default()
         };
-        audit.append_access(MONITOR_ACTOR, AuditAction::Decision, subject, &detail, access)?;
+        audit.append_access(
+            MONITOR_ACTOR,
+            AuditAction::Decision,
+            subject,
+            &detail,
+            access,
+        )?;
         Ok(true)
     }
 
@@ -360,7 +366,7 @@ fn median_of(values: &mut [f64]) -> f64 {
     }
     values.sort_by(f64::total_cmp);
     let middle = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[middle - 1] + values[middle]) / 2.0
     } else {
         values[middle]

@@ -381,27 +381,32 @@ impl Guard for PiiGuard {
         let rows_in = batch.num_rows() as u64;
         let decided_at = request.time_ms.unwrap_or_else(now_ms);
         let schema = batch.data().schema();
-        let decision =
-            match self
-                .config
-                .policy
-                .evaluate(request, &source, &schema, decided_at)?
-            {
-                Ok(decision) => decision,
-                Err(denial) => {
-                    let detail = format!(
-                        "deny role={:?} purpose={:?} rows={rows_in}: {}",
-                        request.role, request.purpose, denial.reason
-                    );
-                    let access =
-                        access_details(request, &source, Vec::new(), rows_in, AuditDecision::Deny, denial.rules);
-                    ctx.audit_access(AuditAction::Decision, &source, &detail, access)?;
-                    return Err(Error::AccessDenied {
-                        role: request.role.clone(),
-                        reason: denial.reason,
-                    });
-                }
-            };
+        let decision = match self
+            .config
+            .policy
+            .evaluate(request, &source, &schema, decided_at)?
+        {
+            Ok(decision) => decision,
+            Err(denial) => {
+                let detail = format!(
+                    "deny role={:?} purpose={:?} rows={rows_in}: {}",
+                    request.role, request.purpose, denial.reason
+                );
+                let access = access_details(
+                    request,
+                    &source,
+                    Vec::new(),
+                    rows_in,
+                    AuditDecision::Deny,
+                    denial.rules,
+                );
+                ctx.audit_access(AuditAction::Decision, &source, &detail, access)?;
+                return Err(Error::AccessDenied {
+                    role: request.role.clone(),
+                    reason: denial.reason,
+                });
+            }
+        };
         for column in &decision.missing_columns {
             self.warn_missing_once(&decision.role, "policy", column);
         }

@@ -47,8 +47,8 @@ pub mod guard;
 pub mod mask;
 pub mod policy;
 
+pub use anomaly::{AccessAlert, AccessEvent, AccessMonitor, AccessMonitorConfig};
 pub use detect::{ConfidenceTier, Detector, DetectorConfig, PiiFinding, PiiKind};
 pub use guard::{PiiGuard, PiiGuardConfig};
 pub use mask::{MaskConfig, MaskOperator, mask_text, mask_value};
-pub use anomaly::{AccessAlert, AccessEvent, AccessMonitor, AccessMonitorConfig};
 pub use policy::{AccessDecision, AccessPolicy, Effect, PolicyRule, RolePolicy, RowPredicate};

@@ -27,7 +27,10 @@ fn trained_monitor() -> AccessMonitor {
         let hour = 9 + day % 8;
         let rows = 800 + (day as u64 * 37) % 400;
         let alert = monitor.observe(&event("u-7", day, hour, rows, &["district", "note"]));
-        assert!(alert.is_none(), "normal access on day {day} raised {alert:?}");
+        assert!(
+            alert.is_none(),
+            "normal access on day {day} raised {alert:?}"
+        );
     }
     monitor
 }
@@ -47,14 +50,24 @@ fn bulk_read_raises_volume_alert() {
         .expect("bulk read");
     assert!(alert.score >= 1.0);
     assert_eq!(alert.reasons.len(), 1, "{:?}", alert.reasons);
-    assert!(alert.reasons[0].contains("250000 rows"), "{:?}", alert.reasons);
+    assert!(
+        alert.reasons[0].contains("250000 rows"),
+        "{:?}",
+        alert.reasons
+    );
 }
 
 #[test]
 fn new_columns_raise_alert_naming_them() {
     let mut monitor = trained_monitor();
     let alert = monitor
-        .observe(&event("u-7", 61, 10, 900, &["district", "phone", "id_number"]))
+        .observe(&event(
+            "u-7",
+            61,
+            10,
+            900,
+            &["district", "phone", "id_number"],
+        ))
         .expect("new columns");
     assert!(
         alert.reasons[0].contains("phone, id_number"),
@@ -76,7 +89,11 @@ fn night_access_raises_hour_alert() {
 fn baselines_are_per_subject() {
     let mut monitor = trained_monitor();
     // A new subject has no history yet, so nothing it does is scored.
-    assert!(monitor.observe(&event("u-9", 61, 3, 250_000, &["phone"])).is_none());
+    assert!(
+        monitor
+            .observe(&event("u-9", 61, 3, 250_000, &["phone"]))
+            .is_none()
+    );
 }
 
 #[test]
@@ -84,7 +101,10 @@ fn alerts_do_not_enter_the_baseline() {
     let mut monitor = trained_monitor();
     for day in 61..90 {
         let alert = monitor.observe(&event("u-7", day, 11, 250_000, &["district", "note"]));
-        assert!(alert.is_some(), "repeated bulk read on day {day} was learned");
+        assert!(
+            alert.is_some(),
+            "repeated bulk read on day {day} was learned"
+        );
     }
 }
 
@@ -101,8 +121,14 @@ fn scan_reads_share_records_of_audit_log() {
         decision: Some(AuditDecision::Allow),
         ..Default::default()
     };
-    log.append_access("pii_guard", AuditAction::Share, "tickets", "", access.clone())
-        .expect("append");
+    log.append_access(
+        "pii_guard",
+        AuditAction::Share,
+        "tickets",
+        "",
+        access.clone(),
+    )
+    .expect("append");
     // A decision record with the same details is not a read.
     log.append_access("pii_guard", AuditAction::Decision, "tickets", "", access)
         .expect("append");
@@ -136,7 +162,9 @@ fn tightening_holds_sensitive_columns_until_review() {
     let held = monitor.restrict(&policy);
     let schema = tickets_schema();
     let request = AccessRequest::new("analyst", "report").with_subject_id("u-7");
-    let decision = held.decide(&request, "tickets", &schema, 0).expect("allowed");
+    let decision = held
+        .decide(&request, "tickets", &schema, 0)
+        .expect("allowed");
     assert_eq!(decision.visible_columns, ["district"]);
     assert!(decision.rules.contains(&"anomaly-hold:u-7".to_string()));
     let other = AccessRequest::new("analyst", "report").with_subject_id("u-8");
@@ -149,8 +177,16 @@ fn tightening_holds_sensitive_columns_until_review() {
     let details = hold.access.as_ref().expect("access details");
     assert_eq!(details.decision, Some(AuditDecision::Deny));
 
-    assert!(monitor.release("u-7", "officer-2", &mut log).expect("release"));
-    assert!(!monitor.release("u-7", "officer-2", &mut log).expect("second release"));
+    assert!(
+        monitor
+            .release("u-7", "officer-2", &mut log)
+            .expect("release")
+    );
+    assert!(
+        !monitor
+            .release("u-7", "officer-2", &mut log)
+            .expect("second release")
+    );
     assert_eq!(monitor.held().count(), 0);
     assert_eq!(log.records().len(), 2);
     assert!(log.records()[1].detail.contains("officer-2"));

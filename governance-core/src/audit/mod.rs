@@ -50,7 +50,10 @@ enum Sink {
     /// Kept in memory only.
     Memory,
     /// One JSON Lines file, flushed to the operating system after every record.
-    File { path: PathBuf, writer: BufWriter<File> },
+    File {
+        path: PathBuf,
+        writer: BufWriter<File>,
+    },
     /// Rotated segment files in a folder.
     Segments(SegmentStore),
 }
@@ -159,7 +162,13 @@ impl AuditLog {
             // The retention record chains the anchor into the log, so that a forged anchor
             // file is caught by verification.
             let detail = pruned.detail();
-            self.write_record("audit_store", AuditAction::Change, "retention", &detail, None)?;
+            self.write_record(
+                "audit_store",
+                AuditAction::Change,
+                "retention",
+                &detail,
+                None,
+            )?;
         }
         self.write_record(actor, action, subject, detail, access)
     }

@@ -460,13 +460,14 @@ fn read_first_record(
     if line.is_empty() {
         return Ok(None);
     }
-    let record = serde_json::from_slice(line.strip_suffix(b"\n").unwrap_or(&line)).map_err(
-        |error| Error::AuditTampered {
-            record: 0,
-            line: 1,
-            reason: format!("{}not a valid audit record: {error}", segment_label(path)),
-        },
-    )?;
+    let record =
+        serde_json::from_slice(line.strip_suffix(b"\n").unwrap_or(&line)).map_err(|error| {
+            Error::AuditTampered {
+                record: 0,
+                line: 1,
+                reason: format!("{}not a valid audit record: {error}", segment_label(path)),
+            }
+        })?;
     Ok(Some(record))
 }
 

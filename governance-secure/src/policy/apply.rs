@@ -110,7 +110,11 @@ pub(crate) fn project_and_mask(
 /// mask by the kind of personal data named in the column's semantic type, or failing that in
 /// its name (`phone`, `email`, `resident_id`), and a type tag without a known kind uses the
 /// column name as the tag.
-fn mask_column(field: &Field, array: &ArrayRef, operator: MaskOperator) -> Result<(Field, ArrayRef)> {
+fn mask_column(
+    field: &Field,
+    array: &ArrayRef,
+    operator: MaskOperator,
+) -> Result<(Field, ArrayRef)> {
     let name = field.name();
     if operator == MaskOperator::Redact {
         let field = field.clone().with_nullable(true);

@@ -5,8 +5,8 @@
 //! column. A literal that does not cast is an error that names the rule, column and type.
 
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, Scalar, StringArray};
-use arrow::compute::kernels::{boolean, cmp};
 use arrow::compute::cast;
+use arrow::compute::kernels::{boolean, cmp};
 use governance_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -227,12 +227,7 @@ impl RowPredicate {
     }
 
     /// Casts `value` to the type of `array` as a one-element scalar.
-    fn scalar(
-        &self,
-        array: &ArrayRef,
-        value: &Literal,
-        rule: &str,
-    ) -> Result<Scalar<ArrayRef>> {
+    fn scalar(&self, array: &ArrayRef, value: &Literal, rule: &str) -> Result<Scalar<ArrayRef>> {
         let text: ArrayRef = std::sync::Arc::new(StringArray::from(vec![value.to_string()]));
         let target = array.data_type();
         let failed = || {
@@ -324,8 +319,7 @@ mod tests {
 
     #[test]
     fn uncastable_literal_names_rule_and_type() {
-        let predicate =
-            RowPredicate::compare("count", CompareOp::Eq, Literal::Text("many".into()));
+        let predicate = RowPredicate::compare("count", CompareOp::Eq, Literal::Text("many".into()));
         let message = predicate
             .evaluate(&batch(), "counts")
             .expect_err("not an integer")
@@ -342,7 +336,10 @@ mod tests {
             value: Some(Literal::Text("朝阳".into())),
             values: Vec::new(),
         };
-        let message = predicate.validate("r1").expect_err("in with value").to_string();
+        let message = predicate
+            .validate("r1")
+            .expect_err("in with value")
+            .to_string();
         assert!(message.contains("non-empty list in values"), "{message}");
     }
 }

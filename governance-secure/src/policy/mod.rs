@@ -227,7 +227,11 @@ impl AccessPolicy {
         for rule in &self.rules {
             rule.validate()?;
             if !ids.insert(rule.id.as_str()) {
-                return Err(rule_error(&rule.id, "id", "is used by two rules; ids must be unique"));
+                return Err(rule_error(
+                    &rule.id,
+                    "id",
+                    "is used by two rules; ids must be unique",
+                ));
             }
         }
         Ok(())
@@ -267,7 +271,10 @@ impl AccessPolicy {
             .iter()
             .map(|field| {
                 let level = Semantic::from_field(field).sensitivity;
-                (field.name().clone(), level.unwrap_or(UNCLASSIFIED_SENSITIVITY))
+                (
+                    field.name().clone(),
+                    level.unwrap_or(UNCLASSIFIED_SENSITIVITY),
+                )
             })
             .collect();
         let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
@@ -376,7 +383,8 @@ impl AccessPolicy {
             .collect();
         if visible_columns.is_empty() {
             let reason = if allows.is_empty() {
-                let listed = role_entry.map_or_else(String::new, |entry| entry.visible_columns.join(", "));
+                let listed =
+                    role_entry.map_or_else(String::new, |entry| entry.visible_columns.join(", "));
                 format!(
                     "none of the role's visible columns ({listed}) exists in the data; columns \
                      are: {}",

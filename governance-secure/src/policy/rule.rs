@@ -196,7 +196,10 @@ fn default_true() -> bool {
 
 /// Builds a config error that names the rule and the field.
 pub(super) fn rule_error(rule: &str, field: &str, message: impl std::fmt::Display) -> Error {
-    Error::config(COMPONENT, format!("rule {rule:?}, field {field}: {message}"))
+    Error::config(
+        COMPONENT,
+        format!("rule {rule:?}, field {field}: {message}"),
+    )
 }
 
 impl PolicyRule {
@@ -314,10 +317,13 @@ impl PolicyRule {
     /// Returns whether the rule applies to `request` on `dataset` at `time_ms`.
     pub(super) fn applies(&self, request: &AccessRequest, dataset: &str, time_ms: i64) -> bool {
         let dataset_matches = self.datasets.is_empty()
-            || self.datasets.iter().any(|pattern| match pattern.strip_suffix('*') {
-                Some(prefix) => dataset.starts_with(prefix),
-                None => pattern == dataset,
-            });
+            || self
+                .datasets
+                .iter()
+                .any(|pattern| match pattern.strip_suffix('*') {
+                    Some(prefix) => dataset.starts_with(prefix),
+                    None => pattern == dataset,
+                });
         let purpose_matches = self.purposes.is_empty() || self.purposes.contains(&request.purpose);
         self.subjects.matches(request)
             && dataset_matches
@@ -376,7 +382,10 @@ mod tests {
             ..TimeWindow::default()
         });
         let message = rule.validate().expect_err("hour 25").to_string();
-        assert!(message.contains("rule \"day-shift\", field time.hours"), "{message}");
+        assert!(
+            message.contains("rule \"day-shift\", field time.hours"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -79,7 +79,12 @@ fn visible_columns_follow_data_order() {
 #[test]
 fn star_shows_every_column() {
     let decision = roles()
-        .decide(&request("auditor"), "tickets", &schema(&["note", "phone"]), 0)
+        .decide(
+            &request("auditor"),
+            "tickets",
+            &schema(&["note", "phone"]),
+            0,
+        )
         .expect("allowed");
     assert_eq!(decision.visible_columns, ["note", "phone"]);
     assert!(!decision.mask_personal_data);
@@ -88,7 +93,12 @@ fn star_shows_every_column() {
 #[test]
 fn no_existing_visible_column_is_denied() {
     let error = roles()
-        .decide(&request("analyst"), "tickets", &schema(&["phone", "name"]), 0)
+        .decide(
+            &request("analyst"),
+            "tickets",
+            &schema(&["phone", "name"]),
+            0,
+        )
         .expect_err("nothing visible");
     let message = error.to_string();
     assert!(
@@ -118,7 +128,9 @@ fn deny_beats_allow() {
         .decide(&request("contractor"), "tickets", &columns, 0)
         .expect_err("denied");
     assert!(
-        error.to_string().contains("denied by rule(s) no-contractors"),
+        error
+            .to_string()
+            .contains("denied by rule(s) no-contractors"),
         "{error}"
     );
     let decision = policy
@@ -176,16 +188,19 @@ fn time_window_limits_rule() {
     // 2024-03-04 was a Monday; 09:30 and 20:30 UTC.
     let morning = 1_709_544_600_000;
     let evening = morning + 11 * 3_600_000;
-    let policy = AccessPolicy::default().with_rule(PolicyRule::allow("office", ["*"]).during(
-        TimeWindow {
+    let policy =
+        AccessPolicy::default().with_rule(PolicyRule::allow("office", ["*"]).during(TimeWindow {
             days: vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri],
             hours: Some([8, 18]),
             utc_offset_minutes: 0,
-        },
-    ));
+        }));
     let columns = schema(&["note"]);
     assert!(policy.decide(&request("a"), "t", &columns, morning).is_ok());
-    assert!(policy.decide(&request("a"), "t", &columns, evening).is_err());
+    assert!(
+        policy
+            .decide(&request("a"), "t", &columns, evening)
+            .is_err()
+    );
     // The request's own time wins over the time passed in.
     let late = request("a").at(evening);
     assert!(policy.decide(&late, "t", &columns, morning).is_err());
@@ -237,7 +252,10 @@ fn toml_and_json_policies_load() {
     assert_eq!(policy.rules.len(), 2);
     assert!(!policy.roles["auditor"].mask_personal_data);
     let json = serde_json::to_string(&policy).expect("to JSON");
-    assert_eq!(AccessPolicy::from_json_str(&json).expect("valid JSON"), policy);
+    assert_eq!(
+        AccessPolicy::from_json_str(&json).expect("valid JSON"),
+        policy
+    );
 }
 
 #[test]
@@ -287,8 +305,11 @@ fn invalid_rules_name_rule_and_field() {
 fn policy_file_errors_name_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("policy.toml");
-    std::fs::write(&path, "[[rules]]\nid = \"r1\"\neffect = \"allow\"\nextra = 1\n")
-        .expect("write");
+    std::fs::write(
+        &path,
+        "[[rules]]\nid = \"r1\"\neffect = \"allow\"\nextra = 1\n",
+    )
+    .expect("write");
     let message = AccessPolicy::from_path(&path)
         .expect_err("unknown field")
         .to_string();
