@@ -143,7 +143,7 @@ pub struct AccessAlert {
     pub reasons: Vec<String>,
 }
 
-/// What the monitor knows of one subject.
+/// History of one subject.
 #[derive(Debug, Clone, Default)]
 struct Baseline {
     accesses: u64,

@@ -215,7 +215,7 @@ fn rule_with_missing_column_is_clear_error() {
 }
 
 #[test]
-fn redact_mask_nulls_any_type_and_pii_scan_still_runs() {
+fn redact_mask_nulls_integer_column() {
     let policy = AccessPolicy::default()
         .with_rule(PolicyRule::allow("r1", ["*"]).with_mask("priority", MaskOperator::Redact));
     let output = guard(policy)

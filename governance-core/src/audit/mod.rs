@@ -44,7 +44,7 @@ use store::SegmentStore;
 /// `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Where an [`AuditLog`] writes its records.
+/// Destination of an [`AuditLog`]'s records.
 #[derive(Debug)]
 enum Sink {
     /// Kept in memory only.
@@ -86,7 +86,7 @@ impl AuditLog {
 
     /// Creates a log that is also written to one file at `path`, replacing any file there.
     /// Every record is flushed to the operating system as it is appended, so the file always
-    /// ends with a whole record; it is synced to disk only by [`AuditLog::flush`].
+    /// ends with a whole record. Only [`AuditLog::flush`] syncs it to disk.
     pub fn create(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let file = File::create(&path).map_err(|source| Error::io(&path, source))?;
@@ -104,8 +104,8 @@ impl AuditLog {
     /// kept in memory, at most [`AuditStoreConfig::memory_window`] of them.
     ///
     /// Fails when the folder cannot be read or written, when the config is invalid, or when
-    /// the last segment does not verify (for example a record cut short by a crash); run
-    /// [`verify_dir`] to see where.
+    /// the last segment does not verify, for example after a crash cut a record short. Run
+    /// [`verify_dir`] to find the record.
     pub fn open_dir(dir: impl AsRef<Path>, config: AuditStoreConfig) -> Result<Self> {
         let memory_window = config.memory_window;
         let (store, next_seq, last_hash) = SegmentStore::open(dir.as_ref(), config)?;
@@ -323,8 +323,8 @@ struct ChainCursor {
 }
 
 /// Verifies the JSON Lines records read from `reader` against `cursor` and advances it.
-/// `label` prefixes failure reasons (a segment file name) and `on_record` sees each verified
-/// record.
+/// `label` prefixes failure reasons (a segment file name) and `on_record` receives each
+/// verified record.
 fn verify_lines(
     reader: impl BufRead,
     path: &Path,

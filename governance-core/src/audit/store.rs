@@ -38,7 +38,7 @@ pub enum FsyncPolicy {
     OnFlush,
 }
 
-/// Which closed segments are pruned. The segment being written is never pruned.
+/// Retention settings for closed segments. The segment being written is never pruned.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Retention {
@@ -60,7 +60,7 @@ pub struct AuditStoreConfig {
     /// A new segment starts once the current one is older than this many seconds. Default:
     /// no limit.
     pub max_segment_age_seconds: Option<u64>,
-    /// Which old segments are pruned at rotation. Default: none.
+    /// Retention of old segments, applied at rotation. Default: keep every segment.
     pub retention: Retention,
     /// Number of recent records kept in memory for [`AuditLog::records`](super::AuditLog::records).
     /// Default 10,000.
@@ -166,7 +166,7 @@ impl SegmentStore {
             seq: anchor.first_seq,
             prev_hash: anchor.prev_hash,
         };
-        // A crash right after rotation can leave an empty newest segment. It holds no record,
+        // A crash right after rotation can leave an empty newest segment. It contains no record,
         // so it is removed and the segment before it is continued.
         while let Some((_, path)) = segments.last() {
             let empty = fs::metadata(path)
@@ -264,7 +264,7 @@ impl SegmentStore {
         self.prune(now)
     }
 
-    /// Writes one serialised record and syncs it when the fsync policy says so.
+    /// Writes one serialised record and syncs it when the fsync policy requires it.
     pub(super) fn write(&mut self, line: &[u8]) -> Result<()> {
         let Some(segment) = &mut self.segment else {
             return Err(Error::Internal(

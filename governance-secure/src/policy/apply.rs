@@ -106,10 +106,10 @@ pub(crate) fn project_and_mask(
 
 /// Masks every value of one column with `operator`.
 ///
-/// Redact works on every type and leaves nulls. The other operators need a text column; they
+/// Redact works on every type and leaves nulls. The other operators need a text column. They
 /// mask by the kind of personal data named in the column's semantic type, or failing that in
-/// its name (`phone`, `email`, `resident_id`), and a type tag without a known kind uses the
-/// column name as the tag.
+/// its name (`phone`, `email`, `resident_id`). A type tag without a known kind uses the column
+/// name as the tag.
 fn mask_column(
     field: &Field,
     array: &ArrayRef,

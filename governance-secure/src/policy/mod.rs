@@ -1,4 +1,4 @@
-//! Attribute-based access policies: which columns and rows of a data set a subject sees, and
+//! Attribute-based access policies: which columns and rows of a data set a subject may see, and
 //! which columns are masked, for a given purpose and time. Access is denied by default.
 //!
 //! A policy holds [`PolicyRule`]s and, as a short form for role-based access, one
@@ -168,7 +168,7 @@ pub struct AccessDecision {
     pub rules: Vec<String>,
 }
 
-/// Why a request was denied, and by which rules.
+/// Reason and rule ids of a denied request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Denial {
     pub(crate) reason: String,
@@ -440,7 +440,7 @@ impl AccessPolicy {
         }))
     }
 
-    /// Explains a deny by default, listing the roles the policy knows.
+    /// Builds the reason of a deny by default, listing the roles the policy names.
     fn no_rule_reason(&self, request: &AccessRequest, dataset: &str) -> String {
         if self.roles.is_empty() && self.rules.is_empty() {
             return "the access policy names no roles and no rules; add a role under roles or \
