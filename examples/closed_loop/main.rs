@@ -270,10 +270,7 @@ fn run(options: &args::Options) -> Result<()> {
 }
 
 fn analyst() -> AccessRequest {
-    AccessRequest {
-        role: "analyst".into(),
-        purpose: "air quality monitoring".into(),
-    }
+    AccessRequest::new("analyst", "air quality monitoring")
 }
 
 fn take_flags(flags: &Flags) -> Result<HashSet<(u64, String)>> {

@@ -173,10 +173,7 @@ impl ChainBuilder {
             collector: None,
             steps: Vec::new(),
             applicators: Vec::new(),
-            request: AccessRequest {
-                role: "anonymous".into(),
-                purpose: "unspecified".into(),
-            },
+            request: AccessRequest::new("anonymous", "unspecified"),
             channel_capacity: DEFAULT_CHANNEL_CAPACITY,
             audit: None,
         }

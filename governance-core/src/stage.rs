@@ -20,8 +20,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditAction, AuditHandle};
-use crate::{Adjustment, Error, Feedback, GovernedBatch, QuarantinedRow, Result, Severity};
+use crate::audit::{AccessDetails, AuditAction, AuditHandle};
+use crate::{
+    Adjustment, Error, Feedback, GovernedBatch, QuarantinedRow, Result, Sensitivity, Severity,
+};
 
 /// Behaviour shared by all stages. Only [`Stage::name`] is required.
 pub trait Stage: Send {
@@ -108,6 +110,22 @@ impl StageContext {
             .lock()
             .map_err(|_| Error::Internal("audit log lock poisoned by a panicking stage".into()))?;
         log.append(&self.stage, action, subject, detail)?;
+        Ok(())
+    }
+
+    /// Appends an audit record of an access with this stage as the actor.
+    pub fn audit_access(
+        &self,
+        action: AuditAction,
+        subject: &str,
+        detail: &str,
+        access: AccessDetails,
+    ) -> Result<()> {
+        let mut log = self
+            .audit
+            .lock()
+            .map_err(|_| Error::Internal("audit log lock poisoned by a panicking stage".into()))?;
+        log.append_access(&self.stage, action, subject, detail, access)?;
         Ok(())
     }
 
@@ -228,14 +246,78 @@ pub trait Analyzer: Stage {
     }
 }
 
-/// Consumer of the chain's output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Consumer of the chain's output: the subject's attributes, the purpose and the time of the
+/// request, matched against the guard's access policy.
+///
+/// ```
+/// use governance_core::{AccessRequest, Sensitivity};
+///
+/// let request = AccessRequest::new("analyst", "monthly report")
+///     .with_subject_id("u-1042")
+///     .with_department("transport")
+///     .with_clearance(Sensitivity::Internal);
+/// assert_eq!(request.subject(), "u-1042");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccessRequest {
     /// The consumer's role, looked up in the guard's policy.
     pub role: String,
     /// Purpose of the use, recorded in the audit log.
     pub purpose: String,
+    /// The consumer's own id, such as a user or service account name.
+    #[serde(default)]
+    pub subject_id: Option<String>,
+    /// The consumer's department.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// The most sensitive level of data the consumer is cleared for.
+    #[serde(default)]
+    pub clearance: Option<Sensitivity>,
+    /// Time of the request in milliseconds since the Unix epoch; `None` means the time the
+    /// guard decides.
+    #[serde(default)]
+    pub time_ms: Option<i64>,
+}
+
+impl AccessRequest {
+    /// Creates a request by `role` for `purpose`, with no other attributes.
+    pub fn new(role: impl Into<String>, purpose: impl Into<String>) -> Self {
+        AccessRequest {
+            role: role.into(),
+            purpose: purpose.into(),
+            ..AccessRequest::default()
+        }
+    }
+
+    /// Returns the request with the subject's own id set.
+    pub fn with_subject_id(mut self, id: impl Into<String>) -> Self {
+        self.subject_id = Some(id.into());
+        self
+    }
+
+    /// Returns the request with the subject's department set.
+    pub fn with_department(mut self, department: impl Into<String>) -> Self {
+        self.department = Some(department.into());
+        self
+    }
+
+    /// Returns the request with the subject's clearance set.
+    pub fn with_clearance(mut self, clearance: Sensitivity) -> Self {
+        self.clearance = Some(clearance);
+        self
+    }
+
+    /// Returns the request made at `time_ms`, milliseconds since the Unix epoch.
+    pub fn at(mut self, time_ms: i64) -> Self {
+        self.time_ms = Some(time_ms);
+        self
+    }
+
+    /// Returns the subject's id, or the role when the request names no id.
+    pub fn subject(&self) -> &str {
+        self.subject_id.as_deref().unwrap_or(&self.role)
+    }
 }
 
 /// Decides what a consumer may see of each batch, masks what it may not, and records the

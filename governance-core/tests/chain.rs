@@ -243,10 +243,7 @@ impl Applicator for Sink {
 }
 
 fn request(role: &str) -> AccessRequest {
-    AccessRequest {
-        role: role.into(),
-        purpose: "test".into(),
-    }
+    AccessRequest::new(role, "test")
 }
 
 #[test]

@@ -3,18 +3,22 @@
 //!
 //! For each batch the guard:
 //!
-//! 1. decides access for the request's role with the [`AccessPolicy`] and records the
-//!    decision (allow or deny, role, purpose, visible column names) in the audit log.
-//! 2. keeps only the visible columns, with their field metadata.
-//! 3. detects personal data in the visible text columns and, unless the role's policy turns
+//! 1. decides access for the request's subject, purpose and time with the [`AccessPolicy`]
+//!    and records the decision (allow or deny, the rules behind it, who, data set, columns,
+//!    rows and purpose) in the audit log.
+//! 2. applies the decision's row filters to the whole batch. Each withheld row goes to the
+//!    quarantine with the id of the rule that withheld it, but without its values.
+//! 3. keeps only the visible columns, with their field metadata, and masks every value of
+//!    the columns the policy masks.
+//! 4. detects personal data in the other visible text columns and, unless the policy turns
 //!    masking off, masks it. Each finding becomes a [`IssueKind::PersonalData`] issue and
 //!    each masked cell a [`IssueKind::Masked`] issue. Issue messages name the kind, the
 //!    character span and the confidence tier, never the value.
-//! 4. marks text columns known to contain personal data as sensitive free text in their
+//! 5. marks text columns known to contain personal data as sensitive free text in their
 //!    field metadata.
-//! 5. records the masking counts per kind and the share in the audit log.
+//! 6. records the masking counts per kind and the share in the audit log.
 //!
-//! Every row that enters leaves: the guard removes columns, never rows.
+//! Every row that enters leaves, as output or as quarantine.
 //!
 //! The issue log travels with the data to the consumer, so the guard also masks personal
 //! data that earlier stages wrote into issue messages and suggested values, and drops the
@@ -29,16 +33,17 @@ use arrow::array::{
     Array, ArrayRef, AsArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
 };
 use arrow::datatypes::{DataType, Field, Schema};
-use governance_core::audit::AuditAction;
+use governance_core::audit::{AccessDetails, AuditAction, AuditDecision};
 use governance_core::{
-    AccessRequest, Error, GovernedBatch, Guard, Issue, IssueKind, IssueLog, Result, Semantic,
-    Sensitivity, Severity, Stage, StageContext,
+    AccessRequest, Error, GovernedBatch, Guard, Issue, IssueKind, IssueLog, QuarantinedRow, Result,
+    Semantic, Sensitivity, Severity, Stage, StageContext,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::detect::{Detector, DetectorConfig, PiiFinding, PiiKind};
 use crate::mask::{MaskConfig, mask_text};
+use crate::policy::apply::{project_and_mask, select_rows};
 use crate::policy::{AccessDecision, AccessPolicy};
 
 /// Default stage name of a [`PiiGuard`].
@@ -234,10 +239,11 @@ impl PiiGuard {
         let mut changed = 0;
         for mut issue in issues {
             let mut touched = false;
-            let hidden = issue
-                .column
-                .as_ref()
-                .is_some_and(|column| !decision.visible_columns.contains(column));
+            // Suggested values of hidden and policy-masked columns may hold the raw value.
+            let hidden = issue.column.as_ref().is_some_and(|column| {
+                !decision.visible_columns.contains(column)
+                    || decision.column_masks.contains_key(column)
+            });
             if hidden && issue.suggested.is_some() {
                 issue.suggested = None;
                 touched = true;
@@ -354,10 +360,11 @@ impl Stage for PiiGuard {
             .map(|kind| kind.as_str())
             .collect();
         format!(
-            "{}: masks {} in text columns; access for {} role(s), others denied",
+            "{}: masks {} in text columns; access for {} role(s) and {} rule(s), others denied",
             self.name,
             kinds.join(", "),
-            self.config.policy.roles.len()
+            self.config.policy.roles.len(),
+            self.config.policy.rules.len()
         )
     }
 }
@@ -371,43 +378,83 @@ impl Guard for PiiGuard {
     ) -> Result<GovernedBatch> {
         let source = batch.provenance.source.clone();
         let all_columns = batch.column_names();
-        let decision = match self.config.policy.decide(&request.role, &all_columns) {
+        let rows_in = batch.num_rows() as u64;
+        let decided_at = request.time_ms.unwrap_or_else(now_ms);
+        let schema = batch.data().schema();
+        let decision = match self
+            .config
+            .policy
+            .evaluate(request, &source, &schema, decided_at)?
+        {
             Ok(decision) => decision,
-            Err(error) => {
-                let reason = match &error {
-                    Error::AccessDenied { reason, .. } => reason.clone(),
-                    other => other.to_string(),
-                };
+            Err(denial) => {
                 let detail = format!(
-                    "deny role={:?} purpose={:?} rows={}: {reason}",
-                    request.role,
-                    request.purpose,
-                    batch.num_rows()
+                    "deny role={:?} purpose={:?} rows={rows_in}: {}",
+                    request.role, request.purpose, denial.reason
                 );
-                ctx.audit(AuditAction::Decision, &source, &detail)?;
-                return Err(error);
+                let access = access_details(
+                    request,
+                    &source,
+                    Vec::new(),
+                    rows_in,
+                    AuditDecision::Deny,
+                    denial.rules,
+                );
+                ctx.audit_access(AuditAction::Decision, &source, &detail, access)?;
+                return Err(Error::AccessDenied {
+                    role: request.role.clone(),
+                    reason: denial.reason,
+                });
             }
         };
         for column in &decision.missing_columns {
             self.warn_missing_once(&decision.role, "policy", column);
         }
+
+        // Row filters see every column, because a filter may use a column the subject cannot
+        // see. Withheld rows go to quarantine with the rule that withheld them and without
+        // their values, which the consumer may not see.
+        let selection = select_rows(&decision, batch.data())?;
+        for (row, rule) in &selection.withheld {
+            ctx.quarantine(QuarantinedRow {
+                stage: self.name.clone(),
+                row_id: Some(batch.row_ids().value(*row)),
+                source: Some(source.clone()),
+                line: None,
+                reason: format!(
+                    "withheld from role {:?} by the row filter of rule {rule:?}",
+                    request.role
+                ),
+                raw: String::new(),
+            });
+        }
+        if !selection.withheld.is_empty() {
+            batch = batch.filter(&selection.keep)?;
+        }
+        let masked_by_policy: Vec<String> = decision.column_masks.keys().cloned().collect();
         let detail = format!(
-            "allow role={:?} purpose={:?} visible_columns=[{}] mask_personal_data={}",
+            "allow role={:?} purpose={:?} visible_columns=[{}] mask_personal_data={} \
+             column_masks=[{}] withheld_rows={} rules=[{}]",
             request.role,
             request.purpose,
             decision.visible_columns.join(", "),
-            decision.mask_personal_data
+            decision.mask_personal_data,
+            masked_by_policy.join(", "),
+            selection.withheld.len(),
+            decision.rules.join(", ")
         );
-        ctx.audit(AuditAction::Decision, &source, &detail)?;
+        let access = access_details(
+            request,
+            &source,
+            decision.visible_columns.clone(),
+            rows_in,
+            AuditDecision::Allow,
+            decision.rules.clone(),
+        );
+        ctx.audit_access(AuditAction::Decision, &source, &detail, access)?;
 
-        // RecordBatch::project keeps the field metadata of the visible columns.
-        let schema = batch.data().schema();
-        let indices = decision
-            .visible_columns
-            .iter()
-            .map(|name| schema.index_of(name))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let projected = batch.data().project(&indices)?;
+        // Projection keeps the field metadata of the visible columns.
+        let projected = project_and_mask(&decision, batch.data())?;
         let projected_schema = projected.schema();
 
         let mut columns: Vec<ArrayRef> = projected.columns().to_vec();
@@ -417,6 +464,10 @@ impl Guard for PiiGuard {
         let mut masked_columns = Vec::new();
         for index in self.text_columns(&projected_schema, &decision, &all_columns)? {
             let column_name = projected_schema.field(index).name().clone();
+            if decision.column_masks.contains_key(&column_name) {
+                // Every value is already masked by the policy.
+                continue;
+            }
             let scan = self.scan_column(&columns[index], decision.mask_personal_data)?;
             if scan.cells.is_empty() {
                 continue;
@@ -490,9 +541,43 @@ impl Guard for PiiGuard {
             batch.num_rows(),
             batch.data().num_columns()
         );
-        ctx.audit(AuditAction::Share, &source, &detail)?;
+        let access = access_details(
+            request,
+            &source,
+            batch.column_names(),
+            batch.num_rows() as u64,
+            AuditDecision::Allow,
+            decision.rules.clone(),
+        );
+        ctx.audit_access(AuditAction::Share, &source, &detail, access)?;
         Ok(batch)
     }
+}
+
+/// Builds the access details of an audit record of this request.
+fn access_details(
+    request: &AccessRequest,
+    dataset: &str,
+    columns: Vec<String>,
+    rows: u64,
+    decision: AuditDecision,
+    rules: Vec<String>,
+) -> AccessDetails {
+    AccessDetails {
+        subject: request.subject().to_string(),
+        role: Some(request.role.clone()),
+        department: request.department.clone(),
+        dataset: dataset.to_string(),
+        columns,
+        rows,
+        purpose: request.purpose.clone(),
+        decision: Some(decision),
+        rules,
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// Builds the issue for one finding. The message names kind, recognizer, character span and
@@ -575,10 +660,7 @@ mod tests {
     }
 
     fn request() -> AccessRequest {
-        AccessRequest {
-            role: "analyst".into(),
-            purpose: "service quality report".into(),
-        }
+        AccessRequest::new("analyst", "service quality report")
     }
 
     fn context() -> StageContext {

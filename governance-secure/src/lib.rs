@@ -5,7 +5,10 @@
 //!   including values glued to Chinese text, and grades each finding by the evidence behind
 //!   it (pattern, validator, context keyword).
 //! - [`mask`] replaces findings: removed, replaced by a type tag, or partly starred.
-//! - [`policy`] decides which columns a role sees. Roles it does not name are denied.
+//! - [`policy`] decides from subject, resource, purpose and time which columns and rows a
+//!   subject sees and which columns are masked. Access is denied by default and deny wins.
+//! - [`anomaly`] keeps per-subject baselines of access volume, columns and hour, raises
+//!   alerts on unusual access, and can hold a subject's reads of sensitive columns.
 //! - [`guard`] applies all three to each batch of a chain and records every decision, change
 //!   and share in the audit log, with counts and never personal values.
 //!
@@ -25,7 +28,7 @@
 //!
 //! let policy = AccessPolicy::default().with_role("analyst", RolePolicy::all_columns());
 //! let mut guard = PiiGuard::new(PiiGuardConfig { policy, ..PiiGuardConfig::default() })?;
-//! let request = AccessRequest { role: "analyst".into(), purpose: "monthly report".into() };
+//! let request = AccessRequest::new("analyst", "monthly report");
 //! let mut ctx = StageContext::new("pii_guard", 1, AuditLog::in_memory().into_handle());
 //! let guarded = guard.guard(batch, &request, &mut ctx)?;
 //!
@@ -34,15 +37,18 @@
 //! ```
 //!
 //! Dependencies: `regex` and `aho-corasick` run the recognizers and the context keyword
-//! search in linear time, `rayon` scans the rows of large batches in parallel, and `chrono`
-//! checks birth dates in resident identity numbers against the calendar.
+//! search in linear time, `rayon` scans the rows of large batches in parallel, `chrono`
+//! checks birth dates in resident identity numbers against the calendar and puts requests in
+//! policy time windows, and `toml` reads policy files.
 
+pub mod anomaly;
 pub mod detect;
 pub mod guard;
 pub mod mask;
 pub mod policy;
 
+pub use anomaly::{AccessAlert, AccessEvent, AccessMonitor, AccessMonitorConfig};
 pub use detect::{ConfidenceTier, Detector, DetectorConfig, PiiFinding, PiiKind};
 pub use guard::{PiiGuard, PiiGuardConfig};
 pub use mask::{MaskConfig, MaskOperator, mask_text, mask_value};
-pub use policy::{AccessDecision, AccessPolicy, RolePolicy};
+pub use policy::{AccessDecision, AccessPolicy, Effect, PolicyRule, RolePolicy, RowPredicate};

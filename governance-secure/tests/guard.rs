@@ -77,10 +77,7 @@ fn guard() -> PiiGuard {
 }
 
 fn request(role: &str) -> AccessRequest {
-    AccessRequest {
-        role: role.into(),
-        purpose: "monthly service report".into(),
-    }
+    AccessRequest::new(role, "monthly service report")
 }
 
 fn context() -> StageContext {
