@@ -38,11 +38,20 @@
 //! checks birth dates in resident identity numbers against the calendar.
 
 pub mod detect;
+pub mod encrypt;
+pub mod fpe;
+pub mod generalize;
 pub mod guard;
+pub mod kanon;
+pub mod keys;
 pub mod mask;
+pub mod masker;
 pub mod policy;
+pub mod pseudonym;
 
 pub use detect::{ConfidenceTier, Detector, DetectorConfig, PiiFinding, PiiKind};
 pub use guard::{PiiGuard, PiiGuardConfig};
+pub use keys::{MaskerKeys, SecretKey};
 pub use mask::{MaskConfig, MaskOperator, mask_text, mask_value};
+pub use masker::{MaskedText, Masker};
 pub use policy::{AccessDecision, AccessPolicy, RolePolicy};
