@@ -130,9 +130,11 @@ impl GridCell {
 /// The grid is laid on a sphere of the Earth's mean radius. Latitude is cut into rows of
 /// equal height, the whole number of rows nearest to `cell_m` metres each. Each row is cut
 /// into the whole number of columns that makes a cell at least `cell_m` metres wide at the
-/// row's central latitude, so cells stay about square from the equator to the poles, a row
-/// at a pole is one cell, and the columns of a row meet exactly at the antimeridian
-/// (longitude 180 is the same cell as -180).
+/// row's central latitude, so cells stay about square from the equator to the poles (the
+/// row around a pole has a few wide wedges: 3 for 1 km cells), and the columns of a row meet
+/// exactly at the antimeridian (longitude 180 is the same cell as -180). A pole itself is
+/// one point whatever its longitude, so latitude ±90 always falls in the column that holds
+/// longitude 0.
 ///
 /// Returning the cell centre moves a point by at most half the cell's diagonal: about
 /// 0.71 × `cell_m`, somewhat more near the poles where the row's edges are narrower than its
@@ -171,7 +173,13 @@ pub fn grid_cell(lat: f64, lon: f64, cell_m: f64) -> Result<GridCell> {
     let cols = ((ring_m / cell_m).floor() as u32).max(1);
     let col_width = 360.0 / f64::from(cols);
     // Longitude 180 wraps to -180, so both ends of the range fall in column 0.
-    let wrapped = if lon >= 180.0 { lon - 360.0 } else { lon };
+    let wrapped = if lat.abs() == 90.0 {
+        0.0
+    } else if lon >= 180.0 {
+        lon - 360.0
+    } else {
+        lon
+    };
     let col = (((wrapped + 180.0) / col_width).floor() as u32).min(cols - 1);
     let centre_lon = -180.0 + (f64::from(col) + 0.5) * col_width;
     Ok(GridCell {
