@@ -6,8 +6,8 @@
 //! relabelled with another key fails to decrypt. Because each token has a fresh nonce,
 //! equal values give different tokens: use pseudonyms where masked tables must join.
 //!
-//! Re-identification takes the audit log and a [`ReidentifyRequest`] that names who asks,
-//! for what subject and why. Every attempt, granted or failed, is written to the audit log
+//! Re-identification takes the audit log and a [`ReidentifyRequest`] that names the requester,
+//! the subject and the reason. Every attempt, granted or failed, is written to the audit log
 //! before anything is returned, and no plaintext is returned when the record cannot be
 //! written.
 //!
@@ -53,13 +53,13 @@ const NONCE_LEN: usize = 12;
 /// Tag length of AES-GCM in bytes.
 const TAG_LEN: usize = 16;
 
-/// Who asks to re-identify a token, for what and why. Every field goes to the audit log,
-/// so none may hold personal data.
+/// A request to re-identify a token: requester, subject and reason. Every field goes to the
+/// audit log, so none may contain personal data.
 #[derive(Debug, Clone, Copy)]
 pub struct ReidentifyRequest<'a> {
-    /// The person or role asking, such as `case_officer`.
+    /// The person or role making the request, such as `case_officer`.
     pub actor: &'a str,
-    /// What the token belongs to, such as a data set and row id.
+    /// The record the token belongs to, such as a data set and row id.
     pub subject: &'a str,
     /// The authorisation: a case, ticket or legal basis.
     pub reason: &'a str,
@@ -127,9 +127,9 @@ impl Encryptor {
 
     /// Decrypts `token` for `request` and writes the attempt to `audit`.
     ///
-    /// The audit record has action `read`, the request's actor and subject, and a detail
-    /// with the outcome, the token's kind, the key id, the SHA-256 of the token (first 8
-    /// bytes, to find the token again) and the reason; never the value.
+    /// The audit record has action `read` and the request's actor and subject. Its detail
+    /// contains the outcome, the token's kind, the key id, the first 8 bytes of the token's
+    /// SHA-256 (to find the token again) and the reason, but never the value.
     ///
     /// Fails, after recording the failure, when the token is malformed, was made under
     /// another key, or was altered. Fails without decrypting when the request has an empty

@@ -15,8 +15,8 @@
 //! digits or 5 encrypted letters. Shorter values are rejected with an error.
 //!
 //! Digits and letters are encrypted in two rounds that bind them together: the letters
-//! under a tweak that holds the clear digits, then the digits under a tweak that holds the
-//! encrypted letters. Decryption runs the rounds backwards.
+//! under a tweak that contains the clear digits, then the digits under a tweak that
+//! contains the encrypted letters. Decryption runs the rounds backwards.
 //!
 //! # Resident id check character
 //!
@@ -54,20 +54,20 @@ use crate::keys::SecretKey;
 /// Component name used in errors.
 const COMPONENT: &str = "format-preserving token";
 
-/// Longest value, in characters, that gets a token. Identifiers are far shorter; the limit
-/// keeps a wrong span from feeding a whole document to the cipher.
+/// Maximum length, in characters, of a value that gets a token. Identifiers are far shorter,
+/// so the limit only stops a wrong span from feeding a whole document to the cipher.
 const MAX_VALUE_CHARS: usize = 256;
 
-/// Fewest digits FF1 accepts with radix 10: 10^6 is the smallest domain it allows.
+/// Minimum number of digits FF1 accepts with radix 10, because its minimum domain is 10^6.
 const MIN_DIGITS: usize = 6;
 
-/// Fewest letters FF1 accepts with radix 26: 26^5 is the first power above 10^6.
+/// Minimum number of letters FF1 accepts with radix 26: 26^5 is the first power above 10^6.
 const MIN_LETTERS: usize = 5;
 
 /// Check characters of resident ids, indexed by the weighted digit sum modulo 11.
 const CHECK_CHARACTERS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 
-/// Which characters of a value stay as written.
+/// Settings of the characters that a token keeps as written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FpeConfig {
@@ -75,7 +75,7 @@ pub struct FpeConfig {
     /// default 1 keeps the mobile `1` or the fixed-line `0`.
     pub phone_keep_digits: usize,
     /// Leading digits of a resident id that are kept. The default 0 encrypts the region
-    /// code too; 6 would keep it, which tells where the person registered.
+    /// code too; 6 would keep it, which reveals where the person registered.
     pub resident_id_keep_digits: usize,
 }
 
@@ -217,6 +217,7 @@ impl FpeTokenizer {
                 )));
             }
         };
+
         if digit_count == 17 && direction == Direction::Encrypt {
             let first17: String = chars[..17].iter().collect();
             if resident_id_check_character(&first17) != Some(chars[17].to_ascii_uppercase()) {
@@ -227,13 +228,18 @@ impl FpeTokenizer {
                 ));
             }
         }
+
         let keep = self.config.resident_id_keep_digits;
         let positions: Vec<usize> = (keep..digit_count).collect();
+        if positions.len() < MIN_DIGITS {
+            return Err(too_short(PiiKind::ResidentId, positions.len(), "digits"));
+        }
         let mut tweak = format!("governance/fpe/v1/resident_id/{digit_count}/").into_bytes();
         tweak.extend(chars[..keep].iter().map(|&c| c as u8));
         let numerals = numerals_at(&chars, &positions, 10);
         let output = self.run(&self.digits, &tweak, numerals, direction)?;
         let mut result = replace_at(chars.clone(), &positions, &output, 10);
+
         if digit_count == 17 {
             let first17: String = result.chars().take(17).collect();
             let Some(valid) = resident_id_check_character(&first17) else {
@@ -294,7 +300,7 @@ impl FpeTokenizer {
             )));
         }
 
-        // The tweak of one class holds the other class's characters as they are when the
+        // The tweak of one class contains the other class's characters as they are when the
         // round runs.
         let tweak = |class: &str, chars: &[char], other_positions: &[usize]| {
             let mut tweak = format!("governance/fpe/v1/{context}/{class}/").into_bytes();

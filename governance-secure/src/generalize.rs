@@ -58,7 +58,7 @@ impl fmt::Display for AgeBand {
     }
 }
 
-/// Returns the band of `width` years that holds `age`: bands start at multiples of `width`.
+/// Returns the band of `width` years that contains `age`: bands start at multiples of `width`.
 /// Ages at or above `top` fall in one open band `top+`, because the few very old people
 /// stand out in any narrow band.
 ///
@@ -122,7 +122,7 @@ impl GridCell {
     }
 }
 
-/// Returns the cell of a grid of cells about `cell_m` metres wide that holds the WGS84
+/// Returns the cell of a grid of cells about `cell_m` metres wide that contains the WGS84
 /// point (`lat`, `lon`), in degrees.
 ///
 /// # Projection and error
@@ -206,7 +206,7 @@ pub enum TimeUnit {
     Year,
 }
 
-/// Returns the start of the `unit` that holds `time`, in the same wall-clock time. Callers
+/// Returns the start of the `unit` that contains `time`, in the same wall-clock time. Callers
 /// with UTC timestamps and a local day in mind convert to local time first.
 pub fn truncate_time(time: NaiveDateTime, unit: TimeUnit) -> NaiveDateTime {
     let date = time.date();
@@ -258,9 +258,12 @@ pub enum Generalization {
 
 /// Applies `generalization` to every cell of `column`. Nulls stay null.
 ///
-/// Age bands take integer columns and return Utf8; time truncation takes Timestamp columns
-/// of any unit (read as wall-clock time, with any time zone kept in the type) and Date32,
-/// and keeps the type; postcode prefixes take string columns and return Utf8. Fails on
+/// Age bands take integer columns and return Utf8. Time truncation takes Timestamp columns
+/// of any unit and Date32 and keeps the type. Postcode prefixes take string columns and
+/// return Utf8.
+///
+/// NOTE: Arrow stores timestamps as UTC instants, so a column with a time zone is cut at
+/// UTC hour and day boundaries, not local ones. Shift the values first for local days. Fails on
 /// another type, or on the first invalid value, naming its row.
 pub fn generalize_column(column: &dyn Array, generalization: &Generalization) -> Result<ArrayRef> {
     match generalization {

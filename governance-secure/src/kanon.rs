@@ -8,19 +8,18 @@
 //!
 //! # Algorithm
 //!
-//! Every column starts at level 0 (its values as written). While more rows sit in classes
+//! Every column starts at level 0 (its values as written). While more rows are in classes
 //! smaller than k than [`KAnonymityConfig::max_suppressed_fraction`] allows, one column
-//! climbs one level: the column that moves the most rows out of small classes per unit of
-//! added information loss, or, when no single step moves any row, the column whose step
-//! loses least. Then the rows still in small classes are suppressed. The result is a local
+//! climbs one level. The chosen column is the one that moves the most rows out of small
+//! classes per unit of added information loss. When no single step moves any row, it is the
+//! column whose step loses least. Then the rows still in small classes are suppressed. The result is a local
 //! optimum, like other greedy full-domain generalisers; an optimal search is exponential in
 //! the number of columns.
 //!
 //! # Information loss
 //!
-//! [`InformationLoss::ncp`] is the normalised certainty penalty (Xu et al., "Utility-based
-//! anonymization using local recoding", KDD 2006), in 0..=1, averaged over every
-//! quasi-identifier cell of the input. For a cell:
+//! [`InformationLoss::ncp`] is the normalised certainty penalty (NCP), in 0..=1, averaged
+//! over every quasi-identifier cell of the input. For a cell:
 //!
 //! - a numeric band or a time unit costs its width divided by the column's range;
 //! - a string prefix costs the share of the column's distinct values that start with it, or 0
@@ -68,7 +67,7 @@ use levels::ColumnLevels;
 /// Component name used in errors.
 const COMPONENT: &str = "k-anonymity";
 
-/// How a column's values are generalised, one level at a time. The top level of every
+/// Generalisation hierarchy of a column, climbed one level at a time. The top level of every
 /// hierarchy replaces all values by `*`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -111,7 +110,7 @@ impl Hierarchy {
 pub struct QuasiIdentifier {
     /// Column name.
     pub column: String,
-    /// How the column is generalised.
+    /// Generalisation hierarchy of the column.
     pub hierarchy: Hierarchy,
 }
 
@@ -212,9 +211,10 @@ pub struct Anonymized {
     pub suppressed_rows: Vec<usize>,
     /// Class sizes of the released rows.
     pub report: KReport,
-    /// Whether the released rows are k-anonymous. False only when the whole table has
-    /// fewer than k rows and the suppression limit keeps some of them.
-    pub target_reached: bool,
+    /// Whether the suppressed rows fit within [`KAnonymityConfig::max_suppressed_fraction`].
+    /// False only when the whole table has fewer than k rows: every row is then suppressed,
+    /// because the released rows are always k-anonymous.
+    pub within_suppression_limit: bool,
     /// Generalisation per column and the information lost.
     pub loss: InformationLoss,
 }
@@ -294,8 +294,8 @@ pub fn anonymize(batch: &RecordBatch, config: &KAnonymityConfig) -> Result<Anony
         below = violating_rows(&mut levels, &chosen, config.k);
     }
 
-    let suppressed_rows = small_class_rows(&mut levels, &chosen, config.k, rows);
-    let target_reached = suppressed_rows.len() <= max_suppressed || suppressed_rows.len() == rows;
+    let suppressed_rows = small_class_rows(&mut levels, &chosen, config.k);
+    let within_suppression_limit = suppressed_rows.len() <= max_suppressed;
     let mut keep = vec![true; rows];
     for &row in &suppressed_rows {
         keep[row] = false;
@@ -313,7 +313,7 @@ pub fn anonymize(batch: &RecordBatch, config: &KAnonymityConfig) -> Result<Anony
         released,
         report: report(&sizes, rows - suppressed_rows.len()),
         suppressed_rows,
-        target_reached,
+        within_suppression_limit,
         loss,
     })
 }
@@ -360,12 +360,13 @@ fn prepare(
         .collect()
 }
 
-/// Counts rows per class at the chosen levels, over the rows `keep` marks (all when `None`).
+/// Assigns each row that `keep` marks (all when `None`) to its class at the chosen levels.
+/// Returns the class of each row (`None` for rows left out) and the size of each class.
 fn classes(
     levels: &mut [ColumnLevels],
     chosen: &[u32],
     keep: Option<&[bool]>,
-) -> HashMap<Vec<u32>, Vec<usize>> {
+) -> (Vec<Option<u32>>, Vec<usize>) {
     let rows = levels.first().map_or(0, ColumnLevels::rows);
     for (column, &level) in levels.iter_mut().zip(chosen) {
         column.ensure(level);
@@ -375,22 +376,28 @@ fn classes(
         .zip(chosen)
         .map(|(column, &level)| column.codes(level))
         .collect();
-    let mut classes: HashMap<Vec<u32>, Vec<usize>> = HashMap::new();
+
+    let mut index: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut assignment = Vec::with_capacity(rows);
     for row in 0..rows {
         if keep.is_some_and(|keep| !keep[row]) {
+            assignment.push(None);
             continue;
         }
         let key: Vec<u32> = codes.iter().map(|column| column[row]).collect();
-        classes.entry(key).or_default().push(row);
+        let class = *index.entry(key).or_insert_with(|| {
+            sizes.push(0);
+            sizes.len() as u32 - 1
+        });
+        sizes[class as usize] += 1;
+        assignment.push(Some(class));
     }
-    classes
+    (assignment, sizes)
 }
 
 fn class_sizes(levels: &mut [ColumnLevels], chosen: &[u32], keep: Option<&[bool]>) -> Vec<usize> {
-    classes(levels, chosen, keep)
-        .into_values()
-        .map(|rows| rows.len())
-        .collect()
+    classes(levels, chosen, keep).1
 }
 
 fn violating_rows(levels: &mut [ColumnLevels], chosen: &[u32], k: usize) -> usize {
@@ -400,20 +407,17 @@ fn violating_rows(levels: &mut [ColumnLevels], chosen: &[u32], k: usize) -> usiz
         .sum()
 }
 
-fn small_class_rows(
-    levels: &mut [ColumnLevels],
-    chosen: &[u32],
-    k: usize,
-    rows: usize,
-) -> Vec<usize> {
-    let mut small: Vec<usize> = classes(levels, chosen, None)
-        .into_values()
-        .filter(|members| members.len() < k)
-        .flatten()
-        .collect();
-    small.sort_unstable();
-    debug_assert!(small.len() <= rows);
-    small
+/// Returns the rows in classes smaller than `k`, in ascending order.
+fn small_class_rows(levels: &mut [ColumnLevels], chosen: &[u32], k: usize) -> Vec<usize> {
+    let (assignment, sizes) = classes(levels, chosen, None);
+    assignment
+        .into_iter()
+        .enumerate()
+        .filter_map(|(row, class)| {
+            let class = class?;
+            (sizes[class as usize] < k).then_some(row)
+        })
+        .collect()
 }
 
 fn report(sizes: &[usize], rows: usize) -> KReport {

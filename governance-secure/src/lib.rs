@@ -5,6 +5,12 @@
 //!   including values glued to Chinese text, and grades each finding by the evidence behind
 //!   it (pattern, validator, context keyword).
 //! - [`mask`] replaces findings: removed, replaced by a type tag, or partly starred.
+//! - [`masker`] applies every operator, including the keyed ones: [`pseudonym`] (HMAC-SHA256
+//!   pseudonyms that keep masked tables joinable), [`fpe`] (format-preserving FF1 tokens) and
+//!   [`encrypt`] (AES-256-GCM tokens, re-identified under audit). The caller supplies the
+//!   [`keys`].
+//! - [`generalize`] coarsens ages, coordinates, timestamps and postcodes, and [`kanon`]
+//!   reports k-anonymity and generalises and suppresses a table until it reaches a target k.
 //! - [`policy`] decides which columns a role sees. Roles it does not name are denied.
 //! - [`guard`] applies all three to each batch of a chain and records every decision, change
 //!   and share in the audit log, with counts and never personal values.
@@ -35,7 +41,9 @@
 //!
 //! Dependencies: `regex` and `aho-corasick` run the recognizers and the context keyword
 //! search in linear time, `rayon` scans the rows of large batches in parallel, and `chrono`
-//! checks birth dates in resident identity numbers against the calendar.
+//! checks birth dates in resident identity numbers against the calendar. `hmac` and `sha2`
+//! compute pseudonyms, `fpe` and `aes` the FF1 tokens, `aes-gcm` with `getrandom` nonces the
+//! reversible tokens, and `zeroize` wipes keys from memory.
 
 pub mod detect;
 pub mod encrypt;

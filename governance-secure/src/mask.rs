@@ -2,7 +2,7 @@
 //!
 //! Three keyless operators, chosen per [`PiiKind`], are shown below. The keyed operators
 //! (pseudonym, format-preserving token, encryption) and suppression of whole cells are
-//! applied by a [`crate::masker::Masker`], which holds the keys.
+//! applied by a [`crate::masker::Masker`], which keeps the keys.
 //!
 //! | operator | phone `13812345678` | e-mail `zhang.wei@example.com` | resident id `11010519491231002X` |
 //! |---|---|---|---|

@@ -1,7 +1,7 @@
 //! [`Masker`]: applies any [`MaskOperator`], keyed or not, to values, texts with findings and
 //! whole string columns.
 //!
-//! The masker holds the caller's keys (see [`MaskerKeys`]). An operator whose key is missing,
+//! The masker keeps the caller's keys (see [`MaskerKeys`]). An operator whose key is missing,
 //! or that cannot handle a value (a phone number too short for a format-preserving token, a
 //! resident id with a wrong check character), never leaves the value in clear: in a text
 //! the value becomes its type tag, in a column the cell becomes null, and each such case is
@@ -61,7 +61,7 @@ pub struct MaskFallback {
     pub operator: MaskOperator,
     /// Byte span of the value in the original text; the whole cell for columns.
     pub byte_span: Range<usize>,
-    /// Why the operator failed. Never contains the value or a key.
+    /// Reason the operator failed. Never contains the value or a key.
     pub reason: String,
 }
 

@@ -197,3 +197,19 @@ fn email_local_part_keeps_classes() {
         email
     );
 }
+
+#[test]
+fn legacy_id_with_too_many_kept_digits_is_rejected() {
+    let tokens = tokenizer(
+        3,
+        FpeConfig {
+            resident_id_keep_digits: 11,
+            ..FpeConfig::default()
+        },
+    );
+    let error = tokens
+        .encrypt(PiiKind::ResidentId, "110105491231002")
+        .expect_err("4 digits left");
+    assert!(error.to_string().contains("too short"), "{error}");
+    assert!(!error.is_internal());
+}

@@ -70,7 +70,8 @@ fn antimeridian_wraps() {
     let east = grid_cell(10.0, 180.0, 1000.0).expect("valid");
     let west = grid_cell(10.0, -180.0, 1000.0).expect("valid");
     assert_eq!(east, west);
-    assert!(east.centre_lon > -180.0 && east.centre_lon < -179.9);
+    assert!(east.centre_lon > -180.0);
+    assert!(east.centre_lon < -179.9);
     let just_west = grid_cell(10.0, 179.9999, 1000.0).expect("valid");
     assert_ne!(just_west, east);
 }
