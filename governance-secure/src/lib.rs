@@ -5,6 +5,12 @@
 //!   including values glued to Chinese text, and grades each finding by the evidence behind
 //!   it (pattern, validator, context keyword).
 //! - [`mask`] replaces findings: removed, replaced by a type tag, or partly starred.
+//! - [`masker`] applies every operator, including the keyed ones: [`pseudonym`] (HMAC-SHA256
+//!   pseudonyms that keep masked tables joinable), [`fpe`] (format-preserving FF1 tokens) and
+//!   [`encrypt`] (AES-256-GCM tokens, re-identified under audit). The caller supplies the
+//!   [`keys`].
+//! - [`generalize`] coarsens ages, coordinates, timestamps and postcodes, and [`kanon`]
+//!   reports k-anonymity and generalises and suppresses a table until it reaches a target k.
 //! - [`policy`] decides from subject, resource, purpose and time which columns and rows a
 //!   subject sees and which columns are masked. Access is denied by default and deny wins.
 //! - [`anomaly`] keeps per-subject baselines of access volume, columns and hour, raises
@@ -39,16 +45,27 @@
 //! Dependencies: `regex` and `aho-corasick` run the recognizers and the context keyword
 //! search in linear time, `rayon` scans the rows of large batches in parallel, `chrono`
 //! checks birth dates in resident identity numbers against the calendar and puts requests in
-//! policy time windows, and `toml` reads policy files.
+//! policy time windows, and `toml` reads policy files. `hmac` and `sha2` compute pseudonyms,
+//! `fpe` and `aes` the FF1 tokens, `aes-gcm` with `getrandom` nonces the reversible tokens,
+//! and `zeroize` wipes keys from memory.
 
 pub mod anomaly;
 pub mod detect;
+pub mod encrypt;
+pub mod fpe;
+pub mod generalize;
 pub mod guard;
+pub mod kanon;
+pub mod keys;
 pub mod mask;
+pub mod masker;
 pub mod policy;
+pub mod pseudonym;
 
 pub use anomaly::{AccessAlert, AccessEvent, AccessMonitor, AccessMonitorConfig};
 pub use detect::{ConfidenceTier, Detector, DetectorConfig, PiiFinding, PiiKind};
 pub use guard::{PiiGuard, PiiGuardConfig};
+pub use keys::{MaskerKeys, SecretKey};
 pub use mask::{MaskConfig, MaskOperator, mask_text, mask_value};
+pub use masker::{MaskedText, Masker};
 pub use policy::{AccessDecision, AccessPolicy, Effect, PolicyRule, RolePolicy, RowPredicate};

@@ -1,6 +1,8 @@
 //! Masking of detected personal data in text.
 //!
-//! Three operators, chosen per [`PiiKind`]:
+//! Three keyless operators, chosen per [`PiiKind`], are shown below. The keyed operators
+//! (pseudonym, format-preserving token, encryption) and suppression of whole cells are
+//! applied by a [`crate::masker::Masker`], which keeps the keys.
 //!
 //! | operator | phone `13812345678` | e-mail `zhang.wei@example.com` | resident id `11010519491231002X` |
 //! |---|---|---|---|
@@ -40,6 +42,22 @@ pub enum MaskOperator {
     /// first 6 and last 4 characters.
     #[default]
     Partial,
+    /// Replaces the value with a keyed pseudonym (HMAC-SHA256), equal for equal values under
+    /// one key, so masked tables still join. Needs a [`crate::masker::Masker`] with a
+    /// pseudonym key; [`mask_value`] has no key and writes the type tag instead.
+    Pseudonym,
+    /// Replaces the value with a format-preserving token (FF1) that keeps its length and
+    /// character classes. Needs a [`crate::masker::Masker`] with a format-preserving key;
+    /// [`mask_value`] writes the type tag instead.
+    FormatPreserving,
+    /// Replaces the value with an AES-256-GCM token that the key holder can re-identify
+    /// under audit. Needs a [`crate::masker::Masker`] with an encryption key; [`mask_value`]
+    /// writes the type tag instead.
+    Encrypt,
+    /// Withholds the whole cell: a [`crate::masker::Masker`] turns a text with such a value
+    /// into null. [`mask_value`] and [`mask_text`] cannot return null and remove the value,
+    /// as [`MaskOperator::Redact`] does.
+    Suppress,
 }
 
 impl MaskOperator {
@@ -49,7 +67,19 @@ impl MaskOperator {
             MaskOperator::Redact => "redact",
             MaskOperator::TypeTag => "type_tag",
             MaskOperator::Partial => "partial",
+            MaskOperator::Pseudonym => "pseudonym",
+            MaskOperator::FormatPreserving => "format_preserving",
+            MaskOperator::Encrypt => "encrypt",
+            MaskOperator::Suppress => "suppress",
         }
+    }
+
+    /// Returns true for the operators that need a key held by a [`crate::masker::Masker`].
+    pub fn is_keyed(self) -> bool {
+        matches!(
+            self,
+            MaskOperator::Pseudonym | MaskOperator::FormatPreserving | MaskOperator::Encrypt
+        )
     }
 }
 
@@ -89,10 +119,16 @@ impl MaskConfig {
 /// The partial forms are meant for the values the detector reports. Other input is masked
 /// at least as strictly. A phone with fewer than 8 digits and a resident id shorter than 11
 /// characters are starred completely. Text without `@` masked as an e-mail becomes `***`.
+///
+/// The keyed operators need a [`crate::masker::Masker`]; here they write the type tag, so a
+/// missing key never leaves a value in clear.
 pub fn mask_value(kind: PiiKind, value: &str, operator: MaskOperator) -> String {
     match operator {
-        MaskOperator::Redact => String::new(),
-        MaskOperator::TypeTag => format!("<{}>", kind.tag()),
+        MaskOperator::Redact | MaskOperator::Suppress => String::new(),
+        MaskOperator::TypeTag
+        | MaskOperator::Pseudonym
+        | MaskOperator::FormatPreserving
+        | MaskOperator::Encrypt => format!("<{}>", kind.tag()),
         MaskOperator::Partial => match kind {
             PiiKind::Phone => partial_phone(value),
             PiiKind::Email => partial_email(value),
@@ -166,6 +202,18 @@ fn partial_resident_id(value: &str) -> String {
 /// there, so a bad span masks more, never less. Findings that overlap (the detector never
 /// returns such) are merged into one span masked as the kind of the longest of them.
 pub fn mask_text(text: &str, findings: &[PiiFinding], config: &MaskConfig) -> String {
+    let mut masked = text.to_string();
+    for (span, kind) in merged_spans(text, findings).into_iter().rev() {
+        let replacement = mask_value(kind, &text[span.clone()], config.operator(kind));
+        masked.replace_range(span, &replacement);
+    }
+    masked
+}
+
+/// Returns the spans of `findings` in `text` in order, widened to character boundaries, cut
+/// at the end of the text and with overlapping spans merged into one of the kind of the
+/// longest, as [`mask_text`] describes.
+pub(crate) fn merged_spans(text: &str, findings: &[PiiFinding]) -> Vec<(Range<usize>, PiiKind)> {
     let mut spans: Vec<(Range<usize>, PiiKind)> = findings
         .iter()
         .filter_map(|finding| {
@@ -192,12 +240,10 @@ pub fn mask_text(text: &str, findings: &[PiiFinding], config: &MaskConfig) -> St
         }
     }
 
-    let mut masked = text.to_string();
-    for (span, kind, _) in merged.into_iter().rev() {
-        let replacement = mask_value(kind, &text[span.clone()], config.operator(kind));
-        masked.replace_range(span, &replacement);
-    }
-    masked
+    merged
+        .into_iter()
+        .map(|(span, kind, _)| (span, kind))
+        .collect()
 }
 
 /// Widens `span` to character boundaries within `text`. Returns `None` when the span is
