@@ -42,7 +42,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::detect::{Detector, DetectorConfig, PiiFinding, PiiKind};
-use crate::mask::{MaskConfig, mask_text};
+use crate::mask::MaskConfig;
+use crate::masker::{MaskFallback, MaskedText, Masker};
 use crate::policy::apply::{project_and_mask, select_rows};
 use crate::policy::{AccessDecision, AccessPolicy};
 
@@ -78,6 +79,9 @@ pub struct PiiGuard {
     name: String,
     config: PiiGuardConfig,
     detector: Detector,
+    /// Applies the mask operators. Keyless unless [`PiiGuard::with_masker`] gave it keys,
+    /// because keys come from the caller and never from the config.
+    masker: Masker,
     /// Columns found to contain personal data in this or an earlier batch. They keep their
     /// annotation in later batches, so that the stream's schema stays the same.
     pii_columns: BTreeSet<String>,
@@ -89,7 +93,7 @@ pub struct PiiGuard {
 struct CellScan {
     row: usize,
     findings: Vec<PiiFinding>,
-    masked: Option<String>,
+    masked: Option<MaskedText>,
 }
 
 /// Per-column outcome of a scan.
@@ -107,6 +111,7 @@ impl PiiGuard {
             name: DEFAULT_GUARD_NAME.to_string(),
             config,
             detector,
+            masker: Masker::keyless(),
             pii_columns: BTreeSet::new(),
             warned_missing: BTreeSet::new(),
         })
@@ -115,6 +120,14 @@ impl PiiGuard {
     /// Returns the guard with stage name `name`, for chains with more than one guard.
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
+        self
+    }
+
+    /// Returns the guard masking with `masker`, which holds the caller's keys for the
+    /// pseudonym, format-preserving and encryption operators. Without it those operators fall
+    /// back to type tags, and each fallback is a warning issue on the cell.
+    pub fn with_masker(mut self, masker: Masker) -> Self {
+        self.masker = masker;
         self
     }
 
@@ -194,7 +207,7 @@ impl PiiGuard {
             if findings.is_empty() {
                 return None;
             }
-            let masked = mask.then(|| mask_text(text, &findings, &self.config.mask));
+            let masked = mask.then(|| self.masker.mask_text(text, &findings, &self.config.mask));
             Some(CellScan {
                 row,
                 findings,
@@ -218,7 +231,8 @@ impl PiiGuard {
                 .collect();
             for cell in &cells {
                 if let Some(masked) = &cell.masked {
-                    new_values[cell.row] = Some(Cow::Owned(masked.clone()));
+                    // A suppressed text becomes a null cell.
+                    new_values[cell.row] = masked.text.clone().map(Cow::Owned);
                 }
             }
             Some(rebuild_string_array(array.data_type(), new_values)?)
@@ -270,7 +284,12 @@ impl PiiGuard {
 
     fn mask_if_personal(&self, text: &str) -> Option<String> {
         let findings = self.detector.detect(text);
-        (!findings.is_empty()).then(|| mask_text(text, &findings, &self.config.mask))
+        if findings.is_empty() {
+            return None;
+        }
+        // A suppressed message or suggestion becomes empty.
+        let masked = self.masker.mask_text(text, &findings, &self.config.mask);
+        Some(masked.text.unwrap_or_default())
     }
 }
 
@@ -484,7 +503,7 @@ impl Guard for PiiGuard {
                         finding,
                     ));
                 }
-                if cell.masked.is_some() {
+                if let Some(masked) = &cell.masked {
                     masked_cells += 1;
                     issues.push(masked_issue(
                         &self.name,
@@ -493,6 +512,9 @@ impl Guard for PiiGuard {
                         &cell.findings,
                         &self.config.mask,
                     ));
+                    for fallback in &masked.fallbacks {
+                        issues.push(fallback_issue(&self.name, row_id, &column_name, fallback));
+                    }
                 }
             }
             if let Some(array) = scan.masked_array {
@@ -600,6 +622,25 @@ fn personal_data_issue(stage: &str, row_id: u64, column: &str, finding: &PiiFind
         message,
     )
     .with_confidence(finding.score)
+}
+
+/// Builds the warning that a keyed operator failed on a value, which was replaced by its type
+/// tag instead. The reason never holds the value or a key.
+fn fallback_issue(stage: &str, row_id: u64, column: &str, fallback: &MaskFallback) -> Issue {
+    let message = format!(
+        "{} value masked with type_tag instead of {}: {}",
+        fallback.kind,
+        fallback.operator.as_str(),
+        fallback.reason
+    );
+    Issue::cell(
+        row_id,
+        column,
+        IssueKind::Masked,
+        Severity::Warning,
+        stage,
+        message,
+    )
 }
 
 /// Builds the issue that records the masking of one cell.
