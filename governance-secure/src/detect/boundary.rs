@@ -162,10 +162,11 @@ pub(crate) fn is_whole_token(text: &str, span: &Range<usize>, rule: TokenRule) -
 /// Finds every match of `pattern` in `text` that is a whole token under `rule`.
 ///
 /// A rejected match does not end the search at its end: a valid candidate may start inside
-/// it after a space separator (`138 13812345678` first matches `138 1381 2345`), so the scan
-/// resumes one character after the rejected match's start when the match contains a space. Any
-/// other start inside a rejected match follows a character of the same token and would be
-/// rejected too, so the scan skips to its end.
+/// it after a separator (`138 13812345678` first matches `138 1381 2345`, and `1.0.100，39.904,
+/// 116.407` first matches the pair `0.100，39.904`), so the scan resumes one character after
+/// the rejected match's start when the match contains a space or a comma. Any other start
+/// inside a rejected match follows a character of the same token and would be rejected too,
+/// so the scan skips to its end.
 pub(crate) fn whole_token_matches(
     pattern: &Regex,
     text: &str,
@@ -181,7 +182,7 @@ pub(crate) fn whole_token_matches(
         if is_whole_token(text, &span, rule) {
             from = span.end.max(span.start + 1);
             spans.push(span);
-        } else if found.as_str().contains(' ') {
+        } else if found.as_str().contains([' ', ',', '，']) {
             from = span.start + char_at(text, span.start).map_or(1, char::len_utf8);
         } else {
             from = span.end.max(span.start + 1);
