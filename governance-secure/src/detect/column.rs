@@ -17,9 +17,9 @@
 //!
 //! Latitude and longitude columns are numbers that only their names identify. A column named
 //! as one (`lat`, `pickup_latitude`, `纬度`) is classified as [`PiiKind::GpsCoordinate`]
-//! when its values are numbers in range, and a latitude column and a longitude column with
-//! the same remaining name (`pickup_lat` and `pickup_lon`, or the only two) form a
-//! [`CoordinatePair`].
+//! when its values are numbers in range. A latitude column and a longitude column form a
+//! [`CoordinatePair`] when their names are equal without the axis word (`pickup_lat` and
+//! `pickup_lon`), or when they are the only two.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -242,6 +242,7 @@ impl ColumnClassifier {
             Some((NameHint::Kind(kind), _)) => Some(*kind),
             _ => None,
         };
+
         let today = Today::default();
         let mut weights: BTreeMap<PiiKind, (f32, usize)> = BTreeMap::new();
         for value in values {
@@ -264,6 +265,7 @@ impl ColumnClassifier {
                 entry.1 += 1;
             }
         }
+
         let sampled = values.len();
         let score = |kind: PiiKind| {
             let (weight, hits) = weights.get(&kind).copied().unwrap_or((0.0, 0));
@@ -286,6 +288,7 @@ impl ColumnClassifier {
         if confidence < self.config.min_confidence {
             return None;
         }
+
         let name_matched = named_kind == Some(kind);
         let name_part = match (&hint, name_matched) {
             (Some((_, keyword)), true) => {

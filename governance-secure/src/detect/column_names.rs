@@ -1,4 +1,4 @@
-//! Column names that say what a column holds, in English and Chinese.
+//! Column names that name the kind of data in a column, in English and Chinese.
 
 use super::PiiKind;
 

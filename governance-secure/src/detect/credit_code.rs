@@ -1,9 +1,9 @@
 //! Chinese unified social credit codes (GB 32100-2015).
 //!
 //! The code has 18 characters from an alphabet of 31 (`0-9` and `A-Y` without `I`, `O`, `S`,
-//! `V`, `Z`): the registering authority (`1`-`9`, `A`, `N` or `Y`), a category digit, a
-//! 6-digit administrative division code, the 9-character organisation code of GB 11714 and a
-//! check character. Two checks apply:
+//! `V`, `Z`). In order, they are the registering authority (`1`-`9`, `A`, `N` or `Y`), a
+//! category digit, a 6-digit administrative division code, the 9-character organisation code
+//! of GB 11714 and a check character. Two checks apply:
 //!
 //! - Position 17, the last character of the organisation code, is its own check character:
 //!   `11 - (sum of the first 8 values times [3, 7, 9, 10, 5, 8, 4, 2]) mod 11`, with letters

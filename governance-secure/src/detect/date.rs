@@ -1,7 +1,7 @@
 //! Dates of birth.
 //!
 //! Plain dates are not personal data, so a date is reported only when a birth keyword
-//! (`born`, `birth`, `DOB`, `出生`, `生日`, `生于`) stands next to it, before or after, in the
+//! (`born`, `birth`, `DOB`, `出生`, `生日`, `生于`) is next to it, before or after, in the
 //! same clause: the search stops at clause punctuation (`,`, `;`, `，`, `。`, `；`, line
 //! breaks) and at the neighbouring dates. Accepted forms: `1990-01-31` (also with `/` or
 //! `.`), `31/01/1990` and `01/31/1990` (either order when the date is real),

@@ -228,8 +228,8 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
 ];
 
 /// Returns true when `iban` (compact, upper case) has its country's length and passes the
-/// ISO 7064 mod-97 check: the first four characters moved to the end, letters replaced by
-/// 10 to 35, and the resulting number modulo 97 equal to 1.
+/// ISO 7064 mod-97 check. The check moves the first four characters to the end, replaces
+/// letters by 10 to 35, and expects the resulting number modulo 97 to be 1.
 pub(crate) fn iban_valid(iban: &str) -> bool {
     let Some(country) = iban.get(..2) else {
         return false;

@@ -2,7 +2,7 @@
 //!
 //! Rules of the Social Security Administration: area 001 to 899 except 666, group 01 to 99,
 //! serial 0001 to 9999. Areas 900 to 999 belong to individual taxpayer identification
-//! numbers (ITIN) and other non-SSN numbers; they are never reported as SSNs, and ITINs are
+//! numbers (ITIN) and other non-SSN numbers. They are never reported as SSNs, and ITINs are
 //! not reported at all.
 
 use governance_core::Result;

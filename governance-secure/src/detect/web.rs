@@ -136,8 +136,8 @@ fn host_without_port(host_and_port: &str) -> Option<&str> {
     }
 }
 
-/// Recognizes URLs. A URL with a scheme needs a host that is an IP address or has a dot;
-/// one without a scheme needs a host that passes the domain rules.
+/// Recognizes URLs. A URL with a scheme needs a host that is an IP address or has a dot. A
+/// URL without a scheme needs a host that passes the domain rules.
 #[derive(Debug)]
 pub(crate) struct UrlRecognizer {
     pattern: Regex,
