@@ -349,13 +349,20 @@ fn annotate_pii(field: &Field) -> Field {
     semantic.annotate(field.clone())
 }
 
-/// Formats counts per kind as `email=1 phone=0 resident_id=2`.
+/// Formats the non-zero counts per kind as `email=1 resident_id=2`, in the order of
+/// [`PiiKind::ALL`], or `findings=0` when there are none.
 fn format_counts(counts: &BTreeMap<PiiKind, u64>) -> String {
-    PiiKind::ALL
+    let parts: Vec<String> = PiiKind::ALL
         .iter()
-        .map(|kind| format!("{kind}={}", counts.get(kind).copied().unwrap_or(0)))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .filter_map(|kind| {
+            let count = counts.get(kind).copied().unwrap_or(0);
+            (count > 0).then(|| format!("{kind}={count}"))
+        })
+        .collect();
+    if parts.is_empty() {
+        return "findings=0".to_string();
+    }
+    parts.join(" ")
 }
 
 impl Stage for PiiGuard {

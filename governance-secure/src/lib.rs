@@ -1,9 +1,14 @@
 //! Guards of the `governance` SDK: detection of personal data in free text, masking, and
 //! role-based access policies, joined in the [`PiiGuard`] stage.
 //!
-//! - [`detect`] finds e-mail addresses, phone numbers and Chinese resident identity numbers,
-//!   including values glued to Chinese text, and grades each finding by the evidence behind
-//!   it (pattern, validator, context keyword).
+//! - [`detect`] finds e-mail addresses, phone numbers, Chinese resident identity numbers,
+//!   unified social credit codes and licence plates, payment cards, IBANs, IP and MAC
+//!   addresses, URLs and domain names, US social security numbers, dates of birth, passport
+//!   numbers and GPS coordinates, including values glued to Chinese text and written in
+//!   full-width characters, and grades each finding by the evidence behind it (pattern,
+//!   validator, context keyword). Its [`ColumnClassifier`](detect::ColumnClassifier) decides
+//!   from a column's name and sampled values which kind of personal data a table column
+//!   holds, and pairs latitude and longitude columns.
 //! - [`mask`] replaces findings: removed, replaced by a type tag, or partly starred.
 //! - [`masker`] applies every operator, including the keyed ones: [`pseudonym`] (HMAC-SHA256
 //!   pseudonyms that keep masked tables joinable), [`fpe`] (format-preserving FF1 tokens) and
@@ -44,10 +49,10 @@
 //!
 //! Dependencies: `regex` and `aho-corasick` run the recognizers and the context keyword
 //! search in linear time, `rayon` scans the rows of large batches in parallel, `chrono`
-//! checks birth dates in resident identity numbers against the calendar and puts requests in
-//! policy time windows, and `toml` reads policy files. `hmac` and `sha2` compute pseudonyms,
-//! `fpe` and `aes` the FF1 tokens, `aes-gcm` with `getrandom` nonces the reversible tokens,
-//! and `zeroize` wipes keys from memory.
+//! checks birth dates in resident identity numbers and dates of birth against the calendar
+//! and puts requests in policy time windows, and `toml` reads policy files. `hmac` and `sha2`
+//! compute pseudonyms, `fpe` and `aes` the FF1 tokens, `aes-gcm` with `getrandom` nonces the
+//! reversible tokens, and `zeroize` wipes keys from memory.
 
 pub mod anomaly;
 pub mod detect;

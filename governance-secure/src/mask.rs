@@ -10,6 +10,26 @@
 //! | [`MaskOperator::TypeTag`] | `<PHONE>` | `<EMAIL>` | `<RESIDENT_ID>` |
 //! | [`MaskOperator::Partial`] | `138****5678` | `z***@example.com` | `110105********002X` |
 //!
+//! Partial masks of the other kinds:
+//!
+//! | kind | value | partial mask |
+//! |---|---|---|
+//! | payment card | `4111 1111 1111 1111` | `**** **** **** 1111` |
+//! | IBAN | `DE89 3704 0044 0532 0130 00` | `DE****************3000` |
+//! | IP address | `192.168.1.10:8080`, `2001:db8::1` | `192.168.*.*`, `2001:db8:*` |
+//! | MAC address | `00:1A:2B:3C:4D:5E` | `00:1A:2B:**:**:**` |
+//! | URL | `https://example.com/u/42` | `https://***` |
+//! | domain | `zhangwei.example.com` | `***.com` |
+//! | US SSN | `123-45-6789` | `***-**-6789` |
+//! | date of birth | `1990-01-31`, `1990年1月31日` | `1990-**-**`, `1990年*月**日` |
+//! | social credit code | `91350100M000100Y43` | `91350100**********` |
+//! | licence plate | `粤B·D12345` | `粤B******` |
+//! | passport | `E12345678` | `E******78` |
+//! | GPS coordinate | `39.9042, 116.4074` | `39.****, 116.****` |
+//!
+//! Partial masks read full-width digits and letters as ASCII, so `１３８１２３４５６７８`
+//! becomes `138****5678`.
+//!
 //! ```
 //! use governance_secure::detect::{Detector, DetectorConfig};
 //! use governance_secure::mask::{MaskConfig, mask_text};
@@ -26,7 +46,10 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use crate::detect::width::to_ascii_width;
 use crate::detect::{PiiFinding, PiiKind};
+
+mod partial;
 
 /// Replacement rule for one piece of personal data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -129,11 +152,26 @@ pub fn mask_value(kind: PiiKind, value: &str, operator: MaskOperator) -> String 
         | MaskOperator::Pseudonym
         | MaskOperator::FormatPreserving
         | MaskOperator::Encrypt => format!("<{}>", kind.tag()),
-        MaskOperator::Partial => match kind {
-            PiiKind::Phone => partial_phone(value),
-            PiiKind::Email => partial_email(value),
-            PiiKind::ResidentId => partial_resident_id(value),
-        },
+        MaskOperator::Partial => {
+            let value = &*to_ascii_width(value);
+            match kind {
+                PiiKind::Phone => partial_phone(value),
+                PiiKind::Email => partial_email(value),
+                PiiKind::ResidentId => partial_resident_id(value),
+                PiiKind::PaymentCard => partial::keep_last_digits(value, 4),
+                PiiKind::UsSsn => partial::keep_last_digits(value, 4),
+                PiiKind::Iban => partial::iban(value),
+                PiiKind::IpAddress => partial::ip_address(value),
+                PiiKind::MacAddress => partial::mac_address(value),
+                PiiKind::Url => partial::url(value),
+                PiiKind::Domain => partial::domain(value),
+                PiiKind::DateOfBirth => partial::date_of_birth(value),
+                PiiKind::SocialCreditCode => partial::keep_prefix(value, 8),
+                PiiKind::LicencePlate => partial::keep_prefix(value, 2),
+                PiiKind::Passport => partial::passport(value),
+                PiiKind::GpsCoordinate => partial::coordinates(value),
+            }
+        }
     }
 }
 

@@ -19,6 +19,13 @@ pub(crate) enum TokenRule {
     Numeric,
     /// E-mail addresses.
     Email,
+    /// Colon-separated hexadecimal values (IPv6 and MAC addresses), which continue through
+    /// `:` and through `.` or `-` next to a letter or digit.
+    Hex,
+    /// URLs and domain names, which continue through `/`, `@`, `\` and through `.`, `-` or
+    /// `:` next to a letter or digit. A name followed by `(` or `[` has the shape of a call or
+    /// an index in code (`os.system(`) and is rejected.
+    Web,
 }
 
 /// Returns the character that ends just before byte `index`.
@@ -51,6 +58,26 @@ fn continues_email_token_before(c: char) -> bool {
 /// Characters that continue a domain name on contact.
 fn continues_email_token_after(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '@'
+}
+
+/// Characters that continue a hexadecimal address on contact.
+fn continues_hex_token(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '@' || c == ':'
+}
+
+/// Characters that continue a URL or domain name on contact, before its start.
+fn continues_web_token_before(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_@./-:\\%~#".contains(c)
+}
+
+/// Characters that continue a URL or domain name on contact, after its end.
+fn continues_web_token_after(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_@/\\([".contains(c)
+}
+
+/// Returns true when `c` joins the candidate to an ASCII letter or digit on the far side.
+fn joins_alphanumeric(c: char, far_side: Option<char>, joiners: &str) -> bool {
+    joiners.contains(c) && far_side.is_some_and(|d| d.is_ascii_alphanumeric())
 }
 
 /// Returns true when `span` of `text` is a whole token under `rule`, so that reporting it
@@ -102,16 +129,44 @@ pub(crate) fn is_whole_token(text: &str, span: &Range<usize>, rule: TokenRule) -
             }
             true
         }
+        TokenRule::Hex => {
+            if let Some(c) = before {
+                let far = char_before(text, span.start - c.len_utf8());
+                if continues_hex_token(c) || joins_alphanumeric(c, far, ".-") {
+                    return false;
+                }
+            }
+            if let Some(c) = after {
+                let far = char_at(text, span.end + c.len_utf8());
+                if continues_hex_token(c) || joins_alphanumeric(c, far, ".-") {
+                    return false;
+                }
+            }
+            true
+        }
+        TokenRule::Web => {
+            if before.is_some_and(continues_web_token_before) {
+                return false;
+            }
+            if let Some(c) = after {
+                let far = char_at(text, span.end + c.len_utf8());
+                if continues_web_token_after(c) || joins_alphanumeric(c, far, ".-:") {
+                    return false;
+                }
+            }
+            true
+        }
     }
 }
 
 /// Finds every match of `pattern` in `text` that is a whole token under `rule`.
 ///
 /// A rejected match does not end the search at its end: a valid candidate may start inside
-/// it after a space separator (`138 13812345678` first matches `138 1381 2345`), so the scan
-/// resumes one character after the rejected match's start when the match contains a space. Any
-/// other start inside a rejected match follows a character of the same token and would be
-/// rejected too, so the scan skips to its end.
+/// it after a separator (`138 13812345678` first matches `138 1381 2345`, and `1.0.100，39.904,
+/// 116.407` first matches the pair `0.100，39.904`), so the scan resumes one character after
+/// the rejected match's start when the match contains a space or a comma. Any other start
+/// inside a rejected match follows a character of the same token and would be rejected too,
+/// so the scan skips to its end.
 pub(crate) fn whole_token_matches(
     pattern: &Regex,
     text: &str,
@@ -127,7 +182,7 @@ pub(crate) fn whole_token_matches(
         if is_whole_token(text, &span, rule) {
             from = span.end.max(span.start + 1);
             spans.push(span);
-        } else if found.as_str().contains(' ') {
+        } else if found.as_str().contains([' ', ',', '，']) {
             from = span.start + char_at(text, span.start).map_or(1, char::len_utf8);
         } else {
             from = span.end.max(span.start + 1);
@@ -146,6 +201,15 @@ pub(crate) fn window_start(text: &str, index: usize, chars: usize) -> usize {
         .rev()
         .nth(chars - 1)
         .map_or(0, |(offset, _)| offset)
+}
+
+/// Returns the byte offset where the `chars` characters after `index` end (or the text's
+/// end).
+pub(crate) fn window_end(text: &str, index: usize, chars: usize) -> usize {
+    text[index..]
+        .char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(offset, _)| index + offset)
 }
 
 #[cfg(test)]
@@ -202,6 +266,46 @@ mod tests {
         assert!(!whole("x!a@b.com", "a@b.com", TokenRule::Email));
         assert!(!whole("a@b.com.x1", "a@b.com", TokenRule::Email));
         assert!(!whole("a@b.com@c", "a@b.com", TokenRule::Email));
+    }
+
+    #[test]
+    fn hex_addresses_end_at_other_tokens() {
+        assert!(whole(
+            "MAC 00:1a:2b:3c:4d:5e。",
+            "00:1a:2b:3c:4d:5e",
+            TokenRule::Hex
+        ));
+        assert!(whole(
+            "网卡00:1a:2b:3c:4d:5e谢谢",
+            "00:1a:2b:3c:4d:5e",
+            TokenRule::Hex
+        ));
+        assert!(!whole(
+            "00:1a:2b:3c:4d:5e:6f",
+            "00:1a:2b:3c:4d:5e",
+            TokenRule::Hex
+        ));
+        assert!(!whole(
+            "x00:1a:2b:3c:4d:5e",
+            "00:1a:2b:3c:4d:5e",
+            TokenRule::Hex
+        ));
+        assert!(!whole(
+            "00:1a:2b:3c:4d:5e-7",
+            "00:1a:2b:3c:4d:5e",
+            TokenRule::Hex
+        ));
+    }
+
+    #[test]
+    fn web_names_end_at_other_tokens() {
+        assert!(whole("见example.com。", "example.com", TokenRule::Web));
+        assert!(whole("see example.com.", "example.com", TokenRule::Web));
+        assert!(!whole("a@example.com", "example.com", TokenRule::Web));
+        assert!(!whole("example.com/path", "example.com", TokenRule::Web));
+        assert!(!whole("example.com:8080", "example.com", TokenRule::Web));
+        assert!(!whole("os.system(cmd)", "os.system", TokenRule::Web));
+        assert!(!whole("sub.example.com", "example.com", TokenRule::Web));
     }
 
     #[test]

@@ -1,19 +1,43 @@
-//! Detection of personal data in free text: e-mail addresses, phone numbers and Chinese
-//! resident identity numbers.
+//! Detection of personal data in free text.
+//!
+//! | kind | recognizers | validator | tier when it passes |
+//! |---|---|---|---|
+//! | [`PiiKind::Email`] | `email` | RFC 5321 length limits | validated |
+//! | [`PiiKind::Phone`] | `cn_mobile`, `cn_fixed_line`, `e164` | mobile ranges, area codes | validated (`e164`: pattern only) |
+//! | [`PiiKind::ResidentId`] | `cn_resident_id`, `cn_resident_id_legacy` | MOD 11-2 check character, region, birth date | validated (legacy: pattern only) |
+//! | [`PiiKind::SocialCreditCode`] | `cn_social_credit_code` | authority code, GB 11714 and GB 32100 check characters | validated |
+//! | [`PiiKind::PaymentCard`] | `payment_card` | issuer prefix and length, Luhn | validated |
+//! | [`PiiKind::Iban`] | `iban` | country length, mod 97 | validated |
+//! | [`PiiKind::UsSsn`] | `us_ssn`, `us_ssn_compact` (needs a keyword) | area 001-899 but 666, group, serial | validated |
+//! | [`PiiKind::IpAddress`] | `ipv4`, `ipv6` | `std::net` parsers, port range | validated |
+//! | [`PiiKind::MacAddress`] | `mac` | one separator, not all-zero or broadcast | validated |
+//! | [`PiiKind::DateOfBirth`] | `date_of_birth` (needs a birth keyword) | real past date | validated |
+//! | [`PiiKind::LicencePlate`] | `cn_licence_plate` | province and letter sets | validated |
+//! | [`PiiKind::GpsCoordinate`] | `gps_coordinate` | latitude and longitude ranges | validated |
+//! | [`PiiKind::Passport`] | `cn_passport`, `passport` (needs a keyword) | none | pattern only |
+//! | [`PiiKind::Url`], [`PiiKind::Domain`] | `url`, `domain` | host rules, top-level domain list | pattern only |
 //!
 //! # How a text is scanned
 //!
-//! 1. One [`regex::RegexSet`] pass over the text decides which recognizers can match at all,
+//! 1. Full-width digits, letters and identifier symbols (`１３８`, `ＡＢＣ`, `＠`) are read as
+//!    ASCII. Character positions do not change, byte positions do: spans found in the
+//!    converted text are mapped back, so [`PiiFinding::byte_span`] always indexes the
+//!    caller's text and covers the full-width characters (3 bytes each) whole.
+//! 2. One [`regex::RegexSet`] pass over the text decides which recognizers can match at all,
 //!    so a text without candidates costs one scan.
-//! 2. Each recognizer that can match finds its candidates with its own regex and keeps those
+//! 3. Each recognizer that can match finds its candidates with its own regex and keeps those
 //!    that are whole tokens (see the `boundary` module). A value glued to Chinese characters
 //!    counts. A digit run inside a longer digit run, or an address inside a longer token,
-//!    does not.
-//! 3. Validators run on the candidates only: the resident id check character and birth date,
-//!    the mobile numbering plan, the fixed-line area code, e-mail length limits.
-//! 4. Context keywords up to [`DetectorConfig::context_window_chars`] characters before a
-//!    candidate (`电话`, `email`, `身份证`) raise its confidence.
-//! 5. Overlapping candidates are resolved in favour of the higher tier, then the longer span.
+//!    does not. No reported span cuts a token in two.
+//! 4. Validators run on the candidates only (see the table).
+//! 5. Context keywords up to [`DetectorConfig::context_window_chars`] characters before or
+//!    after a candidate (`电话`, `email`, `身份证`, `出生`, `车牌`) raise its confidence. Some
+//!    recognizers report a candidate only with a keyword: dates of birth, nine-digit SSNs,
+//!    passports other than Chinese ones. For those the keyword must be in the same clause:
+//!    the search stops at clause punctuation and at the neighbouring candidates of the same
+//!    recognizer.
+//! 6. Overlapping candidates are resolved in favour of the higher tier, then the longer span,
+//!    then the recognizer listed first in the table.
 //!
 //! ```
 //! use governance_secure::detect::{ConfidenceTier, Detector, DetectorConfig, PiiKind};
@@ -24,14 +48,33 @@
 //! assert_eq!(findings[0].kind, PiiKind::Phone);
 //! assert_eq!(findings[0].char_span, 2..13);
 //! assert_eq!(findings[0].tier, ConfidenceTier::ValidatedWithContext);
+//!
+//! // Full-width digits: spans index the original text.
+//! let text = "手机１３８１２３４５６７８";
+//! let findings = detector.detect(text);
+//! assert_eq!(&text[findings[0].byte_span.clone()], "１３８１２３４５６７８");
 //! # Ok::<(), governance_core::Error>(())
 //! ```
 
 mod boundary;
 mod cn_id;
+pub mod column;
+mod column_names;
 mod context;
+mod credit_code;
+mod date;
+mod detector;
 mod email;
+mod financial;
+mod gps;
+mod kind;
+mod network;
+mod passport;
 mod phone;
+mod plate;
+mod ssn;
+mod web;
+pub(crate) mod width;
 
 use std::cell::OnceCell;
 use std::fmt;
@@ -39,97 +82,20 @@ use std::ops::Range;
 
 use chrono::NaiveDate;
 use governance_core::{Error, Result};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use boundary::TokenRule;
 pub use cn_id::resident_id_check_character;
-use context::ContextMatcher;
+pub use column::{
+    ColumnClassification, ColumnClassifier, ColumnClassifierConfig, CoordinateAxis, CoordinatePair,
+    TableClassification,
+};
+pub use credit_code::social_credit_code_check_character;
+pub use detector::Detector;
+pub use kind::{ConfidenceTier, PiiKind};
 
-/// Kind of personal data a finding holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum PiiKind {
-    /// An e-mail address.
-    Email,
-    /// A phone number: Chinese mainland mobile or fixed line, or international E.164.
-    Phone,
-    /// A Chinese resident identity number (GB 11643), 18 characters or the legacy 15 digits.
-    ResidentId,
-}
-
-impl PiiKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [PiiKind; 3] = [PiiKind::Email, PiiKind::Phone, PiiKind::ResidentId];
-
-    /// Returns the snake_case name used in configs, issues and audit records.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PiiKind::Email => "email",
-            PiiKind::Phone => "phone",
-            PiiKind::ResidentId => "resident_id",
-        }
-    }
-
-    /// Returns the upper-case tag used by the type-tag mask, such as `PHONE` in `<PHONE>`.
-    pub fn tag(self) -> &'static str {
-        match self {
-            PiiKind::Email => "EMAIL",
-            PiiKind::Phone => "PHONE",
-            PiiKind::ResidentId => "RESIDENT_ID",
-        }
-    }
-}
-
-impl fmt::Display for PiiKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Strength of the evidence behind a finding, from weakest to strongest.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ConfidenceTier {
-    /// The text has the value's shape but nothing validated it, such as a legacy 15-digit
-    /// resident id, which has no check character.
-    #[default]
-    PatternOnly,
-    /// A validator passed: a check character, a numbering plan, a date.
-    Validated,
-    /// A validator passed and a context keyword precedes the value.
-    ValidatedWithContext,
-}
-
-impl ConfidenceTier {
-    /// Returns the snake_case name used in issues.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConfidenceTier::PatternOnly => "pattern_only",
-            ConfidenceTier::Validated => "validated",
-            ConfidenceTier::ValidatedWithContext => "validated_with_context",
-        }
-    }
-
-    /// Returns the score of a finding with this tier, before any context bonus.
-    fn base_score(self) -> f32 {
-        match self {
-            ConfidenceTier::PatternOnly => 0.5,
-            ConfidenceTier::Validated | ConfidenceTier::ValidatedWithContext => 0.85,
-        }
-    }
-}
-
-impl fmt::Display for ConfidenceTier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Score added when a context keyword precedes the value.
+/// Score added when a context keyword is next to the value.
 const CONTEXT_BONUS: f32 = 0.1;
 
 /// One piece of personal data found in a text.
@@ -137,17 +103,18 @@ const CONTEXT_BONUS: f32 = 0.1;
 pub struct PiiFinding {
     /// Kind of personal data.
     pub kind: PiiKind,
-    /// Name of the recognizer that matched: `email`, `cn_mobile`, `cn_fixed_line`, `e164`,
-    /// `cn_resident_id` or `cn_resident_id_legacy`.
+    /// Name of the recognizer that matched, as listed in the table of the [`detect`](self)
+    /// module docs.
     pub recognizer: &'static str,
-    /// Byte range in the text, on character boundaries.
+    /// Byte range in the text, on character boundaries. For full-width characters it covers
+    /// their 3 bytes each.
     pub byte_span: Range<usize>,
     /// Range in characters (Unicode scalar values), for people and for tools that count
     /// characters.
     pub char_span: Range<usize>,
     /// Evidence tier.
     pub tier: ConfidenceTier,
-    /// Whether a context keyword for this kind precedes the value.
+    /// Whether a context keyword for this kind is next to the value.
     pub has_context: bool,
     /// Confidence in `[0, 1]`: 0.5 for a pattern, 0.85 for a validated value, plus 0.1 with a
     /// context keyword.
@@ -160,16 +127,19 @@ pub struct PiiFinding {
 pub struct DetectorConfig {
     /// Kinds to look for. Default: every kind.
     pub kinds: Vec<PiiKind>,
-    /// Number of characters before a value searched for context keywords. Default 20, and
-    /// 0 turns context off.
+    /// Number of characters before and after a value searched for context keywords. Default
+    /// 20, and 0 turns context off (and with it the recognizers that need a keyword).
     pub context_window_chars: usize,
     /// Findings below this tier are dropped. Default: keep all.
     pub min_tier: ConfidenceTier,
-    /// Whether 18-character resident ids with a wrong check character (but a valid region
-    /// and birth date) are reported as [`ConfidenceTier::PatternOnly`]. Default false: such
-    /// numbers are most often other identifiers (order or account numbers) and are not
-    /// reported.
+    /// Whether 18-character resident ids (with a valid region and birth date) and unified
+    /// social credit codes with a wrong check character are reported as
+    /// [`ConfidenceTier::PatternOnly`]. Default false: such numbers are most often other
+    /// identifiers (order or account numbers) or typing errors and are not reported.
     pub report_failed_check_character: bool,
+    /// Letters that mark new-energy licence plates in the first or last serial position.
+    /// Default `DF` (D pure electric, F other); some systems accept more.
+    pub new_energy_plate_letters: String,
 }
 
 impl Default for DetectorConfig {
@@ -179,6 +149,7 @@ impl Default for DetectorConfig {
             context_window_chars: 20,
             min_tier: ConfidenceTier::PatternOnly,
             report_failed_check_character: false,
+            new_energy_plate_letters: "DF".to_string(),
         }
     }
 }
@@ -211,6 +182,11 @@ pub(crate) trait Recognizer: Send + Sync + fmt::Debug {
     fn token_rule(&self) -> TokenRule;
     /// Validates one whole-token candidate and returns its tier, or `None` to drop it.
     fn validate(&self, candidate: &str, today: &Today) -> Option<ConfidenceTier>;
+    /// Returns true when a candidate is reported only with a context keyword for its kind in
+    /// the same clause.
+    fn requires_context(&self) -> bool {
+        false
+    }
 }
 
 /// Compiles a recognizer's built-in pattern. A failure is a bug in this crate.
@@ -218,164 +194,6 @@ pub(crate) fn compile(pattern: &str) -> Result<Regex> {
     Regex::new(pattern).map_err(|error| {
         Error::Internal(format!("built-in pattern {pattern:?} is invalid: {error}"))
     })
-}
-
-/// A candidate that survived its recognizer's boundary check and validator.
-#[derive(Debug)]
-struct Candidate {
-    span: Range<usize>,
-    kind: PiiKind,
-    recognizer: &'static str,
-    tier: ConfidenceTier,
-    has_context: bool,
-}
-
-/// Finds personal data in text. Build it once and share it: it is `Send + Sync` and
-/// [`Detector::detect`] takes `&self`.
-#[derive(Debug)]
-pub struct Detector {
-    config: DetectorConfig,
-    prefilter: RegexSet,
-    recognizers: Vec<Box<dyn Recognizer>>,
-    context: ContextMatcher,
-}
-
-impl Detector {
-    /// Builds a detector. Fails when `config.kinds` is empty.
-    pub fn new(config: DetectorConfig) -> Result<Self> {
-        if config.kinds.is_empty() {
-            return Err(Error::config(
-                "detector",
-                "kinds is empty: list at least one of email, phone, resident_id",
-            ));
-        }
-        let mut recognizers: Vec<Box<dyn Recognizer>> = Vec::new();
-        if config.kinds.contains(&PiiKind::Email) {
-            recognizers.push(Box::new(email::EmailRecognizer::new()?));
-        }
-        if config.kinds.contains(&PiiKind::Phone) {
-            recognizers.push(Box::new(phone::MobileRecognizer::new()?));
-            recognizers.push(Box::new(phone::FixedLineRecognizer::new()?));
-            recognizers.push(Box::new(phone::InternationalRecognizer::new()?));
-        }
-        if config.kinds.contains(&PiiKind::ResidentId) {
-            recognizers.push(Box::new(cn_id::ResidentIdRecognizer::new(
-                config.report_failed_check_character,
-            )?));
-            recognizers.push(Box::new(cn_id::LegacyResidentIdRecognizer::new()?));
-        }
-        let prefilter = RegexSet::new(recognizers.iter().map(|r| r.pattern().as_str()))
-            .map_err(|error| Error::Internal(format!("prefilter set failed to build: {error}")))?;
-        Ok(Detector {
-            config,
-            prefilter,
-            recognizers,
-            context: ContextMatcher::new()?,
-        })
-    }
-
-    /// Returns the configuration.
-    pub fn config(&self) -> &DetectorConfig {
-        &self.config
-    }
-
-    /// Finds personal data in `text`, ordered by position, with no two findings overlapping.
-    pub fn detect(&self, text: &str) -> Vec<PiiFinding> {
-        self.detect_with(text, &Today::default())
-    }
-
-    pub(crate) fn detect_with(&self, text: &str, today: &Today) -> Vec<PiiFinding> {
-        let matched = self.prefilter.matches(text);
-        if !matched.matched_any() {
-            return Vec::new();
-        }
-        let mut candidates = Vec::new();
-        for index in matched.iter() {
-            let recognizer = &self.recognizers[index];
-            let spans =
-                boundary::whole_token_matches(recognizer.pattern(), text, recognizer.token_rule());
-            for span in spans {
-                let Some(tier) = recognizer.validate(&text[span.clone()], today) else {
-                    continue;
-                };
-                let has_context = self.has_context(text, &span, recognizer.kind());
-                let tier = if has_context && tier == ConfidenceTier::Validated {
-                    ConfidenceTier::ValidatedWithContext
-                } else {
-                    tier
-                };
-                if tier < self.config.min_tier {
-                    continue;
-                }
-                candidates.push(Candidate {
-                    span,
-                    kind: recognizer.kind(),
-                    recognizer: recognizer.name(),
-                    tier,
-                    has_context,
-                });
-            }
-        }
-        to_findings(text, resolve_overlaps(candidates))
-    }
-
-    fn has_context(&self, text: &str, span: &Range<usize>, kind: PiiKind) -> bool {
-        let window_chars = self.config.context_window_chars;
-        if window_chars == 0 {
-            return false;
-        }
-        let start = boundary::window_start(text, span.start, window_chars);
-        self.context.has_keyword_for(text, start..span.start, kind)
-    }
-}
-
-/// Keeps the strongest of overlapping candidates: higher tier first, then the longer span,
-/// then the earlier start. Returns the kept candidates ordered by start.
-fn resolve_overlaps(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
-    candidates.sort_by(|a, b| {
-        b.tier
-            .cmp(&a.tier)
-            .then_with(|| b.span.len().cmp(&a.span.len()))
-            .then_with(|| a.span.start.cmp(&b.span.start))
-    });
-    let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
-    for candidate in candidates {
-        let overlaps = kept.iter().any(|other| {
-            candidate.span.start < other.span.end && other.span.start < candidate.span.end
-        });
-        if !overlaps {
-            kept.push(candidate);
-        }
-    }
-    kept.sort_by_key(|candidate| candidate.span.start);
-    kept
-}
-
-/// Adds character spans and scores. `candidates` must be ordered by start and disjoint.
-fn to_findings(text: &str, candidates: Vec<Candidate>) -> Vec<PiiFinding> {
-    let mut chars_before = 0;
-    let mut counted_to = 0;
-    let mut findings = Vec::with_capacity(candidates.len());
-    for candidate in candidates {
-        chars_before += text[counted_to..candidate.span.start].chars().count();
-        let char_len = text[candidate.span.clone()].chars().count();
-        counted_to = candidate.span.start;
-        let bonus = if candidate.has_context {
-            CONTEXT_BONUS
-        } else {
-            0.0
-        };
-        findings.push(PiiFinding {
-            kind: candidate.kind,
-            recognizer: candidate.recognizer,
-            char_span: chars_before..chars_before + char_len,
-            byte_span: candidate.span,
-            tier: candidate.tier,
-            has_context: candidate.has_context,
-            score: candidate.tier.base_score() + bonus,
-        });
-    }
-    findings
 }
 
 #[cfg(test)]

@@ -1,0 +1,350 @@
+//! The detector: one prefilter pass, whole-token candidates, validators, context keywords and
+//! overlap resolution.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use governance_core::{Error, Result};
+use regex::{Regex, RegexSet};
+
+use super::context::ContextMatcher;
+use super::width::{ScannedText, to_ascii_width};
+use super::{
+    CONTEXT_BONUS, ConfidenceTier, DetectorConfig, PiiFinding, PiiKind, Recognizer, Today,
+    boundary, cn_id, credit_code, date, email, financial, gps, network, passport, phone, plate,
+    ssn, web,
+};
+
+/// Characters that end a clause. The keyword of a recognizer that needs one must not be
+/// separated from the candidate by any of them.
+const CLAUSE_PUNCTUATION: &[char] = &[',', ';', '!', '?', '\n', '，', '。', '；', '！', '？', '、'];
+
+/// A candidate that survived its recognizer's boundary check and validator.
+#[derive(Debug)]
+struct Candidate {
+    span: Range<usize>,
+    kind: PiiKind,
+    recognizer: &'static str,
+    tier: ConfidenceTier,
+    has_context: bool,
+}
+
+/// The verdict of one recognizer on a whole value, used by column classification.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ValueMatch {
+    pub(crate) kind: PiiKind,
+    pub(crate) tier: ConfidenceTier,
+    /// Whether the recognizer reports free-text candidates only with a keyword.
+    pub(crate) requires_context: bool,
+}
+
+/// Finds personal data in text. Build it once and share it: it is `Send + Sync` and
+/// [`Detector::detect`] takes `&self`.
+#[derive(Debug)]
+pub struct Detector {
+    config: DetectorConfig,
+    prefilter: RegexSet,
+    recognizers: Vec<Box<dyn Recognizer>>,
+    context: ContextMatcher,
+    /// Each recognizer's pattern anchored at both ends, built on first use by
+    /// [`Detector::match_whole_value`].
+    anchored: OnceLock<Vec<Regex>>,
+}
+
+impl Detector {
+    /// Builds a detector. Fails when `config.kinds` is empty or the new-energy plate letters
+    /// are not upper-case letters other than I and O.
+    pub fn new(config: DetectorConfig) -> Result<Self> {
+        if config.kinds.is_empty() {
+            let names: Vec<&str> = PiiKind::ALL.iter().map(|kind| kind.as_str()).collect();
+            return Err(Error::config(
+                "detector",
+                format!("kinds is empty: list at least one of {}", names.join(", ")),
+            ));
+        }
+        let recognizers = build_recognizers(&config)?;
+        let prefilter = RegexSet::new(recognizers.iter().map(|r| r.pattern().as_str()))
+            .map_err(|error| Error::Internal(format!("prefilter set failed to build: {error}")))?;
+        Ok(Detector {
+            config,
+            prefilter,
+            recognizers,
+            context: ContextMatcher::new()?,
+            anchored: OnceLock::new(),
+        })
+    }
+
+    /// Returns the configuration.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// Finds personal data in `text`, ordered by position, with no two findings overlapping.
+    /// Runs in time linear in the length of the text.
+    pub fn detect(&self, text: &str) -> Vec<PiiFinding> {
+        self.detect_with(text, &Today::default())
+    }
+
+    pub(crate) fn detect_with(&self, text: &str, today: &Today) -> Vec<PiiFinding> {
+        let scanned = ScannedText::new(text);
+        let haystack = scanned.as_str();
+        let matched = self.prefilter.matches(haystack);
+        if !matched.matched_any() {
+            return Vec::new();
+        }
+        let mut candidates = Vec::new();
+        for index in matched.iter() {
+            let recognizer = &self.recognizers[index];
+            let spans = boundary::whole_token_matches(
+                recognizer.pattern(),
+                haystack,
+                recognizer.token_rule(),
+            );
+            for (position, span) in spans.iter().enumerate() {
+                let Some(tier) = recognizer.validate(&haystack[span.clone()], today) else {
+                    continue;
+                };
+                let has_context = if recognizer.requires_context() {
+                    let previous_end = position
+                        .checked_sub(1)
+                        .and_then(|p| spans.get(p))
+                        .map_or(0, |s| s.end);
+                    let next_start = spans.get(position + 1).map_or(haystack.len(), |s| s.start);
+                    let has_context = self.has_clause_context(
+                        haystack,
+                        span,
+                        previous_end..next_start,
+                        recognizer.kind(),
+                    );
+                    if !has_context {
+                        continue;
+                    }
+                    has_context
+                } else {
+                    self.has_context(haystack, span, recognizer.kind())
+                };
+                let tier = if has_context && tier == ConfidenceTier::Validated {
+                    ConfidenceTier::ValidatedWithContext
+                } else {
+                    tier
+                };
+                if tier < self.config.min_tier {
+                    continue;
+                }
+                candidates.push(Candidate {
+                    span: span.clone(),
+                    kind: recognizer.kind(),
+                    recognizer: recognizer.name(),
+                    tier,
+                    has_context,
+                });
+            }
+        }
+        to_findings(&scanned, resolve_overlaps(candidates))
+    }
+
+    /// Returns the windows before and after `span` searched for keywords.
+    fn windows(&self, text: &str, span: &Range<usize>) -> Option<(Range<usize>, Range<usize>)> {
+        let window_chars = self.config.context_window_chars;
+        if window_chars == 0 {
+            return None;
+        }
+        let start = boundary::window_start(text, span.start, window_chars);
+        let end = boundary::window_end(text, span.end, window_chars);
+        Some((start..span.start, span.end..end))
+    }
+
+    fn has_context(&self, text: &str, span: &Range<usize>, kind: PiiKind) -> bool {
+        let Some((before, after)) = self.windows(text, span) else {
+            return false;
+        };
+        self.context.has_keyword_for(text, before, kind)
+            || self.context.has_keyword_for(text, after, kind)
+    }
+
+    /// Like `has_context`, with both windows cut at clause punctuation and at `neighbours`,
+    /// the range between the previous and next candidates of the same recognizer.
+    fn has_clause_context(
+        &self,
+        text: &str,
+        span: &Range<usize>,
+        neighbours: Range<usize>,
+        kind: PiiKind,
+    ) -> bool {
+        let Some((before, after)) = self.windows(text, span) else {
+            return false;
+        };
+        let mut start = before.start.max(neighbours.start).min(span.start);
+        if let Some((offset, c)) = text[start..span.start]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| CLAUSE_PUNCTUATION.contains(c))
+        {
+            start += offset + c.len_utf8();
+        }
+        let mut end = after.end.min(neighbours.end).max(span.end);
+        if let Some(offset) = text[span.end..end].find(CLAUSE_PUNCTUATION) {
+            end = span.end + offset;
+        }
+        self.context.has_keyword_for(text, start..span.start, kind)
+            || self.context.has_keyword_for(text, span.end..end, kind)
+    }
+
+    /// Runs every recognizer on `value` as a whole (full-width forms read as ASCII, outer
+    /// whitespace ignored) and returns the verdicts of those whose pattern covers all of it
+    /// and whose validator passes. Context keywords play no part.
+    pub(crate) fn match_whole_value(&self, value: &str, today: &Today) -> Vec<ValueMatch> {
+        let value = to_ascii_width(value);
+        let value = value.trim();
+        if value.is_empty() {
+            return Vec::new();
+        }
+        let anchored = self.anchored.get_or_init(|| {
+            self.recognizers
+                .iter()
+                .filter_map(|r| Regex::new(&format!(r"\A(?:{})\z", r.pattern().as_str())).ok())
+                .collect()
+        });
+        if anchored.len() != self.recognizers.len() {
+            tracing::error!("anchored recognizer patterns failed to build; this is a bug");
+            return Vec::new();
+        }
+        self.recognizers
+            .iter()
+            .zip(anchored)
+            .filter(|(_, pattern)| pattern.is_match(value))
+            .filter_map(|(recognizer, _)| {
+                let tier = recognizer.validate(value, today)?;
+                Some(ValueMatch {
+                    kind: recognizer.kind(),
+                    tier,
+                    requires_context: recognizer.requires_context(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Builds the recognizers of the configured kinds. Their order breaks ties in overlap
+/// resolution: check-character identifiers come before the shapes they can be mistaken for.
+fn build_recognizers(config: &DetectorConfig) -> Result<Vec<Box<dyn Recognizer>>> {
+    let wants = |kind| config.kinds.contains(&kind);
+    let report_failed = config.report_failed_check_character;
+    let mut recognizers: Vec<Box<dyn Recognizer>> = Vec::new();
+    if wants(PiiKind::Email) {
+        recognizers.push(Box::new(email::EmailRecognizer::new()?));
+    }
+    if wants(PiiKind::Phone) {
+        recognizers.push(Box::new(phone::MobileRecognizer::new()?));
+        recognizers.push(Box::new(phone::FixedLineRecognizer::new()?));
+        recognizers.push(Box::new(phone::InternationalRecognizer::new()?));
+    }
+    if wants(PiiKind::ResidentId) {
+        recognizers.push(Box::new(cn_id::ResidentIdRecognizer::new(report_failed)?));
+        recognizers.push(Box::new(cn_id::LegacyResidentIdRecognizer::new()?));
+    }
+    if wants(PiiKind::SocialCreditCode) {
+        recognizers.push(Box::new(credit_code::SocialCreditCodeRecognizer::new(
+            report_failed,
+        )?));
+    }
+    if wants(PiiKind::PaymentCard) {
+        recognizers.push(Box::new(financial::CardRecognizer::new()?));
+    }
+    if wants(PiiKind::Iban) {
+        recognizers.push(Box::new(financial::IbanRecognizer::new()?));
+    }
+    if wants(PiiKind::UsSsn) {
+        recognizers.push(Box::new(ssn::SsnRecognizer::new(false)?));
+        recognizers.push(Box::new(ssn::SsnRecognizer::new(true)?));
+    }
+    if wants(PiiKind::IpAddress) {
+        recognizers.push(Box::new(network::Ipv4Recognizer::new()?));
+        recognizers.push(Box::new(network::Ipv6Recognizer::new()?));
+    }
+    if wants(PiiKind::MacAddress) {
+        recognizers.push(Box::new(network::MacRecognizer::new()?));
+    }
+    if wants(PiiKind::DateOfBirth) {
+        recognizers.push(Box::new(date::BirthDateRecognizer::new()?));
+    }
+    if wants(PiiKind::LicencePlate) {
+        recognizers.push(Box::new(plate::PlateRecognizer::new(
+            &config.new_energy_plate_letters,
+        )?));
+    }
+    if wants(PiiKind::GpsCoordinate) {
+        recognizers.push(Box::new(gps::GpsRecognizer::new()?));
+    }
+    if wants(PiiKind::Passport) {
+        recognizers.push(Box::new(passport::PassportRecognizer::new(true)?));
+        recognizers.push(Box::new(passport::PassportRecognizer::new(false)?));
+    }
+    if wants(PiiKind::Url) {
+        recognizers.push(Box::new(web::UrlRecognizer::new()?));
+    }
+    if wants(PiiKind::Domain) {
+        recognizers.push(Box::new(web::DomainRecognizer::new()?));
+    }
+    Ok(recognizers)
+}
+
+/// Keeps the strongest of overlapping candidates: higher tier first, then the longer span,
+/// then the earlier start, then the recognizer built first. Returns the kept candidates
+/// ordered by start.
+fn resolve_overlaps(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
+    // The sort is stable, so candidates equal in the keys keep the recognizer order.
+    candidates.sort_by(|a, b| {
+        b.tier
+            .cmp(&a.tier)
+            .then_with(|| b.span.len().cmp(&a.span.len()))
+            .then_with(|| a.span.start.cmp(&b.span.start))
+    });
+    // Kept spans are disjoint, keyed by start. A new span overlaps one of them exactly when
+    // the kept span with the greatest start before the new span's end reaches past its start.
+    let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        let overlaps = taken
+            .range(..candidate.span.end)
+            .next_back()
+            .is_some_and(|(_, end)| *end > candidate.span.start);
+        if !overlaps {
+            taken.insert(candidate.span.start, candidate.span.end);
+            kept.push(candidate);
+        }
+    }
+    kept.sort_by_key(|candidate| candidate.span.start);
+    kept
+}
+
+/// Adds character spans and scores and maps byte spans back to the original text.
+/// `candidates` must be ordered by start and disjoint. Character positions are the same in
+/// the scanned and the original text, so they are counted on the scanned one.
+fn to_findings(scanned: &ScannedText<'_>, candidates: Vec<Candidate>) -> Vec<PiiFinding> {
+    let text = scanned.as_str();
+    let mut chars_before = 0;
+    let mut counted_to = 0;
+    let mut findings = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        chars_before += text[counted_to..candidate.span.start].chars().count();
+        let char_len = text[candidate.span.clone()].chars().count();
+        counted_to = candidate.span.start;
+        let bonus = if candidate.has_context {
+            CONTEXT_BONUS
+        } else {
+            0.0
+        };
+        findings.push(PiiFinding {
+            kind: candidate.kind,
+            recognizer: candidate.recognizer,
+            char_span: chars_before..chars_before + char_len,
+            byte_span: scanned.original_span(candidate.span),
+            tier: candidate.tier,
+            has_context: candidate.has_context,
+            score: candidate.tier.base_score() + bonus,
+        });
+    }
+    findings
+}

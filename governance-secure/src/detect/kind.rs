@@ -1,0 +1,153 @@
+//! Kinds of personal data and the confidence tiers of findings.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Kind of personal data a finding holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PiiKind {
+    /// An e-mail address.
+    Email,
+    /// A phone number: Chinese mainland mobile or fixed line, or international E.164.
+    Phone,
+    /// A Chinese resident identity number (GB 11643), 18 characters or the legacy 15 digits.
+    ResidentId,
+    /// A payment card number (13 to 19 digits with a Luhn check digit and a known issuer
+    /// prefix).
+    PaymentCard,
+    /// An international bank account number (ISO 13616, mod-97 check).
+    Iban,
+    /// An IPv4 or IPv6 address, with its port when one is written.
+    IpAddress,
+    /// A MAC (EUI-48) hardware address.
+    MacAddress,
+    /// A URL with a scheme, a `www.` prefix, or a host followed by a path.
+    Url,
+    /// A domain name on its own, with its port when one is written.
+    Domain,
+    /// A US social security number.
+    UsSsn,
+    /// A date of birth: a date with a birth keyword next to it.
+    DateOfBirth,
+    /// A Chinese unified social credit code (GB 32100), 18 characters.
+    SocialCreditCode,
+    /// A Chinese vehicle licence plate (GA 36), including new-energy plates.
+    LicencePlate,
+    /// A passport number.
+    Passport,
+    /// A GPS position written as a latitude and longitude pair in decimal degrees.
+    GpsCoordinate,
+}
+
+impl PiiKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [PiiKind; 15] = [
+        PiiKind::Email,
+        PiiKind::Phone,
+        PiiKind::ResidentId,
+        PiiKind::PaymentCard,
+        PiiKind::Iban,
+        PiiKind::IpAddress,
+        PiiKind::MacAddress,
+        PiiKind::Url,
+        PiiKind::Domain,
+        PiiKind::UsSsn,
+        PiiKind::DateOfBirth,
+        PiiKind::SocialCreditCode,
+        PiiKind::LicencePlate,
+        PiiKind::Passport,
+        PiiKind::GpsCoordinate,
+    ];
+
+    /// Returns the snake_case name used in configs, issues and audit records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PiiKind::Email => "email",
+            PiiKind::Phone => "phone",
+            PiiKind::ResidentId => "resident_id",
+            PiiKind::PaymentCard => "payment_card",
+            PiiKind::Iban => "iban",
+            PiiKind::IpAddress => "ip_address",
+            PiiKind::MacAddress => "mac_address",
+            PiiKind::Url => "url",
+            PiiKind::Domain => "domain",
+            PiiKind::UsSsn => "us_ssn",
+            PiiKind::DateOfBirth => "date_of_birth",
+            PiiKind::SocialCreditCode => "social_credit_code",
+            PiiKind::LicencePlate => "licence_plate",
+            PiiKind::Passport => "passport",
+            PiiKind::GpsCoordinate => "gps_coordinate",
+        }
+    }
+
+    /// Returns the upper-case tag used by the type-tag mask, such as `PHONE` in `<PHONE>`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            PiiKind::Email => "EMAIL",
+            PiiKind::Phone => "PHONE",
+            PiiKind::ResidentId => "RESIDENT_ID",
+            PiiKind::PaymentCard => "PAYMENT_CARD",
+            PiiKind::Iban => "IBAN",
+            PiiKind::IpAddress => "IP_ADDRESS",
+            PiiKind::MacAddress => "MAC_ADDRESS",
+            PiiKind::Url => "URL",
+            PiiKind::Domain => "DOMAIN",
+            PiiKind::UsSsn => "US_SSN",
+            PiiKind::DateOfBirth => "DATE_OF_BIRTH",
+            PiiKind::SocialCreditCode => "SOCIAL_CREDIT_CODE",
+            PiiKind::LicencePlate => "LICENCE_PLATE",
+            PiiKind::Passport => "PASSPORT",
+            PiiKind::GpsCoordinate => "GPS_COORDINATE",
+        }
+    }
+}
+
+impl fmt::Display for PiiKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Strength of the evidence behind a finding, from weakest to strongest.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfidenceTier {
+    /// The text has the value's shape but nothing validated it, such as a legacy 15-digit
+    /// resident id, which has no check character.
+    #[default]
+    PatternOnly,
+    /// A validator passed: a check character, a numbering plan, a date.
+    Validated,
+    /// A validator passed and a context keyword precedes the value.
+    ValidatedWithContext,
+}
+
+impl ConfidenceTier {
+    /// Returns the snake_case name used in issues.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfidenceTier::PatternOnly => "pattern_only",
+            ConfidenceTier::Validated => "validated",
+            ConfidenceTier::ValidatedWithContext => "validated_with_context",
+        }
+    }
+
+    /// Returns the score of a finding with this tier, before any context bonus.
+    pub(crate) fn base_score(self) -> f32 {
+        match self {
+            ConfidenceTier::PatternOnly => 0.5,
+            ConfidenceTier::Validated | ConfidenceTier::ValidatedWithContext => 0.85,
+        }
+    }
+}
+
+impl fmt::Display for ConfidenceTier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
