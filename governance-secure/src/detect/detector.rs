@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use governance_core::{Error, Result};
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 
 use super::context::ContextMatcher;
 use super::width::{ScannedText, to_ascii_width};
@@ -15,6 +15,9 @@ use super::{
     boundary, cn_id, credit_code, date, email, financial, gps, network, passport, phone, plate,
     ssn, web,
 };
+
+/// Cache capacity of the prefilter set's lazy DFA, in bytes.
+const PREFILTER_DFA_CACHE_BYTES: usize = 64 << 20;
 
 /// Characters that end a clause. The keyword of a recognizer that needs one must not be
 /// separated from the candidate by any of them.
@@ -64,7 +67,12 @@ impl Detector {
             ));
         }
         let recognizers = build_recognizers(&config)?;
-        let prefilter = RegexSet::new(recognizers.iter().map(|r| r.pattern().as_str()))
+        // The set's lazy DFA caches the states it builds. The default cache (a few MB) is
+        // cleared over and over on CJK text with all recognizers in one set, and the search
+        // then falls back to the much slower NFA simulation.
+        let prefilter = RegexSetBuilder::new(recognizers.iter().map(|r| r.pattern().as_str()))
+            .dfa_size_limit(PREFILTER_DFA_CACHE_BYTES)
+            .build()
             .map_err(|error| Error::Internal(format!("prefilter set failed to build: {error}")))?;
         Ok(Detector {
             config,
