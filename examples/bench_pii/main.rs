@@ -36,7 +36,7 @@ use crate::score::{Predicted, Score, ratio};
 
 const USAGE: &str = "\
 usage: bench_pii [--presidio] [--presidio-spacy] [--chinese N] [--seed N] [--quick]
-                 [--json OUT] FILE...
+                 [--show-errors N] [--json OUT] FILE...
 
 Scores personal-data detection on labelled sentence sets.
 
@@ -51,6 +51,7 @@ Scores personal-data detection on labelled sentence sets.
   --chinese N   also score a generated Chinese set of N sentences (default 0)
   --seed N      seed of the generated set (default 7)
   --quick       time one pass instead of repeating for at least a second
+  --show-errors N  print up to N missed labels and N unmatched predictions per set
   --json OUT    also write the figures as JSON to OUT";
 
 struct Options {
@@ -60,6 +61,7 @@ struct Options {
     chinese: usize,
     seed: u64,
     quick: bool,
+    show_errors: usize,
     json: Option<PathBuf>,
 }
 
@@ -77,6 +79,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
         chinese: 0,
         seed: 7,
         quick: false,
+        show_errors: 0,
         json: None,
     };
     while let Some(arg) = args.next() {
@@ -86,6 +89,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
             "--chinese" => options.chinese = value(&arg, args.next())?,
             "--seed" => options.seed = value(&arg, args.next())?,
             "--quick" => options.quick = true,
+            "--show-errors" => options.show_errors = value(&arg, args.next())?,
             "--json" => options.json = Some(value(&arg, args.next())?),
             "--help" | "-h" => return Ok(None),
             flag if flag.starts_with("--") => {
@@ -232,6 +236,13 @@ fn bench_set(
             scratch,
         )
     };
+    for (kind, text) in ours.missed.iter().take(options.show_errors) {
+        println!("    missed {kind}: {text:?}");
+    }
+    for text in ours.spurious.iter().take(options.show_errors) {
+        println!("    unmatched prediction: {text:?}");
+    }
+
     let presidio = if options.presidio || options.presidio_spacy {
         Some(anchor_figures(presidio::Engine::Regex)?)
     } else {

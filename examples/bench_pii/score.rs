@@ -43,6 +43,15 @@ pub struct Score {
     /// Predictions a validator confirmed, and how many of them match a gold span.
     pub validated_predicted: usize,
     pub validated_predicted_matched: usize,
+    /// Labelled spans no prediction matched, as (type, text).
+    pub missed: Vec<(String, String)>,
+    /// Predictions that matched no labelled span, as text.
+    pub spurious: Vec<String>,
+}
+
+/// Returns the characters `span` of `text`.
+fn char_slice(text: &str, span: &Range<usize>) -> String {
+    text.chars().skip(span.start).take(span.len()).collect()
 }
 
 fn iou(a: &Range<usize>, b: &Range<usize>) -> f64 {
@@ -73,6 +82,12 @@ impl Score {
             if validated_type {
                 self.validated_gold += 1;
             }
+            if hit.is_none() {
+                self.missed.push((
+                    gold.entity_type.clone(),
+                    char_slice(&sentence.full_text, &gold_span),
+                ));
+            }
             if let Some(index) = hit {
                 used[index] = true;
                 self.matched += 1;
@@ -83,6 +98,10 @@ impl Score {
             }
         }
         for (index, prediction) in predictions.iter().enumerate() {
+            if !used[index] {
+                self.spurious
+                    .push(char_slice(&sentence.full_text, &prediction.span));
+            }
             if prediction.validated {
                 self.validated_predicted += 1;
                 if used[index] {

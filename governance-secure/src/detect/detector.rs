@@ -247,6 +247,7 @@ fn build_recognizers(config: &DetectorConfig) -> Result<Vec<Box<dyn Recognizer>>
         recognizers.push(Box::new(phone::MobileRecognizer::new()?));
         recognizers.push(Box::new(phone::FixedLineRecognizer::new()?));
         recognizers.push(Box::new(phone::InternationalRecognizer::new()?));
+        recognizers.push(Box::new(phone::FormattedRecognizer::new()?));
     }
     if wants(PiiKind::ResidentId) {
         recognizers.push(Box::new(cn_id::ResidentIdRecognizer::new(report_failed)?));
@@ -259,6 +260,7 @@ fn build_recognizers(config: &DetectorConfig) -> Result<Vec<Box<dyn Recognizer>>
     }
     if wants(PiiKind::PaymentCard) {
         recognizers.push(Box::new(financial::CardRecognizer::new()?));
+        recognizers.push(Box::new(financial::UnlistedCardRecognizer::new()?));
     }
     if wants(PiiKind::Iban) {
         recognizers.push(Box::new(financial::IbanRecognizer::new()?));

@@ -9,14 +9,15 @@ use super::boundary::TokenRule;
 use super::cn_id::{IdCheck, check_resident_id};
 use super::{ConfidenceTier, PiiKind, Recognizer, Today, compile};
 
-/// Card number: 13 to 19 digits in one run, or grouped with spaces or dashes as printed on
+/// Card number: 12 to 19 digits in one run, or grouped with spaces or dashes as printed on
 /// cards: 4-4-4-1..4 (13 to 16 digits), 4-4-4-4-1..3 (17 to 19) and 4-6-4..5 (American
 /// Express and Diners Club).
-const CARD_PATTERN: &str = r"[0-9]{13,19}|[0-9]{4}(?:[ \-][0-9]{4}){2}[ \-][0-9]{1,4}(?:[ \-][0-9]{1,3})?|[0-9]{4}[ \-][0-9]{6}[ \-][0-9]{4,5}";
+const CARD_PATTERN: &str = r"[0-9]{12,19}|[0-9]{4}(?:[ \-][0-9]{4}){2}[ \-][0-9]{1,4}(?:[ \-][0-9]{1,3})?|[0-9]{4}[ \-][0-9]{6}[ \-][0-9]{4,5}";
 
 /// Issuer prefixes (inclusive ranges of the leading digits) and the lengths their cards
-/// have, after the issuers' published ranges: Visa, Mastercard (51-55 and 2221-2720),
-/// American Express, UnionPay, Discover, JCB, Diners Club and Maestro.
+/// have, after the issuers' published ranges. The list covers Visa, Mastercard (51-55 and
+/// 2221-2720), American Express, UnionPay, Discover, JCB (with its older 15-digit 1800 and
+/// 2131 ranges), Diners Club and Maestro.
 const ISSUERS: &[(&str, u32, u32, &[usize])] = &[
     ("visa", 4, 4, &[13, 16, 19]),
     ("mastercard", 51, 55, &[16]),
@@ -28,11 +29,16 @@ const ISSUERS: &[(&str, u32, u32, &[usize])] = &[
     ("discover", 644, 649, &[16, 19]),
     ("discover", 65, 65, &[16, 19]),
     ("jcb", 3528, 3589, &[16, 17, 18, 19]),
+    ("jcb", 1800, 1800, &[15]),
+    ("jcb", 2131, 2131, &[15]),
     ("diners_club", 300, 305, &[14, 16, 19]),
     ("diners_club", 36, 36, &[14, 16, 19]),
     ("diners_club", 38, 39, &[16, 19]),
     ("maestro", 50, 50, &[12, 13, 14, 15, 16, 17, 18, 19]),
     ("maestro", 56, 58, &[12, 13, 14, 15, 16, 17, 18, 19]),
+    ("maestro", 6304, 6304, &[12, 13, 14, 15, 16, 17, 18, 19]),
+    ("maestro", 6759, 6759, &[12, 13, 14, 15, 16, 17, 18, 19]),
+    ("maestro", 6761, 6763, &[12, 13, 14, 15, 16, 17, 18, 19]),
 ];
 
 /// Returns true when the digits end in a valid Luhn check digit.
@@ -75,16 +81,16 @@ pub(crate) fn has_one_separator_kind(candidate: &str) -> bool {
     }
 }
 
-/// Checks a card candidate: one kind of separator, a known issuer prefix and length, and the
-/// Luhn check digit. An 18-digit number with the region and birth date of a Chinese resident
+/// Checks a card candidate: one kind of separator, an issuer prefix and length that is
+/// listed (or, with `listed_issuer` false, one that is not), and the Luhn check digit. An 18-digit number with the region and birth date of a Chinese resident
 /// identity number is left to that recognizer, even when its check character is wrong, so a
 /// mistyped identity number is never reported as a card.
-fn check_card(candidate: &str, today: NaiveDate) -> bool {
+fn check_card(candidate: &str, today: NaiveDate, listed_issuer: bool) -> bool {
     if !has_one_separator_kind(candidate) {
         return false;
     }
     let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
-    if !(13..=19).contains(&digits.len()) || issuer(&digits).is_none() {
+    if !(12..=19).contains(&digits.len()) || issuer(&digits).is_some() != listed_issuer {
         return false;
     }
     if digits.len() == 18 && check_resident_id(&digits, today) != IdCheck::Invalid {
@@ -126,7 +132,49 @@ impl Recognizer for CardRecognizer {
     }
 
     fn validate(&self, candidate: &str, today: &Today) -> Option<ConfidenceTier> {
-        check_card(candidate, today.get()).then_some(ConfidenceTier::Validated)
+        check_card(candidate, today.get(), true).then_some(ConfidenceTier::Validated)
+    }
+}
+
+/// Recognizes Luhn-valid card numbers whose prefix is in no listed issuer range, such as
+/// private-label and regional cards. About one random digit run in ten passes the Luhn check,
+/// so these are reported only with a card keyword in the same clause.
+#[derive(Debug)]
+pub(crate) struct UnlistedCardRecognizer {
+    pattern: Regex,
+}
+
+impl UnlistedCardRecognizer {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(UnlistedCardRecognizer {
+            pattern: compile(CARD_PATTERN)?,
+        })
+    }
+}
+
+impl Recognizer for UnlistedCardRecognizer {
+    fn kind(&self) -> PiiKind {
+        PiiKind::PaymentCard
+    }
+
+    fn name(&self) -> &'static str {
+        "payment_card_unlisted_issuer"
+    }
+
+    fn pattern(&self) -> &Regex {
+        &self.pattern
+    }
+
+    fn token_rule(&self) -> TokenRule {
+        TokenRule::Numeric
+    }
+
+    fn validate(&self, candidate: &str, today: &Today) -> Option<ConfidenceTier> {
+        check_card(candidate, today.get(), false).then_some(ConfidenceTier::Validated)
+    }
+
+    fn requires_context(&self) -> bool {
+        true
     }
 }
 
@@ -323,9 +371,9 @@ mod tests {
 
     #[test]
     fn cards_need_one_kind_of_separator() {
-        assert!(check_card("4111 1111 1111 1111", today()));
-        assert!(check_card("4111-1111-1111-1111", today()));
-        assert!(!check_card("4111 1111-1111 1111", today()));
+        assert!(check_card("4111 1111 1111 1111", today(), true));
+        assert!(check_card("4111-1111-1111-1111", today(), true));
+        assert!(!check_card("4111 1111-1111 1111", today(), true));
     }
 
     #[test]
@@ -335,7 +383,7 @@ mod tests {
             "62010219800101001{}",
             crate::detect::resident_id_check_character("62010219800101001").expect("check")
         );
-        assert!(!check_card(&id, today()));
+        assert!(!check_card(&id, today(), true));
     }
 
     #[test]

@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn overlap_keeps_validated_mobile_over_e164() {
-        let findings = detector().detect("call +8613812345678 now");
+        let findings = detector().detect("try +8613812345678 now");
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].recognizer, "cn_mobile");
         assert_eq!(findings[0].tier, ConfidenceTier::Validated);

@@ -26,6 +26,33 @@ const FIXED_LINE_PATTERN: &str = r"0[0-9]{2,3}-[0-9]{7,8}";
 /// in all (the E.164 maximum is 15).
 const INTERNATIONAL_PATTERN: &str = r"\+[1-9][0-9]{7,14}";
 
+/// Phone numbers as people write them in many countries. A number may start with a `+`
+/// country code, a `(0)` trunk prefix and an area code in brackets. Its digits come in
+/// groups of 2 to 6 separated by single spaces, dashes or dots, or in one run of 7 to 15,
+/// and an extension (`x123`, `ext. 123`) may follow.
+const FORMATTED_PATTERN: &str = r"(?:\+[1-9][0-9]{0,3}[ .\-]?)?(?:\(0\) ?)?(?:\([0-9]{1,4}\) ?[ .\-]?)?(?:[0-9]{2,6}(?:[ .\-][0-9]{2,6}){1,4}|[0-9]{7,15})(?: ?(?:x|ext\.? ?)[0-9]{1,5})?";
+
+/// Digits of a formatted number without its extension, and whether the number is written
+/// as a calendar date (`2021-03-04`, `04.03.2021`), which is never taken for a phone.
+fn formatted_phone_digits(candidate: &str) -> Option<usize> {
+    let number = candidate
+        .split(['x', 'e'])
+        .next()
+        .unwrap_or(candidate)
+        .trim_end();
+    let groups: Vec<&str> = number
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|group| !group.is_empty())
+        .collect();
+    let lengths: Vec<usize> = groups.iter().map(|group| group.len()).collect();
+    let looks_like_date = !number.starts_with(['+', '('])
+        && matches!(lengths.as_slice(), [4, 1..=2, 1..=2] | [1..=2, 1..=2, 4]);
+    if looks_like_date {
+        return None;
+    }
+    Some(groups.iter().map(|group| group.len()).sum())
+}
+
 /// Returns the national digits of a mobile candidate: separators and the `+86` or `0086`
 /// prefix removed.
 fn national_mobile_digits(candidate: &str) -> String {
@@ -169,6 +196,52 @@ impl Recognizer for InternationalRecognizer {
     }
 }
 
+/// Recognizes phone numbers in the formats of many countries. Their numbering plans are not
+/// checked, so a candidate is reported only with a phone keyword (`call`, `fax`, `电话`) in
+/// the same clause, at the pattern-only tier.
+#[derive(Debug)]
+pub(crate) struct FormattedRecognizer {
+    pattern: Regex,
+}
+
+impl FormattedRecognizer {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(FormattedRecognizer {
+            pattern: compile(FORMATTED_PATTERN)?,
+        })
+    }
+}
+
+impl Recognizer for FormattedRecognizer {
+    fn kind(&self) -> PiiKind {
+        PiiKind::Phone
+    }
+
+    fn name(&self) -> &'static str {
+        "phone_formatted"
+    }
+
+    fn pattern(&self) -> &Regex {
+        &self.pattern
+    }
+
+    fn token_rule(&self) -> TokenRule {
+        TokenRule::Numeric
+    }
+
+    fn validate(&self, candidate: &str, _today: &Today) -> Option<ConfidenceTier> {
+        // E.164 allows at most 15 digits; fewer than 7 is a short code or an amount.
+        let digits = formatted_phone_digits(candidate)?;
+        (7..=15)
+            .contains(&digits)
+            .then_some(ConfidenceTier::PatternOnly)
+    }
+
+    fn requires_context(&self) -> bool {
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,7 +275,7 @@ mod tests {
             "138-1234-5678",
             "+86 138 1234 5678",
         ] {
-            let text = format!("call {number} today");
+            let text = format!("try {number} today");
             let found = phones(&text);
             assert_eq!(found.len(), 1, "{number}");
             assert_eq!(&text[found[0].byte_span.clone()], number);
@@ -248,8 +321,8 @@ mod tests {
         assert_eq!(found[0].recognizer, "cn_fixed_line");
         assert_eq!(found[0].tier, ConfidenceTier::ValidatedWithContext);
 
-        // 传真 (fax) is not a context keyword.
-        let found = phones("传真0755-1234567");
+        // 编号 (serial number) is not a context keyword.
+        let found = phones("编号0755-1234567");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].tier, ConfidenceTier::Validated);
     }
@@ -289,5 +362,30 @@ mod tests {
     fn international_number_longer_than_e164_is_skipped() {
         assert!(phone_texts("+1234567890123456").is_empty());
         assert!(phone_texts("+1234567").is_empty());
+    }
+
+    #[test]
+    fn formatted_numbers_need_context() {
+        for number in [
+            "905-674-3793",
+            "345-899-3560x4587",
+            "+41 (0)96 471 07 95",
+            "03.93.92.16.85",
+            "(898)666-3621x0135",
+            "0688 843 79 56",
+            "+1-604-696-5272x565",
+        ] {
+            let with_keyword = format!("Fax: {number}");
+            assert_eq!(phone_texts(&with_keyword), [number], "{number}");
+            let without = format!("Reference {number}");
+            assert!(phone_texts(&without).is_empty(), "{number}");
+        }
+    }
+
+    #[test]
+    fn dates_are_not_formatted_phones() {
+        for date in ["2021-03-04", "04.03.2021", "4/3/2021"] {
+            assert!(phone_texts(&format!("call on {date}")).is_empty(), "{date}");
+        }
     }
 }
