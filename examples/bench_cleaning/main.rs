@@ -134,7 +134,7 @@ fn run_once(dataset: &Dataset, labels: usize, seed: u64) -> Result<(Outcome, f64
     let mut feedback = Vec::new();
     for &row_id in &tuples {
         let row = row_id as usize;
-        for (column, name) in dataset.names.iter().enumerate() {
+        for column in 0..dataset.names.len() {
             let (dirty, clean) = (&dataset.dirty[row][column], &dataset.clean[row][column]);
             let label = if dirty == clean {
                 Label::Rejected
@@ -143,7 +143,12 @@ fn run_once(dataset: &Dataset, labels: usize, seed: u64) -> Result<(Outcome, f64
                     value: clean.clone(),
                 }
             };
-            feedback.push(Feedback::cell(row_id, name, label, "clean.csv"));
+            feedback.push(Feedback::cell(
+                row_id,
+                dataset.field_name(column),
+                label,
+                "clean.csv",
+            ));
         }
     }
     cleaner
