@@ -43,9 +43,10 @@ impl Dataset {
                 ));
             }
         }
-        let name = dir
-            .file_name()
-            .map_or_else(|| dir.display().to_string(), |name| name.to_string_lossy().into_owned());
+        let name = dir.file_name().map_or_else(
+            || dir.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
         Ok(Dataset {
             name,
             names,
@@ -110,7 +111,10 @@ pub fn same(left: &str, right: &str, canonical: bool) -> bool {
 fn canonicalise(value: &str) -> String {
     let trimmed = value.trim();
     let lower = trimmed.to_lowercase();
-    if matches!(lower.as_str(), "" | "n/a" | "na" | "nan" | "null" | "none" | "-") {
+    if matches!(
+        lower.as_str(),
+        "" | "n/a" | "na" | "nan" | "null" | "none" | "-"
+    ) {
         return String::new();
     }
     match trimmed.parse::<f64>() {
@@ -133,7 +137,11 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|error| {
-            format!("failed to read row {} of {}: {error}", index + 1, path.display())
+            format!(
+                "failed to read row {} of {}: {error}",
+                index + 1,
+                path.display()
+            )
         })?;
         rows.push(record.iter().map(str::to_string).collect());
     }

@@ -30,8 +30,8 @@ mod score;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use governance::clean::{ErrorCleaner, ErrorCleanerConfig};
 use governance::audit::AuditLog;
+use governance::clean::{ErrorCleaner, ErrorCleanerConfig};
 use governance::{Cleaner, Feedback, Label, Stage, StageContext};
 use serde::Serialize;
 
@@ -90,7 +90,9 @@ fn parse_options() -> Result<Options, String> {
             "--quick" => options.seeds = 1,
             "--json" => options.json = Some(args.next().ok_or("--json needs a file")?.into()),
             "-h" | "--help" => return Err(USAGE.into()),
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n{USAGE}")),
+            flag if flag.starts_with("--") => {
+                return Err(format!("unknown option {flag}\n{USAGE}"));
+            }
             dir => options.dirs.push(dir.into()),
         }
     }
@@ -245,19 +247,24 @@ fn print_dataset(dataset: &Dataset, summary: &Summary, seconds: f64, peak: f64, 
         dataset.errors(false),
         dataset.errors(true),
     );
-    println!("  {:<34} {:>13} {:>13} {:>13}", "", "precision", "recall", "F1");
+    println!(
+        "  {:<34} {:>13} {:>13} {:>13}",
+        "", "precision", "recall", "F1"
+    );
     let rows = [
         ("detection, raw (compared)", &summary.raw_detection),
-        ("correction end to end, raw (compared)", &summary.raw_correction),
+        (
+            "correction end to end, raw (compared)",
+            &summary.raw_correction,
+        ),
         ("detection, canonicalised", &summary.canonical_detection),
         ("correction, canonicalised", &summary.canonical_correction),
     ];
     for (label, figures) in rows {
         println!("  {label:<34} {}", figures.describe());
     }
-    if let Some((_, detection, correction)) = PUBLISHED
-        .iter()
-        .find(|(name, _, _)| dataset.name == *name)
+    if let Some((_, detection, correction)) =
+        PUBLISHED.iter().find(|(name, _, _)| dataset.name == *name)
     {
         println!(
             "  published Raha detection          {:>13.2} {:>13.2} {:>13.2}",

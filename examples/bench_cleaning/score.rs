@@ -38,7 +38,11 @@ impl Counts {
 }
 
 fn ratio(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
 }
 
 /// The counts of one run, raw and canonicalised.
@@ -50,6 +54,10 @@ pub struct Outcome {
 }
 
 /// Scores the stage's output against the clean table.
+#[expect(
+    clippy::needless_range_loop,
+    reason = "row and column positions index the dirty, clean and flagged tables together"
+)]
 pub fn score(dataset: &Dataset, output: &GovernedBatch, detector: &str) -> Outcome {
     let rows = dataset.dirty.len();
     let columns = dataset.names.len();
@@ -85,7 +93,11 @@ pub fn score(dataset: &Dataset, output: &GovernedBatch, detector: &str) -> Outco
                 _ => dirty.as_str(),
             };
             for (canonical, detection, correction) in [
-                (false, &mut outcome.raw_detection, &mut outcome.raw_correction),
+                (
+                    false,
+                    &mut outcome.raw_detection,
+                    &mut outcome.raw_correction,
+                ),
                 (
                     true,
                     &mut outcome.canonical_detection,
@@ -128,7 +140,10 @@ impl Spread {
         };
         for (index, values) in series.iter().enumerate() {
             let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
-            let variance = values.iter().map(|value| (value - mean).powi(2)).sum::<f64>()
+            let variance = values
+                .iter()
+                .map(|value| (value - mean).powi(2))
+                .sum::<f64>()
                 / values.len().max(1) as f64;
             spread.mean[index] = mean;
             spread.deviation[index] = variance.sqrt();
@@ -164,9 +179,8 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(outcomes: &[Outcome]) -> Summary {
-        let pick = |get: fn(&Outcome) -> Counts| {
-            Spread::of(&outcomes.iter().map(get).collect::<Vec<_>>())
-        };
+        let pick =
+            |get: fn(&Outcome) -> Counts| Spread::of(&outcomes.iter().map(get).collect::<Vec<_>>());
         Summary {
             raw_detection: pick(|outcome| outcome.raw_detection),
             raw_correction: pick(|outcome| outcome.raw_correction),

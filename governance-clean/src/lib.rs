@@ -64,9 +64,9 @@
 
 pub mod anomaly;
 pub mod canonical;
+mod correction;
 pub mod dedupe;
 pub mod detection;
-mod correction;
 mod edit_distance;
 pub mod gaps;
 mod numeric_text;

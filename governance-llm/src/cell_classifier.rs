@@ -192,12 +192,16 @@ impl TrainedCellClassifier {
                 weight.max(0.0) / (2.0 * class)
             })
             .collect();
-        let targets: Vec<f32> = labels.iter().map(|&label| f32::from(u8::from(label))).collect();
+        let targets: Vec<f32> = labels
+            .iter()
+            .map(|&label| f32::from(u8::from(label)))
+            .collect();
 
         let device = config.device.training_device();
         device.seed(config.seed);
         let mut network = CellNetwork::new(width, config.hidden, config.seed, &device);
-        let input = Tensor::<2>::from_data(TensorData::new(features.to_vec(), [rows, width]), &device);
+        let input =
+            Tensor::<2>::from_data(TensorData::new(features.to_vec(), [rows, width]), &device);
         let target = Tensor::<2>::from_data(TensorData::new(targets, [rows, 1]), &device);
         let weight = Tensor::<2>::from_data(TensorData::new(row_weights, [rows, 1]), &device);
         let mut optimizer = AdamConfig::new().init();
@@ -237,8 +241,10 @@ impl TrainedCellClassifier {
             return Ok(Vec::new());
         }
         let device = self.config.device.device();
-        let input =
-            Tensor::<2>::from_data(TensorData::new(features.to_vec(), [rows, self.width]), &device);
+        let input = Tensor::<2>::from_data(
+            TensorData::new(features.to_vec(), [rows, self.width]),
+            &device,
+        );
         let probabilities = burn::tensor::activation::sigmoid(self.network.forward(input));
         probabilities
             .try_into_data()

@@ -41,7 +41,13 @@ pub(crate) struct Proposal {
     pub sources: Vec<&'static str>,
 }
 
-const SOURCES: [&str; 5] = ["label", "transformation", "dependency", "domain", "imputation"];
+const SOURCES: [&str; 5] = [
+    "label",
+    "transformation",
+    "dependency",
+    "domain",
+    "imputation",
+];
 /// How many of the most frequent values are tried as domain candidates.
 const DOMAIN_VALUES: usize = 100;
 
@@ -79,8 +85,8 @@ pub(crate) fn propose(
         .collect();
     let mut proposals = Vec::new();
     for (column, model) in models.iter().enumerate() {
-        for row in 0..table.rows {
-            if !flagged[column][row] || labelled.contains(&(row, column)) {
+        for (row, &is_flagged) in flagged[column].iter().enumerate() {
+            if !is_flagged || labelled.contains(&(row, column)) {
                 continue;
             }
             let candidates = candidates(table, interned, model, row, column, None);
@@ -251,7 +257,11 @@ fn best(candidates: &[Candidate], reliability: &[f32; 5], current: &str) -> Opti
                     sources.push(SOURCES[candidate.source]);
                 }
             }
-            None => by_value.push((&candidate.value, 1.0 - score, vec![SOURCES[candidate.source]])),
+            None => by_value.push((
+                &candidate.value,
+                1.0 - score,
+                vec![SOURCES[candidate.source]],
+            )),
         }
     }
     by_value
@@ -331,7 +341,11 @@ mod tests {
             .collect();
         cities[4] = "bxavo".into();
         let table = table(&[("zip", zips), ("city", cities)]);
-        let interned: Vec<Interned> = table.columns.iter().map(|column| Interned::of(column)).collect();
+        let interned: Vec<Interned> = table
+            .columns
+            .iter()
+            .map(|column| Interned::of(column))
+            .collect();
         let dependencies = discover(&interned, 0.3, 3);
         let mut flagged = vec![vec![false; 30]; 2];
         flagged[1][4] = true;
@@ -346,7 +360,11 @@ mod tests {
     fn learned_transformation_applies_to_other_cells() {
         let values: Vec<String> = (0..10).map(|row| format!("{}.0 oz", 10 + row)).collect();
         let table = table(&[("ounces", values)]);
-        let interned: Vec<Interned> = table.columns.iter().map(|column| Interned::of(column)).collect();
+        let interned: Vec<Interned> = table
+            .columns
+            .iter()
+            .map(|column| Interned::of(column))
+            .collect();
         let flagged = vec![vec![true; 10]];
         let labels = vec![
             LabelledCell {

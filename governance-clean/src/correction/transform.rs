@@ -96,14 +96,25 @@ mod tests {
 
     #[test]
     fn transforms_apply_as_documented() {
-        assert_eq!(Transform::NumberOnly.apply("12.0 oz").as_deref(), Some("12"));
         assert_eq!(
-            Transform::DropFirstToken.apply("12/02/2011 6:55 a.m.").as_deref(),
+            Transform::NumberOnly.apply("12.0 oz").as_deref(),
+            Some("12")
+        );
+        assert_eq!(
+            Transform::DropFirstToken
+                .apply("12/02/2011 6:55 a.m.")
+                .as_deref(),
             Some("6:55 a.m.")
         );
-        assert_eq!(Transform::DropLastToken.apply("Bend OR").as_deref(), Some("Bend"));
+        assert_eq!(
+            Transform::DropLastToken.apply("Bend OR").as_deref(),
+            Some("Bend")
+        );
         assert_eq!(Transform::DropLastToken.apply("Bend"), None);
-        assert_eq!(Transform::StripSuffix("%".into()).apply("0.05%").as_deref(), Some("0.05"));
+        assert_eq!(
+            Transform::StripSuffix("%".into()).apply("0.05%").as_deref(),
+            Some("0.05")
+        );
         assert_eq!(Transform::MissingToEmpty.apply("N/A").as_deref(), Some(""));
         assert_eq!(Transform::MissingToEmpty.apply("17"), None);
     }

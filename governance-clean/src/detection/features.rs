@@ -89,7 +89,8 @@ fn one_column(
     let distinct = &interned[column];
     let scale = (rows.max(2) as f64).ln();
     // -ln(share) / ln(rows): 0 for a value in every row, 1 for a value in one row.
-    let rarity = |count: f64| -> f32 { ((-(count / rows as f64).ln()) / scale).clamp(0.0, 1.0) as f32 };
+    let rarity =
+        |count: f64| -> f32 { ((-(count / rows as f64).ln()) / scale).clamp(0.0, 1.0) as f32 };
 
     let per_value = ValueStats::of(distinct);
     let character_rows = weighted_sets(distinct, &per_value.characters);
@@ -136,19 +137,15 @@ fn one_column(
 
     let width = names.len();
     let mut out = Vec::with_capacity(rows * width);
-    for row in 0..rows {
+    for (row, value) in values.iter().enumerate() {
         let id = distinct.ids[row] as usize;
-        let value = &values[row];
         let count = f64::from(distinct.counts[id]);
         let sig = per_value.signatures[id].as_str();
         let rarest_character = per_value.characters[id]
             .iter()
             .map(|character| character_rows[character])
             .min();
-        let rarest_pair = per_value.pairs[id]
-            .iter()
-            .map(|pair| pair_rows[pair])
-            .min();
+        let rarest_pair = per_value.pairs[id].iter().map(|pair| pair_rows[pair]).min();
 
         out.push(f32::from(u8::from(is_missing_token(value))));
         out.push(rarity(count));
@@ -238,13 +235,9 @@ fn weighted_sets<K: Copy + Eq + std::hash::Hash>(
 
 /// Returns up to `limit` keys by descending row count, leaving out keys in every row (they
 /// tell no cell apart); ties go to the smaller key so the order is stable.
-fn top_keys<K: Clone + Ord>(
-    counts: &HashMap<K, u32>,
-    limit: usize,
-    rows: usize,
-) -> Vec<(K, u32)>
+fn top_keys<K>(counts: &HashMap<K, u32>, limit: usize, rows: usize) -> Vec<(K, u32)>
 where
-    K: std::hash::Hash,
+    K: Clone + Ord + std::hash::Hash,
 {
     let mut keys: Vec<(K, u32)> = counts
         .iter()
@@ -313,8 +306,14 @@ impl NumericStats {
     const MIN_NUMERIC_SHARE: f64 = 0.8;
 
     fn of(values: &[String]) -> NumericStats {
-        let present = values.iter().filter(|value| !value.trim().is_empty()).count();
-        let mut numbers: Vec<f64> = values.iter().filter_map(|value| parse_number(value)).collect();
+        let present = values
+            .iter()
+            .filter(|value| !value.trim().is_empty())
+            .count();
+        let mut numbers: Vec<f64> = values
+            .iter()
+            .filter_map(|value| parse_number(value))
+            .collect();
         let inactive = NumericStats {
             center: 0.0,
             scale: 1.0,
@@ -324,7 +323,10 @@ impl NumericStats {
             return inactive;
         }
         let center = median(&mut numbers);
-        let mut deviations: Vec<f64> = numbers.iter().map(|number| (number - center).abs()).collect();
+        let mut deviations: Vec<f64> = numbers
+            .iter()
+            .map(|number| (number - center).abs())
+            .collect();
         // 1.4826 makes the MAD estimate the standard deviation of normal data.
         let mad = 1.4826 * median(&mut deviations);
         let scale = if mad > 0.0 {
@@ -369,7 +371,10 @@ impl LengthStats {
             };
         }
         let center = median(&mut lengths);
-        let mut deviations: Vec<f64> = lengths.iter().map(|length| (length - center).abs()).collect();
+        let mut deviations: Vec<f64> = lengths
+            .iter()
+            .map(|length| (length - center).abs())
+            .collect();
         LengthStats {
             center,
             scale: 1.4826 * median(&mut deviations) + 1.0,
@@ -413,7 +418,11 @@ mod tests {
     }
 
     fn features_of(table: &CellTable) -> Vec<ColumnFeatures> {
-        let interned: Vec<Interned> = table.columns.iter().map(|column| Interned::of(column)).collect();
+        let interned: Vec<Interned> = table
+            .columns
+            .iter()
+            .map(|column| Interned::of(column))
+            .collect();
         let dependencies = discover(&interned, 0.3, 3);
         column_features(table, &interned, &dependencies)
     }
@@ -424,7 +433,11 @@ mod tests {
         let mut cities = Vec::new();
         for index in 0..40 {
             zips.push(if index % 2 == 0 { "10001" } else { "20002" });
-            cities.push(if index % 2 == 0 { "springfield" } else { "riverside" });
+            cities.push(if index % 2 == 0 {
+                "springfield"
+            } else {
+                "riverside"
+            });
         }
         cities[4] = "sprinxfield";
         let table = table(&[("zip", zips), ("city", cities)]);
@@ -438,8 +451,16 @@ mod tests {
             "disagrees with the majority of records sharing a determining value",
             "close in spelling to a more frequent value",
         ] {
-            let index = GENERIC.iter().position(|generic| *generic == name).expect("name");
-            assert!(typo[index] > clean[index], "{name}: {} vs {}", typo[index], clean[index]);
+            let index = GENERIC
+                .iter()
+                .position(|generic| *generic == name)
+                .expect("name");
+            assert!(
+                typo[index] > clean[index],
+                "{name}: {} vs {}",
+                typo[index],
+                clean[index]
+            );
         }
     }
 

@@ -1,5 +1,5 @@
-//! Error detection and correction from a few labelled tuples, in the manner of Raha and Baran:
-//! an ensemble of detectors turns every cell into features, the stage picks the tuples a
+//! Error detection and correction from a few labelled tuples, in the manner of Raha and Baran.
+//! An ensemble of detectors turns every cell into features, the stage picks the tuples a
 //! person should label, spreads those labels to cells whose detectors fire alike, trains a
 //! burn classifier ([`governance_llm::TrainedCellClassifier`]) to flag errors, and proposes
 //! corrections with a confidence.
@@ -40,7 +40,7 @@ use table::{CellTable, Interned};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ErrorCleanerConfig {
-    /// Most tuples [`ErrorCleaner::pick_tuples`] asks a person to label, counting those
+    /// Maximum number of tuples [`ErrorCleaner::pick_tuples`] requests a person to label, counting those
     /// already labelled.
     pub label_budget: usize,
     /// Largest g3 error of a discovered functional dependency, in `[0, 1)`.
@@ -69,7 +69,7 @@ impl Default for ErrorCleanerConfig {
     }
 }
 
-/// What a person said about one cell.
+/// A person's label on one cell.
 #[derive(Debug, Clone, PartialEq)]
 struct CellLabel {
     is_error: bool,
@@ -100,7 +100,11 @@ struct Analysis {
 impl Analysis {
     fn of(batch: &GovernedBatch, config: &ErrorCleanerConfig) -> Result<Analysis> {
         let table = CellTable::from_batch(batch)?;
-        let interned: Vec<Interned> = table.columns.iter().map(|column| Interned::of(column)).collect();
+        let interned: Vec<Interned> = table
+            .columns
+            .iter()
+            .map(|column| Interned::of(column))
+            .collect();
         let dependencies = fd::discover(&interned, config.max_g3, config.dependencies_per_column);
         let features = column_features(&table, &interned, &dependencies);
         let clusters = features
@@ -134,11 +138,17 @@ impl ErrorCleaner {
         if !(config.max_g3 >= 0.0 && config.max_g3 < 1.0) {
             return Err(Error::config(
                 NAME,
-                format!("`max_g3` is {}; it must lie in [0, 1), such as 0.5", config.max_g3),
+                format!(
+                    "`max_g3` is {}; it must lie in [0, 1), such as 0.5",
+                    config.max_g3
+                ),
             ));
         }
         if config.apply_above.is_nan() {
-            return Err(Error::config(NAME, "`apply_above` is NaN; use a number such as 0.5"));
+            return Err(Error::config(
+                NAME,
+                "`apply_above` is NaN; use a number such as 0.5",
+            ));
         }
         config
             .classifier
@@ -188,7 +198,11 @@ impl ErrorCleaner {
     }
 
     /// Returns the labels of the batch's cells, per column, by row position.
-    fn batch_labels(&self, batch: &GovernedBatch, names: &[String]) -> Vec<HashMap<usize, &CellLabel>> {
+    fn batch_labels(
+        &self,
+        batch: &GovernedBatch,
+        names: &[String],
+    ) -> Vec<HashMap<usize, &CellLabel>> {
         let positions: HashMap<u64, usize> = batch
             .row_ids()
             .values()
@@ -203,7 +217,9 @@ impl ErrorCleaner {
             .collect();
         let mut out = vec![HashMap::new(); names.len()];
         for ((row_id, column), label) in &self.labels {
-            if let (Some(&row), Some(&column)) = (positions.get(row_id), columns.get(column.as_str())) {
+            if let (Some(&row), Some(&column)) =
+                (positions.get(row_id), columns.get(column.as_str()))
+            {
                 out[column].insert(row, label);
             }
         }
@@ -265,7 +281,13 @@ impl ErrorCleaner {
     }
 
     /// Trains a classifier, or returns `None` when the labels hold only one class.
-    fn train(&self, x: &[f32], width: usize, y: &[bool], w: &[f32]) -> Option<TrainedCellClassifier> {
+    fn train(
+        &self,
+        x: &[f32],
+        width: usize,
+        y: &[bool],
+        w: &[f32],
+    ) -> Option<TrainedCellClassifier> {
         if !(y.iter().any(|&label| label) && y.iter().any(|&label| !label)) {
             return None;
         }
@@ -381,15 +403,18 @@ impl Cleaner for ErrorCleaner {
             &flagged,
             &corrections,
         );
-        proposals.extend(corrections.iter().filter_map(|cell| {
-            (analysis.table.columns[cell.column][cell.row] != cell.correction).then(|| Proposal {
-                row: cell.row,
-                column: cell.column,
-                value: cell.correction.clone(),
-                confidence: 1.0,
-                sources: vec!["person"],
-            })
-        }));
+        proposals.extend(
+            corrections
+                .iter()
+                .filter(|cell| analysis.table.columns[cell.column][cell.row] != cell.correction)
+                .map(|cell| Proposal {
+                    row: cell.row,
+                    column: cell.column,
+                    value: cell.correction.clone(),
+                    confidence: 1.0,
+                    sources: vec!["person"],
+                }),
+        );
         let by_cell: HashMap<(usize, usize), &Proposal> = proposals
             .iter()
             .map(|proposal| ((proposal.row, proposal.column), proposal))

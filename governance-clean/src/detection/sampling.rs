@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 
-use rand::seq::IndexedRandom;
 use rand::SeedableRng;
+use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::features::ColumnFeatures;
@@ -28,7 +28,11 @@ impl Clusters {
         let mut of_row = Vec::with_capacity(rows);
         let mut sizes: Vec<u32> = Vec::new();
         for row in 0..rows {
-            let key: Vec<bool> = features.row(row).iter().map(|&value| value >= 0.5).collect();
+            let key: Vec<bool> = features
+                .row(row)
+                .iter()
+                .map(|&value| value >= 0.5)
+                .collect();
             let next = ids.len() as u32;
             let id = *ids.entry(key).or_insert(next);
             if id == next {

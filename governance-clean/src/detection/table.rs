@@ -94,7 +94,10 @@ pub(crate) fn is_missing_token(value: &str) -> bool {
         "na", "n/a", "n.a.", "nan", "null", "none", "nil", "-", "--", "?", "missing", "unknown",
         "#n/a",
     ];
-    trimmed.len() <= 7 && TOKENS.iter().any(|token| trimmed.eq_ignore_ascii_case(token))
+    trimmed.len() <= 7
+        && TOKENS
+            .iter()
+            .any(|token| trimmed.eq_ignore_ascii_case(token))
 }
 
 /// Returns the format signature of a value: each run of upper-case letters becomes `A`, of
@@ -177,11 +180,7 @@ pub(crate) fn first_number(value: &str) -> Option<&str> {
     while end < bytes.len() {
         match bytes[end] {
             b'0'..=b'9' => end += 1,
-            b'.' if !seen_point
-                && bytes
-                    .get(end + 1)
-                    .is_some_and(|next| next.is_ascii_digit()) =>
-            {
+            b'.' if !seen_point && bytes.get(end + 1).is_some_and(|next| next.is_ascii_digit()) => {
                 seen_point = true;
                 end += 1;
             }
