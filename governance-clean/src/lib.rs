@@ -7,6 +7,7 @@
 //! | [`Rules`] | [`rules`] | only with `null_out` or `correct` | `Missing`, `OutOfRange`, `NotAllowed`, `Canonicalised` |
 //! | [`Dedupe`] | [`dedupe`] | merges rows with a repeated key | `Duplicate`, `Imputed` |
 //! | [`FillGaps`] | [`gaps`] | interpolates short gaps, holding trailing rows back | `Imputed` |
+//! | [`ErrorCleaner`] | [`detection`] | applies confident corrections to text columns | `Anomaly`, `Canonicalised` |
 //! | [`RobustOutliers`] | [`outliers`] | never; learns its threshold from feedback | `Outlier`, `OutOfRange` |
 //!
 //! Every stage is built from a serde config struct that rejects unknown fields, keeps every
@@ -63,7 +64,9 @@
 
 pub mod anomaly;
 pub mod canonical;
+mod correction;
 pub mod dedupe;
+pub mod detection;
 mod edit_distance;
 pub mod gaps;
 mod numeric_text;
@@ -73,6 +76,7 @@ mod support;
 
 pub use canonical::{Canonicalise, CanonicaliseConfig, TimestampConfig};
 pub use dedupe::{Dedupe, DedupeConfig};
+pub use detection::{ErrorCleaner, ErrorCleanerConfig};
 pub use gaps::{FillGaps, FillGapsConfig};
 pub use outliers::{RobustOutliers, RobustOutliersConfig};
 pub use rules::{Check, Rule, RuleAction, Rules, RulesConfig};

@@ -9,6 +9,8 @@
 //! - [`matrix`]: the numeric input ([`FeatureMatrix`], with `NaN` for a missing value) and its
 //!   per-column standardisation.
 //! - [`autoencoder`]: the network, its training and its row scores.
+//! - [`cell_classifier`]: logistic regression or a small perceptron that turns detector
+//!   features of a cell into an error probability ([`TrainedCellClassifier`]).
 //! - [`registry`]: saving, listing, loading and rolling back model versions
 //!   ([`ModelRegistry`]).
 //! - [`threshold`]: moving a score threshold to the best F1 on labelled feedback.
@@ -49,6 +51,7 @@
 
 pub mod autoencoder;
 pub mod backend;
+pub mod cell_classifier;
 mod error;
 pub mod matrix;
 pub mod registry;
@@ -59,6 +62,7 @@ pub use autoencoder::{
     TrainingMetrics,
 };
 pub use backend::{Device, DeviceConfig};
+pub use cell_classifier::{CellClassifierConfig, CellNetwork, TrainedCellClassifier};
 pub use error::{Error, Result};
 pub use matrix::{FeatureMatrix, Standardization};
 pub use registry::{ModelCard, ModelMeta, ModelMetrics, ModelRegistry, RegisteredModel};

@@ -1,0 +1,238 @@
+//! The error cleaner as a user drives it: pick tuples, label them through feedback, detect and
+//! correct; and the same stage on hostile input.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{Field, Schema};
+use governance_clean::{ErrorCleaner, ErrorCleanerConfig};
+use governance_core::audit::AuditLog;
+use governance_core::{
+    Cleaner, Feedback, GovernedBatch, IssueKind, Label, Provenance, RowIdAllocator, Stage,
+    StageContext,
+};
+
+fn batch(columns: Vec<(&str, ArrayRef)>) -> GovernedBatch {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, array)| Field::new(*name, array.data_type().clone(), true))
+        .collect();
+    let arrays: Vec<ArrayRef> = columns.into_iter().map(|(_, array)| array).collect();
+    let data = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("batch");
+    let ids = RowIdAllocator::default().allocate(data.num_rows());
+    GovernedBatch::try_new(data, ids, Provenance::new("test")).expect("governed batch")
+}
+
+fn text(values: Vec<String>) -> ArrayRef {
+    Arc::new(StringArray::from(values))
+}
+
+fn context() -> StageContext {
+    StageContext::new("error_cleaner", 1, AuditLog::in_memory().into_handle())
+}
+
+/// Zip codes that determine cities, with typos in some cities; returns dirty and clean tables.
+fn towns() -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let places = [
+        ("10001", "springfield", "il"),
+        ("20002", "riverside", "ca"),
+        ("30003", "fairview", "tn"),
+        ("40004", "georgetown", "tx"),
+    ];
+    let mut clean = vec![Vec::new(), Vec::new(), Vec::new()];
+    for row in 0..200 {
+        let (zip, city, state) = places[(row * 7) % 4];
+        clean[0].push(zip.to_string());
+        clean[1].push(city.to_string());
+        clean[2].push(state.to_string());
+    }
+    let mut dirty = clean.clone();
+    for row in (3..200).step_by(17) {
+        let city = &dirty[1][row];
+        let position = city.len() / 2;
+        dirty[1][row] = format!("{}x{}", &city[..position], &city[position + 1..]);
+    }
+    (dirty, clean)
+}
+
+#[test]
+fn labels_train_detection_and_correction() {
+    let (dirty, clean) = towns();
+    let names = ["zip", "city", "state"];
+    let input = batch(
+        names
+            .iter()
+            .zip(&dirty)
+            .map(|(name, values)| (*name, text(values.clone())))
+            .collect(),
+    );
+    let mut cleaner = ErrorCleaner::new(ErrorCleanerConfig::default()).expect("config");
+    let tuples = cleaner.pick_tuples(&input, 1).expect("sampling");
+    assert!(!tuples.is_empty() && tuples.len() <= 20);
+
+    let mut feedback = Vec::new();
+    for &row_id in &tuples {
+        let row = row_id as usize;
+        for (column, name) in names.iter().enumerate() {
+            let label = if dirty[column][row] == clean[column][row] {
+                Label::Rejected
+            } else {
+                Label::Corrected {
+                    value: clean[column][row].clone(),
+                }
+            };
+            feedback.push(Feedback::cell(row_id, *name, label, "test"));
+        }
+    }
+    let adjustment = cleaner.learn(&feedback).expect("learn");
+    assert!(adjustment.is_some());
+    assert_eq!(cleaner.version(), "2");
+
+    let output = cleaner.clean(input, &mut context()).expect("clean");
+    assert_eq!(output.num_rows(), 200);
+    let errors: Vec<usize> = (0..200)
+        .filter(|&row| dirty[1][row] != clean[1][row])
+        .collect();
+    let flagged: Vec<u64> = output
+        .issues
+        .issues()
+        .iter()
+        .filter(|issue| issue.kind == IssueKind::Anomaly)
+        .map(|issue| issue.row_id)
+        .collect();
+    for row in &errors {
+        assert!(
+            flagged.contains(&(*row as u64)),
+            "typo in row {row} not flagged"
+        );
+    }
+    let explained = output
+        .issues
+        .issues()
+        .iter()
+        .find(|issue| issue.kind == IssueKind::Anomaly && issue.message.contains("fired:"));
+    assert!(explained.is_some(), "no flag names the features that fired");
+
+    let cities = output
+        .column("city")
+        .expect("city")
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .expect("text")
+        .clone();
+    let fixed = errors
+        .iter()
+        .filter(|&&row| cities.value(row) == clean[1][row])
+        .count();
+    assert!(
+        fixed * 10 >= errors.len() * 8,
+        "{fixed} of {} fixed",
+        errors.len()
+    );
+    let originals_kept = output
+        .issues
+        .issues()
+        .iter()
+        .filter(|issue| issue.kind == IssueKind::Canonicalised)
+        .all(|issue| issue.message.starts_with("replaced "));
+    assert!(originals_kept);
+}
+
+#[test]
+fn bad_config_is_rejected() {
+    let error = ErrorCleaner::new(ErrorCleanerConfig {
+        threshold: 1.5,
+        ..Default::default()
+    })
+    .expect_err("threshold above 1");
+    assert!(error.to_string().contains("threshold"));
+    let error =
+        serde_json::from_str::<ErrorCleanerConfig>(r#"{"budget": 3}"#).expect_err("unknown field");
+    assert!(error.to_string().contains("budget"));
+}
+
+/// Runs pick, learn and clean on a batch and checks no row is lost.
+fn survives(input: GovernedBatch) {
+    let rows = input.num_rows();
+    let mut cleaner = ErrorCleaner::new(ErrorCleanerConfig::default()).expect("config");
+    let tuples = cleaner.pick_tuples(&input, 3).expect("sampling");
+    let names = input.column_names();
+    let feedback: Vec<Feedback> = tuples
+        .iter()
+        .enumerate()
+        .flat_map(|(index, &row_id)| {
+            let names = names.clone();
+            names.into_iter().map(move |name| {
+                let label = if index % 2 == 0 {
+                    Label::Confirmed
+                } else {
+                    Label::Rejected
+                };
+                Feedback::cell(row_id, name, label, "test")
+            })
+        })
+        .collect();
+    cleaner.learn(&feedback).expect("learn");
+    let output = cleaner.clean(input, &mut context()).expect("clean");
+    assert_eq!(output.num_rows(), rows);
+}
+
+#[test]
+fn empty_table_passes_through() {
+    survives(batch(vec![("a", text(Vec::new()))]));
+}
+
+#[test]
+fn all_null_column_is_handled() {
+    let nulls: ArrayRef = Arc::new(StringArray::from(vec![None::<&str>; 30]));
+    let values = text((0..30).map(|row| format!("v{}", row % 3)).collect());
+    survives(batch(vec![("empty", nulls), ("value", values)]));
+}
+
+#[test]
+fn mixed_types_are_handled() {
+    let mixed = text(
+        (0..40)
+            .map(|row| match row % 4 {
+                0 => format!("{row}"),
+                1 => format!("{row}.5"),
+                2 => "N/A".to_string(),
+                _ => format!("item {row}"),
+            })
+            .collect(),
+    );
+    let numbers: ArrayRef = Arc::new(Int64Array::from((0..40).collect::<Vec<i64>>()));
+    survives(batch(vec![("mixed", mixed), ("n", numbers)]));
+}
+
+#[test]
+fn long_cells_are_handled() {
+    let long = text(
+        (0..12)
+            .map(|row| {
+                let letter = char::from(b'a' + (row % 3) as u8);
+                letter.to_string().repeat(10_000)
+            })
+            .collect(),
+    );
+    let key = text((0..12).map(|row| format!("k{}", row % 3)).collect());
+    survives(batch(vec![("long", long), ("key", key)]));
+}
+
+#[test]
+fn unicode_text_is_handled() {
+    let samples = [
+        "北京市朝阳区",
+        "上海市",
+        "🚲🚲",
+        "שלום עולם",
+        "مرحبا",
+        "Zürich",
+    ];
+    let values = text((0..36).map(|row| samples[row % 6].to_string()).collect());
+    let mut typo: Vec<String> = (0..36)
+        .map(|row| samples[(row + 1) % 6].to_string())
+        .collect();
+    typo[5] = "北京市朝x区".into();
+    survives(batch(vec![("place", values), ("other", text(typo))]));
+}
