@@ -11,6 +11,8 @@
 //! - [`autoencoder`]: the network, its training and its row scores.
 //! - [`registry`]: saving, listing, loading and rolling back model versions
 //!   ([`ModelRegistry`]).
+//! - [`tagger`]: a token tagger for names, street addresses, places and organisations in
+//!   English and Chinese text ([`Tagger`]), with the generator of its training data.
 //! - [`threshold`]: moving a score threshold to the best F1 on labelled feedback.
 //!
 //! # Why burn
@@ -52,6 +54,7 @@ pub mod backend;
 mod error;
 pub mod matrix;
 pub mod registry;
+pub mod tagger;
 pub mod threshold;
 
 pub use autoencoder::{
@@ -62,3 +65,4 @@ pub use backend::{Device, DeviceConfig};
 pub use error::{Error, Result};
 pub use matrix::{FeatureMatrix, Standardization};
 pub use registry::{ModelCard, ModelMeta, ModelMetrics, ModelRegistry, RegisteredModel};
+pub use tagger::{EntityLabel, EntitySpan, Tagger, TaggerConfig};
