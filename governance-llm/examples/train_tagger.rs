@@ -77,9 +77,14 @@ fn main() -> ExitCode {
         "trained in {:.0} s; loss {:.4} at the start, per epoch {:?}",
         report.training_seconds, report.initial_loss, report.epoch_losses
     );
-    if let Some(scores) = &report.held_out {
+    let held_out = [
+        ("held-out templates, training names", &report.held_out_templates),
+        ("held-out templates and names", &report.held_out),
+    ];
+    for (title, scores) in held_out {
+        let Some(scores) = scores else { continue };
         println!(
-            "held-out templates ({} sentences), exact spans: precision {:.3} recall {:.3} F1 {:.3}",
+            "{title} ({} sentences), exact spans: precision {:.3} recall {:.3} F1 {:.3}",
             scores.sentences, scores.overall.precision, scores.overall.recall, scores.overall.f1
         );
         for (label, score) in &scores.per_label {

@@ -118,8 +118,8 @@ impl EntitySpan {
 }
 
 /// Assigns BIO tags to `tokens` from entity byte ranges. A token belongs to an entity when
-/// it lies inside the range; entities are expected not to overlap, and a later one that
-/// overlaps an earlier one is skipped.
+/// it lies inside the range. Entities should not overlap: a later one that overlaps an
+/// earlier one is skipped.
 pub fn tags_from_spans(tokens: &[Token], spans: &[(Range<usize>, EntityLabel)]) -> Vec<Tag> {
     let mut tags = vec![Tag::Outside; tokens.len()];
     for (range, label) in spans {

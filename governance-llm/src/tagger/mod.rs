@@ -66,7 +66,7 @@ pub struct TaggerMetadata {
     pub format_version: u32,
     /// The configuration the tagger was trained with, network sizes included.
     pub config: TaggerConfig,
-    /// What training recorded: losses, the data hash and the held-out scores.
+    /// The training record: losses, the data hash and the held-out scores.
     pub training: TaggerTrainingReport,
     /// Creation time, RFC 3339 in UTC.
     pub created_at: String,
@@ -84,21 +84,23 @@ impl Tagger {
     pub fn train(config: &TaggerConfig) -> Result<Tagger> {
         config.validate()?;
         let sentences = train::training_sentences(config);
-        let held_out = train::held_out_sentences(config);
-        Tagger::train_on(config, &sentences, &held_out)
+        let mut tagger = Tagger::train_on(config, &sentences)?;
+        if config.held_out_sentences > 0 {
+            let templates = train::held_out_sentences(config, Split::HeldOutTemplates);
+            let held_out = train::held_out_sentences(config, Split::HeldOut);
+            tagger.metadata.training.held_out_templates = Some(tagger.evaluate(&templates));
+            tagger.metadata.training.held_out = Some(tagger.evaluate(&held_out));
+        }
+        Ok(tagger)
     }
 
-    /// Trains a tagger on `sentences` and scores it on `held_out`, which may be empty.
-    pub fn train_on(
-        config: &TaggerConfig,
-        sentences: &[GeneratedSentence],
-        held_out: &[GeneratedSentence],
-    ) -> Result<Tagger> {
+    /// Trains a tagger on `sentences`, without held-out scores.
+    pub fn train_on(config: &TaggerConfig, sentences: &[GeneratedSentence]) -> Result<Tagger> {
         config.validate()?;
         let training_data_hash = train::data_hash(config, sentences)?;
         let (network, initial_loss, epoch_losses, training_seconds) =
             train::fit(config, sentences)?;
-        let mut tagger = Tagger {
+        Ok(Tagger {
             network,
             metadata: TaggerMetadata {
                 kind: TAGGER_KIND.to_string(),
@@ -109,17 +111,14 @@ impl Tagger {
                     epoch_losses,
                     training_data_hash,
                     training_sentences: sentences.len(),
+                    held_out_templates: None,
                     held_out: None,
                     training_seconds,
                 },
                 created_at: chrono::Utc::now()
                     .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             },
-        };
-        if !held_out.is_empty() {
-            tagger.metadata.training.held_out = Some(tagger.evaluate(held_out));
-        }
-        Ok(tagger)
+        })
     }
 
     /// Loads a tagger from a folder written by [`Tagger::save`].

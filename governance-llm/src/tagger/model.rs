@@ -8,9 +8,9 @@
 //!
 //! The convolutions have kernel 3 and dilations 1, 2, 4, ..., so `L` layers see
 //! `2^(L+1) - 1` tokens around each token (15 for three layers). Each is written as a
-//! [`Linear`] over the token and its two neighbours at the dilation's distance, concatenated:
-//! the same function as a kernel-3 `Conv1d`, but a plain matrix product, which burn's ndarray
-//! backend trains many times faster than its convolution. Padding positions are zeroed after
+//! [`Linear`] over the token concatenated with its two neighbours at the dilation's distance.
+//! That is the same function as a kernel-3 `Conv1d`, but a plain matrix product. On burn
+//! 0.22's ndarray backend it trained a step in under 0.15 s where `Conv1d` took about 8 s. Padding positions are zeroed after
 //! every layer, so a sentence's tags do not depend on the others in its batch.
 
 use burn::module::{Module, Param};

@@ -12,7 +12,7 @@ use std::ops::Range;
 pub struct Token {
     /// Byte range in the text; always on `char` boundaries.
     pub span: Range<usize>,
-    /// What kind of token it is.
+    /// The token's kind.
     pub kind: TokenKind,
     /// True when a line break lies between the previous token and this one.
     pub after_newline: bool,
@@ -213,7 +213,7 @@ mod tests {
             ["王", "芳", "(", "Wang", "Fang", ")", "在", "Acme", "公", "司", "，", "电", "话", "138"]
         );
         assert_eq!(tokens[3].span, 7..11);
-        assert_eq!(tokens[7].span, 21..25);
+        assert_eq!(tokens[7].span, 20..24);
         assert_eq!(tokens[10].kind, TokenKind::Punctuation);
         assert_eq!(tokens[13].span, text.len() - 3..text.len());
     }

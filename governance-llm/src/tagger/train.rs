@@ -27,7 +27,8 @@ pub struct TaggerConfig {
     pub network: NetworkShape,
     /// Generated sentences trained on, from the training templates.
     pub train_sentences: usize,
-    /// Generated sentences scored after training, from the held-out templates.
+    /// Generated sentences scored after training, from the held-out templates, once with
+    /// the training word-list entries and once with the held-out ones.
     pub held_out_sentences: usize,
     /// Passes over the training sentences.
     pub epochs: usize,
@@ -50,12 +51,12 @@ impl Default for TaggerConfig {
     fn default() -> Self {
         TaggerConfig {
             network: NetworkShape::default(),
-            train_sentences: 24_000,
+            train_sentences: 30_000,
             held_out_sentences: 2_000,
-            epochs: 3,
+            epochs: 2,
             batch_size: 32,
             learning_rate: 0.003,
-            word_dropout: 0.15,
+            word_dropout: 0.3,
             english_share: 0.6,
             seed: 7,
             device: DeviceConfig::Cpu,
@@ -185,7 +186,7 @@ pub fn score_spans(predicted: &[Vec<EntitySpan>], gold: &[GeneratedSentence]) ->
     }
 }
 
-/// What training recorded.
+/// The record of a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaggerTrainingReport {
     /// Mean loss over the first training batch before any step.
@@ -196,8 +197,11 @@ pub struct TaggerTrainingReport {
     pub training_data_hash: String,
     /// Sentences trained on.
     pub training_sentences: usize,
-    /// Exact-match scores on sentences from the held-out templates and word-list entries;
-    /// `None` when `held_out_sentences` is 0.
+    /// Exact-match scores on sentences from the held-out templates with the training
+    /// word-list entries; `None` when `held_out_sentences` is 0.
+    pub held_out_templates: Option<SpanScores>,
+    /// Exact-match scores on sentences from the held-out templates and the held-out
+    /// word-list entries; `None` when `held_out_sentences` is 0.
     pub held_out: Option<SpanScores>,
     /// Wall-clock seconds of training, without scoring.
     pub training_seconds: f64,
@@ -216,9 +220,10 @@ pub fn training_sentences(config: &TaggerConfig) -> Vec<GeneratedSentence> {
         .sentences(config.train_sentences)
 }
 
-/// Generates the held-out sentences for `config`, from a seed apart from the training one.
-pub fn held_out_sentences(config: &TaggerConfig) -> Vec<GeneratedSentence> {
-    SentenceGenerator::new(config.seed.wrapping_add(0x9e37_79b9), Split::HeldOut)
+/// Generates the held-out sentences of `split` for `config`, from a seed apart from the
+/// training one.
+pub fn held_out_sentences(config: &TaggerConfig, split: Split) -> Vec<GeneratedSentence> {
+    SentenceGenerator::new(config.seed.wrapping_add(0x9e37_79b9), split)
         .with_english_share(config.english_share)
         .sentences(config.held_out_sentences)
 }

@@ -280,3 +280,60 @@ pub(super) const CN_INSTITUTION_FORMS: &[&str] = &[
 ];
 
 pub(super) const CN_NUMERALS: &[&str] = &["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
+
+/// Common English words that are not entities, mixed into sentences so that the model meets
+/// many more non-entity words than the templates hold and does not take every unseen word
+/// for a name.
+pub(super) const COMMON_WORDS: &[&str] = &[
+    "the", "a", "an", "and", "or", "but", "if", "then", "because", "so", "while", "after",
+    "before", "during", "about", "above", "across", "against", "along", "among", "around",
+    "behind", "below", "beside", "between", "beyond", "into", "near", "over", "through",
+    "under", "until", "upon", "within", "without", "this", "that", "these", "those", "each",
+    "every", "some", "any", "many", "much", "more", "most", "few", "several", "all", "both",
+    "other", "another", "such", "no", "not", "only", "also", "very", "just", "still", "again",
+    "already", "soon", "later", "today", "tonight", "tomorrow", "yesterday", "now", "here",
+    "there", "where", "when", "why", "how", "what", "which", "who", "whose", "we", "you",
+    "they", "he", "she", "it", "our", "your", "their", "his", "her", "its", "us", "them",
+    "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "do", "does",
+    "did", "will", "would", "can", "could", "should", "may", "might", "must", "shall",
+    "make", "made", "take", "took", "give", "gave", "get", "got", "go", "went", "come",
+    "came", "see", "saw", "know", "knew", "think", "thought", "tell", "told", "ask",
+    "asked", "need", "needed", "want", "wanted", "use", "used", "find", "found", "keep",
+    "kept", "leave", "left", "start", "started", "stop", "stopped", "open", "opened",
+    "close", "closed", "check", "checked", "fix", "fixed", "repair", "repaired", "replace",
+    "replaced", "review", "reviewed", "report", "reported", "request", "requested", "send",
+    "sent", "receive", "received", "confirm", "confirmed", "cancel", "cancelled", "delay",
+    "delayed", "schedule", "scheduled", "update", "updated", "approve", "approved", "reject",
+    "rejected", "inspect", "inspected", "clean", "cleaned", "collect", "collected", "measure",
+    "measured", "record", "recorded", "notice", "noticed", "handle", "handled", "assign",
+    "assigned", "escalate", "escalated", "resolve", "resolved", "water", "road", "street",
+    "light", "noise", "traffic", "bus", "train", "car", "bike", "parking", "permit", "fee",
+    "fine", "bill", "payment", "account", "form", "letter", "email", "call", "message",
+    "meeting", "office", "building", "house", "flat", "room", "door", "window", "roof",
+    "wall", "floor", "garden", "tree", "park", "school", "hospital", "clinic", "store",
+    "shop", "market", "restaurant", "bridge", "tunnel", "station", "airport", "port",
+    "sidewalk", "crossing", "signal", "sign", "bin", "waste", "trash", "recycling", "sewer",
+    "drain", "pipe", "leak", "flood", "fire", "smoke", "smell", "dust", "air", "power",
+    "outage", "heat", "cold", "snow", "rain", "storm", "wind", "damage", "problem", "issue",
+    "case", "ticket", "complaint", "request", "question", "answer", "reply", "response",
+    "team", "crew", "staff", "manager", "officer", "driver", "tenant", "owner", "resident",
+    "neighbour", "neighbor", "customer", "visitor", "citizen", "applicant", "witness",
+    "caller", "inspector", "engineer", "nurse", "doctor", "student", "teacher", "worker",
+    "week", "month", "year", "day", "night", "morning", "evening", "hour", "minute", "time",
+    "date", "deadline", "number", "amount", "total", "cost", "price", "budget", "plan",
+    "project", "program", "service", "system", "data", "file", "record", "copy", "list",
+    "note", "notes", "summary", "status", "priority", "urgent", "new", "old", "good", "bad",
+    "big", "small", "large", "long", "short", "high", "low", "early", "late", "first",
+    "last", "next", "final", "main", "public", "private", "local", "central", "broken",
+    "missing", "damaged", "loud", "dirty", "unsafe", "blocked", "full", "empty", "free",
+    "available", "ready", "possible", "necessary", "important", "please", "thanks",
+    "thank", "sorry", "okay", "yes", "hello", "regards", "sincerely", "best", "kind",
+    "again", "agenda", "attached", "below", "following", "regarding", "concerning", "per",
+    "via", "handover", "followup", "reminder", "invoice", "receipt", "refund", "delivery",
+    "pickup", "shipment", "order", "package", "parcel", "appointment", "inspection",
+    "maintenance", "construction", "renovation", "closure", "detour", "accident", "incident",
+];
+
+/// Common Chinese characters that are not entities on their own, mixed into sentences for
+/// the same reason as [`COMMON_WORDS`].
+pub(super) const COMMON_CHARACTERS: &str = "的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会家可下而过天去能对小多然于心学么之都好看起发当没成只如事把还用第样道想作种开美总从无情己面最女但现前些所同日手又行意动方期它头经长儿回位分爱老因很给名法间斯知世什两次使身者被高已亲其进此话常与活正感见明问力理尔点文几定本公特做外孩相西果走将月十实向声车全信重三机工物气每并别真打太新比才便夫再书部水像眼等体却加电主界门利海受听表德少克代员许先口由死安写性马光白或住难望教命花结乐色更拉东神记处让母父应直字场平报友关放至张认接告入笑内英军候民岁往何度山觉路带万男边风解叫任金快原吃妈变通师立象数四失满战远格士音轻目条呢病始达深完今提求清王化空业思切怎非找片罗钱紧吗语元喜曾离飞科言干流欢约各即指合反题必该论交终林请医晚制球决传画保读运及则房早院量苦火布品近坐产答星精视五连司巴奇管类未朋且婚台夜青北队久乎越观落尽形影红爸百令周吧识步希亚术留市半热送兴造谈容极随演收首根讲整式取照办强石古华拿计您装似足双妻尼转诉米称丽客南领节衣站黑刻统断福城故历惊脸选包紧争另建维绝树系伤示愿持千史谁准联妇纪基买志静阿诗独复痛消社算义竟确酒需单治卡幸兰念举仅钟怕共毛句息功官待究跟穿室易游程号居考突皮哪费倒价图具刚脑永歌响商礼细专黄块脚味灵改据般破引食仍存众注笔甚某沉血备习校默务土微娘须试怀料调广苏显赛查密议底列富梦错座参八除跑亮假印设线温虽掉京初养香停际致阳纸李纳验助激够严证帝饭忘趣支春集丈木研班普导顿睡展跳获艺六波察群皇段急庭创区奥器谢弟店否害草排背止组州朝封睛板角况曲馆育忙质河续哥呼若推境遇雨标姐充围案伦护冷警贝著雪索剧啊船险烟依斗值帮汉慢佛肯闻唱沙局伯族低玩资屋击速顾泪洲团圣旁堂兵七露园牛哭旅街劳型烈姑陈莫鱼异抱宝权鲁简态级票怪寻杀律胜份汽右洋范床舞秘午登楼贵吸责例追较职属渐左录丝牙党继托赶章智冲叶胡吉卖坚喝肉遗救修松临藏担戏善卫药悲敢靠伊村戴词森耳差短祖云规窗散迷油旧适乡架恩投弹铁博雷府压超负勒杂醒洗采毫嘴毕九冰既状乱景席珍童顶派素脱农疑练野按犯拍征坏骨余承置彩灯巨琴免环姆暗换技翻束增忍餐洛塞缺忆判欧层付阵玛批岛项狗休懂武革良恶恋委拥娜妙探呀营退摇弄桌熟诺宣银势奖宫忽套康供优课鸟喊降夏困刘罪亡鞋健模败伴守挥鲜财孤枪禁恐伙杰迹妹遍盖副坦牌江顺秋萨菜划授归浪听凡预奶雄升编典袋莱含盛济蒙棋端腿招释介烧误";

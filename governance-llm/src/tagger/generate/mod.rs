@@ -7,10 +7,11 @@
 //! brand, trade and legal-form words. Sentences sometimes get a short prefix, are joined in
 //! pairs, or are written all in lower case.
 //!
-//! [`Split::HeldOut`] uses only every fifth template and every fifth entry of the open word
-//! lists (names, streets, places, brand words); [`Split::Train`] uses the rest. A model
-//! trained on one split and scored on the other is scored on templates and names it has
-//! never seen.
+//! [`Split::Train`] uses four in five templates and four in five entries of the open word
+//! lists (names, streets, places, brand words). [`Split::HeldOutTemplates`] uses the other
+//! templates with the training entries, so it scores a model on sentence forms it has never
+//! seen. [`Split::HeldOut`] uses the other templates and the other entries, so it also
+//! scores names, streets and places the model has never seen.
 //!
 //! Generation is deterministic: the same seed and split give the same sentences on every
 //! platform, because the RNG is ChaCha8 and the lists are compiled in.
@@ -27,21 +28,31 @@ use serde::{Deserialize, Serialize};
 use super::labels::EntityLabel;
 use lexicon::*;
 
-/// Which templates and list entries a generator draws from.
+/// The part of the templates and word lists a generator draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Split {
     /// Four in five templates and open-list entries.
     Train,
-    /// The remaining fifth, disjoint from [`Split::Train`].
+    /// The remaining fifth of the templates, with the training entries of the lists.
+    HeldOutTemplates,
+    /// The remaining fifth of the templates and of the open-list entries.
     HeldOut,
 }
 
 impl Split {
-    fn contains(self, index: usize) -> bool {
+    fn contains_template(self, index: usize) -> bool {
         let held_out = index % 5 == 4;
         match self {
             Split::Train => !held_out,
+            Split::HeldOutTemplates | Split::HeldOut => held_out,
+        }
+    }
+
+    fn contains_entry(self, index: usize) -> bool {
+        let held_out = index % 5 == 4;
+        match self {
+            Split::Train | Split::HeldOutTemplates => !held_out,
             Split::HeldOut => held_out,
         }
     }
@@ -117,7 +128,14 @@ impl SentenceGenerator {
             }
         }
         let first = self.template(language);
+        let filler_first = self.rng.random_bool(0.15);
+        if filler_first {
+            self.filler_clause(language, &mut out);
+        }
         self.fill(language, first, &mut out);
+        if !filler_first && self.rng.random_bool(0.15) {
+            self.filler_clause(language, &mut out);
+        }
         if self.rng.random_bool(0.12) {
             let separator = if self.rng.random_bool(0.5) { "\n" } else { " " };
             out.literal(separator);
@@ -140,15 +158,20 @@ impl SentenceGenerator {
             Language::English => templates::ENGLISH.len(),
             Language::Chinese => templates::CHINESE.len(),
         };
-        self.index_in_split(count)
+        loop {
+            let index = self.rng.random_range(0..count);
+            if self.split.contains_template(index) {
+                return index;
+            }
+        }
     }
 
-    /// Picks an index in `0..count` that belongs to the generator's split. Every list has at
-    /// least five entries, so each split has at least one.
+    /// Picks an index in `0..count` of an open list entry in the generator's split. Every
+    /// list has at least five entries, so each split has at least one.
     fn index_in_split(&mut self, count: usize) -> usize {
         loop {
             let index = self.rng.random_range(0..count);
-            if self.split.contains(index) {
+            if self.split.contains_entry(index) {
                 return index;
             }
         }
@@ -168,6 +191,65 @@ impl SentenceGenerator {
         self.rng.random_bool(probability)
     }
 
+    /// Writes a short sentence of common words with no entity, followed by a space.
+    fn filler_clause(&mut self, language: Language, out: &mut Builder) {
+        let length = self.rng.random_range(3..10);
+        match language {
+            Language::English => {
+                let words: Vec<&str> = (0..length).map(|_| self.any(COMMON_WORDS)).collect();
+                let mut clause = words.join(" ");
+                if let Some(first) = clause.get(..1) {
+                    let upper = first.to_ascii_uppercase();
+                    clause.replace_range(..1, &upper);
+                }
+                out.literal(&clause);
+                out.literal(". ");
+            }
+            Language::Chinese => {
+                let characters: Vec<char> = COMMON_CHARACTERS.chars().collect();
+                for _ in 0..length + 2 {
+                    out.text.push(characters[self.rng.random_range(0..characters.len())]);
+                }
+                out.literal("。");
+            }
+        }
+    }
+
+    /// Writes template text, replacing about one in eight of its words (English) or
+    /// characters (Chinese) by a common word or character, so that the model does not learn
+    /// that every word outside the templates' vocabulary is an entity.
+    fn noisy_literal(&mut self, language: Language, text: &str, out: &mut Builder) {
+        match language {
+            Language::English => {
+                for (index, word) in text.split(' ').enumerate() {
+                    if index > 0 {
+                        out.text.push(' ');
+                    }
+                    let plain = !word.is_empty() && word.bytes().all(|byte| byte.is_ascii_alphabetic());
+                    if plain && self.rng.random_bool(0.12) {
+                        let mut replacement = self.any(COMMON_WORDS).to_string();
+                        if word.starts_with(|c: char| c.is_ascii_uppercase()) {
+                            replacement[..1].make_ascii_uppercase();
+                        }
+                        out.text.push_str(&replacement);
+                    } else {
+                        out.text.push_str(word);
+                    }
+                }
+            }
+            Language::Chinese => {
+                for character in text.chars() {
+                    if super::tokenize::is_cjk(character) && self.rng.random_bool(0.12) {
+                        let pool: Vec<char> = COMMON_CHARACTERS.chars().collect();
+                        out.text.push(pool[self.rng.random_range(0..pool.len())]);
+                    } else {
+                        out.text.push(character);
+                    }
+                }
+            }
+        }
+    }
+
     fn fill(&mut self, language: Language, template: usize, out: &mut Builder) {
         let text = match language {
             Language::English => templates::ENGLISH[template],
@@ -175,7 +257,7 @@ impl SentenceGenerator {
         };
         let mut rest = text;
         while let Some(open) = rest.find('{') {
-            out.literal(&rest[..open]);
+            self.noisy_literal(language, &rest[..open], out);
             let after = &rest[open + 1..];
             let Some(close) = after.find('}') else {
                 out.literal(&rest[open..]);
@@ -185,7 +267,7 @@ impl SentenceGenerator {
             self.fill_slot(language, slot, out);
             rest = &after[close + 1..];
         }
-        out.literal(rest);
+        self.noisy_literal(language, rest, out);
     }
 
     fn fill_slot(&mut self, language: Language, slot: &str, out: &mut Builder) {
@@ -563,9 +645,11 @@ mod tests {
     #[test]
     fn splits_use_disjoint_templates() {
         let train = SentenceGenerator::new(1, Split::Train).sentences(500);
-        let held_out = SentenceGenerator::new(1, Split::HeldOut).sentences(500);
         assert!(train.iter().all(|sentence| sentence.template.1 % 5 != 4));
-        assert!(held_out.iter().all(|sentence| sentence.template.1 % 5 == 4));
+        for split in [Split::HeldOutTemplates, Split::HeldOut] {
+            let held_out = SentenceGenerator::new(1, split).sentences(500);
+            assert!(held_out.iter().all(|sentence| sentence.template.1 % 5 == 4));
+        }
     }
 
     #[test]
