@@ -89,7 +89,10 @@ fn score_file(tagger: &Tagger, file: &PathBuf) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|error| format!("cannot read: {error}"))?;
     let records: Vec<Record> =
         serde_json::from_str(&text).map_err(|error| format!("invalid JSON: {error}"))?;
-    let texts: Vec<&str> = records.iter().map(|record| record.full_text.as_str()).collect();
+    let texts: Vec<&str> = records
+        .iter()
+        .map(|record| record.full_text.as_str())
+        .collect();
 
     let started = Instant::now();
     let predicted = tagger.tag_batch(&texts);
@@ -141,7 +144,10 @@ fn score_file(tagger: &Tagger, file: &PathBuf) -> Result<(), String> {
          ({matched} matched, {predicted_total} predicted, {gold_total} gold)"
     );
     for (kind, (found, total)) in &per_type {
-        println!("  recall {kind:<15} {:.3} ({found} of {total})", ratio(*found, *total));
+        println!(
+            "  recall {kind:<15} {:.3} ({found} of {total})",
+            ratio(*found, *total)
+        );
     }
     println!(
         "  {:.0} sentences/s ({seconds:.2} s, one thread of this build)",
@@ -152,7 +158,10 @@ fn score_file(tagger: &Tagger, file: &PathBuf) -> Result<(), String> {
 
 /// Converts a character range to a byte range of `text`; `None` when it lies outside.
 fn byte_range(text: &str, characters: Range<usize>) -> Option<Range<usize>> {
-    let mut offsets = text.char_indices().map(|(offset, _)| offset).chain([text.len()]);
+    let mut offsets = text
+        .char_indices()
+        .map(|(offset, _)| offset)
+        .chain([text.len()]);
     let start = offsets.clone().nth(characters.start)?;
     let end = offsets.nth(characters.end)?;
     (start <= end).then_some(start..end)
@@ -160,7 +169,10 @@ fn byte_range(text: &str, characters: Range<usize>) -> Option<Range<usize>> {
 
 /// Returns (prediction, gold) index pairs with IoU at least 0.5, matched one to one, greedily
 /// by descending IoU.
-fn match_one_to_one(predicted: &[Range<usize>], gold: &[(Range<usize>, &str)]) -> Vec<(usize, usize)> {
+fn match_one_to_one(
+    predicted: &[Range<usize>],
+    gold: &[(Range<usize>, &str)],
+) -> Vec<(usize, usize)> {
     let mut candidates = Vec::new();
     for (p, prediction) in predicted.iter().enumerate() {
         for (g, (truth, _)) in gold.iter().enumerate() {
@@ -185,7 +197,10 @@ fn match_one_to_one(predicted: &[Range<usize>], gold: &[(Range<usize>, &str)]) -
 }
 
 fn iou(left: &Range<usize>, right: &Range<usize>) -> f64 {
-    let intersection = left.end.min(right.end).saturating_sub(left.start.max(right.start));
+    let intersection = left
+        .end
+        .min(right.end)
+        .saturating_sub(left.start.max(right.start));
     let union = left.end.max(right.end) - left.start.min(right.start);
     if union == 0 {
         0.0

@@ -78,7 +78,10 @@ fn main() -> ExitCode {
         report.training_seconds, report.initial_loss, report.epoch_losses
     );
     let held_out = [
-        ("held-out templates, training names", &report.held_out_templates),
+        (
+            "held-out templates, training names",
+            &report.held_out_templates,
+        ),
         ("held-out templates and names", &report.held_out),
     ];
     for (title, scores) in held_out {

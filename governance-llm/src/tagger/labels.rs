@@ -212,8 +212,10 @@ mod tests {
         assert_eq!(tags[2], Tag::Outside);
         let probabilities = vec![0.5; tokens.len()];
         let spans = decode_tags(&tokens, &tags, &probabilities);
-        let decoded: Vec<(Range<usize>, EntityLabel)> =
-            spans.iter().map(|span| (span.range(), span.label)).collect();
+        let decoded: Vec<(Range<usize>, EntityLabel)> = spans
+            .iter()
+            .map(|span| (span.range(), span.label))
+            .collect();
         assert_eq!(decoded, gold);
         assert!(spans.iter().all(|span| span.score == 0.5));
     }
@@ -238,7 +240,10 @@ mod tests {
     #[test]
     fn adjacent_begin_tags_split_spans() {
         let tokens = tokenize("Ann Bob");
-        let tags = [Tag::Begin(EntityLabel::Person), Tag::Begin(EntityLabel::Person)];
+        let tags = [
+            Tag::Begin(EntityLabel::Person),
+            Tag::Begin(EntityLabel::Person),
+        ];
         let spans = decode_tags(&tokens, &tags, &[0.9, 0.9]);
         assert_eq!(spans.len(), 2);
     }

@@ -14,6 +14,10 @@
 //! burn-store) and `tagger.json` ([`TaggerMetadata`]). [`Tagger::save`] writes both and
 //! [`Tagger::load`] reads them back. The example `train_tagger` of this crate trains one.
 //! A tagger can also be kept in the [`crate::ModelRegistry`] as kind [`TAGGER_KIND`].
+//!
+//! NOTE: the tagger learns only from generated sentences. On an English evaluation set made
+//! by another generator, the committed weights found about two thirds of the gold entities,
+//! but more than half of their spans matched none (example `eval_tagger`).
 
 pub mod generate;
 pub mod labels;
@@ -31,8 +35,8 @@ use crate::registry::{ModelCard, ModelMeta, ModelMetrics, RegisteredModel};
 use crate::{Error, Result};
 pub use generate::{GeneratedSentence, Language, SentenceGenerator, Split};
 pub use labels::{EntityLabel, EntitySpan, Tag, decode_tags};
-use model::{EncodedSentence, TaggerNetwork, batch, encode};
 pub use model::NetworkShape;
+use model::{EncodedSentence, TaggerNetwork, batch, encode};
 pub use train::{SpanScore, SpanScores, TaggerConfig, TaggerTrainingReport, score_spans};
 
 /// The `kind` of a [`Tagger`] in its metadata and in the model registry.
@@ -115,8 +119,7 @@ impl Tagger {
                     held_out: None,
                     training_seconds,
                 },
-                created_at: chrono::Utc::now()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             },
         })
     }
@@ -135,8 +138,8 @@ impl Tagger {
                 )));
             }
         }
-        let text =
-            fs::read_to_string(&metadata_path).map_err(|source| Error::io(&metadata_path, source))?;
+        let text = fs::read_to_string(&metadata_path)
+            .map_err(|source| Error::io(&metadata_path, source))?;
         let metadata: TaggerMetadata =
             serde_json::from_str(&text).map_err(|source| Error::Metadata {
                 path: metadata_path.clone(),
@@ -159,7 +162,8 @@ impl Tagger {
         }
         metadata.config.validate()?;
         let device = metadata.config.device.device();
-        let mut network = TaggerNetwork::new(&metadata.config.network, metadata.config.seed, &device);
+        let mut network =
+            TaggerNetwork::new(&metadata.config.network, metadata.config.seed, &device);
         let mut store = SafetensorsStore::from_file(weights);
         network
             .load_from(&mut store)
@@ -178,12 +182,11 @@ impl Tagger {
         fs::create_dir_all(dir).map_err(|source| Error::io(dir, source))?;
         self.save_weights_to(&dir.join(WEIGHTS_FILE))?;
         let metadata_path = dir.join(METADATA_FILE);
-        let text = serde_json::to_string_pretty(&self.metadata).map_err(|source| {
-            Error::Metadata {
+        let text =
+            serde_json::to_string_pretty(&self.metadata).map_err(|source| Error::Metadata {
                 path: metadata_path.clone(),
                 source,
-            }
-        })?;
+            })?;
         fs::write(&metadata_path, text).map_err(|source| Error::io(&metadata_path, source))
     }
 
@@ -260,13 +263,16 @@ impl Tagger {
                 for position in 0..window.tokens.len() {
                     let offset = (row * length + position) * labels::TAG_COUNT;
                     let row_values = &values[offset..offset + labels::TAG_COUNT];
-                    let (best, probability) = row_values
-                        .iter()
-                        .copied()
-                        .enumerate()
-                        .fold((0, f32::MIN), |best, candidate| {
-                            if candidate.1 > best.1 { candidate } else { best }
-                        });
+                    let (best, probability) = row_values.iter().copied().enumerate().fold(
+                        (0, f32::MIN),
+                        |best, candidate| {
+                            if candidate.1 > best.1 {
+                                candidate
+                            } else {
+                                best
+                            }
+                        },
+                    );
                     tags.push(Tag::from_index(best).unwrap_or(Tag::Outside));
                     scores.push(probability);
                 }
@@ -281,7 +287,10 @@ impl Tagger {
 
     /// Tags the sentences and returns exact-match span scores against their entities.
     pub fn evaluate(&self, sentences: &[GeneratedSentence]) -> SpanScores {
-        let texts: Vec<&str> = sentences.iter().map(|sentence| sentence.text.as_str()).collect();
+        let texts: Vec<&str> = sentences
+            .iter()
+            .map(|sentence| sentence.text.as_str())
+            .collect();
         let predicted = self.tag_batch(&texts);
         score_spans(&predicted, sentences)
     }
@@ -293,7 +302,8 @@ impl RegisteredModel for Tagger {
     fn card(&self) -> Result<ModelCard> {
         let training = &self.metadata.training;
         let to_json = |value: serde_json::Result<serde_json::Value>| {
-            value.map_err(|error| Error::Internal(format!("serialising the tagger failed: {error}")))
+            value
+                .map_err(|error| Error::Internal(format!("serialising the tagger failed: {error}")))
         };
         Ok(ModelCard {
             training_data_hash: training.training_data_hash.clone(),

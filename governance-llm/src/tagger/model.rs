@@ -300,7 +300,9 @@ fn dilated_windows(hidden: Tensor<3>, dilation: usize) -> Tensor<3> {
 }
 
 fn uniform_values(rng: &mut ChaCha8Rng, count: usize, bound: f32) -> Vec<f32> {
-    (0..count).map(|_| rng.random_range(-bound..bound)).collect()
+    (0..count)
+        .map(|_| rng.random_range(-bound..bound))
+        .collect()
 }
 
 fn uniform_param<const D: usize>(

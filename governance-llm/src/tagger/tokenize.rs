@@ -112,7 +112,10 @@ pub fn shape_features(text: &str, tokens: &[Token], index: usize) -> [f32; SHAPE
         .is_some_and(|next| next.span.start == token.span.end && &text[next.span.clone()] == ".");
     let sentence_start = index == 0
         || tokens[index - 1].kind == TokenKind::Punctuation
-            && matches!(&text[tokens[index - 1].span.clone()], "." | "!" | "?" | "。" | "！" | "？" | ":" | "：");
+            && matches!(
+                &text[tokens[index - 1].span.clone()],
+                "." | "!" | "?" | "。" | "！" | "？" | ":" | "："
+            );
     let flag = |condition: bool| if condition { 1.0 } else { 0.0 };
     [
         flag(token.kind == TokenKind::Word),
@@ -194,23 +197,35 @@ mod tests {
     fn ascii_words_numbers_and_punctuation() {
         assert_eq!(
             texts("Dr. O'Neil lives at 221B Baker St., Apt 4."),
-            ["Dr", ".", "O", "'", "Neil", "lives", "at", "221B", "Baker", "St", ".", ",", "Apt", "4", "."]
+            [
+                "Dr", ".", "O", "'", "Neil", "lives", "at", "221B", "Baker", "St", ".", ",", "Apt",
+                "4", "."
+            ]
         );
     }
 
     #[test]
     fn cjk_characters_are_single_tokens() {
-        assert_eq!(texts("张伟住在北京市"), ["张", "伟", "住", "在", "北", "京", "市"]);
+        assert_eq!(
+            texts("张伟住在北京市"),
+            ["张", "伟", "住", "在", "北", "京", "市"]
+        );
     }
 
     #[test]
     fn mixed_text_keeps_byte_offsets() {
         let text = "王芳(Wang Fang)在Acme公司，电话138";
         let tokens = tokenize(text);
-        let pieces: Vec<&str> = tokens.iter().map(|token| &text[token.span.clone()]).collect();
+        let pieces: Vec<&str> = tokens
+            .iter()
+            .map(|token| &text[token.span.clone()])
+            .collect();
         assert_eq!(
             pieces,
-            ["王", "芳", "(", "Wang", "Fang", ")", "在", "Acme", "公", "司", "，", "电", "话", "138"]
+            [
+                "王", "芳", "(", "Wang", "Fang", ")", "在", "Acme", "公", "司", "，", "电", "话",
+                "138"
+            ]
         );
         assert_eq!(tokens[3].span, 7..11);
         assert_eq!(tokens[7].span, 20..24);

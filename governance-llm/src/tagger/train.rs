@@ -74,7 +74,9 @@ impl TaggerConfig {
             ("batch_size", self.batch_size),
         ] {
             if value == 0 {
-                return Err(Error::Config(format!("{field} is 0; it must be at least 1")));
+                return Err(Error::Config(format!(
+                    "{field} is 0; it must be at least 1"
+                )));
             }
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
@@ -231,8 +233,9 @@ pub fn held_out_sentences(config: &TaggerConfig, split: Split) -> Vec<GeneratedS
 /// Returns the hex SHA-256 of the configuration and the sentences.
 pub(crate) fn data_hash(config: &TaggerConfig, sentences: &[GeneratedSentence]) -> Result<String> {
     let mut hasher = Sha256::new();
-    let config_json = serde_json::to_vec(config)
-        .map_err(|error| Error::Internal(format!("serialising the tagger config failed: {error}")))?;
+    let config_json = serde_json::to_vec(config).map_err(|error| {
+        Error::Internal(format!("serialising the tagger config failed: {error}"))
+    })?;
     hasher.update(&config_json);
     for sentence in sentences {
         hasher.update((sentence.text.len() as u64).to_le_bytes());

@@ -208,11 +208,30 @@ pub(super) const CHINESE: &[&str] = &[
 /// Short phrases put before a sentence now and then, so that an entity is not always at the
 /// start or right after a known word.
 pub(super) const ENGLISH_PREFIXES: &[&str] = &[
-    "Note:", "FYI,", "Update:", "Re:", "Urgent:", "Hello,", "Hi team,", "Per our call,",
-    "As discussed,", "PS:", "Fwd:", "Summary:", "Important -", "Quick question:",
+    "Note:",
+    "FYI,",
+    "Update:",
+    "Re:",
+    "Urgent:",
+    "Hello,",
+    "Hi team,",
+    "Per our call,",
+    "As discussed,",
+    "PS:",
+    "Fwd:",
+    "Summary:",
+    "Important -",
+    "Quick question:",
 ];
 
 /// Short phrases put before a Chinese sentence now and then.
 pub(super) const CHINESE_PREFIXES: &[&str] = &[
-    "备注：", "提醒：", "紧急：", "您好，", "更新：", "转发：", "补充说明：", "说明：",
+    "备注：",
+    "提醒：",
+    "紧急：",
+    "您好，",
+    "更新：",
+    "转发：",
+    "补充说明：",
+    "说明：",
 ];
