@@ -13,6 +13,8 @@
 //!   features of a cell into an error probability ([`TrainedCellClassifier`]).
 //! - [`registry`]: saving, listing, loading and rolling back model versions
 //!   ([`ModelRegistry`]).
+//! - [`tagger`]: a token tagger for names, street addresses, places and organisations in
+//!   English and Chinese text ([`Tagger`]), with the generator of its training data.
 //! - [`threshold`]: moving a score threshold to the best F1 on labelled feedback.
 //!
 //! # Why burn
@@ -55,6 +57,7 @@ pub mod cell_classifier;
 mod error;
 pub mod matrix;
 pub mod registry;
+pub mod tagger;
 pub mod threshold;
 
 pub use autoencoder::{
@@ -66,3 +69,4 @@ pub use cell_classifier::{CellClassifierConfig, CellNetwork, TrainedCellClassifi
 pub use error::{Error, Result};
 pub use matrix::{FeatureMatrix, Standardization};
 pub use registry::{ModelCard, ModelMeta, ModelMetrics, ModelRegistry, RegisteredModel};
+pub use tagger::{EntityLabel, EntitySpan, Tagger, TaggerConfig};

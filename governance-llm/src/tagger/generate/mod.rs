@@ -1,0 +1,744 @@
+//! The training-data generator: sentences in English and Chinese with labelled entities.
+//!
+//! A sentence comes from a template (see [`templates`]) whose slots are filled from word
+//! lists (see [`lexicon`]) in many surface forms: titles before names, middle initials,
+//! lower-case and upper-case names, apartment and suite numbers, addresses broken over
+//! lines, postcodes, `省/市/区/路/号` addresses with `栋/单元/室`, and organisations built from
+//! brand, trade and legal-form words. Sentences sometimes get a short prefix, are joined in
+//! pairs, or are written all in lower case. Common words replace about one in five template
+//! words and form extra clauses without entities. Without them the model learned that any
+//! word missing from the templates is an entity.
+//!
+//! [`Split::Train`] uses four in five templates and four in five entries of the open word
+//! lists (names, streets, places, brand words). [`Split::HeldOutTemplates`] uses the other
+//! templates with the training entries, so it scores a model on sentence forms it has never
+//! seen. [`Split::HeldOut`] uses the other templates and the other entries, so it also
+//! scores names, streets and places the model has never seen.
+//!
+//! Generation is deterministic: the same seed and split give the same sentences on every
+//! platform, because the RNG is ChaCha8 and the lists are compiled in.
+
+mod lexicon;
+mod templates;
+
+use std::ops::Range;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::labels::EntityLabel;
+use lexicon::*;
+
+/// The part of the templates and word lists a generator draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// Four in five templates and open-list entries.
+    Train,
+    /// The remaining fifth of the templates, with the training entries of the lists.
+    HeldOutTemplates,
+    /// The remaining fifth of the templates and of the open-list entries.
+    HeldOut,
+}
+
+impl Split {
+    fn contains_template(self, index: usize) -> bool {
+        let held_out = index % 5 == 4;
+        match self {
+            Split::Train => !held_out,
+            Split::HeldOutTemplates | Split::HeldOut => held_out,
+        }
+    }
+
+    fn contains_entry(self, index: usize) -> bool {
+        let held_out = index % 5 == 4;
+        match self {
+            Split::Train | Split::HeldOutTemplates => !held_out,
+            Split::HeldOut => held_out,
+        }
+    }
+}
+
+/// The language of a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// English.
+    English,
+    /// Simplified Chinese.
+    Chinese,
+}
+
+/// A generated sentence with its entities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeneratedSentence {
+    /// The text.
+    pub text: String,
+    /// Entity byte ranges in `text` with their labels, in order, not overlapping.
+    pub entities: Vec<(Range<usize>, EntityLabel)>,
+    /// Language and index of the first template the sentence was made from.
+    pub template: (Language, usize),
+}
+
+/// Generates labelled sentences; see the module docs.
+#[derive(Debug, Clone)]
+pub struct SentenceGenerator {
+    rng: ChaCha8Rng,
+    split: Split,
+    /// Share of sentences written in English, in `[0, 1]`.
+    english_share: f64,
+}
+
+impl SentenceGenerator {
+    /// Creates a generator for `split`, seeded with `seed`, writing 60% English sentences.
+    pub fn new(seed: u64, split: Split) -> Self {
+        SentenceGenerator {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            split,
+            english_share: 0.6,
+        }
+    }
+
+    /// Sets the share of English sentences, clamped to `[0, 1]`; the rest are Chinese.
+    pub fn with_english_share(mut self, share: f64) -> Self {
+        self.english_share = share.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Returns the next `count` sentences.
+    pub fn sentences(&mut self, count: usize) -> Vec<GeneratedSentence> {
+        (0..count).map(|_| self.sentence()).collect()
+    }
+
+    /// Returns the next sentence.
+    pub fn sentence(&mut self) -> GeneratedSentence {
+        let language = if self.rng.random_bool(self.english_share) {
+            Language::English
+        } else {
+            Language::Chinese
+        };
+        let mut out = Builder::default();
+        if self.rng.random_bool(0.08) {
+            let prefix = match language {
+                Language::English => self.any(templates::ENGLISH_PREFIXES),
+                Language::Chinese => self.any(templates::CHINESE_PREFIXES),
+            };
+            out.literal(prefix);
+            if language == Language::English {
+                out.literal(" ");
+            }
+        }
+        let first = self.template(language);
+        let filler_first = self.rng.random_bool(0.25);
+        if filler_first {
+            self.filler_clause(language, &mut out);
+        }
+        self.fill(language, first, &mut out);
+        if !filler_first && self.rng.random_bool(0.25) {
+            self.filler_clause(language, &mut out);
+        }
+        if self.rng.random_bool(0.12) {
+            let separator = if self.rng.random_bool(0.5) { "\n" } else { " " };
+            out.literal(separator);
+            let second = self.template(language);
+            self.fill(language, second, &mut out);
+        }
+        if language == Language::English && self.rng.random_bool(0.03) {
+            // Lower-casing ASCII keeps every byte offset valid.
+            out.text = out.text.to_ascii_lowercase();
+        }
+        GeneratedSentence {
+            text: out.text,
+            entities: out.entities,
+            template: (language, first),
+        }
+    }
+
+    fn template(&mut self, language: Language) -> usize {
+        let count = match language {
+            Language::English => templates::ENGLISH.len(),
+            Language::Chinese => templates::CHINESE.len(),
+        };
+        loop {
+            let index = self.rng.random_range(0..count);
+            if self.split.contains_template(index) {
+                return index;
+            }
+        }
+    }
+
+    /// Picks an index in `0..count` of an open list entry in the generator's split. Every
+    /// list has at least five entries, so each split has at least one.
+    fn index_in_split(&mut self, count: usize) -> usize {
+        loop {
+            let index = self.rng.random_range(0..count);
+            if self.split.contains_entry(index) {
+                return index;
+            }
+        }
+    }
+
+    /// Picks an entry of an open list, from the generator's split.
+    fn open<'a>(&mut self, list: &[&'a str]) -> &'a str {
+        list[self.index_in_split(list.len())]
+    }
+
+    /// Picks any entry of a closed list (titles, suffixes, units), the same in both splits.
+    fn any<'a>(&mut self, list: &[&'a str]) -> &'a str {
+        list[self.rng.random_range(0..list.len())]
+    }
+
+    fn chance(&mut self, probability: f64) -> bool {
+        self.rng.random_bool(probability)
+    }
+
+    /// Writes a short sentence of common words with no entity, followed by a space.
+    fn filler_clause(&mut self, language: Language, out: &mut Builder) {
+        let length = self.rng.random_range(3..10);
+        match language {
+            Language::English => {
+                let words: Vec<&str> = (0..length).map(|_| self.any(COMMON_WORDS)).collect();
+                let mut clause = words.join(" ");
+                if let Some(first) = clause.get(..1) {
+                    let upper = first.to_ascii_uppercase();
+                    clause.replace_range(..1, &upper);
+                }
+                out.literal(&clause);
+                out.literal(". ");
+            }
+            Language::Chinese => {
+                let characters: Vec<char> = COMMON_CHARACTERS.chars().collect();
+                for _ in 0..length + 2 {
+                    out.text
+                        .push(characters[self.rng.random_range(0..characters.len())]);
+                }
+                out.literal("。");
+            }
+        }
+    }
+
+    /// Writes template text, replacing about one in five of its words (English) or
+    /// characters (Chinese) by a common word or character, so that the model does not learn
+    /// that every word outside the templates' vocabulary is an entity.
+    fn noisy_literal(&mut self, language: Language, text: &str, out: &mut Builder) {
+        match language {
+            Language::English => {
+                for (index, word) in text.split(' ').enumerate() {
+                    if index > 0 {
+                        out.text.push(' ');
+                    }
+                    let plain =
+                        !word.is_empty() && word.bytes().all(|byte| byte.is_ascii_alphabetic());
+                    if plain && self.rng.random_bool(0.2) {
+                        let mut replacement = self.any(COMMON_WORDS).to_string();
+                        if word.starts_with(|c: char| c.is_ascii_uppercase()) {
+                            replacement[..1].make_ascii_uppercase();
+                        }
+                        out.text.push_str(&replacement);
+                    } else {
+                        out.text.push_str(word);
+                    }
+                }
+            }
+            Language::Chinese => {
+                for character in text.chars() {
+                    if super::tokenize::is_cjk(character) && self.rng.random_bool(0.2) {
+                        let pool: Vec<char> = COMMON_CHARACTERS.chars().collect();
+                        out.text.push(pool[self.rng.random_range(0..pool.len())]);
+                    } else {
+                        out.text.push(character);
+                    }
+                }
+            }
+        }
+    }
+
+    fn fill(&mut self, language: Language, template: usize, out: &mut Builder) {
+        let text = match language {
+            Language::English => templates::ENGLISH[template],
+            Language::Chinese => templates::CHINESE[template],
+        };
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            self.noisy_literal(language, &rest[..open], out);
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                out.literal(&rest[open..]);
+                return;
+            };
+            let slot = &after[..close];
+            self.fill_slot(language, slot, out);
+            rest = &after[close + 1..];
+        }
+        self.noisy_literal(language, rest, out);
+    }
+
+    fn fill_slot(&mut self, language: Language, slot: &str, out: &mut Builder) {
+        let chinese = language == Language::Chinese;
+        match slot {
+            "P" if chinese && self.chance(0.9) => self.chinese_person(out),
+            "P" => self.english_person(out, chinese),
+            "A" if chinese => self.chinese_address(out),
+            "A" => self.english_address(out),
+            "G" if chinese => {
+                let place = self.chinese_place();
+                out.entity(&place, EntityLabel::Gpe);
+            }
+            "G" => {
+                let place = self.english_place();
+                out.entity(&place, EntityLabel::Gpe);
+            }
+            "O" if chinese => {
+                let name = self.chinese_organization();
+                out.entity(&name, EntityLabel::Organization);
+            }
+            "O" => {
+                let name = self.english_organization();
+                out.entity(&name, EntityLabel::Organization);
+            }
+            other => {
+                let filler = self.filler(chinese, other);
+                out.literal(&filler);
+            }
+        }
+    }
+
+    fn english_person(&mut self, out: &mut Builder, in_chinese: bool) {
+        let form = self.rng.random_range(0..100);
+        let surname_only = (70..80).contains(&form);
+        if !in_chinese && (surname_only || self.chance(0.2)) {
+            let title = self.any(TITLES);
+            out.literal(title);
+            out.literal(" ");
+        }
+        let mut name = match form {
+            0..45 => format!("{} {}", self.open(GIVEN_NAMES), self.open(SURNAMES)),
+            45..58 => {
+                let initial = char::from(b'A' + self.rng.random_range(0..26u8));
+                let dot = if self.chance(0.8) { "." } else { "" };
+                let given = self.open(GIVEN_NAMES);
+                let surname = self.open(SURNAMES);
+                format!("{given} {initial}{dot} {surname}")
+            }
+            58..70 => format!("{} {}", self.open(PINYIN_SURNAMES), self.open(PINYIN_GIVEN)),
+            70..80 => self.open(SURNAMES).to_string(),
+            80..88 => self.open(GIVEN_NAMES).to_string(),
+            88..94 => format!("{}, {}", self.open(SURNAMES), self.open(GIVEN_NAMES)),
+            _ => format!(
+                "{} {}-{}",
+                self.open(GIVEN_NAMES),
+                self.open(SURNAMES),
+                self.open(SURNAMES)
+            ),
+        };
+        if self.chance(0.08) {
+            name = name.to_lowercase();
+        } else if self.chance(0.03) {
+            name = name.to_uppercase();
+        }
+        out.entity(&name, EntityLabel::Person);
+    }
+
+    fn chinese_person(&mut self, out: &mut Builder) {
+        let mut name = self.open(CN_SURNAMES).to_string();
+        if self.chance(0.15) {
+            // A familiar form: 小王, 老李.
+            let prefix = if self.chance(0.5) { "小" } else { "老" };
+            out.entity(&format!("{prefix}{name}"), EntityLabel::Person);
+            return;
+        }
+        let given_length = if self.chance(0.35) { 1 } else { 2 };
+        for _ in 0..given_length {
+            name.push_str(self.open(CN_GIVEN_CHARS));
+        }
+        out.entity(&name, EntityLabel::Person);
+        if self.chance(0.12) {
+            let title = self.any(&["先生", "女士", "医生", "老师", "同志", "经理"]);
+            out.literal(title);
+        }
+    }
+
+    fn english_address(&mut self, out: &mut Builder) {
+        let mut address = if self.chance(0.05) {
+            format!("PO Box {}", self.rng.random_range(10..9999))
+        } else {
+            let mut number = self.rng.random_range(1..9999u32).to_string();
+            if self.chance(0.05) {
+                number.push(char::from(b'A' + self.rng.random_range(0..6u8)));
+            }
+            let direction = if self.chance(0.12) {
+                format!(
+                    "{} ",
+                    self.any(&[
+                        "N.", "S.", "E.", "W.", "North", "South", "East", "West", "NE", "SW"
+                    ])
+                )
+            } else {
+                String::new()
+            };
+            let street = self.open(STREET_NAMES);
+            let suffix = self.any(STREET_SUFFIXES);
+            format!("{number} {direction}{street} {suffix}")
+        };
+        if self.chance(0.3) {
+            let separator = self.any(&[", ", " ", "\n"]);
+            let unit = self
+                .any(UNIT_FORMS)
+                .replace("{n}", &self.rng.random_range(1..999u32).to_string())
+                .replace(
+                    "{c}",
+                    &char::from(b'A' + self.rng.random_range(0..8u8)).to_string(),
+                );
+            address.push_str(separator);
+            address.push_str(&unit);
+        }
+        if self.chance(0.55) {
+            let separator = if self.chance(0.3) { "\n" } else { ", " };
+            address.push_str(separator);
+            address.push_str(self.open(CITIES));
+            let (region, code) = REGIONS[self.index_in_split(REGIONS.len())];
+            match self.rng.random_range(0..6) {
+                0 => {
+                    let postcode = self.uk_postcode();
+                    address.push(' ');
+                    address.push_str(&postcode);
+                }
+                1 => {
+                    address.push_str(", ");
+                    address.push_str(region);
+                }
+                2 => {}
+                _ => {
+                    address.push_str(", ");
+                    address.push_str(code);
+                    address.push(' ');
+                    address.push_str(&format!("{:05}", self.rng.random_range(1000..99999u32)));
+                    if self.chance(0.15) {
+                        address.push_str(&format!("-{:04}", self.rng.random_range(0..9999u32)));
+                    }
+                }
+            }
+            if self.chance(0.1) {
+                address.push_str(", ");
+                address.push_str(self.open(COUNTRIES));
+            }
+        }
+        if self.chance(0.05) {
+            address = address.to_lowercase();
+        }
+        out.entity(&address, EntityLabel::Location);
+    }
+
+    fn uk_postcode(&mut self) -> String {
+        let letter = |rng: &mut ChaCha8Rng| char::from(b'A' + rng.random_range(0..26u8));
+        format!(
+            "{}{}{} {}{}{}",
+            letter(&mut self.rng),
+            letter(&mut self.rng),
+            self.rng.random_range(1..20u32),
+            self.rng.random_range(0..10u32),
+            letter(&mut self.rng),
+            letter(&mut self.rng)
+        )
+    }
+
+    fn chinese_address(&mut self, out: &mut Builder) {
+        let mut address = String::new();
+        if self.chance(0.3) {
+            address.push_str(self.open(CN_PROVINCES));
+        }
+        if self.chance(0.85) {
+            address.push_str(self.open(CN_CITIES));
+            address.push('市');
+        }
+        if self.chance(0.8) {
+            address.push_str(self.open(CN_DISTRICTS));
+        }
+        address.push_str(self.open(CN_ROAD_NAMES));
+        address.push_str(self.any(CN_ROAD_SUFFIXES));
+        address.push_str(&format!("{}号", self.rng.random_range(1..999u32)));
+        if self.chance(0.2) {
+            address.push_str(self.open(CN_BRAND_WORDS));
+            address.push_str(self.any(&["小区", "花园", "大厦", "公寓"]));
+        }
+        if self.chance(0.45) {
+            let building = self.rng.random_range(1..30u32);
+            address.push_str(&format!("{building}{}", self.any(&["栋", "号楼", "幢"])));
+            if self.chance(0.6) {
+                address.push_str(&format!("{}单元", self.rng.random_range(1..8u32)));
+            }
+            address.push_str(&format!(
+                "{}{:02}室",
+                self.rng.random_range(1..33u32),
+                self.rng.random_range(1..12u32)
+            ));
+        }
+        out.entity(&address, EntityLabel::Location);
+    }
+
+    fn english_place(&mut self) -> String {
+        let mut place = match self.rng.random_range(0..100) {
+            0..55 => self.open(CITIES).to_string(),
+            55..85 => self.open(COUNTRIES).to_string(),
+            _ => REGIONS[self.index_in_split(REGIONS.len())].0.to_string(),
+        };
+        if self.chance(0.04) {
+            place = place.to_lowercase();
+        }
+        place
+    }
+
+    fn chinese_place(&mut self) -> String {
+        match self.rng.random_range(0..100) {
+            0..30 => self.open(CN_CITIES).to_string(),
+            30..55 => format!("{}市", self.open(CN_CITIES)),
+            55..75 => self.open(CN_PROVINCES).to_string(),
+            _ => self.open(CN_COUNTRIES).to_string(),
+        }
+    }
+
+    fn english_organization(&mut self) -> String {
+        let mut name = match self.rng.random_range(0..100) {
+            0..30 => {
+                let mut name = format!(
+                    "{} {}",
+                    self.open(ORG_NAME_WORDS),
+                    self.open(ORG_INDUSTRIES)
+                );
+                if self.chance(0.7) {
+                    name.push(' ');
+                    name.push_str(self.any(ORG_SUFFIXES));
+                }
+                name
+            }
+            30..42 => {
+                let first = self.open(SURNAMES);
+                if self.chance(0.5) {
+                    format!(
+                        "{first} & {} {}",
+                        self.open(SURNAMES),
+                        self.any(ORG_SUFFIXES)
+                    )
+                } else {
+                    format!("{first} {}", self.open(ORG_INDUSTRIES))
+                }
+            }
+            42..62 => {
+                let city = self.open(CITIES);
+                let body = self.any(PUBLIC_BODIES);
+                if self.chance(0.7) {
+                    format!("{city} {body}")
+                } else {
+                    format!("{body} of {city}")
+                }
+            }
+            62..85 => self
+                .any(INSTITUTION_FORMS)
+                .replace("{c}", self.open(CITIES))
+                .replace("{g}", self.open(GIVEN_NAMES))
+                .replace("{s}", self.open(SURNAMES)),
+            _ => format!(
+                "{} {} {}",
+                self.open(ORG_NAME_WORDS),
+                self.open(ORG_NAME_WORDS),
+                self.any(ORG_SUFFIXES)
+            ),
+        };
+        if self.chance(0.04) {
+            name = name.to_lowercase();
+        } else if self.chance(0.04) {
+            name = name.to_uppercase();
+        }
+        name
+    }
+
+    fn chinese_organization(&mut self) -> String {
+        match self.rng.random_range(0..100) {
+            0..45 => {
+                let mut name = String::new();
+                if self.chance(0.5) {
+                    name.push_str(self.open(CN_CITIES));
+                }
+                name.push_str(self.open(CN_BRAND_WORDS));
+                name.push_str(self.open(CN_INDUSTRIES));
+                name.push_str(self.any(CN_COMPANY_SUFFIXES));
+                name
+            }
+            45..70 => format!("{}市{}", self.open(CN_CITIES), self.any(CN_PUBLIC_BODIES)),
+            _ => self
+                .any(CN_INSTITUTION_FORMS)
+                .replace("{c}", self.open(CN_CITIES))
+                .replace("{k}", self.any(CN_NUMERALS)),
+        }
+    }
+
+    /// Returns text for a slot that is never an entity.
+    fn filler(&mut self, chinese: bool, slot: &str) -> String {
+        let rng = &mut self.rng;
+        match (slot, chinese) {
+            ("D", false) => {
+                let months = [
+                    "January",
+                    "February",
+                    "March",
+                    "April",
+                    "May",
+                    "June",
+                    "July",
+                    "August",
+                    "September",
+                    "October",
+                    "November",
+                    "December",
+                ];
+                let month = rng.random_range(1..=12usize);
+                let day = rng.random_range(1..=28u32);
+                let year = rng.random_range(2015..=2025u32);
+                match rng.random_range(0..4) {
+                    0 => format!("{} {day}, {year}", months[month - 1]),
+                    1 => format!("{year}-{month:02}-{day:02}"),
+                    2 => format!("{month}/{day}/{year}"),
+                    _ => format!("{day} {} {year}", months[month - 1]),
+                }
+            }
+            ("D", true) => format!(
+                "{}年{}月{}日",
+                rng.random_range(2015..=2025u32),
+                rng.random_range(1..=12u32),
+                rng.random_range(1..=28u32)
+            ),
+            ("T", false) => {
+                let hour = rng.random_range(1..=12u32);
+                let minute = rng.random_range(0..4u32) * 15;
+                let half = if rng.random_bool(0.5) { "AM" } else { "PM" };
+                format!("{hour}:{minute:02} {half}")
+            }
+            ("T", true) => {
+                let part = ["上午", "下午", "晚上", ""][rng.random_range(0..4)];
+                format!(
+                    "{part}{}点{}分",
+                    rng.random_range(1..=12u32),
+                    rng.random_range(0..6u32) * 10
+                )
+            }
+            ("N", _) => rng.random_range(2..60u32).to_string(),
+            ("PH", false) => format!(
+                "({}) {}-{:04}",
+                rng.random_range(200..999u32),
+                rng.random_range(200..999u32),
+                rng.random_range(0..9999u32)
+            ),
+            ("PH", true) => format!(
+                "1{}{:09}",
+                rng.random_range(3..9u32),
+                rng.random_range(0..999_999_999u32)
+            ),
+            ("E", _) => {
+                let user = [
+                    "info", "service", "j.doe", "contact", "admin", "help", "office",
+                ][rng.random_range(0..7)];
+                let domain =
+                    ["example.com", "mail.example.org", "city.example.net"][rng.random_range(0..3)];
+                format!("{user}{}@{domain}", rng.random_range(1..99u32))
+            }
+            ("M", false) => format!("${}", rng.random_range(10..90_000u32)),
+            ("M", true) => format!("{}元", rng.random_range(10..90_000u32)),
+            ("ID", _) => format!(
+                "{}-{:05}",
+                rng.random_range(2015..2026u32),
+                rng.random_range(0..99_999u32)
+            ),
+            (other, _) => format!("{{{other}}}"),
+        }
+    }
+}
+
+/// A sentence under construction: its text and the entities written so far.
+#[derive(Debug, Default)]
+struct Builder {
+    text: String,
+    entities: Vec<(Range<usize>, EntityLabel)>,
+}
+
+impl Builder {
+    fn literal(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn entity(&mut self, text: &str, label: EntityLabel) {
+        let start = self.text.len();
+        self.text.push_str(text);
+        self.entities.push((start..self.text.len(), label));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_gives_same_sentences() {
+        let first = SentenceGenerator::new(3, Split::Train).sentences(200);
+        let second = SentenceGenerator::new(3, Split::Train).sentences(200);
+        let other = SentenceGenerator::new(4, Split::Train).sentences(200);
+        assert_eq!(first, second);
+        assert_ne!(first, other);
+    }
+
+    #[test]
+    fn splits_use_disjoint_templates() {
+        let train = SentenceGenerator::new(1, Split::Train).sentences(500);
+        assert!(train.iter().all(|sentence| sentence.template.1 % 5 != 4));
+        for split in [Split::HeldOutTemplates, Split::HeldOut] {
+            let held_out = SentenceGenerator::new(1, split).sentences(500);
+            assert!(held_out.iter().all(|sentence| sentence.template.1 % 5 == 4));
+        }
+    }
+
+    #[test]
+    fn entity_ranges_match_the_text() {
+        for sentence in SentenceGenerator::new(9, Split::Train).sentences(2000) {
+            let mut previous_end = 0;
+            for (range, _) in &sentence.entities {
+                assert!(
+                    range.start >= previous_end,
+                    "overlap in {:?}",
+                    sentence.text
+                );
+                assert!(
+                    range.start < range.end,
+                    "empty entity in {:?}",
+                    sentence.text
+                );
+                let entity = &sentence.text[range.clone()];
+                assert_eq!(
+                    entity.trim(),
+                    entity,
+                    "untrimmed entity in {:?}",
+                    sentence.text
+                );
+                previous_end = range.end;
+            }
+            assert!(
+                !sentence.text.contains('{'),
+                "unfilled slot in {:?}",
+                sentence.text
+            );
+        }
+    }
+
+    #[test]
+    fn every_label_and_both_languages_appear() {
+        let sentences = SentenceGenerator::new(5, Split::HeldOut).sentences(1000);
+        for label in EntityLabel::ALL {
+            assert!(
+                sentences
+                    .iter()
+                    .any(|s| s.entities.iter().any(|(_, l)| *l == label))
+            );
+        }
+        assert!(sentences.iter().any(|s| s.template.0 == Language::English));
+        assert!(sentences.iter().any(|s| s.template.0 == Language::Chinese));
+    }
+}
