@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench_pii -- [--presidio] [--presidio-spacy] [--chinese N]
-//!                                            [--quick] [--json OUT] FILE...
+//!     [--tagger governance-llm/models/tagger] [--quick] [--json OUT] FILE...
 //! ```
 //!
 //! Each FILE is a JSON list of `{"full_text", "spans": [{"entity_type", "start_position",
@@ -26,8 +26,10 @@ mod presidio;
 mod score;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
+use governance::llm::tagger::Tagger;
 use governance::secure::detect::{ConfidenceTier, Detector, DetectorConfig};
 use serde::Serialize;
 
@@ -36,7 +38,7 @@ use crate::score::{Predicted, Score, ratio};
 
 const USAGE: &str = "\
 usage: bench_pii [--presidio] [--presidio-spacy] [--chinese N] [--seed N] [--quick]
-                 [--show-errors N] [--json OUT] FILE...
+                 [--tagger DIR] [--show-errors N] [--json OUT] FILE...
 
 Scores personal-data detection on labelled sentence sets.
 
@@ -51,6 +53,9 @@ Scores personal-data detection on labelled sentence sets.
   --chinese N   also score a generated Chinese set of N sentences (default 0)
   --seed N      seed of the generated set (default 7)
   --quick       time one pass instead of repeating for at least a second
+  --tagger DIR  also score the detector with the token tagger whose weights are in
+                DIR (governance-llm/models/tagger holds the project's); the main
+                figures are then the tagger's, and the patterns-only ones are kept
   --show-errors N  print up to N missed labels and N unmatched predictions per set
   --json OUT    also write the figures as JSON to OUT";
 
@@ -62,6 +67,7 @@ struct Options {
     seed: u64,
     quick: bool,
     show_errors: usize,
+    tagger: Option<PathBuf>,
     json: Option<PathBuf>,
 }
 
@@ -80,6 +86,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
         seed: 7,
         quick: false,
         show_errors: 0,
+        tagger: None,
         json: None,
     };
     while let Some(arg) = args.next() {
@@ -89,6 +96,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
             "--chinese" => options.chinese = value(&arg, args.next())?,
             "--seed" => options.seed = value(&arg, args.next())?,
             "--quick" => options.quick = true,
+            "--tagger" => options.tagger = Some(value(&arg, args.next())?),
             "--show-errors" => options.show_errors = value(&arg, args.next())?,
             "--json" => options.json = Some(value(&arg, args.next())?),
             "--help" | "-h" => return Ok(None),
@@ -128,6 +136,8 @@ struct SetReport {
     validated_precision: f64,
     validated_recall: f64,
     per_type_recall: std::collections::BTreeMap<String, f64>,
+    /// Our figures without the tagger, when the main figures are with it.
+    patterns_only: Option<Figures>,
     /// Presidio with its regex recognizers only.
     presidio: Option<Figures>,
     /// Presidio with spaCy's named entities added.
@@ -178,33 +188,79 @@ fn score(sentences: &[Sentence], predictions: &[Vec<Predicted>]) -> Score {
     score
 }
 
-fn bench_set(
-    name: &str,
-    path: &Path,
-    sentences: &[Sentence],
+/// Figures of one detector on one set.
+struct Measured {
+    score: Score,
+    sentences_per_second: f64,
+    mb_per_second: f64,
+}
+
+/// Scores and times `detector` on the set and prints its figures under `label`.
+fn measure(
+    label: &str,
     detector: &Detector,
+    sentences: &[Sentence],
     options: &Options,
-    scratch: &Path,
-) -> Result<SetReport, String> {
+) -> Measured {
     let ours = score(sentences, &predict(detector, sentences));
     let seconds = time_passes(detector, sentences, options.quick);
     let bytes: usize = sentences.iter().map(|s| s.full_text.len()).sum();
     let sentences_per_second = sentences.len() as f64 / seconds;
     let mb_per_second = bytes as f64 / seconds / 1e6;
-
     println!(
-        "\n{name}: {} sentences, {} labelled spans",
-        sentences.len(),
-        ours.gold
-    );
-    println!(
-        "  governance  P {:.3}  R {:.3}  F2 {:.3}  {:>9.0} sentences/s  {:.2} MB/s",
+        "  {label:<30} P {:.3}  R {:.3}  F2 {:.3}  {:>9.0} sentences/s  {:.2} MB/s",
         ours.precision(),
         ours.recall(),
         ours.f2(),
         sentences_per_second,
         mb_per_second
     );
+    Measured {
+        score: ours,
+        sentences_per_second,
+        mb_per_second,
+    }
+}
+
+fn figures(measured: &Measured) -> Figures {
+    Figures {
+        precision: measured.score.precision(),
+        recall: measured.score.recall(),
+        f2: measured.score.f2(),
+        sentences_per_second: measured.sentences_per_second,
+    }
+}
+
+fn bench_set(
+    name: &str,
+    path: &Path,
+    sentences: &[Sentence],
+    detectors: &Detectors,
+    options: &Options,
+    scratch: &Path,
+) -> Result<SetReport, String> {
+    let gold: usize = sentences.iter().map(|s| s.spans.len()).sum();
+    println!(
+        "\n{name}: {} sentences, {gold} labelled spans",
+        sentences.len()
+    );
+    let patterns = measure(
+        "governance, patterns",
+        &detectors.patterns,
+        sentences,
+        options,
+    );
+    let tagged = detectors.tagged.as_ref().map(|detector| {
+        measure(
+            "governance, patterns + tagger",
+            detector,
+            sentences,
+            options,
+        )
+    });
+    let main = tagged.as_ref().unwrap_or(&patterns);
+    let ours = &main.score;
+
     let validated_precision = ratio(ours.validated_predicted_matched, ours.validated_predicted);
     let validated_recall = ratio(ours.validated_gold_matched, ours.validated_gold);
     println!(
@@ -225,17 +281,6 @@ fn bench_set(
             ratio(*matched, *total)
         );
     }
-
-    let anchor_figures = |engine| -> Result<Figures, String> {
-        anchor(
-            engine,
-            path,
-            sentences,
-            &ours,
-            sentences_per_second,
-            scratch,
-        )
-    };
     for (kind, text) in ours.missed.iter().take(options.show_errors) {
         println!("    missed {kind}: {text:?}");
     }
@@ -243,13 +288,29 @@ fn bench_set(
         println!("    unmatched prediction: {text:?}");
     }
 
+    let mut ours_by_label = vec![("patterns", &patterns)];
+    if let Some(tagged) = &tagged {
+        ours_by_label.push(("patterns + tagger", tagged));
+    }
     let presidio = if options.presidio || options.presidio_spacy {
-        Some(anchor_figures(presidio::Engine::Regex)?)
+        Some(anchor(
+            presidio::Engine::Regex,
+            path,
+            sentences,
+            &ours_by_label,
+            scratch,
+        )?)
     } else {
         None
     };
     let presidio_spacy = if options.presidio_spacy {
-        Some(anchor_figures(presidio::Engine::Spacy)?)
+        Some(anchor(
+            presidio::Engine::Spacy,
+            path,
+            sentences,
+            &ours_by_label,
+            scratch,
+        )?)
     } else {
         None
     };
@@ -260,8 +321,9 @@ fn bench_set(
         precision: ours.precision(),
         recall: ours.recall(),
         f2: ours.f2(),
-        sentences_per_second,
-        mb_per_second,
+        sentences_per_second: main.sentences_per_second,
+        mb_per_second: main.mb_per_second,
+        patterns_only: tagged.is_some().then(|| figures(&patterns)),
         validated_precision,
         validated_recall,
         per_type_recall,
@@ -270,13 +332,13 @@ fn bench_set(
     })
 }
 
-/// Runs Presidio with `engine` on the set, prints its figures and the ratios to ours.
+/// Runs Presidio with `engine` on the set, prints its figures and the ratios of each of our
+/// detectors to it.
 fn anchor(
     engine: presidio::Engine,
     path: &Path,
     sentences: &[Sentence],
-    ours: &Score,
-    our_rate: f64,
+    ours: &[(&str, &Measured)],
     scratch: &Path,
 ) -> Result<Figures, String> {
     let python = presidio::ensure_venv(engine)?;
@@ -285,21 +347,22 @@ fn anchor(
     let their_rate = sentences.len() as f64 / run.seconds;
     let bytes: usize = sentences.iter().map(|s| s.full_text.len()).sum();
     println!(
-        "  presidio {} {:<6} P {:.3}  R {:.3}  F2 {:.3}  {:>9.0} sentences/s  {:.2} MB/s",
-        run.version,
-        engine.label(),
+        "  {:<30} P {:.3}  R {:.3}  F2 {:.3}  {:>9.0} sentences/s  {:.2} MB/s",
+        format!("presidio {} {}", run.version, engine.label()),
         theirs.precision(),
         theirs.recall(),
         theirs.f2(),
         their_rate,
         bytes as f64 / run.seconds / 1e6
     );
-    println!(
-        "    ratio governance/presidio {}: F2 {:.2}x, throughput {:.1}x",
-        engine.label(),
-        ours.f2() / theirs.f2().max(f64::EPSILON),
-        our_rate / their_rate
-    );
+    for (label, measured) in ours {
+        println!(
+            "    ratio governance {label} / presidio {}: F2 {:.2}x, throughput {:.1}x",
+            engine.label(),
+            measured.score.f2() / theirs.f2().max(f64::EPSILON),
+            measured.sentences_per_second / their_rate
+        );
+    }
     Ok(Figures {
         precision: theirs.precision(),
         recall: theirs.recall(),
@@ -308,8 +371,25 @@ fn anchor(
     })
 }
 
+/// The detectors under test: patterns only, and with the token tagger when one is given.
+struct Detectors {
+    patterns: Detector,
+    tagged: Option<Detector>,
+}
+
 fn run(options: &Options) -> Result<(), String> {
-    let detector = Detector::new(DetectorConfig::default()).map_err(|error| error.to_string())?;
+    let build = || Detector::new(DetectorConfig::default()).map_err(|error| error.to_string());
+    let tagged = match &options.tagger {
+        Some(dir) => {
+            let tagger = Tagger::load(dir).map_err(|error| error.to_string())?;
+            Some(build()?.with_tagger(Arc::new(tagger)))
+        }
+        None => None,
+    };
+    let detectors = Detectors {
+        patterns: build()?,
+        tagged,
+    };
     let scratch = std::env::temp_dir().join(format!("bench_pii-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)
         .map_err(|error| format!("cannot create {}: {error}", scratch.display()))?;
@@ -322,7 +402,7 @@ fn run(options: &Options) -> Result<(), String> {
             |n| n.to_string_lossy().into_owned(),
         );
         reports.push(bench_set(
-            &name, path, &sentences, &detector, options, &scratch,
+            &name, path, &sentences, &detectors, options, &scratch,
         )?);
     }
     if options.chinese > 0 {
@@ -331,7 +411,7 @@ fn run(options: &Options) -> Result<(), String> {
         dataset::save(&path, &sentences)?;
         let name = format!("generated-zh (seed {})", options.seed);
         reports.push(bench_set(
-            &name, &path, &sentences, &detector, options, &scratch,
+            &name, &path, &sentences, &detectors, options, &scratch,
         )?);
     }
     // Best effort: a leftover scratch folder under the temp dir is harmless.

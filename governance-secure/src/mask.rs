@@ -26,6 +26,8 @@
 //! | licence plate | `粤B·D12345` | `粤B******` |
 //! | passport | `E12345678` | `E******78` |
 //! | GPS coordinate | `39.9042, 116.4074` | `39.****, 116.****` |
+//! | person | `Jane Smith`, `张伟` | `J*** S****`, `张*` |
+//! | street address, organisation, place | `12 Elm St` | `<ADDRESS>` (no partial form) |
 //!
 //! Partial masks read full-width digits and letters as ASCII, so `１３８１２３４５６７８`
 //! becomes `138****5678`.
@@ -170,6 +172,12 @@ pub fn mask_value(kind: PiiKind, value: &str, operator: MaskOperator) -> String 
                 PiiKind::LicencePlate => partial::keep_prefix(value, 2),
                 PiiKind::Passport => partial::passport(value),
                 PiiKind::GpsCoordinate => partial::coordinates(value),
+                PiiKind::Person => partial::name(value),
+                // An address, organisation or place has no part that is safe to keep and
+                // still tells values apart, so it gets the type tag.
+                PiiKind::StreetAddress | PiiKind::Organization | PiiKind::Place => {
+                    format!("<{}>", kind.tag())
+                }
             }
         }
     }

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use governance_core::{Error, Result};
+use governance_llm::tagger::{EntityLabel, Tagger};
 use regex::{Regex, RegexSet, RegexSetBuilder};
 
 use super::context::ContextMatcher;
@@ -31,6 +32,23 @@ struct Candidate {
     recognizer: &'static str,
     tier: ConfidenceTier,
     has_context: bool,
+    /// The model's score, for candidates from the token tagger.
+    model_score: Option<f32>,
+}
+
+/// Name reported in [`PiiFinding::recognizer`] for findings of the token tagger.
+pub const TAGGER_RECOGNIZER: &str = "token_tagger";
+
+/// Returns the kind of personal data a tagger label stands for, or `None` for labels this
+/// version does not map.
+fn kind_of_label(label: EntityLabel) -> Option<PiiKind> {
+    match label {
+        EntityLabel::Person => Some(PiiKind::Person),
+        EntityLabel::Location => Some(PiiKind::StreetAddress),
+        EntityLabel::Gpe => Some(PiiKind::Place),
+        EntityLabel::Organization => Some(PiiKind::Organization),
+        _ => None,
+    }
 }
 
 /// The verdict of one recognizer on a whole value, used by column classification.
@@ -53,6 +71,8 @@ pub struct Detector {
     /// Each recognizer's pattern anchored at both ends, built on first use by
     /// [`Detector::match_whole_value`].
     anchored: OnceLock<Vec<Regex>>,
+    /// Finds names, addresses, organisations and places, which no pattern can.
+    tagger: Option<Arc<Tagger>>,
 }
 
 impl Detector {
@@ -80,7 +100,21 @@ impl Detector {
             recognizers,
             context: ContextMatcher::new()?,
             anchored: OnceLock::new(),
+            tagger: None,
         })
+    }
+
+    /// Returns the detector with `tagger` finding persons, street addresses, organisations
+    /// and places (the kinds of `config.kinds` among them). Its findings are pattern-only,
+    /// scored by the model, and lose to overlapping validated findings.
+    pub fn with_tagger(mut self, tagger: Arc<Tagger>) -> Self {
+        self.tagger = Some(tagger);
+        self
+    }
+
+    /// Returns the token tagger, when one is set.
+    pub fn tagger(&self) -> Option<&Tagger> {
+        self.tagger.as_deref()
     }
 
     /// Returns the configuration.
@@ -98,10 +132,10 @@ impl Detector {
         let scanned = ScannedText::new(text);
         let haystack = scanned.as_str();
         let matched = self.prefilter.matches(haystack);
-        if !matched.matched_any() {
+        if !matched.matched_any() && self.tagger.is_none() {
             return Vec::new();
         }
-        let mut candidates = Vec::new();
+        let mut candidates = self.tagger_candidates(haystack);
         for index in matched.iter() {
             let recognizer = &self.recognizers[index];
             let spans = boundary::whole_token_matches(
@@ -146,10 +180,37 @@ impl Detector {
                     recognizer: recognizer.name(),
                     tier,
                     has_context,
+                    model_score: None,
                 });
             }
         }
         to_findings(&scanned, resolve_overlaps(candidates))
+    }
+
+    /// Runs the token tagger, when one is set, on the scanned text (full-width forms already
+    /// read as ASCII, so its spans share the recognizers' coordinates).
+    fn tagger_candidates(&self, haystack: &str) -> Vec<Candidate> {
+        let Some(tagger) = &self.tagger else {
+            return Vec::new();
+        };
+        if self.config.min_tier > ConfidenceTier::PatternOnly {
+            return Vec::new();
+        }
+        tagger
+            .tag(haystack)
+            .into_iter()
+            .filter_map(|span| {
+                let kind = kind_of_label(span.label)?;
+                self.config.kinds.contains(&kind).then_some(Candidate {
+                    span: span.start..span.end,
+                    kind,
+                    recognizer: TAGGER_RECOGNIZER,
+                    tier: ConfidenceTier::PatternOnly,
+                    has_context: false,
+                    model_score: Some(span.score),
+                })
+            })
+            .collect()
     }
 
     /// Returns the windows before and after `span` searched for keywords.
@@ -353,7 +414,9 @@ fn to_findings(scanned: &ScannedText<'_>, candidates: Vec<Candidate>) -> Vec<Pii
             byte_span: scanned.original_span(candidate.span),
             tier: candidate.tier,
             has_context: candidate.has_context,
-            score: candidate.tier.base_score() + bonus,
+            score: candidate
+                .model_score
+                .unwrap_or_else(|| candidate.tier.base_score() + bonus),
         });
     }
     findings

@@ -40,11 +40,20 @@ pub enum PiiKind {
     Passport,
     /// A GPS position written as a latitude and longitude pair in decimal degrees.
     GpsCoordinate,
+    /// A person's name. Found only by the token tagger.
+    Person,
+    /// A street or postal address. Found only by the token tagger.
+    StreetAddress,
+    /// A company, agency, hospital, school or other organisation. Found only by the token
+    /// tagger.
+    Organization,
+    /// A city, region or country named on its own. Found only by the token tagger.
+    Place,
 }
 
 impl PiiKind {
     /// Every kind, in declaration order.
-    pub const ALL: [PiiKind; 15] = [
+    pub const ALL: [PiiKind; 19] = [
         PiiKind::Email,
         PiiKind::Phone,
         PiiKind::ResidentId,
@@ -60,6 +69,10 @@ impl PiiKind {
         PiiKind::LicencePlate,
         PiiKind::Passport,
         PiiKind::GpsCoordinate,
+        PiiKind::Person,
+        PiiKind::StreetAddress,
+        PiiKind::Organization,
+        PiiKind::Place,
     ];
 
     /// Returns the snake_case name used in configs, issues and audit records.
@@ -80,6 +93,10 @@ impl PiiKind {
             PiiKind::LicencePlate => "licence_plate",
             PiiKind::Passport => "passport",
             PiiKind::GpsCoordinate => "gps_coordinate",
+            PiiKind::Person => "person",
+            PiiKind::StreetAddress => "street_address",
+            PiiKind::Organization => "organization",
+            PiiKind::Place => "place",
         }
     }
 
@@ -101,6 +118,10 @@ impl PiiKind {
             PiiKind::LicencePlate => "LICENCE_PLATE",
             PiiKind::Passport => "PASSPORT",
             PiiKind::GpsCoordinate => "GPS_COORDINATE",
+            PiiKind::Person => "PERSON",
+            PiiKind::StreetAddress => "ADDRESS",
+            PiiKind::Organization => "ORGANIZATION",
+            PiiKind::Place => "PLACE",
         }
     }
 }

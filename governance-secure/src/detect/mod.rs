@@ -92,7 +92,7 @@ pub use column::{
     TableClassification,
 };
 pub use credit_code::social_credit_code_check_character;
-pub use detector::Detector;
+pub use detector::{Detector, TAGGER_RECOGNIZER};
 pub use kind::{ConfidenceTier, PiiKind};
 
 /// Score added when a context keyword is next to the value.

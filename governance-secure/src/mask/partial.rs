@@ -175,6 +175,26 @@ pub(super) fn coordinates(value: &str) -> String {
         .collect()
 }
 
+/// Keeps the first character of each word of a name and stars the rest: `J*** S****`,
+/// `张*`. A Chinese name has no spaces, so only its first character (usually the surname)
+/// stays.
+pub(super) fn name(value: &str) -> String {
+    let mut masked = String::with_capacity(value.len());
+    let mut at_word_start = true;
+    for c in value.chars() {
+        if c.is_whitespace() || c == '-' || c == '.' {
+            masked.push(c);
+            at_word_start = true;
+        } else if at_word_start {
+            masked.push(c);
+            at_word_start = false;
+        } else {
+            masked.push('*');
+        }
+    }
+    masked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +231,12 @@ mod tests {
         assert_eq!(keep_last_digits("12", 4), "**");
         assert_eq!(iban("DE89"), "****");
         assert_eq!(passport("E12"), "***");
+    }
+
+    #[test]
+    fn name_keeps_word_initials() {
+        assert_eq!(name("Jane Smith"), "J*** S****");
+        assert_eq!(name("张伟"), "张*");
+        assert_eq!(name("Mary-Ann O. Lee"), "M***-A** O. L**");
     }
 }

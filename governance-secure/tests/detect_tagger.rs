@@ -1,0 +1,86 @@
+//! The detector with the project's trained token tagger. Skips with a message when the
+//! committed weights are absent.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use governance_llm::tagger::Tagger;
+use governance_secure::detect::{
+    ConfidenceTier, Detector, DetectorConfig, PiiKind, TAGGER_RECOGNIZER,
+};
+use governance_secure::{MaskConfig, mask_text};
+
+#[expect(clippy::print_stderr, reason = "a skipped test says why on stderr")]
+fn tagger() -> Option<Arc<Tagger>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../governance-llm/models/tagger");
+    if !dir.join("tagger.safetensors").exists() {
+        eprintln!("skipped: no tagger weights in {}", dir.display());
+        return None;
+    }
+    Some(Arc::new(
+        Tagger::load(&dir).expect("committed tagger loads"),
+    ))
+}
+
+#[test]
+fn tagger_finds_names_beside_identifiers() {
+    let Some(tagger) = tagger() else { return };
+    let detector = Detector::new(DetectorConfig::default())
+        .expect("detector")
+        .with_tagger(tagger);
+    let text = "Please ask John Smith to call 13812345678 about the permit.";
+    let findings = detector.detect(text);
+
+    let phone = findings
+        .iter()
+        .find(|finding| finding.kind == PiiKind::Phone)
+        .expect("phone found");
+    assert_eq!(&text[phone.byte_span.clone()], "13812345678");
+    assert!(phone.tier >= ConfidenceTier::Validated);
+
+    let person = findings
+        .iter()
+        .find(|finding| finding.kind == PiiKind::Person)
+        .expect("person found");
+    assert_eq!(person.recognizer, TAGGER_RECOGNIZER);
+    assert_eq!(person.tier, ConfidenceTier::PatternOnly);
+    assert!(text[person.byte_span.clone()].contains("Smith"));
+    assert!((0.0..=1.0).contains(&person.score));
+
+    let masked = mask_text(text, &findings, &MaskConfig::default());
+    assert!(!masked.contains("Smith"), "{masked}");
+    assert!(!masked.contains("13812345678"), "{masked}");
+}
+
+#[test]
+fn tagger_kinds_follow_config() {
+    let Some(tagger) = tagger() else { return };
+    let config = DetectorConfig {
+        kinds: vec![PiiKind::Phone],
+        ..DetectorConfig::default()
+    };
+    let detector = Detector::new(config).expect("detector").with_tagger(tagger);
+    let findings = detector.detect("Please ask John Smith to call 13812345678.");
+    assert!(
+        findings
+            .iter()
+            .all(|finding| finding.kind == PiiKind::Phone)
+    );
+    assert_eq!(findings.len(), 1);
+}
+
+#[test]
+fn validated_tier_floor_skips_tagger() {
+    let Some(tagger) = tagger() else { return };
+    let config = DetectorConfig {
+        min_tier: ConfidenceTier::Validated,
+        ..DetectorConfig::default()
+    };
+    let detector = Detector::new(config).expect("detector").with_tagger(tagger);
+    let findings = detector.detect("Please ask John Smith to call 13812345678.");
+    assert!(
+        findings
+            .iter()
+            .all(|finding| finding.recognizer != TAGGER_RECOGNIZER)
+    );
+}
