@@ -639,8 +639,21 @@ impl Guard for PiiGuard {
         }
 
         // Projection keeps the field metadata of the visible columns.
-        let projected = project_and_mask(&decision, batch.data())?;
+        let (projected, policy_fallbacks) = project_and_mask(
+            &decision,
+            batch.data(),
+            &self.masker,
+            &self.verdicts.kinds(),
+        )?;
         let projected_schema = projected.schema();
+        for cell in &policy_fallbacks {
+            issues.push(column_fallback_issue(
+                &self.name,
+                batch.row_ids().value(cell.row),
+                &cell.column,
+                &cell.fallback,
+            ));
+        }
 
         let mut columns: Vec<ArrayRef> = projected.columns().to_vec();
         // Masking operator of each column masked as a whole, by the policy or the guard.

@@ -18,7 +18,11 @@ use governance_secure::{
 };
 
 const PHONES: [&str; 3] = ["13812345678", "13987654321", "13812345678"];
-const EMAILS: [&str; 3] = ["wang.fang@example.com", "li.na@example.org", "zhao@example.net"];
+const EMAILS: [&str; 3] = [
+    "wang.fang@example.com",
+    "li.na@example.org",
+    "zhao@example.net",
+];
 const LATITUDES: [f64; 3] = [39.904_211, 31.230_416, 22.543_099];
 const LONGITUDES: [f64; 3] = [116.407_395, 121.473_701, 114.057_868];
 
@@ -34,7 +38,11 @@ fn residents(ids: &RowIdAllocator) -> GovernedBatch {
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from(PHONES.to_vec())),
         Arc::new(StringArray::from(EMAILS.to_vec())),
-        Arc::new(Int64Array::from(vec![13_812_345_678, 13_700_000_001, 13_600_000_002])),
+        Arc::new(Int64Array::from(vec![
+            13_812_345_678,
+            13_700_000_001,
+            13_600_000_002,
+        ])),
         Arc::new(StringArray::from(vec!["朝阳", "黄浦", "福田"])),
         Arc::new(Float64Array::from(LATITUDES.to_vec())),
         Arc::new(Float64Array::from(LONGITUDES.to_vec())),
@@ -105,7 +113,11 @@ fn classified_columns_masked_whole() {
     assert_eq!(emails[0].as_deref(), Some("w***@example.com"));
 
     let contact = output.column("contact_phone").expect("contact_phone");
-    assert_eq!(contact.data_type(), &DataType::Utf8, "masked numbers become text");
+    assert_eq!(
+        contact.data_type(),
+        &DataType::Utf8,
+        "masked numbers become text"
+    );
     assert!(
         contact
             .as_string::<i32>()
@@ -138,10 +150,17 @@ fn coordinate_pair_moves_to_cell_centre() {
             let value = value.expect("a position");
             assert_ne!(value, raw[row], "{column} row {row} kept its raw value");
             // 1 km cells move a point by at most about 0.71 km, under 0.01 degrees here.
-            assert!((value - raw[row]).abs() < 0.01, "{column} row {row}: {value}");
+            assert!(
+                (value - raw[row]).abs() < 0.01,
+                "{column} row {row}: {value}"
+            );
         }
         let (semantic, masking) = field_semantic(&output, column);
-        let expected = if column == "lat" { "latitude" } else { "longitude" };
+        let expected = if column == "lat" {
+            "latitude"
+        } else {
+            "longitude"
+        };
         assert_eq!(semantic.semantic_type.as_deref(), Some(expected));
         assert_eq!(masking.as_deref(), Some("grid_cell"));
     }
@@ -170,8 +189,16 @@ fn classification_audited_once_without_values() {
         ["手机号", "email", "contact_phone", "lat", "lon"],
         "each column is classified once, on the first batch"
     );
-    assert!(classified[0].detail.contains("kind=phone"), "{}", classified[0].detail);
-    assert!(classified[0].detail.contains("confidence="), "{}", classified[0].detail);
+    assert!(
+        classified[0].detail.contains("kind=phone"),
+        "{}",
+        classified[0].detail
+    );
+    assert!(
+        classified[0].detail.contains("confidence="),
+        "{}",
+        classified[0].detail
+    );
 
     let issues: Vec<_> = first
         .issues
@@ -180,8 +207,16 @@ fn classification_audited_once_without_values() {
         .filter(|issue| issue.message.starts_with("column classified"))
         .collect();
     assert_eq!(issues.len(), 5);
-    assert!(issues.iter().all(|issue| issue.kind == IssueKind::PersonalData));
-    assert!(issues.iter().all(|issue| issue.row_id == first.row_ids().value(0)));
+    assert!(
+        issues
+            .iter()
+            .all(|issue| issue.kind == IssueKind::PersonalData)
+    );
+    assert!(
+        issues
+            .iter()
+            .all(|issue| issue.row_id == first.row_ids().value(0))
+    );
     assert!(
         second
             .issues
@@ -196,15 +231,29 @@ fn classification_audited_once_without_values() {
         .into_iter()
         .find(|record| record.action == AuditAction::Change)
         .expect("a change record");
-    assert!(change.detail.contains("手机号:pseudonym=3"), "{}", change.detail);
-    assert!(change.detail.contains("lat+lon:grid_cell_1000m=3"), "{}", change.detail);
+    assert!(
+        change.detail.contains("手机号:pseudonym=3"),
+        "{}",
+        change.detail
+    );
+    assert!(
+        change.detail.contains("lat+lon:grid_cell_1000m=3"),
+        "{}",
+        change.detail
+    );
 
     let mut written: Vec<String> = records(&audit)
         .iter()
         .map(|record| serde_json::to_string(record).expect("json"))
         .collect();
     for batch in [&first, &second] {
-        written.extend(batch.issues.issues().iter().map(|issue| format!("{issue:?}")));
+        written.extend(
+            batch
+                .issues
+                .issues()
+                .iter()
+                .map(|issue| format!("{issue:?}")),
+        );
     }
     let raw_numbers: Vec<String> = LATITUDES
         .iter()
@@ -224,10 +273,14 @@ fn classification_audited_once_without_values() {
 #[test]
 fn failed_operator_nulls_cell_with_warning() {
     let mut config = config();
-    config.mask = MaskConfig::all(MaskOperator::Partial)
-        .with(PiiKind::Phone, MaskOperator::FormatPreserving);
+    config.mask =
+        MaskConfig::all(MaskOperator::Partial).with(PiiKind::Phone, MaskOperator::FormatPreserving);
     let mut guard = keyed_guard(config);
-    let schema = Arc::new(Schema::new(vec![Field::new("mobile", DataType::Utf8, true)]));
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "mobile",
+        DataType::Utf8,
+        true,
+    )]));
     let values = StringArray::from(vec![Some("13812345678"), Some("12"), None]);
     let data = RecordBatch::try_new(schema, vec![Arc::new(values)]).expect("batch");
     let ids = RowIdAllocator::default().allocate(3);
@@ -238,7 +291,10 @@ fn failed_operator_nulls_cell_with_warning() {
     let token = masked[0].as_deref().expect("a token");
     assert_eq!(token.len(), 11);
     assert_ne!(token, "13812345678");
-    assert_eq!(masked[1], None, "a value the operator cannot mask becomes null");
+    assert_eq!(
+        masked[1], None,
+        "a value the operator cannot mask becomes null"
+    );
     assert_eq!(masked[2], None);
     let warnings: Vec<_> = output
         .issues
@@ -249,7 +305,9 @@ fn failed_operator_nulls_cell_with_warning() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(warnings[0].row_id, output.row_ids().value(1));
     assert!(
-        warnings[0].message.contains("set to null because format_preserving failed"),
+        warnings[0]
+            .message
+            .contains("set to null because format_preserving failed"),
         "{}",
         warnings[0].message
     );
@@ -270,9 +328,15 @@ fn classification_can_be_switched_off() {
         &AuditLog::in_memory().into_handle(),
     );
     // Free-text scanning still masks the phone numbers, as before classification existed.
-    assert_eq!(strings(&output, "手机号")[0].as_deref(), Some("138****5678"));
+    assert_eq!(
+        strings(&output, "手机号")[0].as_deref(),
+        Some("138****5678")
+    );
     let (semantic, _) = field_semantic(&output, "手机号");
-    assert_eq!(semantic.semantic_type.as_deref(), Some("free_text_with_pii"));
+    assert_eq!(
+        semantic.semantic_type.as_deref(),
+        Some("free_text_with_pii")
+    );
     let values = output.column("lat").expect("lat");
     assert_eq!(values.as_primitive::<Float64Type>().value(0), LATITUDES[0]);
 }
