@@ -25,6 +25,7 @@ mod error;
 mod feedback;
 mod issue;
 mod lineage;
+pub mod openlineage;
 pub mod semantic;
 pub mod stage;
 

@@ -16,6 +16,10 @@ pub const UNIT_KEY: &str = "governance.unit";
 pub const SEMANTIC_TYPE_KEY: &str = "governance.semantic_type";
 /// Field metadata key of the sensitivity level.
 pub const SENSITIVITY_KEY: &str = "governance.sensitivity";
+/// Field metadata key a guard sets on a column whose values it masked or generalised. The
+/// value names the operator, such as `pseudonym`, `grid_cell` or `personal_data_in_text`.
+/// Lineage export reads it to flag masked columns.
+pub const MASKING_KEY: &str = "governance.masking";
 
 /// Sensitivity level of a column, ordered from least to most sensitive.
 #[derive(

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use governance_core::Error;
 use governance_core::audit::{
-    AccessDetails, AuditAction, AuditDecision, AuditLog, AuditStoreConfig, FsyncPolicy, Retention,
-    export_dir, verify_dir, verify_file,
+    AccessDetails, AuditAction, AuditDecision, AuditHead, AuditLog, AuditStoreConfig, FileHeadSink,
+    FsyncPolicy, Retention, export_dir, read_head, verify_dir, verify_dir_with_head, verify_file,
+    verify_file_with_head,
 };
 
 fn config(max_segment_bytes: u64, max_segments: Option<usize>) -> AuditStoreConfig {
@@ -277,4 +278,147 @@ fn export_writes_verifiable_json_lines() {
     let verified = export_dir(dir.path(), file).expect("export");
     assert_eq!(verified.records, 25);
     assert_eq!(verify_file(&export).expect("exported log verifies"), 25);
+}
+
+#[test]
+fn cut_tail_is_found_with_kept_head() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let head_path = elsewhere.path().join("head.json");
+    let mut log = AuditLog::open_dir(dir.path(), config(1 << 20, None))
+        .expect("open")
+        .with_head_sink(FileHeadSink::new(&head_path))
+        .expect("head sink");
+    append_records(&mut log, 10);
+    log.flush().expect("flush");
+    drop(log);
+    let head = read_head(&head_path).expect("head");
+    assert_eq!(head.next_seq, 10);
+
+    let path = segments(dir.path()).remove(0);
+    let text = std::fs::read_to_string(&path).expect("read");
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    write_lines(&path, &lines[..7]);
+
+    assert_eq!(
+        verify_dir(dir.path())
+            .expect("a shorter chain verifies")
+            .records,
+        7
+    );
+    assert_eq!(tampered_record(verify_dir_with_head(dir.path(), &head)), 7);
+}
+
+#[test]
+fn rewritten_last_record_is_found_with_head() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (path, lines) = single_segment(dir.path(), 6);
+    let verified = verify_dir(dir.path()).expect("valid");
+    let head = AuditHead {
+        next_seq: verified.head.0,
+        hash: verified.head.1.clone(),
+    };
+    // Cut the last record and append a different one with a valid hash in its place.
+    write_lines(&path, &lines[..5]);
+    let mut log = AuditLog::open_dir(dir.path(), config(1 << 20, None)).expect("reopen");
+    log.append("someone", AuditAction::Read, "tickets", "rows=0")
+        .expect("append");
+    drop(log);
+    assert_eq!(tampered_record(verify_dir_with_head(dir.path(), &head)), 5);
+}
+
+#[test]
+fn grown_log_still_matches_old_head() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let head_path = elsewhere.path().join("head.json");
+    let mut log = AuditLog::open_dir(dir.path(), config(400, None))
+        .expect("open")
+        .with_head_sink(FileHeadSink::new(&head_path))
+        .expect("head sink");
+    append_records(&mut log, 5);
+    log.flush().expect("flush");
+    let head = read_head(&head_path).expect("head");
+    append_records(&mut log, 20);
+    drop(log);
+    let verified = verify_dir_with_head(dir.path(), &head).expect("a longer log verifies");
+    assert_eq!(verified.records, 25);
+    assert!(verified.segments > 1);
+}
+
+#[test]
+fn file_log_cut_is_found_with_head() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("audit.jsonl");
+    let head_path = dir.path().join("head.json");
+    let mut log = AuditLog::create(&path)
+        .expect("create")
+        .with_head_sink(FileHeadSink::new(&head_path))
+        .expect("head sink");
+    append_records(&mut log, 4);
+    log.flush().expect("flush");
+    drop(log);
+    let head = read_head(&head_path).expect("head");
+    assert_eq!(verify_file_with_head(&path, &head).expect("whole log"), 4);
+
+    let text = std::fs::read_to_string(&path).expect("read");
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    write_lines(&path, &lines[..3]);
+    assert_eq!(verify_file(&path).expect("a shorter chain verifies"), 3);
+    assert_eq!(tampered_record(verify_file_with_head(&path, &head)), 3);
+}
+
+#[test]
+fn malformed_head_file_is_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("head.json");
+    std::fs::write(&path, b"{\"next\": 3}").expect("write");
+    let error = read_head(&path).expect_err("not a head");
+    assert!(error.to_string().contains("next_seq"), "{error}");
+}
+
+#[test]
+fn incomplete_last_record_is_cut_and_audited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (path, lines) = single_segment(dir.path(), 5);
+    let partial = &lines[4][..lines[4].len() / 2];
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text.push_str(partial);
+    std::fs::write(&path, &text).expect("write");
+    assert!(
+        verify_dir(dir.path()).is_err(),
+        "the cut record fails verification"
+    );
+
+    let log = AuditLog::open_dir(dir.path(), config(1 << 20, None)).expect("repaired");
+    let repair = &log.records()[0];
+    assert_eq!(repair.seq, 5);
+    assert_eq!(repair.actor, "audit_store");
+    assert_eq!(repair.subject, "repair");
+    assert!(
+        repair.detail.contains(&format!("{} bytes", partial.len())),
+        "{}",
+        repair.detail
+    );
+    drop(log);
+
+    let verified = verify_dir(dir.path()).expect("valid after repair");
+    assert_eq!(verified.records, 6);
+    let repaired = std::fs::read_to_string(&path).expect("read");
+    assert!(repaired.starts_with(&text[..text.len() - partial.len()]));
+    assert!(repaired.ends_with('\n'));
+}
+
+#[test]
+fn complete_but_invalid_last_record_still_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (path, mut lines) = single_segment(dir.path(), 3);
+    lines[2] = lines[2].replace("\"seq\":2", "\"seq\":7");
+    write_lines(&path, &lines);
+    let error = AuditLog::open_dir(dir.path(), config(1 << 20, None)).expect_err("tampered");
+    assert!(
+        matches!(error, Error::AuditTampered { record: 2, .. }),
+        "{error}"
+    );
 }

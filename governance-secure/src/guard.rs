@@ -8,15 +8,26 @@
 //!    rows and purpose) in the audit log.
 //! 2. applies the decision's row filters to the whole batch. Each withheld row goes to the
 //!    quarantine with the id of the rule that withheld it, but without its values.
-//! 3. keeps only the visible columns, with their field metadata, and masks every value of
+//! 3. classifies each visible column the first time it sees it, with the
+//!    [`ColumnClassifier`](crate::detect::ColumnClassifier), from the column name and a
+//!    sample of its values. Each column found to hold a kind of personal data is recorded
+//!    (column, kind, confidence, reason) in the audit log and as one
+//!    [`IssueKind::PersonalData`](governance_core::IssueKind::PersonalData) issue on the batch's first row.
+//! 4. keeps only the visible columns, with their field metadata, and masks every value of
 //!    the columns the policy masks.
-//! 4. detects personal data in the other visible text columns and, unless the policy turns
-//!    masking off, masks it. Each finding becomes a [`IssueKind::PersonalData`] issue and
-//!    each masked cell a [`IssueKind::Masked`] issue. Issue messages name the kind, the
+//! 5. unless the policy turns masking off, masks every value of each classified column with
+//!    the operator the [`MaskConfig`] sets for its kind (a cell whose operator fails becomes
+//!    null, with a warning issue), and, when [`ColumnGuardConfig::coordinate_cell_m`] is
+//!    set, moves each position of a latitude and longitude column pair to the centre of its
+//!    grid cell.
+//! 6. detects personal data in the other visible text columns and, unless the policy turns
+//!    masking off, masks it. Each finding becomes a [`IssueKind::PersonalData`](governance_core::IssueKind::PersonalData) issue and
+//!    each masked cell a [`IssueKind::Masked`](governance_core::IssueKind::Masked) issue. Issue messages name the kind, the
 //!    character span and the confidence tier, never the value.
-//! 5. marks text columns known to contain personal data as sensitive free text in their
-//!    field metadata.
-//! 6. records the masking counts per kind and the share in the audit log.
+//! 7. writes the semantic type and sensitivity of classified columns, marks other text
+//!    columns known to contain personal data as sensitive free text, and names the masking
+//!    operator of every masked column under [`MASKING_KEY`](governance_core::semantic::MASKING_KEY) in the field metadata.
+//! 8. records the masking counts per kind and column and the share in the audit log.
 //!
 //! Every row that enters leaves, as output or as quarantine.
 //!
@@ -31,27 +42,49 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, AsArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+    UInt64Array,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use governance_core::audit::{AccessDetails, AuditAction, AuditDecision};
 use governance_core::{
-    AccessRequest, Error, GovernedBatch, Guard, Issue, IssueKind, IssueLog, QuarantinedRow, Result,
-    Semantic, Sensitivity, Severity, Stage, StageContext,
+    AccessRequest, Error, GovernedBatch, Guard, Issue, IssueLog, QuarantinedRow, Result,
+    Sensitivity, Stage, StageContext,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::detect::{Detector, DetectorConfig, PiiFinding, PiiKind};
 use crate::mask::MaskConfig;
-use crate::masker::{MaskFallback, MaskedText, Masker};
+use crate::masker::{MaskedText, Masker};
 use crate::policy::apply::{project_and_mask, select_rows};
 use crate::policy::{AccessDecision, AccessPolicy};
+
+mod classify;
+mod issues;
+#[cfg(test)]
+mod tests;
+
+pub use classify::ColumnGuardConfig;
+use classify::{
+    ColumnVerdicts, annotate_field, generalise_pair, mask_whole_column, visible_columns,
+    with_masking,
+};
+use issues::{
+    classification_issue, column_fallback_issue, fallback_issue, masked_issue, personal_data_issue,
+    position_nulled_issue,
+};
 
 /// Default stage name of a [`PiiGuard`].
 pub const DEFAULT_GUARD_NAME: &str = "pii_guard";
 
 /// Semantic type written to the field metadata of text columns that hold personal data.
 pub const PII_SEMANTIC_TYPE: &str = "free_text_with_pii";
+
+/// Value of [`MASKING_KEY`](governance_core::semantic::MASKING_KEY) on free-text columns whose personal data the guard masked.
+pub const MASKED_IN_TEXT: &str = "personal_data_in_text";
+
+/// Value of [`MASKING_KEY`](governance_core::semantic::MASKING_KEY) on coordinate columns generalised to grid cells.
+pub const MASKED_TO_GRID_CELL: &str = "grid_cell";
 
 /// Columns with at least this many rows are scanned on the rayon pool, row by row. Below it
 /// the cost of splitting the work exceeds the gain.
@@ -71,6 +104,9 @@ pub struct PiiGuardConfig {
     pub mask: MaskConfig,
     /// Access policy by role. The default policy denies everyone.
     pub policy: AccessPolicy,
+    /// Column-level classification, whole-value masking of classified columns and
+    /// generalisation of coordinate pairs.
+    pub classification: ColumnGuardConfig,
 }
 
 /// The guard stage. See the [module docs](self) for what it does to each batch.
@@ -85,6 +121,8 @@ pub struct PiiGuard {
     /// Columns found to contain personal data in this or an earlier batch. They keep their
     /// annotation in later batches, so that the stream's schema stays the same.
     pii_columns: BTreeSet<String>,
+    /// Verdicts of the column classifier, kept for the whole stream.
+    verdicts: ColumnVerdicts,
     /// Policy and config columns already reported as missing, so each is logged once.
     warned_missing: BTreeSet<String>,
 }
@@ -103,16 +141,19 @@ struct ColumnScan {
 }
 
 impl PiiGuard {
-    /// Builds a guard named [`DEFAULT_GUARD_NAME`]. Fails when the detector config is
-    /// invalid.
+    /// Builds a guard named [`DEFAULT_GUARD_NAME`]. Fails when the detector, classifier or
+    /// grid cell settings are invalid.
     pub fn new(config: PiiGuardConfig) -> Result<Self> {
         let detector = Detector::new(config.detector.clone())?;
+        config.classification.validate(DEFAULT_GUARD_NAME)?;
+        let verdicts = ColumnVerdicts::new(&config.detector, &config.classification)?;
         Ok(PiiGuard {
             name: DEFAULT_GUARD_NAME.to_string(),
             config,
             detector,
             masker: Masker::keyless(),
             pii_columns: BTreeSet::new(),
+            verdicts,
             warned_missing: BTreeSet::new(),
         })
     }
@@ -282,6 +323,118 @@ impl PiiGuard {
         (scrubbed, changed)
     }
 
+    /// Masks every value of the visible classified columns in `columns` and generalises
+    /// coordinate pairs, skipping columns the policy masks. Records the operator of each
+    /// changed column in `masking` and returns one audit entry per change, such as
+    /// `phone:pseudonym=120`.
+    fn mask_classified(
+        &self,
+        schema: &Schema,
+        columns: &mut [ArrayRef],
+        decision: &AccessDecision,
+        row_ids: &UInt64Array,
+        issues: &mut Vec<Issue>,
+        masking: &mut BTreeMap<String, String>,
+    ) -> Result<Vec<String>> {
+        let mut changes = Vec::new();
+        let settings = &self.config.classification;
+        if settings.mask_whole_values {
+            for (index, field) in schema.fields().iter().enumerate() {
+                let name = field.name();
+                let Some(verdict) = self.verdicts.get(name) else {
+                    continue;
+                };
+                // Coordinates are generalised in pairs below; alone they are left as they are.
+                if verdict.axis.is_some() || decision.column_masks.contains_key(name) {
+                    continue;
+                }
+                let operator = self.config.mask.operator(verdict.kind);
+                let masked =
+                    mask_whole_column(&self.masker, &columns[index], verdict.kind, operator)?;
+                for (row, fallback) in &masked.fallbacks {
+                    issues.push(column_fallback_issue(
+                        &self.name,
+                        row_ids.value(*row),
+                        name,
+                        fallback,
+                    ));
+                }
+                changes.push(format!("{name}:{}={}", operator.as_str(), masked.cells));
+                masking.insert(name.clone(), operator.as_str().to_string());
+                columns[index] = masked.array;
+            }
+        }
+        let Some(cell_m) = settings.coordinate_cell_m else {
+            return Ok(changes);
+        };
+        for pair in self.verdicts.pairs() {
+            let (Ok(lat), Ok(lon)) = (
+                schema.index_of(&pair.latitude),
+                schema.index_of(&pair.longitude),
+            ) else {
+                continue;
+            };
+            if masking.contains_key(&pair.latitude) || masking.contains_key(&pair.longitude) {
+                continue;
+            }
+            let generalised = generalise_pair(&columns[lat], &columns[lon], cell_m)?;
+            for (row, reason) in &generalised.nulled {
+                let row_id = row_ids.value(*row);
+                issues.push(position_nulled_issue(
+                    &self.name,
+                    row_id,
+                    &pair.latitude,
+                    reason,
+                ));
+                issues.push(position_nulled_issue(
+                    &self.name,
+                    row_id,
+                    &pair.longitude,
+                    reason,
+                ));
+            }
+            changes.push(format!(
+                "{}+{}:{MASKED_TO_GRID_CELL}_{cell_m}m={}",
+                pair.latitude, pair.longitude, generalised.rows
+            ));
+            for column in [&pair.latitude, &pair.longitude] {
+                masking.insert(column.clone(), MASKED_TO_GRID_CELL.to_string());
+            }
+            columns[lat] = generalised.latitude;
+            columns[lon] = generalised.longitude;
+        }
+        Ok(changes)
+    }
+
+    /// Returns `field` with the guard's annotation: the classification of a classified
+    /// column, the free-text marking of other columns with personal data, and the masking
+    /// operator of masked columns.
+    fn annotate(
+        &self,
+        field: &Field,
+        masking: &BTreeMap<String, String>,
+        mask_personal_data: bool,
+    ) -> Field {
+        let name = field.name();
+        let in_text = self.pii_columns.contains(name);
+        let operator = masking
+            .get(name)
+            .map(String::as_str)
+            .or((mask_personal_data && in_text).then_some(MASKED_IN_TEXT));
+        if let Some(verdict) = self.verdicts.get(name) {
+            annotate_field(
+                field,
+                classify::semantic_type(verdict),
+                verdict.sensitivity(),
+                operator,
+            )
+        } else if in_text {
+            annotate_field(field, PII_SEMANTIC_TYPE, Sensitivity::Sensitive, operator)
+        } else {
+            with_masking(field.clone(), operator)
+        }
+    }
+
     fn mask_if_personal(&self, text: &str) -> Option<String> {
         let findings = self.detector.detect(text);
         if findings.is_empty() {
@@ -331,22 +484,6 @@ fn rebuild_string_array(
         }
     };
     Ok(array)
-}
-
-/// Marks `field` as sensitive free text with personal data, keeping a higher sensitivity.
-fn annotate_pii(field: &Field) -> Field {
-    let existing = Semantic::from_field(field);
-    let sensitivity = existing
-        .sensitivity
-        .map_or(Sensitivity::Sensitive, |level| {
-            level.max(Sensitivity::Sensitive)
-        });
-    let semantic = Semantic {
-        semantic_type: Some(PII_SEMANTIC_TYPE.to_string()),
-        sensitivity: Some(sensitivity),
-        ..Semantic::default()
-    };
-    semantic.annotate(field.clone())
 }
 
 /// Formats the non-zero counts per kind as `email=1 resident_id=2`, in the order of
@@ -479,19 +616,72 @@ impl Guard for PiiGuard {
         );
         ctx.audit_access(AuditAction::Decision, &source, &detail, access)?;
 
+        // The classifier samples the raw values of the visible columns, before any mask.
+        let mut issues = Vec::new();
+        if self.config.classification.enabled {
+            let visible = visible_columns(batch.data(), &decision.visible_columns)?;
+            for verdict in self.verdicts.classify_new(&visible)? {
+                let detail = format!(
+                    "classified column={:?} kind={} sensitivity={} confidence={:.2}: {}",
+                    verdict.column,
+                    verdict.kind,
+                    verdict.sensitivity(),
+                    verdict.confidence,
+                    verdict.explanation
+                );
+                ctx.audit(AuditAction::Decision, &source, &detail)?;
+                issues.push(classification_issue(
+                    &self.name,
+                    batch.row_ids().value(0),
+                    &verdict,
+                ));
+            }
+        }
+
         // Projection keeps the field metadata of the visible columns.
-        let projected = project_and_mask(&decision, batch.data())?;
+        let (projected, policy_fallbacks) = project_and_mask(
+            &decision,
+            batch.data(),
+            &self.masker,
+            &self.verdicts.kinds(),
+        )?;
         let projected_schema = projected.schema();
+        for cell in &policy_fallbacks {
+            issues.push(column_fallback_issue(
+                &self.name,
+                batch.row_ids().value(cell.row),
+                &cell.column,
+                &cell.fallback,
+            ));
+        }
 
         let mut columns: Vec<ArrayRef> = projected.columns().to_vec();
-        let mut issues = Vec::new();
+        // Masking operator of each column masked as a whole, by the policy or the guard.
+        let mut masking: BTreeMap<String, String> = decision
+            .column_masks
+            .iter()
+            .map(|(column, operator)| (column.clone(), operator.as_str().to_string()))
+            .collect();
+        let whole_masks = if decision.mask_personal_data {
+            self.mask_classified(
+                &projected_schema,
+                &mut columns,
+                &decision,
+                batch.row_ids(),
+                &mut issues,
+                &mut masking,
+            )?
+        } else {
+            Vec::new()
+        };
+
         let mut counts: BTreeMap<PiiKind, u64> = BTreeMap::new();
         let mut masked_cells = 0u64;
         let mut masked_columns = Vec::new();
         for index in self.text_columns(&projected_schema, &decision, &all_columns)? {
             let column_name = projected_schema.field(index).name().clone();
-            if decision.column_masks.contains_key(&column_name) {
-                // Every value is already masked by the policy.
+            if masking.contains_key(&column_name) {
+                // Every value is already masked by the policy or as a classified column.
                 continue;
             }
             let scan = self.scan_column(&columns[index], decision.mask_personal_data)?;
@@ -530,15 +720,22 @@ impl Guard for PiiGuard {
             }
         }
 
+        // A whole-value mask turns numbers into text and may leave nulls.
         let fields: Vec<Field> = projected_schema
             .fields()
             .iter()
-            .map(|field| {
-                if self.pii_columns.contains(field.name()) {
-                    annotate_pii(field)
+            .zip(&columns)
+            .map(|(field, array)| {
+                let field = if masking.contains_key(field.name()) {
+                    field
+                        .as_ref()
+                        .clone()
+                        .with_data_type(array.data_type().clone())
+                        .with_nullable(true)
                 } else {
                     field.as_ref().clone()
-                }
+                };
+                self.annotate(&field, &masking, decision.mask_personal_data)
             })
             .collect();
         let schema = Schema::new_with_metadata(fields, projected_schema.metadata().clone());
@@ -551,9 +748,14 @@ impl Guard for PiiGuard {
         batch.issues = log;
 
         let findings: u64 = counts.values().sum();
-        if masked_cells > 0 || scrubbed > 0 {
+        if masked_cells > 0 || scrubbed > 0 || !whole_masks.is_empty() {
+            let whole = if whole_masks.is_empty() {
+                String::new()
+            } else {
+                format!(" whole_columns=[{}]", whole_masks.join(", "))
+            };
             let detail = format!(
-                "masked_cells={masked_cells} {} columns=[{}] scrubbed_issues={scrubbed}",
+                "masked_cells={masked_cells} {} columns=[{}]{whole} scrubbed_issues={scrubbed}",
                 format_counts(&counts),
                 masked_columns.join(", ")
             );
@@ -607,194 +809,4 @@ fn access_details(
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-/// Builds the issue for one finding. The message names kind, recognizer, character span and
-/// tier, never the value.
-fn personal_data_issue(stage: &str, row_id: u64, column: &str, finding: &PiiFinding) -> Issue {
-    let message = format!(
-        "{} ({}) at characters {}..{}, {}",
-        finding.kind,
-        finding.recognizer,
-        finding.char_span.start,
-        finding.char_span.end,
-        finding.tier
-    );
-    Issue::cell(
-        row_id,
-        column,
-        IssueKind::PersonalData,
-        Severity::Warning,
-        stage,
-        message,
-    )
-    .with_confidence(finding.score)
-}
-
-/// Builds the warning that a keyed operator failed on a value, which was replaced by its type
-/// tag instead. The reason never holds the value or a key.
-fn fallback_issue(stage: &str, row_id: u64, column: &str, fallback: &MaskFallback) -> Issue {
-    let message = format!(
-        "{} value masked with type_tag instead of {}: {}",
-        fallback.kind,
-        fallback.operator.as_str(),
-        fallback.reason
-    );
-    Issue::cell(
-        row_id,
-        column,
-        IssueKind::Masked,
-        Severity::Warning,
-        stage,
-        message,
-    )
-}
-
-/// Builds the issue that records the masking of one cell.
-fn masked_issue(
-    stage: &str,
-    row_id: u64,
-    column: &str,
-    findings: &[PiiFinding],
-    mask: &MaskConfig,
-) -> Issue {
-    let parts: Vec<String> = findings
-        .iter()
-        .map(|finding| {
-            format!(
-                "{} with {}",
-                finding.kind,
-                mask.operator(finding.kind).as_str()
-            )
-        })
-        .collect();
-    let message = format!("masked {} value(s): {}", findings.len(), parts.join(", "));
-    Issue::cell(
-        row_id,
-        column,
-        IssueKind::Masked,
-        Severity::Info,
-        stage,
-        message,
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::policy::RolePolicy;
-    use governance_core::audit::AuditLog;
-    use governance_core::{Provenance, RowIdAllocator};
-
-    fn batch(notes: Vec<Option<&str>>, data_type: DataType) -> GovernedBatch {
-        let array: ArrayRef = match data_type {
-            DataType::LargeUtf8 => Arc::new(LargeStringArray::from(notes)),
-            DataType::Utf8View => Arc::new(StringViewArray::from(notes)),
-            _ => Arc::new(StringArray::from(notes)),
-        };
-        let rows = array.len();
-        let schema = Arc::new(Schema::new(vec![Field::new("note", data_type, true)]));
-        let data = RecordBatch::try_new(schema, vec![array]).expect("batch");
-        let ids = RowIdAllocator::default().allocate(rows);
-        GovernedBatch::try_new(data, ids, Provenance::new("tickets")).expect("governed")
-    }
-
-    fn guard() -> PiiGuard {
-        let config = PiiGuardConfig {
-            policy: AccessPolicy::default().with_role("analyst", RolePolicy::all_columns()),
-            ..PiiGuardConfig::default()
-        };
-        PiiGuard::new(config).expect("guard")
-    }
-
-    fn request() -> AccessRequest {
-        AccessRequest::new("analyst", "service quality report")
-    }
-
-    fn context() -> StageContext {
-        StageContext::new("pii_guard", 1, AuditLog::in_memory().into_handle())
-    }
-
-    #[test]
-    fn every_string_type_is_masked_in_kind() {
-        for data_type in [DataType::Utf8, DataType::LargeUtf8, DataType::Utf8View] {
-            let input = batch(vec![Some("电话13812345678"), None], data_type.clone());
-            let output = guard()
-                .guard(input, &request(), &mut context())
-                .expect("guarded");
-            let column = output.column("note").expect("note");
-            assert_eq!(column.data_type(), &data_type);
-            let values = string_values(column).expect("strings");
-            assert_eq!(values, [Some("电话138****5678"), None], "{data_type}");
-        }
-    }
-
-    #[test]
-    fn large_batch_is_scanned_in_parallel_in_order() {
-        let texts: Vec<String> = (0..PARALLEL_MIN_ROWS + 10)
-            .map(|row| format!("row {row} 手机1381234{:04}", row % 10_000))
-            .collect();
-        let input = batch(
-            texts.iter().map(|text| Some(text.as_str())).collect(),
-            DataType::Utf8,
-        );
-        let output = guard()
-            .guard(input, &request(), &mut context())
-            .expect("guarded");
-        let values = string_values(output.column("note").expect("note")).expect("strings");
-        for (row, value) in values.iter().enumerate() {
-            let expected = format!("row {row} 手机138****{:04}", row % 10_000);
-            assert_eq!(value.expect("not null"), expected);
-        }
-    }
-
-    #[test]
-    fn non_text_listed_column_is_config_error() {
-        let schema = Arc::new(Schema::new(vec![Field::new(
-            "count",
-            DataType::Int32,
-            true,
-        )]));
-        let data = RecordBatch::try_new(
-            schema,
-            vec![Arc::new(arrow::array::Int32Array::from(vec![1]))],
-        )
-        .expect("batch");
-        let input = GovernedBatch::try_new(
-            data,
-            RowIdAllocator::default().allocate(1),
-            Provenance::new("x"),
-        )
-        .expect("governed");
-        let mut guard = PiiGuard::new(PiiGuardConfig {
-            text_columns: Some(vec!["count".into()]),
-            policy: AccessPolicy::default().with_role("analyst", RolePolicy::all_columns()),
-            ..PiiGuardConfig::default()
-        })
-        .expect("guard");
-        let error = guard
-            .guard(input, &request(), &mut context())
-            .expect_err("int column");
-        assert!(error.to_string().contains("invalid config"), "{error}");
-    }
-
-    #[test]
-    fn existing_sensitivity_is_not_lowered() {
-        let field = Semantic {
-            sensitivity: Some(Sensitivity::Secret),
-            ..Semantic::default()
-        }
-        .annotate(Field::new("note", DataType::Utf8, true));
-        let annotated = Semantic::from_field(&annotate_pii(&field));
-        assert_eq!(annotated.sensitivity, Some(Sensitivity::Secret));
-        assert_eq!(annotated.semantic_type.as_deref(), Some(PII_SEMANTIC_TYPE));
-    }
-
-    #[test]
-    fn params_round_trip_to_config() {
-        let guard = guard();
-        let config: PiiGuardConfig =
-            serde_json::from_value(guard.params()).expect("params are a config");
-        assert_eq!(&config, guard.config());
-    }
 }

@@ -6,13 +6,16 @@ use std::sync::Arc;
 use arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use governance_core::audit::{AuditAction, AuditDecision, AuditLog, AuditRecord};
+use governance_core::semantic::MASKING_KEY;
 use governance_core::{
-    AccessRequest, Error, GovernedBatch, Guard, Provenance, RowIdAllocator, Semantic, StageContext,
+    AccessRequest, Error, GovernedBatch, Guard, Provenance, RowIdAllocator, Semantic, Severity,
+    StageContext,
 };
+use governance_secure::fpe::FpeConfig;
 use governance_secure::policy::{
     AccessPolicy, CompareOp, Day, Literal, PolicyRule, RowPredicate, TimeWindow,
 };
-use governance_secure::{MaskOperator, PiiGuard, PiiGuardConfig};
+use governance_secure::{MaskOperator, Masker, MaskerKeys, PiiGuard, PiiGuardConfig, SecretKey};
 
 /// 2024-03-04 was a Monday; 10:00 UTC that day.
 const MONDAY_10_UTC: i64 = 1_709_546_400_000;
@@ -224,4 +227,106 @@ fn redact_mask_nulls_integer_column() {
     let priority = output.column("priority").expect("priority");
     assert_eq!(priority.null_count(), 4);
     assert_eq!(strings(&output, "note")[3], "请回电138****5678");
+}
+
+fn keyed_guard(policy: AccessPolicy, key_byte: u8) -> PiiGuard {
+    let key = SecretKey::from_bytes(&[key_byte; 32]).expect("key");
+    let masker = Masker::new(&MaskerKeys::from_master(&key), FpeConfig::default()).expect("masker");
+    guard(policy).with_masker(masker)
+}
+
+fn masked_contacts(operator: MaskOperator, key_byte: Option<u8>) -> GovernedBatch {
+    let rule = PolicyRule::allow("desk", ["district", "contact"])
+        .for_roles(["desk"])
+        .with_mask("contact", operator);
+    let policy = AccessPolicy::default().with_rule(rule);
+    let mut guard = match key_byte {
+        Some(byte) => keyed_guard(policy, byte),
+        None => guard(policy),
+    };
+    guard
+        .guard(tickets(), &request("desk"), &mut context())
+        .expect("allowed")
+}
+
+#[test]
+fn pseudonym_column_mask_joins_across_tables() {
+    let first = strings(
+        &masked_contacts(MaskOperator::Pseudonym, Some(3)),
+        "contact",
+    );
+    let second = strings(
+        &masked_contacts(MaskOperator::Pseudonym, Some(3)),
+        "contact",
+    );
+    let other_key = strings(
+        &masked_contacts(MaskOperator::Pseudonym, Some(4)),
+        "contact",
+    );
+    assert_eq!(first, second, "one key gives equal tokens in both tables");
+    assert_ne!(first, other_key);
+    for token in &first {
+        assert!(token.starts_with("phone_"), "{token}");
+    }
+    let distinct: std::collections::BTreeSet<&String> = first.iter().collect();
+    assert_eq!(distinct.len(), 4);
+
+    let output = masked_contacts(MaskOperator::Pseudonym, Some(3));
+    let schema = output.data().schema();
+    let field = schema.field_with_name("contact").expect("contact");
+    assert_eq!(
+        field.metadata().get(MASKING_KEY).map(String::as_str),
+        Some("pseudonym")
+    );
+}
+
+#[test]
+fn encrypt_column_mask_without_key_nulls_cells() {
+    let output = masked_contacts(MaskOperator::Encrypt, None);
+    assert_eq!(strings(&output, "contact"), ["<null>"; 4]);
+    let warnings: Vec<_> = output
+        .issues
+        .issues()
+        .iter()
+        .filter(|issue| issue.severity == Severity::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 4, "{warnings:?}");
+    assert!(
+        warnings[0].message.contains("encrypt failed") && warnings[0].message.contains("key"),
+        "{}",
+        warnings[0].message
+    );
+}
+
+#[test]
+fn classifier_supplies_kind_for_column_mask() {
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "caller",
+        DataType::Utf8,
+        true,
+    )]));
+    let callers = StringArray::from(vec!["13812345678", "13987654321", "13700001111"]);
+    let data = RecordBatch::try_new(schema, vec![Arc::new(callers)]).expect("batch");
+    let input = GovernedBatch::try_new(
+        data,
+        RowIdAllocator::default().allocate(3),
+        Provenance::new("calls"),
+    )
+    .expect("governed");
+    let rule = PolicyRule::allow("desk", ["caller"])
+        .for_roles(["desk"])
+        .with_mask("caller", MaskOperator::FormatPreserving);
+    let output = keyed_guard(AccessPolicy::default().with_rule(rule), 7)
+        .guard(input, &request("desk"), &mut context())
+        .expect("allowed");
+    let tokens = strings(&output, "caller");
+    assert_eq!(tokens.len(), 3);
+    for (token, raw) in tokens
+        .iter()
+        .zip(["13812345678", "13987654321", "13700001111"])
+    {
+        assert_eq!(token.len(), raw.len(), "{token}");
+        assert!(token.chars().all(|c| c.is_ascii_digit()), "{token}");
+        assert_ne!(token, raw);
+    }
 }

@@ -9,9 +9,14 @@
 //! it and in its successor, and must carry the next sequence number, changing any single byte
 //! and deleting, inserting or reordering records all fail verification.
 //!
-//! A hash chain cannot show that records were cut from its end. Keep [`AuditLog::head`]
-//! somewhere the writer of the log cannot change, and compare it with
-//! [`VerifiedLog::head`] when you verify.
+//! A hash chain cannot show that records were cut from its end. Give the log an
+//! [`AuditHeadSink`] (such as [`FileHeadSink`]) that stores [`AuditLog::head`] on every flush
+//! somewhere the writer of the log cannot change, and verify with [`verify_dir_with_head`] or
+//! [`verify_file_with_head`].
+//!
+//! A crash while a record is being written leaves a segment whose last line is incomplete.
+//! [`AuditLog::open_dir`] cuts that line and appends a record that says so, so the repair
+//! is itself audited.
 //!
 //! The audit log is data, not logging: it is never written through `tracing`.
 //!
@@ -27,6 +32,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod head;
 mod record;
 mod store;
 
@@ -35,10 +41,15 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+pub use head::{AuditHead, AuditHeadSink, FileHeadSink, read_head, verify_file_with_head};
 pub use record::{AccessDetails, AuditAction, AuditDecision, AuditRecord};
-pub use store::{AuditStoreConfig, FsyncPolicy, Retention, VerifiedLog, export_dir, verify_dir};
+pub use store::{
+    AuditStoreConfig, FsyncPolicy, Retention, VerifiedLog, export_dir, verify_dir,
+    verify_dir_with_head,
+};
 
 use crate::{Error, Result};
+use head::check_head;
 use store::SegmentStore;
 
 /// `prev_hash` of the first record.
@@ -67,6 +78,8 @@ pub struct AuditLog {
     next_seq: u64,
     last_hash: String,
     sink: Sink,
+    /// Receives the head on every flush.
+    head_sink: Option<Box<dyn AuditHeadSink>>,
 }
 
 /// A shared handle to an audit log, cloned into every stage context.
@@ -81,6 +94,7 @@ impl AuditLog {
             next_seq: 0,
             last_hash: GENESIS_HASH.to_string(),
             sink: Sink::Memory,
+            head_sink: None,
         }
     }
 
@@ -103,19 +117,43 @@ impl AuditLog {
     /// continues the chain after its last record. Only records appended after opening are
     /// kept in memory, at most [`AuditStoreConfig::memory_window`] of them.
     ///
+    /// When the last segment ends with an incomplete record, left by a crash during a
+    /// write, the incomplete bytes are cut, a record of the repair (segment, bytes cut) is
+    /// appended and the log is flushed. Complete records are never changed.
+    ///
     /// Fails when the folder cannot be read or written, when the config is invalid, or when
-    /// the last segment does not verify, for example after a crash cut a record short. Run
-    /// [`verify_dir`] to find the record.
+    /// a complete record of the last segment does not verify. Run [`verify_dir`] to find
+    /// the record.
     pub fn open_dir(dir: impl AsRef<Path>, config: AuditStoreConfig) -> Result<Self> {
         let memory_window = config.memory_window;
-        let (store, next_seq, last_hash) = SegmentStore::open(dir.as_ref(), config)?;
-        Ok(AuditLog {
+        let (store, next_seq, last_hash, repair) = SegmentStore::open(dir.as_ref(), config)?;
+        let mut log = AuditLog {
             records: Vec::new(),
             memory_window: Some(memory_window),
             next_seq,
             last_hash,
             sink: Sink::Segments(store),
-        })
+            head_sink: None,
+        };
+        if let Some(repair) = repair {
+            let detail = format!(
+                "cut an incomplete last record of {} bytes from {} after a crash; record {} \
+                 was never completely written",
+                repair.bytes, repair.segment, next_seq
+            );
+            log.append("audit_store", AuditAction::Change, "repair", &detail)?;
+            log.flush()?;
+        }
+        Ok(log)
+    }
+
+    /// Returns the log sending its head to `sink` on every [`AuditLog::flush`], and once
+    /// now. A head kept where the log's writer cannot change it lets
+    /// [`verify_dir_with_head`] find records cut from the end of the log.
+    pub fn with_head_sink(mut self, sink: impl AuditHeadSink + 'static) -> Result<Self> {
+        self.head_sink = Some(Box::new(sink));
+        self.flush()?;
+        Ok(self)
     }
 
     /// Wraps the log in a shared handle.
@@ -221,16 +259,24 @@ impl AuditLog {
             .unwrap_or_else(|| unreachable!("record was just pushed")))
     }
 
-    /// Writes buffered records to disk and syncs them, whatever the fsync policy.
+    /// Writes buffered records to disk and syncs them, whatever the fsync policy, then
+    /// sends the head to the head sink, if any.
     pub fn flush(&mut self) -> Result<()> {
         match &mut self.sink {
-            Sink::Memory => Ok(()),
+            Sink::Memory => {}
             Sink::File { path, writer } => writer
                 .flush()
                 .and_then(|()| writer.get_ref().sync_data())
-                .map_err(|source| Error::io(path.clone(), source)),
-            Sink::Segments(store) => store.sync(),
+                .map_err(|source| Error::io(path.clone(), source))?,
+            Sink::Segments(store) => store.sync()?,
         }
+        if let Some(sink) = &mut self.head_sink {
+            sink.write_head(&AuditHead {
+                next_seq: self.next_seq,
+                hash: self.last_hash.clone(),
+            })?;
+        }
+        Ok(())
     }
 
     /// Returns the records kept in memory, in order: every record for a log made by
@@ -372,6 +418,8 @@ fn verify_lines(
 
 /// Verifies an audit log file offline and returns the number of records. The error names the
 /// first record (and its line) that is malformed, out of sequence or whose hash does not match.
+///
+/// A file cut after a whole record still verifies; see [`verify_file_with_head`].
 pub fn verify_file(path: impl AsRef<Path>) -> Result<u64> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|source| Error::io(path, source))?;

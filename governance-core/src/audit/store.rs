@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AuditRecord, ChainCursor, GENESIS_HASH, verify_lines};
+use super::{AuditHead, AuditRecord, ChainCursor, GENESIS_HASH, check_head, verify_lines};
 use crate::{Error, Result};
 
 const SEGMENT_PREFIX: &str = "segment-";
@@ -156,11 +156,19 @@ pub(super) struct SegmentStore {
 }
 
 impl SegmentStore {
-    /// Opens the folder and returns the store, the next sequence number and the last hash.
-    pub(super) fn open(dir: &Path, config: AuditStoreConfig) -> Result<(Self, u64, String)> {
+    /// Opens the folder and returns the store, the next sequence number, the last hash and
+    /// the repair made to the last segment, if any.
+    pub(super) fn open(
+        dir: &Path,
+        config: AuditStoreConfig,
+    ) -> Result<(Self, u64, String, Option<Repair>)> {
         config.validate()?;
         fs::create_dir_all(dir).map_err(|source| Error::io(dir, source))?;
         let mut segments = list_segments(dir)?;
+        let repair = match segments.last() {
+            Some((_, path)) => cut_incomplete_record(path)?,
+            None => None,
+        };
         let anchor = read_anchor(dir)?;
         let mut cursor = ChainCursor {
             seq: anchor.first_seq,
@@ -222,7 +230,7 @@ impl SegmentStore {
             config,
             segment,
         };
-        Ok((store, cursor.seq, cursor.prev_hash))
+        Ok((store, cursor.seq, cursor.prev_hash, repair))
     }
 
     pub(super) fn dir(&self) -> &Path {
@@ -370,6 +378,48 @@ impl Drop for SegmentStore {
     }
 }
 
+/// An incomplete last record cut from a segment when the log was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Repair {
+    /// File name of the segment.
+    pub(super) segment: String,
+    /// Bytes removed.
+    pub(super) bytes: u64,
+}
+
+/// Cuts the bytes after the last newline of `path`. A crash while a record was being
+/// written leaves such a tail; every whole record ends with a newline, so nothing complete
+/// is lost. Returns what was cut, or `None` when the file ends with a newline or is empty.
+fn cut_incomplete_record(path: &Path) -> Result<Option<Repair>> {
+    let bytes = fs::read(path).map_err(|source| Error::io(path, source))?;
+    if bytes.last().is_none_or(|last| *last == b'\n') {
+        return Ok(None);
+    }
+    let keep = bytes
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .map_or(0, |newline| newline + 1);
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|source| Error::io(path, source))?;
+    file.set_len(keep as u64)
+        .and_then(|()| file.sync_all())
+        .map_err(|source| Error::io(path, source))?;
+    let segment = path
+        .file_name()
+        .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
+    tracing::warn!(
+        segment = %segment,
+        bytes = bytes.len() - keep,
+        "audit segment ended with an incomplete record, which was cut"
+    );
+    Ok(Some(Repair {
+        segment,
+        bytes: (bytes.len() - keep) as u64,
+    }))
+}
+
 fn segment_name(first_seq: u64) -> String {
     format!("{SEGMENT_PREFIX}{first_seq:020}{SEGMENT_SUFFIX}")
 }
@@ -497,7 +547,28 @@ impl VerifiedLog {
 /// sequence, or whose hash does not match, and reports a missing segment or an anchor that no
 /// retention record confirms.
 pub fn verify_dir(dir: impl AsRef<Path>) -> Result<VerifiedLog> {
-    let dir = dir.as_ref();
+    verify_dir_with(dir.as_ref(), |_| {})
+}
+
+/// Verifies the folder as [`verify_dir`] does and then checks that the chain reaches
+/// `expected`, a head kept apart from the log (see [`FileHeadSink`](super::FileHeadSink)).
+/// This finds records cut from the end of the log, which the hash chain alone cannot show.
+///
+/// The log may have grown since the head was written. When the record before
+/// `expected.next_seq` was pruned by retention, only the length is checked.
+pub fn verify_dir_with_head(dir: impl AsRef<Path>, expected: &AuditHead) -> Result<VerifiedLog> {
+    let target = expected.next_seq.checked_sub(1);
+    let mut seen = None;
+    let verified = verify_dir_with(dir.as_ref(), |record| {
+        if Some(record.seq) == target {
+            seen = Some(record.hash.clone());
+        }
+    })?;
+    check_head(verified.head.0, seen, verified.first_seq, expected)?;
+    Ok(verified)
+}
+
+fn verify_dir_with(dir: &Path, mut on_record: impl FnMut(&AuditRecord)) -> Result<VerifiedLog> {
     let anchor = read_anchor(dir)?;
     let segments = list_segments(dir)?;
     let mut cursor = ChainCursor {
@@ -535,6 +606,7 @@ pub fn verify_dir(dir: impl AsRef<Path>) -> Result<VerifiedLog> {
             &segment_label(path),
             &mut cursor,
             |record| {
+                on_record(record);
                 if record.actor == "audit_store"
                     && record.subject == "retention"
                     && record.detail.ends_with(&expected_detail)

@@ -393,7 +393,7 @@ fn sample_strings(array: &ArrayRef, limit: usize) -> Vec<String> {
 
 /// Pairs latitude and longitude columns with the same stem; when there is exactly one of
 /// each, they pair whatever their stems.
-fn pair_coordinates(columns: &[ColumnClassification]) -> Vec<CoordinatePair> {
+pub(crate) fn pair_coordinates(columns: &[ColumnClassification]) -> Vec<CoordinatePair> {
     let of_axis = |axis| {
         columns
             .iter()

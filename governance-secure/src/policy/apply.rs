@@ -1,20 +1,20 @@
 //! Applying an [`AccessDecision`] to a record batch: the row filters, the projection to the
-//! visible columns, and the column masks.
+//! visible columns, and the column masks, which run through a [`Masker`] so that the keyed
+//! operators (pseudonym, format-preserving, encrypt) work as column masks.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, LargeStringArray, RecordBatch, StringArray,
-    StringViewArray, new_null_array,
-};
-use arrow::compute::filter_record_batch;
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, new_null_array};
 use arrow::compute::kernels::boolean;
+use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema};
 use governance_core::{Error, Result, Semantic};
 
 use super::{AccessDecision, Effect};
 use crate::detect::PiiKind;
-use crate::mask::{MaskOperator, mask_value};
+use crate::mask::MaskOperator;
+use crate::masker::{MaskFallback, Masker};
 
 /// Rows kept by a decision's row filters, and why each other row was withheld.
 #[derive(Debug, Clone)]
@@ -32,16 +32,47 @@ pub struct AppliedPolicy {
     pub data: RecordBatch,
     /// Number of rows the row filters withheld.
     pub withheld_rows: usize,
+    /// Cells of masked columns set to null because their operator failed, as (column, row
+    /// index in `data`, reason).
+    pub fallbacks: Vec<ColumnMaskFallback>,
+}
+
+/// A cell of a policy-masked column whose operator failed and that was set to null.
+#[derive(Debug, Clone)]
+pub struct ColumnMaskFallback {
+    /// Column name.
+    pub column: String,
+    /// Row index in the masked batch.
+    pub row: usize,
+    /// The failed operator and why. Never holds the value or a key.
+    pub fallback: MaskFallback,
 }
 
 /// Applies `decision` to `batch`: keeps the rows its filters allow, then the visible columns,
 /// then masks columns. Personal data in free text is left to the guard's detector.
+///
+/// Masks use a keyless [`Masker`], so the keyed operators set every cell to null with a
+/// fallback; [`apply_decision_with`] takes the caller's masker.
 pub fn apply_decision(decision: &AccessDecision, batch: &RecordBatch) -> Result<AppliedPolicy> {
+    apply_decision_with(decision, batch, &Masker::keyless(), &BTreeMap::new())
+}
+
+/// Applies `decision` as [`apply_decision`] does, masking with `masker`. `kinds` names the
+/// kind of personal data of columns whose semantic type and name do not, for example from
+/// a [`ColumnClassifier`](crate::detect::ColumnClassifier).
+pub fn apply_decision_with(
+    decision: &AccessDecision,
+    batch: &RecordBatch,
+    masker: &Masker,
+    kinds: &BTreeMap<String, PiiKind>,
+) -> Result<AppliedPolicy> {
     let selection = select_rows(decision, batch)?;
     let filtered = filter_record_batch(batch, &selection.keep)?;
+    let (data, fallbacks) = project_and_mask(decision, &filtered, masker, kinds)?;
     Ok(AppliedPolicy {
-        data: project_and_mask(decision, &filtered)?,
+        data,
         withheld_rows: selection.withheld.len(),
+        fallbacks,
     })
 }
 
@@ -76,23 +107,34 @@ pub(crate) fn select_rows(decision: &AccessDecision, batch: &RecordBatch) -> Res
 }
 
 /// Keeps the visible columns of `batch`, with their field metadata, and masks the columns
-/// the decision masks.
+/// the decision masks. Returns the cells set to null because their operator failed.
 pub(crate) fn project_and_mask(
     decision: &AccessDecision,
     batch: &RecordBatch,
-) -> Result<RecordBatch> {
+    masker: &Masker,
+    kinds: &BTreeMap<String, PiiKind>,
+) -> Result<(RecordBatch, Vec<ColumnMaskFallback>)> {
     let schema = batch.schema();
     let mut fields = Vec::with_capacity(decision.visible_columns.len());
     let mut columns = Vec::with_capacity(decision.visible_columns.len());
+    let mut fallbacks = Vec::new();
     for name in &decision.visible_columns {
         let index = schema.index_of(name)?;
         let field = schema.field(index);
         let array = batch.column(index);
         match decision.column_masks.get(name) {
             Some(operator) => {
-                let (field, array) = mask_column(field, array, *operator)?;
-                fields.push(field);
-                columns.push(array);
+                let kind = kinds.get(name).copied();
+                let masked = mask_column(field, array, *operator, masker, kind)?;
+                fallbacks.extend(masked.fallbacks.into_iter().map(|(row, fallback)| {
+                    ColumnMaskFallback {
+                        column: name.clone(),
+                        row,
+                        fallback,
+                    }
+                }));
+                fields.push(masked.field);
+                columns.push(masked.array);
             }
             None => {
                 fields.push(field.clone());
@@ -101,77 +143,99 @@ pub(crate) fn project_and_mask(
         }
     }
     let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
-    Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
+    Ok((RecordBatch::try_new(Arc::new(schema), columns)?, fallbacks))
 }
 
-/// Masks every value of one column with `operator`.
+/// One column after its policy mask.
+struct MaskedField {
+    field: Field,
+    array: ArrayRef,
+    fallbacks: Vec<(usize, MaskFallback)>,
+}
+
+/// Masks every value of one column with `operator`, through `masker`.
 ///
-/// Redact works on every type and leaves nulls. The other operators need a text column. They
-/// mask by the kind of personal data named in the column's semantic type, or failing that in
-/// its name (`phone`, `email`, `resident_id`). A type tag without a known kind uses the column
-/// name as the tag.
+/// Redact and suppress work on every type and leave only nulls. The other operators mask by
+/// the kind of personal data named in the column's semantic type, or failing that in its
+/// name (`phone`, `email`, `resident_id`), or failing that by `classified`. A column of
+/// another type than text is cast to Utf8 first and stays Utf8. A type tag without a known
+/// kind uses the column name as the tag. A cell whose operator fails (a keyed operator
+/// without its key, a value too short for a format-preserving token) becomes null and is
+/// returned as a fallback.
 fn mask_column(
     field: &Field,
     array: &ArrayRef,
     operator: MaskOperator,
-) -> Result<(Field, ArrayRef)> {
+    masker: &Masker,
+    classified: Option<PiiKind>,
+) -> Result<MaskedField> {
     let name = field.name();
-    if operator == MaskOperator::Redact {
-        let field = field.clone().with_nullable(true);
-        return Ok((field, new_null_array(array.data_type(), array.len())));
+    if matches!(operator, MaskOperator::Redact | MaskOperator::Suppress) {
+        return Ok(MaskedField {
+            field: field.clone().with_nullable(true),
+            array: new_null_array(array.data_type(), array.len()),
+            fallbacks: Vec::new(),
+        });
     }
     let semantic_type = Semantic::from_field(field).semantic_type;
     let kind = [semantic_type.as_deref(), Some(name.as_str())]
         .into_iter()
         .flatten()
-        .find_map(|text| serde_json::from_value::<PiiKind>(serde_json::json!(text)).ok());
-    let mask = |value: &str| -> Result<String> {
-        match kind {
-            Some(kind) => Ok(mask_value(kind, value, operator)),
-            None if operator == MaskOperator::TypeTag => Ok(format!("<{}>", name.to_uppercase())),
-            None => Err(Error::config(
-                "access policy",
-                format!(
-                    "column mask {} on column {name:?} needs the kind of personal data the \
-                     column holds; set its semantic type to email, phone or resident_id, or \
-                     mask it with redact or type_tag",
-                    operator.as_str()
-                ),
-            )),
-        }
-    };
-    let masked: ArrayRef = match array.data_type() {
-        DataType::Utf8 => Arc::new(
-            array
-                .as_string::<i32>()
-                .iter()
-                .map(|value| value.map(mask).transpose())
-                .collect::<Result<StringArray>>()?,
-        ),
-        DataType::LargeUtf8 => Arc::new(
-            array
-                .as_string::<i64>()
-                .iter()
-                .map(|value| value.map(mask).transpose())
-                .collect::<Result<LargeStringArray>>()?,
-        ),
-        DataType::Utf8View => Arc::new(
-            array
-                .as_string_view()
-                .iter()
-                .map(|value| value.map(mask).transpose())
-                .collect::<Result<StringViewArray>>()?,
-        ),
-        other => {
-            return Err(Error::config(
-                "access policy",
-                format!(
-                    "column mask {} on column {name:?} of type {other} needs a text column; \
-                     mask it with redact instead",
-                    operator.as_str()
-                ),
+        .find_map(|text| serde_json::from_value::<PiiKind>(serde_json::json!(text)).ok())
+        .or(classified);
+    let is_text = matches!(
+        array.data_type(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    );
+    let Some(kind) = kind else {
+        if operator == MaskOperator::TypeTag && is_text {
+            let tag = format!("<{}>", name.to_uppercase());
+            let tags: ArrayRef = Arc::new(StringArray::from_iter(
+                (0..array.len()).map(|row| array.is_valid(row).then_some(tag.as_str())),
             ));
+            return Ok(MaskedField {
+                field: field.clone(),
+                array: cast(&tags, array.data_type())?,
+                fallbacks: Vec::new(),
+            });
         }
+        return Err(Error::config(
+            "access policy",
+            format!(
+                "column mask {} on column {name:?} needs the kind of personal data the \
+                 column holds; set its semantic type to email, phone or resident_id, or \
+                 mask it with redact or type_tag",
+                operator.as_str()
+            ),
+        ));
     };
-    Ok((field.clone(), masked))
+    let text = if is_text {
+        Arc::clone(array)
+    } else {
+        cast(array, &DataType::Utf8).map_err(|error| {
+            Error::config(
+                "access policy",
+                format!(
+                    "column mask {} on column {name:?} of type {} needs values that read as \
+                     text ({error}); mask it with redact instead",
+                    operator.as_str(),
+                    array.data_type()
+                ),
+            )
+        })?
+    };
+    let masked = masker.mask_column(text.as_ref(), kind, operator)?;
+    let (data_type, array) = if is_text {
+        (
+            array.data_type().clone(),
+            cast(&masked.array, array.data_type())?,
+        )
+    } else {
+        (DataType::Utf8, masked.array)
+    };
+    Ok(MaskedField {
+        field: field.clone().with_data_type(data_type).with_nullable(true),
+        array,
+        fallbacks: masked.fallbacks,
+    })
 }

@@ -67,7 +67,7 @@ use arrow::datatypes::Schema;
 use governance_core::{AccessRequest, Error, Result, Semantic, Sensitivity};
 use serde::{Deserialize, Serialize};
 
-pub use apply::{AppliedPolicy, apply_decision};
+pub use apply::{AppliedPolicy, ColumnMaskFallback, apply_decision, apply_decision_with};
 pub use filter::{CompareOp, Literal, RowPredicate};
 pub use rule::{Day, Effect, PolicyRule, SubjectMatch, TimeWindow};
 
