@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 pub const USAGE: &str = "\
 usage: closed_loop [--input DIR] [--out DIR] [--scale N] [--seed N] [--days N]
-                   [--labels FILE] [--label-sample N]
+                   [--labels FILE] [--label-sample N] [--tagger DIR | --no-tagger]
 
 Runs the governance chain in two rounds with feedback between them.
 
@@ -17,7 +17,11 @@ Runs the governance chain in two rounds with feedback between them.
   --labels FILE       JSON Lines of feedback labels for real data, one
                       governance::Feedback per line
   --label-sample N    flagged cells labelled from ground truth between rounds
-                      (synthetic city only; default: 200)";
+                      (synthetic city only; default: 200)
+  --tagger DIR        token tagger weights that find names and addresses in the
+                      service tickets (default: the project's trained weights in
+                      governance-llm/models/tagger, when present)
+  --no-tagger         scan the tickets with the pattern recognizers only";
 
 /// Parsed options.
 #[derive(Debug, Clone)]
@@ -29,7 +33,12 @@ pub struct Options {
     pub days: u32,
     pub labels: Option<PathBuf>,
     pub label_sample: usize,
+    /// Token tagger weights; `None` turns the tagger off.
+    pub tagger: Option<PathBuf>,
 }
+
+/// The project's trained tagger weights.
+const DEFAULT_TAGGER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/governance-llm/models/tagger");
 
 fn value<T: std::str::FromStr>(flag: &str, raw: Option<String>) -> Result<T, String> {
     let raw = raw.ok_or_else(|| format!("option {flag} needs a value\n\n{USAGE}"))?;
@@ -47,6 +56,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, 
         days: 60,
         labels: None,
         label_sample: 200,
+        tagger: Some(PathBuf::from(DEFAULT_TAGGER)).filter(|dir| dir.exists()),
     };
     while let Some(flag) = args.next() {
         match flag.as_str() {
@@ -57,6 +67,8 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, 
             "--days" => options.days = value(&flag, args.next())?,
             "--labels" => options.labels = Some(value(&flag, args.next())?),
             "--label-sample" => options.label_sample = value(&flag, args.next())?,
+            "--tagger" => options.tagger = Some(value(&flag, args.next())?),
+            "--no-tagger" => options.tagger = None,
             "--help" | "-h" => return Ok(None),
             other => return Err(format!("unknown option {other:?}\n\n{USAGE}")),
         }

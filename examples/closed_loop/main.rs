@@ -22,9 +22,11 @@ mod stages;
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use governance::audit::{AuditHandle, verify_file};
 use governance::collect::{CsvCollector, CsvConfig, SyntheticCity, SyntheticConfig};
+use governance::llm::tagger::Tagger;
 use governance::{AccessRequest, Chain, Collector, Feedback, Result, RunSummary};
 
 use crate::feedback::{Detection, FlagRecorder, Flags};
@@ -185,7 +187,7 @@ fn run(options: &args::Options) -> Result<()> {
         .clean(stages::anomalies(&out.join("models"))?)
         .analyze(stages::daily_indicators())
         .analyze(stages::hourly_alerts()?)
-        .guard(stages::guard("guard")?)
+        .guard(stages::guard("guard", None)?)
         .apply(parquet)
         .apply(quality)
         .apply(recorder)
@@ -242,7 +244,17 @@ fn run(options: &args::Options) -> Result<()> {
     rounds.push(second);
 
     let tickets = match &input.city {
-        Some(city) => Some(run_tickets(city, out, &audit)?),
+        Some(city) => {
+            let tagger = match &options.tagger {
+                Some(dir) => {
+                    let tagger = Tagger::load(dir)
+                        .map_err(|error| governance::Error::config("tagger", error.to_string()))?;
+                    Some(Arc::new(tagger))
+                }
+                None => None,
+            };
+            Some(run_tickets(city, out, &audit, tagger)?)
+        }
         None => None,
     };
 
@@ -286,13 +298,14 @@ fn run_tickets(
     city: &SyntheticCity,
     out: &Path,
     audit: &AuditHandle,
+    tagger: Option<Arc<Tagger>>,
 ) -> Result<report::TicketCheck> {
     let recorder = FlagRecorder::new("ticket_text_recorder", Some("text"));
     let texts = recorder.texts();
     let (parquet, quality) = stages::sinks(&out.join("tickets"), "tickets_")?;
     let mut chain = Chain::builder()
         .collect(city.ticket_collector())
-        .guard(stages::guard("ticket_guard")?)
+        .guard(stages::guard("ticket_guard", tagger)?)
         .apply(parquet)
         .apply(quality)
         .apply(recorder)

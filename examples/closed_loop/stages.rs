@@ -2,6 +2,7 @@
 //! file, so the same chain can be rebuilt from text.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use governance::analyze::{SqlIndicators, ThresholdAlerts};
 use governance::apply::{ParquetSink, ReportWriter};
@@ -9,6 +10,7 @@ use governance::audit::AuditLog;
 use governance::clean::anomaly::AnomalyDetector;
 use governance::clean::{Canonicalise, Dedupe, FillGaps, RobustOutliers, Rules};
 use governance::fuse::AsOfJoin;
+use governance::llm::tagger::Tagger;
 use governance::secure::PiiGuard;
 use governance::{Cleaner, Collector, GovernedBatch, Result, StageContext};
 use serde::de::DeserializeOwned;
@@ -119,12 +121,16 @@ pub fn daily_indicators() -> SqlIndicators {
 }
 
 /// Builds the guard: role `analyst` sees every column with personal data masked; every other
-/// role is denied.
-pub fn guard(name: &str) -> Result<PiiGuard> {
-    Ok(PiiGuard::new(config(json!({
+/// role is denied. With `tagger`, names and addresses in free text are masked too.
+pub fn guard(name: &str, tagger: Option<Arc<Tagger>>) -> Result<PiiGuard> {
+    let guard = PiiGuard::new(config(json!({
         "policy": {"roles": {"analyst": {"visible_columns": ["*"], "mask_personal_data": true}}}
     }))?)?
-    .with_name(name))
+    .with_name(name);
+    Ok(match tagger {
+        Some(tagger) => guard.with_tagger(tagger),
+        None => guard,
+    })
 }
 
 /// Builds the Parquet sink and the report writer for `dir`.

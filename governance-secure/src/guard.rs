@@ -58,6 +58,7 @@ use crate::mask::MaskConfig;
 use crate::masker::{MaskedText, Masker};
 use crate::policy::apply::{project_and_mask, select_rows};
 use crate::policy::{AccessDecision, AccessPolicy};
+use governance_llm::tagger::Tagger;
 
 mod classify;
 mod issues;
@@ -170,6 +171,15 @@ impl PiiGuard {
     pub fn with_masker(mut self, masker: Masker) -> Self {
         self.masker = masker;
         self
+    }
+
+    /// Returns the guard with `tagger` finding names, street addresses, organisations and
+    /// places in free text, beside the pattern recognizers. See [`Detector::with_tagger`].
+    pub fn with_tagger(self, tagger: Arc<Tagger>) -> Self {
+        PiiGuard {
+            detector: self.detector.with_tagger(tagger),
+            ..self
+        }
     }
 
     /// Returns the configuration.
