@@ -63,6 +63,7 @@
 
 pub mod anomaly;
 pub mod canonical;
+pub mod checks;
 pub mod dedupe;
 mod edit_distance;
 pub mod gaps;
