@@ -69,6 +69,7 @@ mod edit_distance;
 pub mod gaps;
 mod numeric_text;
 pub mod outliers;
+pub mod profile;
 pub mod rules;
 mod support;
 
