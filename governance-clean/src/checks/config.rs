@@ -23,12 +23,12 @@ pub struct SuiteConfig {
     pub rules: Vec<RuleConfig>,
     /// Largest number of distinct keys (or determinant values, for a functional dependency)
     /// that a whole-table rule tracks. Keys beyond it are not checked, and the rule's result
-    /// says so with `incomplete`. Defaults to 20 million, about 640 MiB for one key rule.
+    /// sets `incomplete`. Defaults to 20 million, about 640 MiB for one key rule.
     #[serde(default = "default_max_tracked_keys")]
     pub max_tracked_keys: usize,
     /// Largest number of failing rows a whole-table rule keeps in order to name them at the
-    /// end. Counts stay exact beyond it; only the issue list is cut, and the result says so
-    /// with `truncated`. Defaults to 100,000.
+    /// end. Counts stay exact beyond it; only the issue list is cut, and the result sets
+    /// `truncated`. Defaults to 100,000.
     #[serde(default = "default_max_tracked_failures")]
     pub max_tracked_failures: usize,
 }
@@ -453,7 +453,8 @@ pub struct FunctionalDependencyCheck {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SqlCheck {
-    /// Boolean SQL expression in DataFusion's dialect.
+    /// Boolean SQL expression in DataFusion's dialect. As in SQL, unquoted names are read in
+    /// lower case, so quote a name with capitals or dots: `"PM2.5" <= "PM10"`.
     pub expression: String,
 }
 

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+#[cfg(test)]
+use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, TimestampMillisecondArray};
 use arrow::compute::cast;
@@ -32,25 +34,33 @@ pub(crate) fn key_text(columns: &[ArrayRef], row: usize) -> Result<String> {
     Ok(parts.join(", "))
 }
 
-/// Hashes a key's row encoding to 64 bits: FxHash-style mixing per 8-byte word, then the
-/// MurmurHash3 finaliser so that the hash map sees well-spread bits.
+/// Hashes a key's row encoding to 64 bits. Each 8-byte word (the tail zero-padded) is
+/// folded in through the MurmurHash3 64-bit finaliser, which spreads every input bit over the
+/// whole hash; a plain multiply-and-rotate (FxHash) loses the high bits of short integer keys.
 pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
-    const SEED: u64 = 0x517c_c1b7_2722_0a95;
-    let mut hash = bytes.len() as u64;
+    let mut hash = fmix64(bytes.len() as u64 ^ 0x9e37_79b9_7f4a_7c15);
     let mut words = bytes.chunks_exact(8);
     for word in &mut words {
         let mut buffer = [0u8; 8];
         buffer.copy_from_slice(word);
-        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(buffer)).wrapping_mul(SEED);
+        hash = fmix64(hash ^ u64::from_le_bytes(buffer)).wrapping_add(0x9e37_79b9_7f4a_7c15);
     }
-    for &byte in words.remainder() {
-        hash = (hash.rotate_left(5) ^ u64::from(byte)).wrapping_mul(SEED);
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        let mut buffer = [0u8; 8];
+        buffer[..tail.len()].copy_from_slice(tail);
+        hash = fmix64(hash ^ u64::from_le_bytes(buffer));
     }
-    hash ^= hash >> 33;
-    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    hash ^= hash >> 33;
-    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    hash ^ (hash >> 33)
+    hash
+}
+
+/// The MurmurHash3 64-bit finaliser, a bijection with full avalanche.
+fn fmix64(mut value: u64) -> u64 {
+    value ^= value >> 33;
+    value = value.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    value ^= value >> 33;
+    value = value.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    value ^ (value >> 33)
 }
 
 /// A hasher for keys that are already hashes.
@@ -651,5 +661,22 @@ impl Evaluator for Freshness {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_of_distinct_integers_differ() {
+        let column: ArrayRef = Arc::new(arrow::array::Int64Array::from_iter_values(0..200_000));
+        let converter = RowConverter::new(vec![SortField::new(DataType::Int64)]).expect("converter");
+        let rows = converter.convert_columns(&[column]).expect("rows");
+        let mut seen = HashedMap::default();
+        for row in 0..rows.num_rows() {
+            seen.insert(hash_bytes(rows.row(row).as_ref()), ());
+        }
+        assert_eq!(seen.len(), 200_000);
     }
 }
