@@ -98,11 +98,13 @@ fn generate(rows: usize) -> BenchResult<Vec<GovernedBatch>> {
     while start < rows {
         let end = (start + BATCH_ROWS).min(rows);
         let range = start..end;
-        let id = Int64Array::from_iter_values(
-            range
-                .clone()
-                .map(|i| if i % 401 == 400 { (i - 7) as i64 } else { i as i64 }),
-        );
+        let id = Int64Array::from_iter_values(range.clone().map(|i| {
+            if i % 401 == 400 {
+                (i - 7) as i64
+            } else {
+                i as i64
+            }
+        }));
         let station = StringArray::from_iter_values(range.clone().map(|i| {
             if i % 211 == 5 {
                 "Dongsii".to_string()
@@ -126,7 +128,11 @@ fn generate(rows: usize) -> BenchResult<Vec<GovernedBatch>> {
         }));
         let pm10 = Float64Array::from_iter(range.clone().map(|i| {
             let pm25 = (i % 500) as f64 * 0.7;
-            Some(if i % 131 == 4 { pm25 - 5.0 } else { pm25 * 1.4 + 3.0 })
+            Some(if i % 131 == 4 {
+                pm25 - 5.0
+            } else {
+                pm25 * 1.4 + 3.0
+            })
         }));
         let code = StringArray::from_iter_values(range.clone().map(|i| {
             if i % 307 == 6 {
@@ -147,7 +153,11 @@ fn generate(rows: usize) -> BenchResult<Vec<GovernedBatch>> {
         ];
         let data = RecordBatch::try_new(Arc::clone(&schema), columns)?;
         let row_ids = ids.allocate(data.num_rows());
-        batches.push(GovernedBatch::try_new(data, row_ids, Provenance::new("bench"))?);
+        batches.push(GovernedBatch::try_new(
+            data,
+            row_ids,
+            Provenance::new("bench"),
+        )?);
         start = end;
     }
     Ok(batches)
@@ -180,14 +190,31 @@ fn polars_query(frame: LazyFrame) -> LazyFrame {
     let count = |expr: Expr| expr.cast(polars::prelude::DataType::UInt64).sum();
     let mail_length = col("mail").str().len_chars();
     frame.select([
-        col("pm25").null_count().cast(polars::prelude::DataType::UInt64).alias("r0"),
+        col("pm25")
+            .null_count()
+            .cast(polars::prelude::DataType::UInt64)
+            .alias("r0"),
         out_of("pm25", 0.0, 1000.0).alias("r1"),
         out_of("hour", 0.0, 23.0).alias("r2"),
-        count(col("station").is_in(lit(stations).implode(true), false).not()).alias("r3"),
-        count(col("code").str().contains(lit("^[A-Z]{2}-[0-9]{4}$"), true).not()).alias("r4"),
+        count(
+            col("station")
+                .is_in(lit(stations).implode(true), false)
+                .not(),
+        )
+        .alias("r3"),
+        count(
+            col("code")
+                .str()
+                .contains(lit("^[A-Z]{2}-[0-9]{4}$"), true)
+                .not(),
+        )
+        .alias("r4"),
         count(mail_length.clone().lt(lit(5)).or(mail_length.gt(lit(40)))).alias("r5"),
         count(col("id").is_duplicated()).alias("r6"),
-        col("station").null_count().cast(polars::prelude::DataType::UInt64).alias("r7"),
+        col("station")
+            .null_count()
+            .cast(polars::prelude::DataType::UInt64)
+            .alias("r7"),
         count(col("pm10").lt(col("pm25"))).alias("r8"),
         count(col("id").count().lt(lit(1u32))).alias("r9"),
     ])
@@ -224,7 +251,8 @@ fn run() -> BenchResult<()> {
         Err(_) => DEFAULT_ROWS,
     };
     let batches = generate(rows)?;
-    let whole = GovernedBatch::concat(&batches)?.ok_or("no rows generated; set RULES_BENCH_ROWS above 0")?;
+    let whole = GovernedBatch::concat(&batches)?
+        .ok_or("no rows generated; set RULES_BENCH_ROWS above 0")?;
     let frame = governance::polars::to_dataframe(&whole)?;
     drop(whole);
 

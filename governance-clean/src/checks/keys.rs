@@ -671,7 +671,8 @@ mod tests {
     #[test]
     fn hashes_of_distinct_integers_differ() {
         let column: ArrayRef = Arc::new(arrow::array::Int64Array::from_iter_values(0..200_000));
-        let converter = RowConverter::new(vec![SortField::new(DataType::Int64)]).expect("converter");
+        let converter =
+            RowConverter::new(vec![SortField::new(DataType::Int64)]).expect("converter");
         let rows = converter.convert_columns(&[column]).expect("rows");
         let mut seen = HashedMap::default();
         for row in 0..rows.num_rows() {
