@@ -10,6 +10,16 @@
 //! | [`ErrorCleaner`] | [`detection`] | applies confident corrections to text columns | `Anomaly`, `Canonicalised` |
 //! | [`RobustOutliers`] | [`outliers`] | never; learns its threshold from feedback | `Outlier`, `OutOfRange` |
 //!
+//! Beside the stages, [`checks`] is a declarative rule engine (completeness, keys, ranges,
+//! formats, foreign keys, functional dependencies, SQL predicates through DataFusion, drift
+//! tests and custom rules) that reports failing cells and per-rule metrics, usable directly or
+//! as the [`checks::CheckSuite`] cleaner. [`profile`] profiles columns, suggests rules from a
+//! profile and discovers approximate functional dependencies.
+//!
+//! Heavy dependencies and why: `datafusion` plans the SQL predicates of [`checks`];
+//! `hyperloglogplus` and `tdigest` keep the distinct-count and quantile sketches of
+//! [`profile`] bounded; `statrs` gives the chi-square distribution for drift p-values.
+//!
 //! Every stage is built from a serde config struct that rejects unknown fields, keeps every
 //! row it is given (as output, as a merge or held back until `flush`), and writes one audit
 //! record of counts per batch in which it changed something.
@@ -64,6 +74,7 @@
 
 pub mod anomaly;
 pub mod canonical;
+pub mod checks;
 mod correction;
 pub mod dedupe;
 pub mod detection;
@@ -71,6 +82,7 @@ mod edit_distance;
 pub mod gaps;
 mod numeric_text;
 pub mod outliers;
+pub mod profile;
 pub mod rules;
 mod support;
 

@@ -407,7 +407,7 @@ impl Rules {
 
 /// Returns the allowed value closest to `value` and its distance, when it is within
 /// `max_distance` and no other allowed value is as close.
-fn closest_allowed<'a>(
+pub(crate) fn closest_allowed<'a>(
     value: &str,
     allowed: &'a [String],
     max_distance: usize,

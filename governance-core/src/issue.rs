@@ -37,6 +37,9 @@ pub enum IssueKind {
     Canonicalised,
     /// A value was masked.
     Masked,
+    /// A value contradicts other values: a functional dependency, a cross-column predicate,
+    /// a reference table or a table-level expectation such as a row count.
+    Inconsistent,
 }
 
 impl IssueKind {
@@ -54,6 +57,7 @@ impl IssueKind {
             IssueKind::Imputed => "imputed",
             IssueKind::Canonicalised => "canonicalised",
             IssueKind::Masked => "masked",
+            IssueKind::Inconsistent => "inconsistent",
         }
     }
 }
