@@ -7,7 +7,7 @@
 //! errors into the labelled set, and every cluster a label covers lends the label to its
 //! other cells.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rand::SeedableRng;
 use rand::seq::IndexedRandom;
@@ -114,7 +114,7 @@ const PROPAGATED_WEIGHT: f32 = 0.3;
 /// one, else the label of the row's cluster when every labelled cell in it agrees.
 pub(crate) fn propagate(
     clusters: &Clusters,
-    labels: &HashMap<usize, bool>,
+    labels: &BTreeMap<usize, bool>,
 ) -> Vec<Option<TrainingLabel>> {
     // Per cluster: (errors, clean cells) among the labelled rows.
     let mut votes: HashMap<u32, (u32, u32)> = HashMap::new();
@@ -183,7 +183,7 @@ mod tests {
     fn labels_spread_only_in_agreeing_clusters() {
         let column = features(&[[1.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]);
         let clusters = Clusters::of(&column, 5);
-        let labels = HashMap::from([(0, true), (2, false), (3, true)]);
+        let labels = BTreeMap::from([(0, true), (2, false), (3, true)]);
         let spread = propagate(&clusters, &labels);
         assert_eq!(spread[1].map(|label| label.is_error), Some(true));
         assert_eq!(spread[4], None);
