@@ -309,15 +309,42 @@ impl ErrorCleaner {
             } else {
                 None
             };
-            let probabilities = match (&own, &shared) {
+            let mut probabilities = match (&own, &shared) {
                 (Some(model), _) => model.predict(&features.values),
                 (None, Some(model)) => model.predict(&features.generic()),
                 (None, None) => Ok(vec![0.0; rows]),
             }
             .map_err(|error| Error::Internal(format!("scoring column {column} failed: {error}")))?;
+            if own.is_none() {
+                self.calibrate(&mut probabilities, &labels[column]);
+            }
             scores.push(probabilities);
         }
         Ok(scores)
+    }
+
+    /// Scales down the shared model's scores in a column where it flags cells a person
+    /// labelled: the model learned from other columns, whose errors may look like this
+    /// column's right values (a wrong unit written in every row of one column makes a frequent
+    /// value look wrong everywhere). Its precision on the column's own labels, with one hit
+    /// and one miss as prior, multiplies the scores relative to the threshold.
+    fn calibrate(&self, probabilities: &mut [f32], labels: &BTreeMap<usize, &CellLabel>) {
+        let threshold = self.config.threshold;
+        let (mut flagged, mut hits) = (0u32, 0u32);
+        for (&row, label) in labels {
+            if probabilities[row] >= threshold {
+                flagged += 1;
+                hits += u32::from(label.is_error);
+            }
+        }
+        let precision = (hits + 1) as f32 / (flagged + 2) as f32;
+        if precision >= 0.5 {
+            return;
+        }
+        let factor = precision / 0.5;
+        for probability in probabilities.iter_mut() {
+            *probability *= factor;
+        }
     }
 
     /// Trains a classifier, or returns `None` when the labels hold only one class.
