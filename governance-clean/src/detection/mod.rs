@@ -12,6 +12,11 @@
 //! features. Any other column is scored by one model shared by all columns and trained on the
 //! generic features of every label, so a column where no labelled tuple had an error can still
 //! be cleaned. Cells a person labelled keep their label.
+//!
+//! When the table holds one row per entity and source, truth discovery ([`truth`]) estimates
+//! each source's reliability and each entity's true values; a cell that differs from its
+//! entity's truth is flagged as far as the truths proved right on held-out labelled entities,
+//! and the truth becomes a correction candidate.
 
 pub(crate) mod fd;
 mod features;

@@ -30,7 +30,7 @@ const PRIOR_RELIABILITY: f64 = 0.8;
 const RELIABILITY_RANGE: (f64, f64) = (0.05, 0.95);
 const MAX_ROUNDS: usize = 20;
 
-/// Which columns hold the entity key, the source and the attributes to reconcile.
+/// The columns of the entity key, of the source and of the attributes to reconcile.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct EntityLayout {
     pub key: usize,
@@ -125,7 +125,7 @@ fn is_source(groups: &Interned, column: &Interned, rows: usize) -> bool {
     pairs.len() as f64 >= MIN_PAIR_UNIQUENESS * rows as f64
 }
 
-/// The number of distinct (group, value) pairs as a share of the rows: near `1 / group size`
+/// Returns the number of distinct (group, value) pairs as a share of the rows: near `1 / group size`
 /// for a column the groups determine, 1 for a column that differs on every row.
 fn distinct_share(groups: &Interned, column: &Interned) -> f64 {
     let mut pairs: Vec<(u32, u32)> = groups
@@ -144,7 +144,7 @@ fn distinct_share(groups: &Interned, column: &Interned) -> f64 {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Truth {
     pub value: String,
-    /// The value's id in the column, when some row holds it.
+    /// The value's id in the column, when some row has that value.
     pub id: Option<u32>,
     /// 1 for a truth a label gave; else the value's share of the exponentiated votes.
     pub confidence: f32,
@@ -311,8 +311,8 @@ mod tests {
         Interned::of(values)
     }
 
-    /// Six entities reported by five sources; sources 2, 3 and 4 copy the same wrong value
-    /// for the first five entities, sources 0 and 1 are always right.
+    /// Six entities reported by five sources. Sources 2, 3 and 4 copy the same wrong value
+    /// for the first five entities; sources 0 and 1 are always right.
     fn table() -> Vec<Interned> {
         let (mut keys, mut sources, mut values, mut constant) = (vec![], vec![], vec![], vec![]);
         for entity in 0..6 {
