@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench_cleaning -- [--seeds N] [--quick] [--labels N]
-//!                                                [--json OUT] DIR...
+//!                                                [--json OUT] [--show-errors] DIR...
 //! ```
 //!
 //! Each DIR holds `dirty.csv` and `clean.csv` with the same rows in the same order. Columns
@@ -39,7 +39,7 @@ use crate::data::Dataset;
 use crate::score::{Outcome, Summary, score};
 
 const USAGE: &str = "\
-usage: bench_cleaning [--seeds N] [--quick] [--labels N] [--json OUT] DIR...
+usage: bench_cleaning [--seeds N] [--quick] [--labels N] [--json OUT] [--show-errors] DIR...
 
 Scores error detection and correction on folders holding dirty.csv and clean.csv.
 
@@ -47,7 +47,8 @@ Scores error detection and correction on folders holding dirty.csv and clean.csv
   --seeds N   number of seeds of the label sampling (default 5)
   --quick     one seed
   --labels N  tuples labelled per run (default 20)
-  --json OUT  also write the mean figures as JSON to OUT";
+  --json OUT  also write the mean figures as JSON to OUT
+  --show-errors  list the false positives of the first seed per column";
 
 /// Published cell-level figures with 20 labelled tuples: Raha's detection and Raha+Baran's
 /// end-to-end correction, as precision, recall, F1 (Mahdavi et al., SIGMOD 2019 and
@@ -63,6 +64,7 @@ struct Options {
     seeds: u64,
     labels: usize,
     json: Option<PathBuf>,
+    show_errors: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -71,6 +73,7 @@ fn parse_options() -> Result<Options, String> {
         seeds: 5,
         labels: 20,
         json: None,
+        show_errors: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -88,6 +91,7 @@ fn parse_options() -> Result<Options, String> {
                     .map_err(|_| format!("--labels {value:?} is not a whole number"))?;
             }
             "--quick" => options.seeds = 1,
+            "--show-errors" => options.show_errors = true,
             "--json" => options.json = Some(args.next().ok_or("--json needs a file")?.into()),
             "-h" | "--help" => return Err(USAGE.into()),
             flag if flag.starts_with("--") => {
@@ -214,6 +218,9 @@ fn main() {
         if outcomes.is_empty() {
             continue;
         }
+        if options.show_errors {
+            print_false_positives(&dataset, &outcomes[0]);
+        }
         let summary = Summary::of(&outcomes);
         let seconds = times.iter().sum::<f64>() / times.len() as f64;
         let peak = peak_rss_mb();
@@ -235,6 +242,33 @@ fn main() {
     }
     if failed {
         std::process::exit(1);
+    }
+}
+
+/// Prints, per column, how many right cells were flagged and the most common of their values.
+fn print_false_positives(dataset: &Dataset, outcome: &Outcome) {
+    println!("\n{}: false positives of the first seed", dataset.name);
+    for (column, values) in outcome.false_positives.iter().enumerate() {
+        if values.is_empty() {
+            continue;
+        }
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for value in values {
+            *counts.entry(value.as_str()).or_default() += 1;
+        }
+        let mut common: Vec<(&str, usize)> = counts.into_iter().collect();
+        common.sort_by(|left, right| right.1.cmp(&left.1).then(left.0.cmp(right.0)));
+        let examples: Vec<String> = common
+            .iter()
+            .take(6)
+            .map(|(value, count)| format!("{value:?} x{count}"))
+            .collect();
+        println!(
+            "  {:<20} {:>5}  {}",
+            dataset.names[column],
+            values.len(),
+            examples.join(", ")
+        );
     }
 }
 

@@ -51,6 +51,8 @@ pub struct Outcome {
     raw_correction: Counts,
     canonical_detection: Counts,
     canonical_correction: Counts,
+    /// Per column, the raw values of the cells flagged although they were right.
+    pub false_positives: Vec<Vec<String>>,
 }
 
 /// Scores the stage's output against the clean table.
@@ -79,6 +81,7 @@ pub fn score(dataset: &Dataset, output: &GovernedBatch, detector: &str) -> Outco
         raw_correction: Counts::default(),
         canonical_detection: Counts::default(),
         canonical_correction: Counts::default(),
+        false_positives: vec![Vec::new(); columns],
     };
     for column in 0..columns {
         let values = output
@@ -88,6 +91,9 @@ pub fn score(dataset: &Dataset, output: &GovernedBatch, detector: &str) -> Outco
         for row in 0..rows {
             let dirty = &dataset.dirty[row][column];
             let clean = &dataset.clean[row][column];
+            if flagged[row][column] && same(dirty, clean, false) {
+                outcome.false_positives[column].push(dirty.clone());
+            }
             let repaired = match &values {
                 Some(values) if values.is_valid(row) => values.value(row),
                 _ => dirty.as_str(),

@@ -7,7 +7,9 @@
 //!   dropping a trailing token or keeping only the number;
 //! - `dependency`: the majority value among unflagged records that share a determining value;
 //! - `domain`: a frequent value of the column within a small edit distance;
-//! - `imputation`: the column's most frequent value, for a missing-value token.
+//! - `imputation`: the column's most frequent value, for a missing-value token;
+//! - `truth`: the value the reliable sources give for the cell's entity, when the table holds
+//!   one row per entity and source (see the truth discovery of the detection).
 //!
 //! Each source's reliability is estimated from the labelled corrections (how often its best
 //! candidate was the value the person gave, with a Laplace prior). A candidate's score is its
@@ -20,6 +22,7 @@ use std::collections::HashMap;
 
 use crate::detection::fd::{Dependency, GroupCounts};
 use crate::detection::table::{CellTable, Interned, MAX_EDIT_CHARS, is_missing_token};
+use crate::detection::truth::Truths;
 use crate::edit_distance::levenshtein_within;
 use transform::Transform;
 
@@ -41,13 +44,22 @@ pub(crate) struct Proposal {
     pub sources: Vec<&'static str>,
 }
 
-const SOURCES: [&str; 5] = [
+const SOURCES: [&str; 6] = [
     "label",
     "transformation",
     "dependency",
     "domain",
     "imputation",
+    "truth",
 ];
+const TRUTH: usize = 5;
+
+/// Estimated truths per entity, with how often they matched held-out corrections.
+pub(crate) struct TruthSource<'a> {
+    pub truths: &'a Truths,
+    /// `(hits, tries)` of the truths found without the labels of the entity tried.
+    pub record: (u32, u32),
+}
 /// How many of the most frequent values are tried as domain candidates.
 const DOMAIN_VALUES: usize = 100;
 
@@ -73,11 +85,15 @@ pub(crate) fn propose(
     dependencies: &[Dependency],
     flagged: &[Vec<bool>],
     corrections: &[LabelledCell],
+    truth: Option<&TruthSource<'_>>,
 ) -> Vec<Proposal> {
     let models: Vec<ColumnModel> = (0..table.columns.len())
         .map(|column| column_model(table, interned, dependencies, flagged, corrections, column))
         .collect();
-    let reliability = source_reliability(table, interned, &models, corrections);
+    let mut reliability = source_reliability(table, interned, &models, corrections);
+    if let Some(truth) = truth {
+        reliability[TRUTH] = (truth.record.0 + 1) as f32 / (truth.record.1 + 2) as f32;
+    }
 
     let labelled: std::collections::HashSet<(usize, usize)> = corrections
         .iter()
@@ -89,7 +105,15 @@ pub(crate) fn propose(
             if !is_flagged || labelled.contains(&(row, column)) {
                 continue;
             }
-            let candidates = candidates(table, interned, model, row, column, None);
+            let mut candidates = candidates(table, interned, model, row, column, None);
+            if let Some(found) = truth.and_then(|truth| truth.truths.of_cell(interned, row, column))
+            {
+                candidates.push(Candidate {
+                    value: found.value.clone(),
+                    source: TRUTH,
+                    strength: found.confidence,
+                });
+            }
             if let Some(proposal) = best(&candidates, &reliability, &table.columns[column][row]) {
                 proposals.push(Proposal {
                     row,
@@ -240,7 +264,7 @@ fn candidates(
 }
 
 /// Combines the candidates by value and returns the best one that changes the cell.
-fn best(candidates: &[Candidate], reliability: &[f32; 5], current: &str) -> Option<Proposal> {
+fn best(candidates: &[Candidate], reliability: &[f32; 6], current: &str) -> Option<Proposal> {
     let mut by_value: Vec<(&str, f32, Vec<&'static str>)> = Vec::new();
     for candidate in candidates {
         if candidate.value == current {
@@ -283,9 +307,9 @@ fn source_reliability(
     interned: &[Interned],
     models: &[ColumnModel],
     corrections: &[LabelledCell],
-) -> [f32; 5] {
-    let mut hits = [0u32; 5];
-    let mut tries = [0u32; 5];
+) -> [f32; 6] {
+    let mut hits = [0u32; 6];
+    let mut tries = [0u32; 6];
     for cell in corrections {
         let current = &table.columns[cell.column][cell.row];
         if *current == cell.correction {
@@ -310,7 +334,7 @@ fn source_reliability(
             }
         }
     }
-    let mut reliability = [0.0f32; 5];
+    let mut reliability = [0.0f32; 6];
     for source in 0..SOURCES.len() {
         reliability[source] = (hits[source] + 1) as f32 / (tries[source] + 2) as f32;
     }
@@ -349,7 +373,7 @@ mod tests {
         let dependencies = discover(&interned, 0.3, 3);
         let mut flagged = vec![vec![false; 30]; 2];
         flagged[1][4] = true;
-        let proposals = propose(&table, &interned, &dependencies, &flagged, &[]);
+        let proposals = propose(&table, &interned, &dependencies, &flagged, &[], None);
         assert_eq!(proposals.len(), 1);
         assert_eq!(proposals[0].value, "bravo");
         assert!(proposals[0].sources.contains(&"dependency"));
@@ -378,7 +402,7 @@ mod tests {
                 correction: "11".into(),
             },
         ];
-        let proposals = propose(&table, &interned, &[], &flagged, &labels);
+        let proposals = propose(&table, &interned, &[], &flagged, &labels, None);
         let fifth = proposals
             .iter()
             .find(|proposal| proposal.row == 5)

@@ -14,10 +14,11 @@ use super::table::{
     CellTable, Interned, MAX_EDIT_CHARS, ValueType, is_missing_token, parse_number, signature,
     value_type,
 };
+use super::truth::Truths;
 use crate::edit_distance::levenshtein_within;
 
 /// Names of the features every column has, in order; they also explain a flag.
-pub(crate) const GENERIC: [&str; 11] = [
+pub(crate) const GENERIC: [&str; 12] = [
     "missing-value token",
     "rare value in the column",
     "rare format signature",
@@ -29,6 +30,7 @@ pub(crate) const GENERIC: [&str; 11] = [
     "disagrees with the majority of records sharing a determining value",
     "minority within its determining group",
     "close in spelling to a more frequent value",
+    "differs from the value the reliable sources give for its entity",
 ];
 
 /// How many frequent characters and signatures get an indicator feature of their own.
@@ -72,9 +74,10 @@ pub(crate) fn column_features(
     table: &CellTable,
     interned: &[Interned],
     dependencies: &[Dependency],
+    truths: Option<&Truths>,
 ) -> Vec<ColumnFeatures> {
     (0..table.columns.len())
-        .map(|column| one_column(table, interned, dependencies, column))
+        .map(|column| one_column(table, interned, dependencies, truths, column))
         .collect()
 }
 
@@ -82,6 +85,7 @@ fn one_column(
     table: &CellTable,
     interned: &[Interned],
     dependencies: &[Dependency],
+    truths: Option<&Truths>,
     column: usize,
 ) -> ColumnFeatures {
     let rows = table.rows;
@@ -176,6 +180,9 @@ fn one_column(
         out.push(disagreements.iter().copied().fold(0.0, f32::max));
         out.push(minority);
         out.push(f32::from(u8::from(near[id])));
+        out.push(f32::from(u8::from(
+            truths.is_some_and(|truths| truths.disagrees(interned, row, column)),
+        )));
         out.extend(disagreements);
 
         for (character, _) in &top_characters {
@@ -424,7 +431,7 @@ mod tests {
             .map(|column| Interned::of(column))
             .collect();
         let dependencies = discover(&interned, 0.3, 3);
-        column_features(table, &interned, &dependencies)
+        column_features(table, &interned, &dependencies, None)
     }
 
     #[test]

@@ -12,13 +12,19 @@
 //! features. Any other column is scored by one model shared by all columns and trained on the
 //! generic features of every label, so a column where no labelled tuple had an error can still
 //! be cleaned. Cells a person labelled keep their label.
+//!
+//! When the table holds one row per entity and source, truth discovery ([`truth`]) estimates
+//! each source's reliability and each entity's true values; a cell that differs from its
+//! entity's truth is flagged as far as the truths proved right on held-out labelled entities,
+//! and the truth becomes a correction candidate.
 
 pub(crate) mod fd;
 mod features;
 mod sampling;
 pub(crate) mod table;
+pub(crate) mod truth;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, StringArray};
@@ -30,11 +36,12 @@ use governance_core::{
 use governance_llm::{CellClassifierConfig, TrainedCellClassifier};
 use serde::{Deserialize, Serialize};
 
-use crate::correction::{LabelledCell, Proposal, propose};
+use crate::correction::{LabelledCell, Proposal, TruthSource, propose};
 use crate::support::{ChangeCounts, with_columns};
 use features::{ColumnFeatures, GENERIC, column_features};
 use sampling::{Clusters, TrainingLabel, pick_rows, propagate};
 use table::{CellTable, Interned};
+use truth::{EntityLayout, KnownTruths, Truths};
 
 /// Configuration of [`ErrorCleaner`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,7 +91,8 @@ struct CellLabel {
 pub struct ErrorCleaner {
     name: String,
     config: ErrorCleanerConfig,
-    labels: HashMap<(u64, String), CellLabel>,
+    // Ordered, so that everything built from the labels is the same from run to run.
+    labels: BTreeMap<(u64, String), CellLabel>,
     version: u64,
 }
 
@@ -95,10 +103,18 @@ struct Analysis {
     dependencies: Vec<fd::Dependency>,
     features: Vec<ColumnFeatures>,
     clusters: Vec<Clusters>,
+    truths: Option<Truths>,
 }
 
+/// Labels of a batch's cells, per column position, by row position.
+type BatchLabels<'a> = Vec<BTreeMap<usize, &'a CellLabel>>;
+
 impl Analysis {
-    fn of(batch: &GovernedBatch, config: &ErrorCleanerConfig) -> Result<Analysis> {
+    fn of(
+        batch: &GovernedBatch,
+        config: &ErrorCleanerConfig,
+        labels: &BatchLabels<'_>,
+    ) -> Result<Analysis> {
         let table = CellTable::from_batch(batch)?;
         let interned: Vec<Interned> = table
             .columns
@@ -106,7 +122,11 @@ impl Analysis {
             .map(|column| Interned::of(column))
             .collect();
         let dependencies = fd::discover(&interned, config.max_g3, config.dependencies_per_column);
-        let features = column_features(&table, &interned, &dependencies);
+        let truths = EntityLayout::discover(&interned).map(|layout| {
+            let known = known_truths(&table, &interned, &layout, labels, None);
+            Truths::estimate(&interned, &layout, &known)
+        });
+        let features = column_features(&table, &interned, &dependencies, truths.as_ref());
         let clusters = features
             .iter()
             .map(|column| Clusters::of(column, table.rows))
@@ -117,8 +137,37 @@ impl Analysis {
             dependencies,
             features,
             clusters,
+            truths,
         })
     }
+}
+
+/// The truths the labels give: a corrected cell's correction, or the value of a cell
+/// labelled correct, for its entity and column. Labels of the entity group `left_out` are
+/// skipped, to measure how well the truths of other entities are found.
+fn known_truths(
+    table: &CellTable,
+    interned: &[Interned],
+    layout: &EntityLayout,
+    labels: &BatchLabels<'_>,
+    left_out: Option<u32>,
+) -> KnownTruths {
+    let mut known = KnownTruths::new();
+    for &column in &layout.attributes {
+        for (&row, label) in &labels[column] {
+            let group = interned[layout.key].ids[row];
+            if Some(group) == left_out {
+                continue;
+            }
+            let value = match (&label.correction, label.is_error) {
+                (Some(value), _) => value.clone(),
+                (None, false) => table.columns[column][row].clone(),
+                (None, true) => continue,
+            };
+            known.insert((column, group), value);
+        }
+    }
+    known
 }
 
 impl ErrorCleaner {
@@ -157,7 +206,7 @@ impl ErrorCleaner {
         Ok(ErrorCleaner {
             name: NAME.into(),
             config,
-            labels: HashMap::new(),
+            labels: BTreeMap::new(),
             version: 1,
         })
     }
@@ -185,7 +234,11 @@ impl ErrorCleaner {
         if batch.num_rows() == 0 || batch.data().num_columns() == 0 {
             return Ok(Vec::new());
         }
-        let analysis = Analysis::of(batch, &self.config)?;
+        let analysis = Analysis::of(
+            batch,
+            &self.config,
+            &vec![BTreeMap::new(); batch.data().num_columns()],
+        )?;
         let labelled: std::collections::HashSet<u64> =
             self.labels.keys().map(|(row_id, _)| *row_id).collect();
         let ids = batch.row_ids();
@@ -198,11 +251,7 @@ impl ErrorCleaner {
     }
 
     /// Returns the labels of the batch's cells, per column, by row position.
-    fn batch_labels(
-        &self,
-        batch: &GovernedBatch,
-        names: &[String],
-    ) -> Vec<HashMap<usize, &CellLabel>> {
+    fn batch_labels(&self, batch: &GovernedBatch, names: &[String]) -> BatchLabels<'_> {
         let positions: HashMap<u64, usize> = batch
             .row_ids()
             .values()
@@ -215,7 +264,7 @@ impl ErrorCleaner {
             .enumerate()
             .map(|(index, name)| (name.as_str(), index))
             .collect();
-        let mut out = vec![HashMap::new(); names.len()];
+        let mut out = vec![BTreeMap::new(); names.len()];
         for ((row_id, column), label) in &self.labels {
             if let (Some(&row), Some(&column)) =
                 (positions.get(row_id), columns.get(column.as_str()))
@@ -227,16 +276,12 @@ impl ErrorCleaner {
     }
 
     /// Returns the error probability of every cell, per column.
-    fn score(
-        &self,
-        analysis: &Analysis,
-        labels: &[HashMap<usize, &CellLabel>],
-    ) -> Result<Vec<Vec<f32>>> {
+    fn score(&self, analysis: &Analysis, labels: &BatchLabels<'_>) -> Result<Vec<Vec<f32>>> {
         let rows = analysis.table.rows;
         let mut spread: Vec<Vec<Option<TrainingLabel>>> = Vec::new();
         let (mut shared_x, mut shared_y, mut shared_w) = (Vec::new(), Vec::new(), Vec::new());
         for (column, features) in analysis.features.iter().enumerate() {
-            let flags: HashMap<usize, bool> = labels[column]
+            let flags: BTreeMap<usize, bool> = labels[column]
                 .iter()
                 .map(|(&row, label)| (row, label.is_error))
                 .collect();
@@ -269,15 +314,42 @@ impl ErrorCleaner {
             } else {
                 None
             };
-            let probabilities = match (&own, &shared) {
+            let mut probabilities = match (&own, &shared) {
                 (Some(model), _) => model.predict(&features.values),
                 (None, Some(model)) => model.predict(&features.generic()),
                 (None, None) => Ok(vec![0.0; rows]),
             }
             .map_err(|error| Error::Internal(format!("scoring column {column} failed: {error}")))?;
+            if own.is_none() {
+                self.calibrate(&mut probabilities, &labels[column]);
+            }
             scores.push(probabilities);
         }
         Ok(scores)
+    }
+
+    /// Scales down the shared model's scores in a column where it flags cells a person
+    /// labelled: the model learned from other columns, whose errors may look like this
+    /// column's right values (a wrong unit written in every row of one column makes a frequent
+    /// value look wrong everywhere). Its precision on the column's own labels, with one hit
+    /// and one miss as prior, multiplies the scores relative to the threshold.
+    fn calibrate(&self, probabilities: &mut [f32], labels: &BTreeMap<usize, &CellLabel>) {
+        let threshold = self.config.threshold;
+        let (mut flagged, mut hits) = (0u32, 0u32);
+        for (&row, label) in labels {
+            if probabilities[row] >= threshold {
+                flagged += 1;
+                hits += u32::from(label.is_error);
+            }
+        }
+        let precision = (hits + 1) as f32 / (flagged + 2) as f32;
+        if precision >= 0.5 {
+            return;
+        }
+        let factor = precision / 0.5;
+        for probability in probabilities.iter_mut() {
+            *probability *= factor;
+        }
     }
 
     /// Trains a classifier, or returns `None` when the labels hold only one class.
@@ -372,9 +444,25 @@ impl Cleaner for ErrorCleaner {
         if batch.num_rows() == 0 || batch.data().num_columns() == 0 {
             return Ok(batch);
         }
-        let analysis = Analysis::of(&batch, &self.config)?;
-        let labels = self.batch_labels(&batch, &analysis.table.names);
-        let scores = self.score(&analysis, &labels)?;
+        let labels = self.batch_labels(&batch, &batch.column_names());
+        let analysis = Analysis::of(&batch, &self.config, &labels)?;
+        let record = analysis
+            .truths
+            .as_ref()
+            .map(|truths| truth_record(&analysis, truths, &labels));
+        let mut scores = self.score(&analysis, &labels)?;
+        if let (Some(truths), Some(record)) = (&analysis.truths, &record) {
+            // The truths join the ensemble as a detector of their own, trusted as far as
+            // they were right on labelled entities they had not seen.
+            let precision = (record.flag_hits + 1) as f32 / (record.flags + 2) as f32;
+            for &column in &truths.layout.attributes {
+                for (row, score) in scores[column].iter_mut().enumerate() {
+                    if truths.disagrees(&analysis.interned, row, column) {
+                        *score = score.max(precision);
+                    }
+                }
+            }
+        }
         let rows = analysis.table.rows;
 
         let mut flagged = vec![vec![false; rows]; scores.len()];
@@ -396,12 +484,21 @@ impl Cleaner for ErrorCleaner {
                 }
             }
         }
+        let truth = analysis
+            .truths
+            .as_ref()
+            .zip(record.as_ref())
+            .map(|(truths, record)| TruthSource {
+                truths,
+                record: (record.value_hits, record.values),
+            });
         let mut proposals = propose(
             &analysis.table,
             &analysis.interned,
             &analysis.dependencies,
             &flagged,
             &corrections,
+            truth.as_ref(),
         );
         proposals.extend(
             corrections
@@ -513,6 +610,70 @@ impl Cleaner for ErrorCleaner {
         counts.audit(ctx)?;
         Ok(batch)
     }
+}
+
+/// How the truths found without a labelled entity's own labels fare on that entity's labels.
+#[derive(Debug, Clone, Copy, Default)]
+struct TruthRecord {
+    /// Labelled cells whose value differs from the held-out truth, and of those the errors.
+    flags: u32,
+    flag_hits: u32,
+    /// Corrected cells, and of those the ones whose held-out truth is the correction.
+    values: u32,
+    value_hits: u32,
+}
+
+/// Measures the truths on every labelled entity, leaving that entity's labels out.
+fn truth_record(analysis: &Analysis, truths: &Truths, labels: &BatchLabels<'_>) -> TruthRecord {
+    let layout = &truths.layout;
+    let keys = &analysis.interned[layout.key];
+    let mut groups: Vec<u32> = layout
+        .attributes
+        .iter()
+        .flat_map(|&column| {
+            labels[column]
+                .iter()
+                .map(move |(&row, label)| (row, column, label))
+        })
+        .map(|(row, _, _)| keys.ids[row])
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let mut record = TruthRecord::default();
+    for group in groups {
+        let known = known_truths(
+            &analysis.table,
+            &analysis.interned,
+            layout,
+            labels,
+            Some(group),
+        );
+        let held_out = Truths::estimate(&analysis.interned, layout, &known);
+        for &column in &layout.attributes {
+            for (&row, label) in &labels[column] {
+                if keys.ids[row] != group {
+                    continue;
+                }
+                if held_out.disagrees(&analysis.interned, row, column) {
+                    record.flags += 1;
+                    record.flag_hits += u32::from(label.is_error);
+                }
+                let Some(correction) = &label.correction else {
+                    continue;
+                };
+                if *correction == analysis.table.columns[column][row] {
+                    continue;
+                }
+                record.values += 1;
+                record.value_hits += u32::from(
+                    held_out
+                        .of_cell(&analysis.interned, row, column)
+                        .is_some_and(|truth| truth.value == *correction),
+                );
+            }
+        }
+    }
+    record
 }
 
 /// Lists the features of a cell at 0.5 or more that are worth naming, at most five.

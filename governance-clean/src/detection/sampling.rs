@@ -2,12 +2,12 @@
 //!
 //! Cells of a column are clustered by their features rounded to on/off, so two cells share a
 //! cluster when the same detectors fire on them. The tuples to label are picked one at a time,
-//! each the tuple whose cells fall in the most clusters that no label covers yet (ties broken
-//! by a seeded RNG). Rare combinations of firing detectors are where errors sit, so this draws
-//! errors into the labelled set, and every cluster a label covers lends the label to its
-//! other cells.
+//! each the tuple whose cells fall in the most clusters that no label covers yet, the rarer
+//! the better; a seeded RNG breaks only the ties left. Rare combinations of firing detectors
+//! are where errors sit, so this draws errors into the labelled set, and every cluster a
+//! label covers lends the label to its other cells.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rand::SeedableRng;
 use rand::seq::IndexedRandom;
@@ -67,19 +67,28 @@ pub(crate) fn pick_rows(
     }
     let mut picked = Vec::with_capacity(budget);
     while picked.len() < budget {
-        let mut best_score = 0usize;
+        // Ranked by the number of uncovered clusters, then by their rarity (the sum of
+        // 1 / size), so that the seed only decides between rows that are truly alike.
+        let mut best_score = (0usize, 0.0f64);
         let mut best_rows: Vec<usize> = Vec::new();
         for row in (0..rows).filter(|&row| !taken[row]) {
-            let score = clusters
-                .iter()
-                .zip(&covered)
-                .filter(|(column, done)| !done[column.of_row[row] as usize])
-                .count();
-            if score > best_score {
+            let mut score = (0usize, 0.0f64);
+            for (column, done) in clusters.iter().zip(&covered) {
+                let cluster = column.of_row[row] as usize;
+                if !done[cluster] {
+                    score.0 += 1;
+                    score.1 += 1.0 / f64::from(column.sizes[cluster]);
+                }
+            }
+            let order = score
+                .0
+                .cmp(&best_score.0)
+                .then(score.1.total_cmp(&best_score.1));
+            if order == std::cmp::Ordering::Greater {
                 best_score = score;
                 best_rows.clear();
             }
-            if score == best_score {
+            if order != std::cmp::Ordering::Less {
                 best_rows.push(row);
             }
         }
@@ -114,7 +123,7 @@ const PROPAGATED_WEIGHT: f32 = 0.3;
 /// one, else the label of the row's cluster when every labelled cell in it agrees.
 pub(crate) fn propagate(
     clusters: &Clusters,
-    labels: &HashMap<usize, bool>,
+    labels: &BTreeMap<usize, bool>,
 ) -> Vec<Option<TrainingLabel>> {
     // Per cluster: (errors, clean cells) among the labelled rows.
     let mut votes: HashMap<u32, (u32, u32)> = HashMap::new();
@@ -183,7 +192,7 @@ mod tests {
     fn labels_spread_only_in_agreeing_clusters() {
         let column = features(&[[1.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]);
         let clusters = Clusters::of(&column, 5);
-        let labels = HashMap::from([(0, true), (2, false), (3, true)]);
+        let labels = BTreeMap::from([(0, true), (2, false), (3, true)]);
         let spread = propagate(&clusters, &labels);
         assert_eq!(spread[1].map(|label| label.is_error), Some(true));
         assert_eq!(spread[4], None);
