@@ -133,6 +133,7 @@ impl SentenceGenerator {
             Language::Chinese
         };
         let mut out = Builder::default();
+
         if self.rng.random_bool(0.08) {
             let prefix = match language {
                 Language::English => self.any(templates::ENGLISH_PREFIXES),
@@ -143,12 +144,15 @@ impl SentenceGenerator {
                 out.literal(" ");
             }
         }
+
         if language == Language::English && self.rng.random_bool(0.1) {
             // A sentence with no entity at all, so that ordinary text is seen on its own.
             let clauses = self.rng.random_range(1..4);
             for _ in 0..clauses {
                 self.filler_clause(language, &mut out);
             }
+            // No template is filled, but the sentence records one from its split, which keeps
+            // the split of every sentence checkable.
             let first = self.template(language);
             return GeneratedSentence {
                 text: out.text.trim_end().to_string(),
@@ -156,6 +160,7 @@ impl SentenceGenerator {
                 template: (language, first),
             };
         }
+
         let first = self.template(language);
         let filler_first = self.rng.random_bool(0.35);
         if filler_first {
