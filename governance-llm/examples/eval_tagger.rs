@@ -1,7 +1,7 @@
 //! Scores the token tagger on labelled sentences in a JSON file.
 //!
 //! ```text
-//! cargo run -p governance-llm --example eval_tagger -- [--model DIR] FILE...
+//! cargo run -p governance-llm --example eval_tagger -- [--model DIR] [--show-errors] FILE...
 //! ```
 //!
 //! Each FILE is a JSON list of `{"full_text": ..., "spans": [{"entity_type": ...,
@@ -11,6 +11,10 @@
 //! a gold span when their intersection over union is at least 0.5, pairs are matched one to
 //! one, greedily by descending overlap, and every unmatched prediction is a false positive.
 //! The model folder defaults to `governance-llm/models/tagger`.
+//!
+//! With `--show-errors`, each prediction is printed on a line of its own as `OK` (matched) or
+//! `FP` (unmatched), with its record number, label, mean tag probability and text. Each
+//! missed gold span is printed as `FN` with its record number, type and text.
 
 #![expect(
     clippy::print_stdout,
@@ -27,7 +31,7 @@ use std::time::Instant;
 use governance_llm::Tagger;
 use serde::Deserialize;
 
-const USAGE: &str = "usage: eval_tagger [--model DIR] FILE...";
+const USAGE: &str = "usage: eval_tagger [--model DIR] [--show-errors] FILE...";
 
 /// Gold entity types the tagger is responsible for.
 const SCORED_TYPES: [&str; 4] = ["PERSON", "STREET_ADDRESS", "GPE", "ORGANIZATION"];
@@ -48,6 +52,7 @@ struct GoldSpan {
 fn main() -> ExitCode {
     let mut model = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models/tagger"));
     let mut files = Vec::new();
+    let mut show_errors = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
+            "--show-errors" => show_errors = true,
             "--model" => match args.next() {
                 Some(dir) => model = PathBuf::from(dir),
                 None => {
@@ -77,7 +83,7 @@ fn main() -> ExitCode {
         }
     };
     for file in files {
-        if let Err(message) = score_file(&tagger, &file) {
+        if let Err(message) = score_file(&tagger, &file, show_errors) {
             eprintln!("error: {}: {message}", file.display());
             return ExitCode::FAILURE;
         }
@@ -85,7 +91,7 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn score_file(tagger: &Tagger, file: &PathBuf) -> Result<(), String> {
+fn score_file(tagger: &Tagger, file: &PathBuf, show_errors: bool) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|error| format!("cannot read: {error}"))?;
     let records: Vec<Record> =
         serde_json::from_str(&text).map_err(|error| format!("invalid JSON: {error}"))?;
@@ -119,6 +125,27 @@ fn score_file(tagger: &Tagger, file: &PathBuf) -> Result<(), String> {
         }
         let predictions: Vec<Range<usize>> = spans.iter().map(|span| span.range()).collect();
         let pairs = match_one_to_one(&predictions, &gold);
+        if show_errors {
+            let text = &record.full_text;
+            for (position, span) in spans.iter().enumerate() {
+                let verdict = if pairs.iter().any(|&(p, _)| p == position) {
+                    "OK"
+                } else {
+                    "FP"
+                };
+                println!(
+                    "{verdict} {index} {} {:.2} {:?}",
+                    span.label.as_str(),
+                    span.score,
+                    &text[span.range()]
+                );
+            }
+            for (position, (range, kind)) in gold.iter().enumerate() {
+                if !pairs.iter().any(|&(_, g)| g == position) {
+                    println!("FN {index} {kind} {:?}", &text[range.clone()]);
+                }
+            }
+        }
         matched += pairs.len();
         predicted_total += predictions.len();
         gold_total += gold.len();

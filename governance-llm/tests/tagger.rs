@@ -211,3 +211,38 @@ fn committed_tagger_finds_entities() {
     assert!(labels.contains(&EntityLabel::Person), "{spans:?}");
     assert!(labels.contains(&EntityLabel::Location), "{spans:?}");
 }
+
+/// Checks that the committed tagger leaves ordinary text alone and splits an address written
+/// over several lines into one span per line.
+#[test]
+#[expect(clippy::print_stderr, reason = "a skipped test says why on stderr")]
+fn committed_tagger_ignores_ordinary_text() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tagger");
+    if !dir.join("tagger.json").is_file() {
+        eprintln!("skipping: no committed tagger in {}", dir.display());
+        return;
+    }
+    let tagger = Tagger::load(&dir).expect("load the committed tagger");
+    let ordinary = [
+        "I'm so glad the breakfast was brilliant, and the song on the radio was lovely.",
+        "Honestly, the cheese tasted bitter but the soup was warm and fresh.",
+        "We played cards after dinner and talked about music until midnight.",
+    ];
+    for text in ordinary {
+        let spans = tagger.tag(text);
+        assert!(spans.is_empty(), "{text:?} gave {spans:?}");
+    }
+
+    let text = "Send it to:\n17 Orchard Lane\nApt. 5\nRiverton";
+    let spans = tagger.tag(text);
+    assert!(
+        spans.iter().all(|span| !text[span.range()].contains('\n')),
+        "{spans:?}"
+    );
+    assert!(
+        spans
+            .iter()
+            .any(|span| text[span.range()].contains("Orchard")),
+        "{spans:?}"
+    );
+}

@@ -146,8 +146,8 @@ pub fn tags_from_spans(tokens: &[Token], spans: &[(Range<usize>, EntityLabel)]) 
 /// Decodes per-token tags and their probabilities into spans, greedily from left to right.
 ///
 /// A span starts at `B-X`, or at an `I-X` that does not continue an `X` span (the model's
-/// common slip), and grows while the next tokens are `I-X`. Its score is the mean of its
-/// tokens' probabilities.
+/// common slip), and grows while the next tokens are `I-X` on the same line. Its score is the
+/// mean of its tokens' probabilities.
 pub fn decode_tags(tokens: &[Token], tags: &[Tag], probabilities: &[f32]) -> Vec<EntitySpan> {
     let mut spans = Vec::new();
     let mut current: Option<(EntityLabel, usize, usize, f32)> = None;
@@ -162,6 +162,11 @@ pub fn decode_tags(tokens: &[Token], tags: &[Tag], probabilities: &[f32]) -> Vec
         }
     };
     for (index, (&tag, &probability)) in tags.iter().zip(probabilities).enumerate() {
+        // An entity never crosses a line break: an address written over several lines is
+        // one span per line, so that each line can be masked on its own.
+        if tokens.get(index).is_some_and(|token| token.after_newline) {
+            close(&mut current);
+        }
         match tag {
             Tag::Outside => close(&mut current),
             Tag::Inside(label) if current.is_some_and(|(open, ..)| open == label) => {
@@ -246,5 +251,18 @@ mod tests {
         ];
         let spans = decode_tags(&tokens, &tags, &[0.9, 0.9]);
         assert_eq!(spans.len(), 2);
+    }
+
+    #[test]
+    fn decoding_ends_span_at_line_break() {
+        let text = "12 Elm Road
+Apt 4";
+        let tokens = tokenize(text);
+        let location = EntityLabel::Location;
+        let mut tags = vec![Tag::Inside(location); tokens.len()];
+        tags[0] = Tag::Begin(location);
+        let spans = decode_tags(&tokens, &tags, &vec![0.9; tokens.len()]);
+        let pieces: Vec<&str> = spans.iter().map(|span| &text[span.range()]).collect();
+        assert_eq!(pieces, ["12 Elm Road", "Apt 4"]);
     }
 }

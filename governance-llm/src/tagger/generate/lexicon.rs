@@ -186,6 +186,8 @@ pub(super) const ORG_INDUSTRIES: &[&str] = &[
     "Motors", "Airlines", "Shipping", "Telecom", "Networks", "Security", "Realty",
     "Properties", "Hotels", "Textiles", "Chemicals", "Mining", "Robotics", "Labs",
     "Engineering", "Design", "Marketing", "Financial", "Credit Union", "Water", "Waste",
+    "Solutions", "Technologies", "Transit", "Markets", "Bioscience", "Magazines", "Studios",
+    "Ventures", "Services", "Digital", "Data", "Outfitters", "Brewing", "Apparel",
 ];
 
 #[rustfmt::skip]

@@ -5,9 +5,17 @@
 //! lower-case and upper-case names, apartment and suite numbers, addresses broken over
 //! lines, postcodes, `省/市/区/路/号` addresses with `栋/单元/室`, and organisations built from
 //! brand, trade and legal-form words. Sentences sometimes get a short prefix, are joined in
-//! pairs, or are written all in lower case. Common words replace about one in five template
-//! words and form extra clauses without entities. Without them the model learned that any
-//! word missing from the templates is an entity.
+//! pairs, or are written all in lower case. Common words (see [`vocabulary`]: city-service
+//! words, everyday words from many topics, contractions, and capitalised words that are not
+//! names) replace about one in five template words, form extra clauses without entities,
+//! and make up one English sentence in ten on their own. Without them the model learned that
+//! any word missing from the templates is an entity.
+//!
+//! Names and addresses also come from made-up words built from syllables, with family-name
+//! endings of many languages and street forms used outside North America (number after the
+//! street, postcode before the town, units and countries on lines of their own), so that the
+//! model learns their structure rather than the lists. An entity written over several lines
+//! is labelled one entity per line, the convention [`super::labels::decode_tags`] follows.
 //!
 //! [`Split::Train`] uses four in five templates and four in five entries of the open word
 //! lists (names, streets, places, brand words). [`Split::HeldOutTemplates`] uses the other
@@ -18,8 +26,10 @@
 //! Generation is deterministic: the same seed and split give the same sentences on every
 //! platform, because the RNG is ChaCha8 and the lists are compiled in.
 
+mod addresses;
 mod lexicon;
 mod templates;
+mod vocabulary;
 
 use std::ops::Range;
 
@@ -29,6 +39,10 @@ use serde::{Deserialize, Serialize};
 
 use super::labels::EntityLabel;
 use lexicon::*;
+use vocabulary::{
+    BRAND_ENDINGS, CAPITALISED_WORDS, EVERYDAY_WORDS, GIVEN_NAME_ENDINGS, NAME_SYLLABLES,
+    PLACE_FORMS, SPOKEN_FORMS, SURNAME_ENDINGS,
+};
 
 /// The part of the templates and word lists a generator draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -119,6 +133,7 @@ impl SentenceGenerator {
             Language::Chinese
         };
         let mut out = Builder::default();
+
         if self.rng.random_bool(0.08) {
             let prefix = match language {
                 Language::English => self.any(templates::ENGLISH_PREFIXES),
@@ -129,13 +144,30 @@ impl SentenceGenerator {
                 out.literal(" ");
             }
         }
+
+        if language == Language::English && self.rng.random_bool(0.1) {
+            // A sentence with no entity at all, so that ordinary text is seen on its own.
+            let clauses = self.rng.random_range(1..4);
+            for _ in 0..clauses {
+                self.filler_clause(language, &mut out);
+            }
+            // No template is filled, but the sentence records one from its split, which keeps
+            // the split of every sentence checkable.
+            let first = self.template(language);
+            return GeneratedSentence {
+                text: out.text.trim_end().to_string(),
+                entities: out.entities,
+                template: (language, first),
+            };
+        }
+
         let first = self.template(language);
-        let filler_first = self.rng.random_bool(0.25);
+        let filler_first = self.rng.random_bool(0.35);
         if filler_first {
             self.filler_clause(language, &mut out);
         }
         self.fill(language, first, &mut out);
-        if !filler_first && self.rng.random_bool(0.25) {
+        if !filler_first && self.rng.random_bool(0.35) {
             self.filler_clause(language, &mut out);
         }
         if self.rng.random_bool(0.12) {
@@ -193,19 +225,77 @@ impl SentenceGenerator {
         self.rng.random_bool(probability)
     }
 
+    /// Picks a lower-case word that is not an entity: a city-service word, an everyday
+    /// word or a spoken form.
+    fn common_word(&mut self) -> String {
+        match self.rng.random_range(0..10) {
+            0..4 => self.any(COMMON_WORDS).to_string(),
+            4..9 => self.any(EVERYDAY_WORDS).to_string(),
+            _ => self.any(SPOKEN_FORMS).to_string(),
+        }
+    }
+
+    /// Makes up a number that is not part of an address: a phone, card or account number,
+    /// a reference code, a year or a quantity.
+    fn code_number(&mut self) -> String {
+        let rng = &mut self.rng;
+        let digits = |rng: &mut ChaCha8Rng, count: usize| -> String {
+            (0..count)
+                .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+                .collect()
+        };
+        match rng.random_range(0..6) {
+            0 => {
+                let groups: Vec<String> = (0..rng.random_range(2..5))
+                    .map(|_| {
+                        let length = rng.random_range(2..5);
+                        digits(rng, length)
+                    })
+                    .collect();
+                let separator = ["-", " ", "."][rng.random_range(0..3)];
+                groups.join(separator)
+            }
+            1 => {
+                let length = rng.random_range(8..20);
+                digits(rng, length)
+            }
+            2 => {
+                let country: String = (0..2)
+                    .map(|_| char::from(b'A' + rng.random_range(0..26u8)))
+                    .collect();
+                let length = rng.random_range(14..28);
+                format!("{country}{}", digits(rng, length))
+            }
+            3 => rng.random_range(1950..2030u32).to_string(),
+            4 => format!("+{} {}", rng.random_range(1..99u32), digits(rng, 9)),
+            _ => rng.random_range(1..500u32).to_string(),
+        }
+    }
+
     /// Writes a short sentence of common words with no entity, followed by a space.
     fn filler_clause(&mut self, language: Language, out: &mut Builder) {
         let length = self.rng.random_range(3..10);
         match language {
             Language::English => {
-                let words: Vec<&str> = (0..length).map(|_| self.any(COMMON_WORDS)).collect();
+                let words: Vec<String> = (0..length)
+                    .map(|position| {
+                        if position > 0 && self.rng.random_bool(0.08) {
+                            self.any(CAPITALISED_WORDS).to_string()
+                        } else if position > 0 && self.rng.random_bool(0.05) {
+                            self.code_number()
+                        } else {
+                            self.common_word()
+                        }
+                    })
+                    .collect();
                 let mut clause = words.join(" ");
                 if let Some(first) = clause.get(..1) {
                     let upper = first.to_ascii_uppercase();
                     clause.replace_range(..1, &upper);
                 }
                 out.literal(&clause);
-                out.literal(". ");
+                let end = self.any(&[". ", ". ", ". ", "! ", "? ", ", ", "... ", " - "]);
+                out.literal(end);
             }
             Language::Chinese => {
                 let characters: Vec<char> = COMMON_CHARACTERS.chars().collect();
@@ -231,7 +321,7 @@ impl SentenceGenerator {
                     let plain =
                         !word.is_empty() && word.bytes().all(|byte| byte.is_ascii_alphabetic());
                     if plain && self.rng.random_bool(0.2) {
-                        let mut replacement = self.any(COMMON_WORDS).to_string();
+                        let mut replacement = self.common_word();
                         if word.starts_with(|c: char| c.is_ascii_uppercase()) {
                             replacement[..1].make_ascii_uppercase();
                         }
@@ -278,6 +368,21 @@ impl SentenceGenerator {
         let chinese = language == Language::Chinese;
         match slot {
             "P" if chinese && self.chance(0.9) => self.chinese_person(out),
+            "P" if !chinese && self.chance(0.1) => {
+                // A list of people: each name is its own entity.
+                let count = self.rng.random_range(2..4);
+                for position in 0..count {
+                    if position > 0 {
+                        let separator = if position + 1 == count {
+                            self.any(&[" and ", ", ", " & ", ", and "])
+                        } else {
+                            ", "
+                        };
+                        out.literal(separator);
+                    }
+                    self.english_person(out, false);
+                }
+            }
             "P" => self.english_person(out, chinese),
             "A" if chinese => self.chinese_address(out),
             "A" => self.english_address(out),
@@ -313,31 +418,59 @@ impl SentenceGenerator {
             out.literal(" ");
         }
         let mut name = match form {
-            0..45 => format!("{} {}", self.open(GIVEN_NAMES), self.open(SURNAMES)),
+            0..45 => format!("{} {}", self.given_name(), self.surname()),
             45..58 => {
                 let initial = char::from(b'A' + self.rng.random_range(0..26u8));
                 let dot = if self.chance(0.8) { "." } else { "" };
-                let given = self.open(GIVEN_NAMES);
-                let surname = self.open(SURNAMES);
+                let given = self.given_name();
+                let surname = self.surname();
                 format!("{given} {initial}{dot} {surname}")
             }
             58..70 => format!("{} {}", self.open(PINYIN_SURNAMES), self.open(PINYIN_GIVEN)),
-            70..80 => self.open(SURNAMES).to_string(),
-            80..88 => self.open(GIVEN_NAMES).to_string(),
-            88..94 => format!("{}, {}", self.open(SURNAMES), self.open(GIVEN_NAMES)),
+            70..80 => self.surname(),
+            80..88 => self.given_name(),
+            88..94 => format!(
+                "{} {} {}",
+                self.given_name(),
+                self.given_name(),
+                self.surname()
+            ),
             _ => format!(
                 "{} {}-{}",
-                self.open(GIVEN_NAMES),
-                self.open(SURNAMES),
-                self.open(SURNAMES)
+                self.given_name(),
+                self.surname(),
+                self.surname()
             ),
         };
-        if self.chance(0.08) {
+        if self.chance(0.04) {
             name = name.to_lowercase();
         } else if self.chance(0.03) {
             name = name.to_uppercase();
         }
         out.entity(&name, EntityLabel::Person);
+    }
+
+    /// Picks a given name from the list, or makes one up from syllables three times in ten.
+    fn given_name(&mut self) -> String {
+        if self.chance(0.3) {
+            let mut name = self.made_up_name();
+            name.push_str(self.any(GIVEN_NAME_ENDINGS));
+            name
+        } else {
+            self.open(GIVEN_NAMES).to_string()
+        }
+    }
+
+    /// Picks a surname from the list, or, two times in five, makes one up from syllables and
+    /// a family-name ending of one of many languages.
+    fn surname(&mut self) -> String {
+        if self.chance(0.4) {
+            let mut name = self.made_up_name();
+            name.push_str(self.any(SURNAME_ENDINGS));
+            name
+        } else {
+            self.open(SURNAMES).to_string()
+        }
     }
 
     fn chinese_person(&mut self, out: &mut Builder) {
@@ -359,132 +492,36 @@ impl SentenceGenerator {
         }
     }
 
-    fn english_address(&mut self, out: &mut Builder) {
-        let mut address = if self.chance(0.05) {
-            format!("PO Box {}", self.rng.random_range(10..9999))
-        } else {
-            let mut number = self.rng.random_range(1..9999u32).to_string();
-            if self.chance(0.05) {
-                number.push(char::from(b'A' + self.rng.random_range(0..6u8)));
-            }
-            let direction = if self.chance(0.12) {
-                format!(
-                    "{} ",
-                    self.any(&[
-                        "N.", "S.", "E.", "W.", "North", "South", "East", "West", "NE", "SW"
-                    ])
-                )
-            } else {
-                String::new()
-            };
-            let street = self.open(STREET_NAMES);
-            let suffix = self.any(STREET_SUFFIXES);
-            format!("{number} {direction}{street} {suffix}")
-        };
-        if self.chance(0.3) {
-            let separator = self.any(&[", ", " ", "\n"]);
-            let unit = self
-                .any(UNIT_FORMS)
-                .replace("{n}", &self.rng.random_range(1..999u32).to_string())
-                .replace(
-                    "{c}",
-                    &char::from(b'A' + self.rng.random_range(0..8u8)).to_string(),
-                );
-            address.push_str(separator);
-            address.push_str(&unit);
+    /// Makes up a capitalised word from syllables for names, streets and towns, so that the
+    /// model learns their structure rather than a fixed list.
+    fn made_up_name(&mut self) -> String {
+        let count = self.rng.random_range(2..4);
+        let mut name = String::new();
+        for _ in 0..count {
+            name.push_str(self.any(NAME_SYLLABLES));
         }
-        if self.chance(0.55) {
-            let separator = if self.chance(0.3) { "\n" } else { ", " };
-            address.push_str(separator);
-            address.push_str(self.open(CITIES));
-            let (region, code) = REGIONS[self.index_in_split(REGIONS.len())];
-            match self.rng.random_range(0..6) {
-                0 => {
-                    let postcode = self.uk_postcode();
-                    address.push(' ');
-                    address.push_str(&postcode);
-                }
-                1 => {
-                    address.push_str(", ");
-                    address.push_str(region);
-                }
-                2 => {}
-                _ => {
-                    address.push_str(", ");
-                    address.push_str(code);
-                    address.push(' ');
-                    address.push_str(&format!("{:05}", self.rng.random_range(1000..99999u32)));
-                    if self.chance(0.15) {
-                        address.push_str(&format!("-{:04}", self.rng.random_range(0..9999u32)));
-                    }
-                }
-            }
-            if self.chance(0.1) {
-                address.push_str(", ");
-                address.push_str(self.open(COUNTRIES));
-            }
+        let mut characters = name.chars();
+        match characters.next() {
+            Some(first) => first.to_uppercase().chain(characters).collect(),
+            None => name,
         }
-        if self.chance(0.05) {
-            address = address.to_lowercase();
-        }
-        out.entity(&address, EntityLabel::Location);
-    }
-
-    fn uk_postcode(&mut self) -> String {
-        let letter = |rng: &mut ChaCha8Rng| char::from(b'A' + rng.random_range(0..26u8));
-        format!(
-            "{}{}{} {}{}{}",
-            letter(&mut self.rng),
-            letter(&mut self.rng),
-            self.rng.random_range(1..20u32),
-            self.rng.random_range(0..10u32),
-            letter(&mut self.rng),
-            letter(&mut self.rng)
-        )
-    }
-
-    fn chinese_address(&mut self, out: &mut Builder) {
-        let mut address = String::new();
-        if self.chance(0.3) {
-            address.push_str(self.open(CN_PROVINCES));
-        }
-        if self.chance(0.85) {
-            address.push_str(self.open(CN_CITIES));
-            address.push('市');
-        }
-        if self.chance(0.8) {
-            address.push_str(self.open(CN_DISTRICTS));
-        }
-        address.push_str(self.open(CN_ROAD_NAMES));
-        address.push_str(self.any(CN_ROAD_SUFFIXES));
-        address.push_str(&format!("{}号", self.rng.random_range(1..999u32)));
-        if self.chance(0.2) {
-            address.push_str(self.open(CN_BRAND_WORDS));
-            address.push_str(self.any(&["小区", "花园", "大厦", "公寓"]));
-        }
-        if self.chance(0.45) {
-            let building = self.rng.random_range(1..30u32);
-            address.push_str(&format!("{building}{}", self.any(&["栋", "号楼", "幢"])));
-            if self.chance(0.6) {
-                address.push_str(&format!("{}单元", self.rng.random_range(1..8u32)));
-            }
-            address.push_str(&format!(
-                "{}{:02}室",
-                self.rng.random_range(1..33u32),
-                self.rng.random_range(1..12u32)
-            ));
-        }
-        out.entity(&address, EntityLabel::Location);
     }
 
     fn english_place(&mut self) -> String {
         let mut place = match self.rng.random_range(0..100) {
-            0..55 => self.open(CITIES).to_string(),
-            55..85 => self.open(COUNTRIES).to_string(),
-            _ => REGIONS[self.index_in_split(REGIONS.len())].0.to_string(),
+            0..40 => self.open(CITIES).to_string(),
+            40..65 => self.open(COUNTRIES).to_string(),
+            65..75 => REGIONS[self.index_in_split(REGIONS.len())].0.to_string(),
+            75..90 => self.made_up_name(),
+            _ => {
+                let name = self.made_up_name();
+                self.any(PLACE_FORMS).replace("{x}", &name)
+            }
         };
-        if self.chance(0.04) {
+        if self.chance(0.05) {
             place = place.to_lowercase();
+        } else if self.chance(0.06) {
+            place = place.to_uppercase();
         }
         place
     }
@@ -499,6 +536,16 @@ impl SentenceGenerator {
     }
 
     fn english_organization(&mut self) -> String {
+        if self.chance(0.15) {
+            // A one-word brand: a made-up stem with a brand-like ending.
+            let mut name = self.made_up_name();
+            name.push_str(self.any(BRAND_ENDINGS));
+            if self.chance(0.3) {
+                name.push(' ');
+                name.push_str(self.open(ORG_INDUSTRIES));
+            }
+            return name;
+        }
         let mut name = match self.rng.random_range(0..100) {
             0..30 => {
                 let mut name = format!(
@@ -666,10 +713,21 @@ impl Builder {
         self.text.push_str(text);
     }
 
+    /// Writes an entity; one written over several lines becomes one entity per line, the
+    /// convention the tagger decodes with.
     fn entity(&mut self, text: &str, label: EntityLabel) {
-        let start = self.text.len();
+        let base = self.text.len();
         self.text.push_str(text);
-        self.entities.push((start..self.text.len(), label));
+        let mut line_start = 0;
+        for line in text.split('\n') {
+            let leading = line.len() - line.trim_start().len();
+            let trimmed = line.trim();
+            if !trimmed.is_empty() {
+                let start = base + line_start + leading;
+                self.entities.push((start..start + trimmed.len(), label));
+            }
+            line_start += line.len() + 1;
+        }
     }
 }
 
@@ -726,6 +784,43 @@ mod tests {
                 sentence.text
             );
         }
+    }
+
+    #[test]
+    fn no_entity_crosses_a_line_break() {
+        let sentences = SentenceGenerator::new(11, Split::Train).sentences(3000);
+        let mut multi_line_addresses = 0;
+        for sentence in &sentences {
+            for (range, _) in &sentence.entities {
+                assert!(
+                    !sentence.text[range.clone()].contains('\n'),
+                    "entity over a line break in {:?}",
+                    sentence.text
+                );
+            }
+            let lines_with_address = sentence
+                .text
+                .lines()
+                .filter(|line| line.contains("Apt") || line.contains("Suite"))
+                .count();
+            multi_line_addresses += lines_with_address;
+        }
+        assert!(multi_line_addresses > 0, "no unit lines were generated");
+    }
+
+    #[test]
+    fn some_english_sentences_hold_no_entity() {
+        let sentences = SentenceGenerator::new(12, Split::Train)
+            .with_english_share(1.0)
+            .sentences(1000);
+        let empty = sentences
+            .iter()
+            .filter(|sentence| sentence.entities.is_empty())
+            .count();
+        assert!(
+            (50..200).contains(&empty),
+            "{empty} of 1000 sentences had no entity"
+        );
     }
 
     #[test]
