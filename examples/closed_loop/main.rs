@@ -187,9 +187,10 @@ fn run(options: &args::Options) -> Result<()> {
         .clean(stages::anomalies(&out.join("models"))?)
         .analyze(stages::daily_indicators())
         .analyze(stages::hourly_alerts()?)
-        .guard(stages::guard("guard", None)?)
+        .guard(stages::guard("guard", None, None)?)
         .apply(parquet)
         .apply(quality)
+        .apply(stages::openlineage(out, "air_quality", "sensors")?)
         .apply(recorder)
         .request(analyst())
         .audit(audit.clone())
@@ -305,9 +306,12 @@ fn run_tickets(
     let (parquet, quality) = stages::sinks(&out.join("tickets"), "tickets_")?;
     let mut chain = Chain::builder()
         .collect(city.ticket_collector())
-        .guard(stages::guard("ticket_guard", tagger)?)
+        // The category column is a fixed vocabulary; only the free text is scanned, because
+        // the tagger marks some short category labels as names or places.
+        .guard(stages::guard("ticket_guard", Some(&["text"]), tagger)?)
         .apply(parquet)
         .apply(quality)
+        .apply(stages::openlineage(out, "tickets", "service_tickets")?)
         .apply(recorder)
         .request(analyst())
         .audit(audit.clone())

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use governance::analyze::{SqlIndicators, ThresholdAlerts};
-use governance::apply::{ParquetSink, ReportWriter};
+use governance::apply::{OpenLineageWriter, OpenLineageWriterConfig, ParquetSink, ReportWriter};
 use governance::audit::AuditLog;
 use governance::clean::anomaly::AnomalyDetector;
 use governance::clean::{Canonicalise, Dedupe, FillGaps, RobustOutliers, Rules};
@@ -121,9 +121,15 @@ pub fn daily_indicators() -> SqlIndicators {
 }
 
 /// Builds the guard: role `analyst` sees every column with personal data masked; every other
-/// role is denied. With `tagger`, names and addresses in free text are masked too.
-pub fn guard(name: &str, tagger: Option<Arc<Tagger>>) -> Result<PiiGuard> {
+/// role is denied. `text_columns` limits the free-text scan (default: every text column).
+/// With `tagger`, names and addresses in free text are masked too.
+pub fn guard(
+    name: &str,
+    text_columns: Option<&[&str]>,
+    tagger: Option<Arc<Tagger>>,
+) -> Result<PiiGuard> {
     let guard = PiiGuard::new(config(json!({
+        "text_columns": text_columns,
         "policy": {"roles": {"analyst": {"visible_columns": ["*"], "mask_personal_data": true}}}
     }))?)?
     .with_name(name);
@@ -140,6 +146,19 @@ pub fn sinks(dir: &Path, prefix: &str) -> Result<(ParquetSink, ReportWriter)> {
     let report =
         ReportWriter::new(config(json!({"dir": dir}))?)?.with_name(format!("{prefix}report"));
     Ok((sink, report))
+}
+
+/// Builds the writer that appends the OpenLineage events of job `job` to
+/// `dir/openlineage.jsonl`.
+pub fn openlineage(dir: &Path, job: &str, input: &str) -> Result<OpenLineageWriter> {
+    Ok(OpenLineageWriter::new(OpenLineageWriterConfig {
+        path: dir.join("openlineage.jsonl"),
+        namespace: "governance-example".into(),
+        job: job.into(),
+        input: input.into(),
+        output: format!("{job}/governed.parquet"),
+    })?
+    .with_name(format!("{job}_openlineage")))
 }
 
 /// Reads a side source completely and adds `timestamp`, for the as-of join.

@@ -6,6 +6,8 @@
 //! - [`ReportWriter`] measures per-column completeness and validity while the data streams
 //!   past and writes a quality report (JSON and Markdown), the findings, the lineage, the
 //!   quarantine and a run summary.
+//! - [`OpenLineageWriter`] appends an OpenLineage START and COMPLETE event per round, with the
+//!   output schema, column lineage (masked columns flagged) and the stages' lineage records.
 //!
 //! Both write each round into `<dir>/round-<n>/` by default, and both write every file under a
 //! temporary name first and rename it into place only when the round has succeeded, so a
@@ -32,12 +34,14 @@
 
 mod error;
 mod markdown;
+mod openlineage;
 mod output;
 mod parquet_sink;
 mod quality;
 mod report;
 
 pub use error::ApplyError;
+pub use openlineage::{OpenLineageWriter, OpenLineageWriterConfig};
 pub use parquet_sink::{
     GOVERNED_FILE, ISSUES_FILE, PARQUET_SINK_NAME, ParquetCompression, ParquetSink,
     ParquetSinkConfig,
