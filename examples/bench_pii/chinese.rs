@@ -8,6 +8,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use governance::secure::detect::{resident_id_check_character, social_credit_code_check_character};
+
 use crate::dataset::{GoldSpan, Sentence};
 
 /// County address codes (GB/T 2260) used for identity numbers and credit codes.
@@ -16,14 +18,10 @@ const REGIONS: &[&str] = &[
     "320102", "610113", "500103",
 ];
 
-const RESIDENT_ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const RESIDENT_ID_CHECK: &[u8; 11] = b"10X98765432";
 
 /// Alphabet of unified social credit codes, valued 0-30 in this order.
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
 const ORG_CODE_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
 const MOBILE_PREFIXES: &[&str] = &[
@@ -125,23 +123,6 @@ fn gold_type(slot: Slot) -> Option<&'static str> {
     }
 }
 
-/// Returns the check character of the first 17 characters of a resident identity number.
-pub fn resident_id_check(first17: &str) -> char {
-    let sum: u32 = first17
-        .bytes()
-        .zip(RESIDENT_ID_WEIGHTS)
-        .map(|(byte, weight)| u32::from(byte - b'0') * weight)
-        .sum();
-    char::from(RESIDENT_ID_CHECK[(sum % 11) as usize])
-}
-
-fn uscc_value(byte: u8) -> u32 {
-    USCC_ALPHABET
-        .iter()
-        .position(|&c| c == byte)
-        .map_or(0, |value| value as u32)
-}
-
 /// Returns the check character of an organisation code's first 8 characters (GB 11714).
 pub fn org_code_check(first8: &str) -> char {
     let sum: u32 = first8
@@ -163,16 +144,6 @@ pub fn org_code_check(first8: &str) -> char {
     }
 }
 
-/// Returns the check character of a credit code's first 17 characters (GB 32100).
-pub fn credit_code_check(first17: &str) -> char {
-    let sum: u32 = first17
-        .bytes()
-        .zip(USCC_WEIGHTS)
-        .map(|(byte, weight)| uscc_value(byte) * weight)
-        .sum();
-    char::from(USCC_ALPHABET[((31 - sum % 31) % 31) as usize])
-}
-
 fn resident_id(rng: &mut ChaCha8Rng) -> String {
     let region = REGIONS.choose(rng).copied().unwrap_or("110105");
     let year = rng.random_range(1940..=2010);
@@ -180,7 +151,7 @@ fn resident_id(rng: &mut ChaCha8Rng) -> String {
     let day = rng.random_range(1..=28);
     let sequence = rng.random_range(0..1000);
     let first17 = format!("{region}{year:04}{month:02}{day:02}{sequence:03}");
-    let check = resident_id_check(&first17);
+    let check = resident_id_check_character(&first17).unwrap_or('0');
     format!("{first17}{check}")
 }
 
@@ -211,7 +182,7 @@ fn credit_code(rng: &mut ChaCha8Rng) -> String {
     let authority = ['9', '9', '9', '1', '5', 'Y'][rng.random_range(0..6)];
     let category = ['1', '2', '3'][rng.random_range(0..3)];
     let first17 = format!("{authority}{category}{region}{org}{}", org_code_check(&org));
-    let check = credit_code_check(&first17);
+    let check = social_credit_code_check_character(&first17).unwrap_or('0');
     format!("{first17}{check}")
 }
 
@@ -305,13 +276,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resident_id_check_matches_known_numbers() {
-        assert_eq!(resident_id_check("11010519491231002"), 'X');
-        assert_eq!(resident_id_check("44052418800101001"), '4');
-    }
-
-    #[test]
-    fn credit_code_checks_match_known_codes() {
+    fn organisation_check_matches_known_codes() {
         for code in [
             "91350100M000100Y43",
             "91110000600037341L",
@@ -323,8 +288,8 @@ mod tests {
                 "{code}"
             );
             assert_eq!(
-                credit_code_check(&code[..17]),
-                char::from(code.as_bytes()[17]),
+                social_credit_code_check_character(&code[..17]),
+                Some(char::from(code.as_bytes()[17])),
                 "{code}"
             );
         }
