@@ -5,7 +5,7 @@
 //!                                                [--json OUT] [--show-errors] DIR...
 //! ```
 //!
-//! Each DIR holds `dirty.csv` and `clean.csv` with the same rows in the same order. Columns
+//! Each DIR contains `dirty.csv` and `clean.csv` with the same rows in the same order. Columns
 //! are compared by position, and a cell is an error when its dirty value differs from its
 //! clean value. For each seed the error cleaner picks the tuples to label, every cell of those
 //! tuples is answered from `clean.csv` through the feedback API, and then detection and
@@ -125,7 +125,7 @@ struct Record {
     peak_rss_mb: f64,
 }
 
-/// Runs one seed: pick tuples, answer them from the clean table, detect and correct.
+/// Runs one seed: pick tuples, label them from the clean table, detect and correct.
 fn run_once(dataset: &Dataset, labels: usize, seed: u64) -> Result<(Outcome, f64), String> {
     let started = Instant::now();
     let config = ErrorCleanerConfig {

@@ -161,7 +161,7 @@ pub struct DatasetFacets {
     /// Column names and types.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<SchemaFacet>,
-    /// Where each output column comes from.
+    /// Sources of each output column.
     #[serde(rename = "columnLineage", skip_serializing_if = "Option::is_none")]
     pub column_lineage: Option<ColumnLineageFacet>,
 }
@@ -219,11 +219,11 @@ pub struct InputField {
     pub name: String,
     /// Input column name.
     pub field: String,
-    /// How the input became the output.
+    /// Transformation from the input to the output.
     pub transformations: Vec<Transformation>,
 }
 
-/// How an input column became an output column.
+/// Transformation from an input column to an output column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transformation {
     /// `DIRECT` here: the output value derives from the input value.

@@ -1,6 +1,6 @@
 //! Secret keys supplied by the caller for the keyed masking operators.
 //!
-//! A [`SecretKey`] holds raw key bytes. It prints as a redaction in `Debug` and `Display`,
+//! A [`SecretKey`] contains raw key bytes. It prints as a redaction in `Debug` and `Display`,
 //! is wiped from memory when dropped (`zeroize`), and no error built here contains key
 //! bytes. Keys never come from this crate's configs: the caller reads them from a key
 //! management service, a hardware module or a protected file and hands over the bytes.
@@ -96,7 +96,7 @@ impl SecretKey {
     }
 
     /// Returns a public identifier of the key: the first 4 bytes of an HMAC-SHA256 of a
-    /// fixed label under the key, as 8 hex digits. It tells keys apart in tokens, logs and
+    /// fixed label under the key, as 8 hex digits. It distinguishes keys in tokens, logs and
     /// audit records and reveals nothing about the key bytes.
     pub fn key_id(&self) -> String {
         let tag = hmac_sha256(&self.bytes, &[b"governance/key-id/v1"]);
@@ -180,7 +180,7 @@ pub struct MaskerKeys {
 
 impl MaskerKeys {
     /// Uses `master` for every operator; each operator still derives its own subkey.
-    /// Convenient for tests and single-office deployments. Whoever holds the master key can
+    /// Convenient for tests and single-office deployments. Anyone with the master key can
     /// also re-identify.
     pub fn from_master(master: &SecretKey) -> Self {
         MaskerKeys {

@@ -107,7 +107,7 @@ pub struct RuleConfig {
     /// `range(PM2.5)`.
     #[serde(default)]
     pub name: Option<String>,
-    /// What the rule checks.
+    /// Check the rule runs.
     pub check: RuleCheck,
     /// Severity of the issues the rule logs. Defaults to `error`.
     #[serde(default = "default_severity")]
@@ -153,7 +153,7 @@ impl RuleConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RuleCheck {
-    /// Every cell holds a value. Null cells fail, and so do empty or blank text cells unless
+    /// Every cell contains a value. Null cells fail, and so do empty or blank text cells unless
     /// `blank_is_missing` is false. Null and blank cells are counted apart.
     NotNull(NotNullCheck),
     /// At least `min_ratio` of the cells hold a value; each missing cell is logged.
@@ -177,7 +177,7 @@ pub enum RuleCheck {
     /// Values conform to a value type: typed columns of that type pass, and text values must
     /// parse as it.
     Type(TypeCheck),
-    /// The table holds between `min` and `max` rows. Whole-table.
+    /// The table contains between `min` and `max` rows. Whole-table.
     RowCount(RowCountCheck),
     /// The newest value of a time column is at most `max_age_seconds` old. Whole-table.
     Freshness(FreshnessCheck),
@@ -355,7 +355,7 @@ pub enum FormatKind {
 pub struct LengthCheck {
     /// Column checked; values are measured as text.
     pub column: String,
-    /// Fewest characters allowed.
+    /// Minimum number of characters.
     #[serde(default)]
     pub min: Option<usize>,
     /// Most characters allowed.
@@ -395,7 +395,7 @@ pub enum ValueType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RowCountCheck {
-    /// Fewest rows allowed.
+    /// Minimum number of rows.
     #[serde(default)]
     pub min: Option<u64>,
     /// Most rows allowed.

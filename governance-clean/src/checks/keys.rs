@@ -54,7 +54,7 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// The MurmurHash3 64-bit finaliser, a bijection with full avalanche.
+/// Applies the MurmurHash3 64-bit finaliser, a bijection with full avalanche.
 fn fmix64(mut value: u64) -> u64 {
     value ^= value >> 33;
     value = value.wrapping_mul(0xff51_afd7_ed55_8ccd);

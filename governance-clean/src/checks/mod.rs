@@ -89,9 +89,9 @@ pub struct Failure {
     pub column: Option<String>,
     /// Observed value as text, if the failure concerns one.
     pub observed: Option<String>,
-    /// What is wrong, without the rule name (the suite prefixes it).
+    /// Description of the failure, without the rule name (the suite prefixes it).
     pub message: String,
-    /// A value that would pass, if the rule knows one.
+    /// A value that would pass, when the rule has one.
     pub suggested: Option<String>,
     /// Issue kind, when it differs from the rule's usual kind.
     pub kind: Option<IssueKind>,
@@ -146,7 +146,7 @@ pub trait CustomRule: Send {
     }
 }
 
-/// What one rule found over the whole input.
+/// Result of one rule over the whole input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleResult {
     /// Rule name.

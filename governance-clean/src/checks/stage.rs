@@ -13,7 +13,7 @@ use super::{Suite, SuiteReport};
 ///
 /// At `flush` it finishes the whole-table rules. Their issues name rows that have already
 /// left the stage, so they travel in one extra batch of zero rows (the schema of the last
-/// batch) whose issue log holds them. The report is stored for [`CheckSuite::report_handle`].
+/// batch) whose issue log contains them. The report is stored for [`CheckSuite::report_handle`].
 #[derive(Debug)]
 pub struct CheckSuite {
     name: String,
@@ -39,7 +39,7 @@ impl CheckSuite {
         self
     }
 
-    /// Returns a handle that holds the report of the latest finished round; keep it before
+    /// Returns a handle to the report of the latest finished round; keep it before
     /// handing the stage to a chain.
     pub fn report_handle(&self) -> Arc<Mutex<Option<SuiteReport>>> {
         Arc::clone(&self.report)

@@ -8,7 +8,7 @@
 //! - `dependency`: the majority value among unflagged records that share a determining value;
 //! - `domain`: a frequent value of the column within a small edit distance;
 //! - `imputation`: the column's most frequent value, for a missing-value token;
-//! - `truth`: the value the reliable sources give for the cell's entity, when the table holds
+//! - `truth`: the value the reliable sources give for the cell's entity, when the table has
 //!   one row per entity and source (see the truth discovery of the detection).
 //!
 //! Each source's reliability is estimated from the labelled corrections (how often its best

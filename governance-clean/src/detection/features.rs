@@ -256,7 +256,7 @@ where
     keys
 }
 
-/// The type most non-empty cells have, if any cell is non-empty.
+/// Returns the type most non-empty cells have, if any cell is non-empty.
 fn main_type(distinct: &Interned) -> Option<ValueType> {
     let mut counts: HashMap<ValueType, u32> = HashMap::new();
     for (id, value) in distinct.values.iter().enumerate() {

@@ -612,7 +612,7 @@ impl Cleaner for ErrorCleaner {
     }
 }
 
-/// How the truths found without a labelled entity's own labels fare on that entity's labels.
+/// Accuracy of the truths found without a labelled entity's own labels, on that entity's labels.
 #[derive(Debug, Clone, Copy, Default)]
 struct TruthRecord {
     /// Labelled cells whose value differs from the held-out truth, and of those the errors.

@@ -178,7 +178,7 @@ pub struct ColumnProfile {
     pub max: Option<String>,
     /// Shortest non-null text value, in characters.
     pub min_length: Option<u64>,
-    /// Longest non-null text value, in characters.
+    /// Maximum length of a non-null text value, in characters.
     pub max_length: Option<u64>,
     /// Figures of numeric columns, and of text columns whose values all parse as numbers.
     pub numeric: Option<NumericSummary>,

@@ -16,7 +16,7 @@ pub struct SuggestConfig {
     /// Most distinct values for which an allowed set is suggested. Defaults to 20.
     #[serde(default = "default_max_allowed")]
     pub max_allowed_values: u64,
-    /// Fewest present values a column needs before anything beyond completeness is
+    /// Minimum number of present values a column needs before anything beyond completeness is
     /// suggested. Defaults to 10.
     #[serde(default = "default_min_values")]
     pub min_values: u64,
@@ -44,7 +44,7 @@ impl Default for SuggestConfig {
 pub struct Suggestion {
     /// The rule, ready for a [`SuiteConfig`].
     pub rule: RuleConfig,
-    /// Why the rule is suggested, such as `no nulls in 1000 rows`.
+    /// Reason the rule is suggested, such as `no nulls in 1000 rows`.
     pub reason: String,
 }
 

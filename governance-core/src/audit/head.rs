@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{AuditRecord, ChainCursor, GENESIS_HASH, verify_lines};
 use crate::{Error, Result};
 
-/// Where a log's chain ends: the sequence number of the next record and the hash of the last
+/// End of a log's chain: the sequence number of the next record and the hash of the last
 /// one ([`GENESIS_HASH`] for an empty log).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,7 +32,7 @@ pub trait AuditHeadSink: Send + fmt::Debug {
 }
 
 /// Writes the head as JSON to one file, replaced atomically (a synced temporary file, then
-/// a rename), so the file always holds a whole head.
+/// a rename), so the file always contains a whole head.
 #[derive(Debug, Clone)]
 pub struct FileHeadSink {
     path: PathBuf,
@@ -40,7 +40,7 @@ pub struct FileHeadSink {
 
 impl FileHeadSink {
     /// Creates a sink writing to `path`. Keep it outside the audit folder, out of reach of
-    /// whoever can rewrite the log.
+    /// anyone who can rewrite the log.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         FileHeadSink { path: path.into() }
     }

@@ -39,7 +39,7 @@ impl AuditDecision {
     }
 }
 
-/// Who accessed what, why, and with which outcome. Never holds personal data values.
+/// Who accessed what, why, and with which outcome. Never contains personal data values.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccessDetails {
@@ -83,7 +83,7 @@ pub struct AuditRecord {
     pub subject: String,
     /// Details, such as counts or the decision's reason. Must not contain personal data values.
     pub detail: String,
-    /// Who accessed which data for which purpose, on records of accesses. Absent on other
+    /// Access details (subject, data, purpose) on records of accesses. Absent on other
     /// records and on records written before the field existed, which keep their hashes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessDetails>,

@@ -26,7 +26,7 @@ use crate::masker::{MaskFallback, Masker};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ColumnGuardConfig {
-    /// Classifies each visible column the first time the guard sees it, from its name and a
+    /// Classifies each visible column the first time it reaches the guard, from its name and a
     /// sample of its values, and annotates and audits the verdict. Default true.
     pub enabled: bool,
     /// Masks every value of a column classified as a kind of personal data with the operator
@@ -89,8 +89,8 @@ impl ColumnVerdicts {
     }
 
     /// Classifies the columns of `batch` that have no verdict yet and returns the new
-    /// classifications of personal data. An empty batch is skipped, because its values say
-    /// nothing.
+    /// classifications of personal data. An empty batch is skipped, because it has no values to
+    /// classify.
     pub(super) fn classify_new(
         &mut self,
         batch: &RecordBatch,
@@ -120,7 +120,7 @@ impl ColumnVerdicts {
         Ok(table.columns)
     }
 
-    /// Returns the verdict on `column`, when it holds personal data.
+    /// Returns the verdict on `column`, when it contains personal data.
     pub(super) fn get(&self, column: &str) -> Option<&ColumnClassification> {
         self.verdicts.get(column).and_then(Option::as_ref)
     }
@@ -152,7 +152,7 @@ pub(super) struct WholeColumnMask {
 ///
 /// String columns keep their type. Other types are cast to Utf8 first and come back as
 /// Utf8, because a masked value is text. A column that does not cast to text (a list or
-/// struct) becomes all null, with one fallback on row 0 that says why.
+/// struct) becomes all null, with one fallback on row 0 that gives the reason.
 pub(super) fn mask_whole_column(
     masker: &Masker,
     array: &ArrayRef,
