@@ -60,5 +60,8 @@
 //! ```
 
 pub mod asof;
+pub mod engine;
+pub mod spatial;
+pub mod temporal;
 
 pub use asof::{AsOfDirection, AsOfJoin, AsOfJoinConfig, SideBatch};
