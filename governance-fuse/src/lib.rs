@@ -60,5 +60,8 @@
 //! ```
 
 pub mod asof;
+pub mod er;
+pub mod sketch;
 
 pub use asof::{AsOfDirection, AsOfJoin, AsOfJoinConfig, SideBatch};
+pub use sketch::{LshBands, MinHashSignature, MinHasher, SketchError};
