@@ -63,5 +63,8 @@ pub mod asof;
 pub mod engine;
 pub mod spatial;
 pub mod temporal;
+pub mod er;
+pub mod sketch;
 
 pub use asof::{AsOfDirection, AsOfJoin, AsOfJoinConfig, SideBatch};
+pub use sketch::{LshBands, MinHashSignature, MinHasher, SketchError};

@@ -1,0 +1,118 @@
+//! Entity resolution: linking records of the same real-world entity within or across sources.
+//!
+//! Sources become [`RecordTable`]s, the text view that blocking and comparators work on.
+//! A candidate pair names one record of each side by row position ([`CandidatePair`]); in
+//! deduplication both sides are the same table and `left < right`.
+
+mod record;
+
+pub use record::RecordTable;
+
+/// Two records that blocking proposes for comparison, by row position in their tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CandidatePair {
+    /// Row in the left table.
+    pub left: u32,
+    /// Row in the right table; in deduplication a row of the same table above `left`.
+    pub right: u32,
+}
+
+impl CandidatePair {
+    /// Creates a pair of row positions.
+    pub fn new(left: u32, right: u32) -> Self {
+        Self { left, right }
+    }
+
+    /// Orders the two rows so that `left < right`, as deduplication pairs are stored.
+    pub fn ordered(a: u32, b: u32) -> Self {
+        if a <= b {
+            Self::new(a, b)
+        } else {
+            Self::new(b, a)
+        }
+    }
+}
+
+/// Whether records are linked across two tables or deduplicated within one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkMode {
+    /// Pairs one record of the left table with one of the right table.
+    Link,
+    /// Pairs records of one table with each other.
+    Dedupe,
+}
+
+/// Errors of entity resolution. Every variant names the table and value at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErError {
+    /// A table with no records.
+    #[error("table '{table}' has no records; entity resolution needs at least one per side")]
+    EmptyInput {
+        /// Table name.
+        table: String,
+    },
+    /// Two tables without an attribute in common.
+    #[error(
+        "tables '{left}' and '{right}' have no common attribute ({left}: {}; {right}: {}); \
+         rename columns to a shared schema or map them with the schema matcher first",
+        left_attributes.join(", "),
+        right_attributes.join(", ")
+    )]
+    NoCommonAttribute {
+        /// Left table name.
+        left: String,
+        /// Attributes of the left table.
+        left_attributes: Vec<String>,
+        /// Right table name.
+        right: String,
+        /// Attributes of the right table.
+        right_attributes: Vec<String>,
+    },
+    /// An attribute the table does not have.
+    #[error(
+        "table '{table}' has no attribute '{attribute}'; available: {}",
+        available.join(", ")
+    )]
+    UnknownAttribute {
+        /// Table name.
+        table: String,
+        /// Requested attribute.
+        attribute: String,
+        /// Attributes the table has.
+        available: Vec<String>,
+    },
+    /// A key attribute without a single value.
+    #[error(
+        "attribute '{attribute}' of table '{table}' is null or blank in every record; \
+         choose another key attribute"
+    )]
+    AllNull {
+        /// Table name.
+        table: String,
+        /// Attribute without values.
+        attribute: String,
+    },
+    /// A record with the wrong number of values.
+    #[error(
+        "record '{id}' of table '{table}' has {found} values but the table has {expected} \
+         attributes"
+    )]
+    WrongArity {
+        /// Table name.
+        table: String,
+        /// Record id.
+        id: String,
+        /// Number of attributes.
+        expected: usize,
+        /// Number of values given.
+        found: usize,
+    },
+    /// An attribute name given twice.
+    #[error("attribute '{0}' is listed twice; attribute names must be distinct")]
+    DuplicateAttribute(String),
+    /// An Arrow column that could not be read as text.
+    #[error("could not read a column as text: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+}
