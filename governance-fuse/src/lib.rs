@@ -61,10 +61,11 @@
 
 pub mod asof;
 pub mod engine;
+pub mod er;
+pub mod graph;
+pub mod sketch;
 pub mod spatial;
 pub mod temporal;
-pub mod er;
-pub mod sketch;
 
 pub use asof::{AsOfDirection, AsOfJoin, AsOfJoinConfig, SideBatch};
 pub use sketch::{LshBands, MinHashSignature, MinHasher, SketchError};
