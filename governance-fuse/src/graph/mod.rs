@@ -11,8 +11,8 @@
 //! in the other, as a foreign key's in a primary key).
 //!
 //! Accuracy: the Jaccard estimate has a standard error of about `sqrt(J (1 - J) / k)` for `k`
-//! hash functions (at most 0.031 for the default `k = 256`); the containment of a small
-//! column in a much larger one inherits a larger relative error, because it divides that
+//! hash functions (at most 0.031 for the default `k = 256`). The containment of a small
+//! column in a much larger one has a larger error, because the estimate divides the Jaccard
 //! estimate by the small column's share of the union.
 //!
 //! Every pair of compatible columns is compared, `O(columns²)` signature comparisons of `k`
@@ -73,7 +73,7 @@ impl std::fmt::Display for ColumnRef {
     }
 }
 
-/// Why two columns are linked.
+/// Criterion that links two columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
@@ -295,6 +295,7 @@ impl DatasetGraph {
         else {
             return Ok(None);
         };
+
         let estimate = |from: &MinHashSignature, to: &MinHashSignature, from_size, to_size| {
             from.containment_in(to, from_size, to_size)
                 .map_err(sketch_error)
@@ -314,6 +315,7 @@ impl DatasetGraph {
             right.distinct,
             left.distinct,
         )?;
+
         let mut relations = Vec::new();
         if jaccard >= self.config.min_jaccard {
             relations.push(Relation::Joinable);
@@ -327,6 +329,7 @@ impl DatasetGraph {
         if relations.is_empty() {
             return Ok(None);
         }
+
         Ok(Some(Edge {
             left: ColumnRef {
                 dataset: left_set.name.clone(),

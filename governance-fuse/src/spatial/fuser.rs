@@ -125,8 +125,8 @@ pub struct NearestStationReport {
 
 /// Attaches the nearest station within a radius to each stream row, as a [`Fuser`].
 ///
-/// Rows out equal rows in. The attached id column has the station id's type and the distance
-/// column is Float64 metres; both are null for a row with an invalid point and for a row with
+/// Rows out equal rows in. The attached id column has the station id's type, and the distance
+/// column is Float64 metres. Both are null for a row with an invalid point and for a row with
 /// no station within the radius. Stations with invalid coordinates are left out of the index
 /// and counted in [`NearestStationJoin::station_report`].
 ///
@@ -182,61 +182,21 @@ impl NearestStationJoin {
                 ),
             ));
         }
-        let mut points = Vec::new();
-        let mut id_rows = Vec::new();
-        let mut id_arrays: Vec<ArrayRef> = Vec::with_capacity(batches.len());
-        let mut station_report = CoordinateReport::default();
-        let mut offset = 0usize;
-        for batch in &batches {
-            let column = |name: &str| -> Result<ArrayRef> {
-                batch.column_by_name(name).cloned().ok_or_else(|| {
-                    Error::config(
-                        &config.name,
-                        format!(
-                            "column {name:?} not found in station source {:?}",
-                            config.source
-                        ),
-                    )
-                })
-            };
-            let latitude = column(config.station_latitude())?;
-            let longitude = column(config.station_longitude())?;
-            let coordinates = Coordinates::read(
-                latitude.as_ref(),
-                config.station_latitude(),
-                longitude.as_ref(),
-                config.station_longitude(),
-            )?;
-            for (row, point) in coordinates.points().iter().enumerate() {
-                if let Ok(point) = point {
-                    points.push(*point);
-                    id_rows.push(station_row(offset + row)?);
-                }
-            }
-            merge_report(&mut station_report, coordinates.report());
-            id_arrays.push(column(&config.station_id)?);
-            offset += batch.num_rows();
-        }
-        let id_refs: Vec<&dyn Array> = id_arrays.iter().map(|array| array.as_ref()).collect();
-        let ids = concat(&id_refs).map_err(|error| {
-            Error::InvalidInput(format!(
-                "station id column {:?} differs in type between batches of {:?}: {error}",
-                config.station_id, config.source
-            ))
-        })?;
-        if station_report.invalid() > 0 {
+        let stations = load_stations(&config, &batches)?;
+        if stations.report.invalid() > 0 {
             tracing::warn!(
                 stage = %config.name,
                 source = %config.source,
-                invalid = station_report.invalid(),
+                invalid = stations.report.invalid(),
                 "stations with invalid coordinates are left out of the index"
             );
         }
+
         Ok(NearestStationJoin {
-            index: StationIndex::new(points),
-            ids,
-            id_rows,
-            station_report,
+            index: StationIndex::new(stations.points),
+            ids: stations.ids,
+            id_rows: stations.id_rows,
+            station_report: stations.report,
             config,
             round: None,
             report: NearestStationReport::default(),
@@ -274,6 +234,68 @@ impl NearestStationJoin {
         self.report = NearestStationReport::default();
         Ok(())
     }
+}
+
+/// The valid stations of the side source, with the ids of every station row.
+struct LoadedStations {
+    points: Vec<LatLon>,
+    /// Row in `ids` of each point.
+    id_rows: Vec<u32>,
+    ids: ArrayRef,
+    report: CoordinateReport,
+}
+
+/// Reads the station coordinates and ids of every side batch, leaving out invalid points.
+fn load_stations(config: &NearestStationConfig, batches: &[RecordBatch]) -> Result<LoadedStations> {
+    let mut points = Vec::new();
+    let mut id_rows = Vec::new();
+    let mut id_arrays: Vec<ArrayRef> = Vec::with_capacity(batches.len());
+    let mut report = CoordinateReport::default();
+    let mut offset = 0usize;
+    for batch in batches {
+        let column = |name: &str| -> Result<ArrayRef> {
+            batch.column_by_name(name).cloned().ok_or_else(|| {
+                Error::config(
+                    &config.name,
+                    format!(
+                        "column {name:?} not found in station source {:?}",
+                        config.source
+                    ),
+                )
+            })
+        };
+        let latitude = column(config.station_latitude())?;
+        let longitude = column(config.station_longitude())?;
+        let coordinates = Coordinates::read(
+            latitude.as_ref(),
+            config.station_latitude(),
+            longitude.as_ref(),
+            config.station_longitude(),
+        )?;
+        for (row, point) in coordinates.points().iter().enumerate() {
+            if let Ok(point) = point {
+                points.push(*point);
+                id_rows.push(station_row(offset + row)?);
+            }
+        }
+        merge_report(&mut report, coordinates.report());
+        id_arrays.push(column(&config.station_id)?);
+        offset += batch.num_rows();
+    }
+
+    let id_refs: Vec<&dyn Array> = id_arrays.iter().map(|array| array.as_ref()).collect();
+    let ids = concat(&id_refs).map_err(|error| {
+        Error::InvalidInput(format!(
+            "station id column {:?} differs in type between batches of {:?}: {error}",
+            config.station_id, config.source
+        ))
+    })?;
+    Ok(LoadedStations {
+        points,
+        id_rows,
+        ids,
+        report,
+    })
 }
 
 fn station_row(row: usize) -> Result<u32> {

@@ -124,12 +124,12 @@ pub(crate) fn ticks_per_milli(unit: TimeUnit) -> TicksPerMilli {
 
 /// Converts `millis` to ticks of `unit`; fails when the value is not whole in that unit or
 /// overflows.
-pub(crate) fn millis_to_ticks(millis: i64, unit: TimeUnit, what: &str) -> Result<i64> {
+pub(crate) fn millis_to_ticks(millis: i64, unit: TimeUnit, label: &str) -> Result<i64> {
     match ticks_per_milli(unit) {
         TicksPerMilli::Divide(divisor) => {
             if millis % divisor != 0 {
                 return Err(Error::InvalidInput(format!(
-                    "{what} of {millis} ms is not a whole number of seconds, the unit of the \
+                    "{label} of {millis} ms is not a whole number of seconds, the unit of the \
                      time column: use a multiple of 1000 ms"
                 )));
             }
@@ -137,7 +137,7 @@ pub(crate) fn millis_to_ticks(millis: i64, unit: TimeUnit, what: &str) -> Result
         }
         TicksPerMilli::Multiply(factor) => millis.checked_mul(factor).ok_or_else(|| {
             Error::InvalidInput(format!(
-                "{what} of {millis} ms overflows a {unit:?} timestamp: use a smaller value"
+                "{label} of {millis} ms overflows a {unit:?} timestamp: use a smaller value"
             ))
         }),
     }

@@ -57,7 +57,7 @@ struct Series {
 /// Resamples `batch` to a regular grid per key; see [`ResampleConfig`] for the options.
 ///
 /// Rows need not be sorted. Fails, naming the column and its type, when the time column is
-/// not a timestamp or an aggregated column is not numeric; fails too when a column is missing,
+/// not a timestamp or an aggregated column is not numeric. Fails too when a column is missing,
 /// two output columns share a name, or the grid would exceed `max_buckets`.
 pub fn resample(batch: &RecordBatch, config: &ResampleConfig) -> Result<Resampled> {
     let schema = batch.schema();
@@ -97,10 +97,10 @@ pub fn resample(batch: &RecordBatch, config: &ResampleConfig) -> Result<Resample
     let mut counts: Vec<u64> = Vec::new();
     let mut outputs: Vec<Vec<Option<f64>>> = vec![Vec::new(); config.columns.len()];
     let mut filled_values = vec![0u64; config.columns.len()];
-    for (one, &(first, last)) in series.iter().zip(&ranges) {
+    for (key_series, &(first, last)) in series.iter().zip(&ranges) {
         let width = (last - first + 1) as usize;
         let mut rows_per_bucket: Vec<Vec<usize>> = vec![Vec::new(); width];
-        for &(bucket, _, row) in &one.rows {
+        for &(bucket, _, row) in &key_series.rows {
             rows_per_bucket[(bucket - first) as usize].push(row);
         }
         let mut filled_here = vec![false; width];
@@ -130,7 +130,7 @@ pub fn resample(batch: &RecordBatch, config: &ResampleConfig) -> Result<Resample
             })?;
             starts.push(Some(start));
             counts.push(rows.len() as u64);
-            key_rows.push(u32::try_from(one.first_row).map_err(|_| {
+            key_rows.push(u32::try_from(key_series.first_row).map_err(|_| {
                 Error::InvalidInput("batch has more than u32::MAX rows: split it".into())
             })?);
             if rows.is_empty() {
@@ -281,22 +281,24 @@ fn group_series(
             }
         }
         None => {
-            let mut one = Series {
+            let mut whole = Series {
                 first_row: 0,
                 rows: Vec::new(),
             };
             for (row, time) in ticks.iter().enumerate() {
                 if let Some(time) = *time {
-                    one.rows.push((grid.index(time), time, row));
+                    whole.rows.push((grid.index(time), time, row));
                 }
             }
-            if !one.rows.is_empty() {
-                series.push(one);
+            if !whole.rows.is_empty() {
+                series.push(whole);
             }
         }
     }
-    for one in &mut series {
-        one.rows.sort_unstable_by_key(|&(_, time, row)| (time, row));
+    for key_series in &mut series {
+        key_series
+            .rows
+            .sort_unstable_by_key(|&(_, time, row)| (time, row));
     }
     Ok((series, key_array))
 }
@@ -305,10 +307,10 @@ fn group_series(
 fn bucket_ranges(series: &[Series], extent: GridExtent) -> Vec<(i64, i64)> {
     let own: Vec<(i64, i64)> = series
         .iter()
-        .map(|one| {
+        .map(|key_series| {
             // Rows are sorted by time, so bucket indices rise too.
-            let first = one.rows.first().map_or(0, |row| row.0);
-            let last = one.rows.last().map_or(0, |row| row.0);
+            let first = key_series.rows.first().map_or(0, |row| row.0);
+            let last = key_series.rows.last().map_or(0, |row| row.0);
             (first, last)
         })
         .collect();
@@ -685,7 +687,7 @@ mod tests {
         assert_eq!(out.report.keys, 0);
     }
 
-    /// One series of hourly values at the given hours.
+    /// Builds one series with a value at each of the given hours.
     fn series(hours: &[i64], values: &[f64]) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![
             Field::new("t", DataType::Timestamp(TimeUnit::Millisecond, None), false),
