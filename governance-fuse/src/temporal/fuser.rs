@@ -126,10 +126,13 @@ impl Fuser for TimeBucket {
         let null_times = buckets.null_count();
 
         let mut fields: Vec<FieldRef> = schema.fields().iter().cloned().collect();
+        // The bucket column is nullable exactly when the time column is, so that every batch
+        // of a stream gets the same schema.
+        let time_nullable = schema.field_with_name(&self.config.time)?.is_nullable();
         fields.push(Arc::new(Field::new(
             output,
             buckets.data_type().clone(),
-            null_times > 0,
+            time_nullable,
         )));
         let mut columns = batch.data().columns().to_vec();
         columns.push(buckets);
