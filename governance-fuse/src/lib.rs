@@ -60,5 +60,9 @@
 //! ```
 
 pub mod asof;
+pub mod embed;
+pub mod schema;
 
 pub use asof::{AsOfDirection, AsOfJoin, AsOfJoinConfig, SideBatch};
+pub use embed::{HashedNgramEmbedder, TextEmbedder};
+pub use schema::{DriftDetector, DriftReport, SchemaMapping, SchemaMatcher};
