@@ -4,10 +4,10 @@
 //! Each candidate pair is a vector of comparison levels (see [`crate::er::compare`]). The model
 //! assumes that pairs are matches with prior probability `λ`, and that, given the match status,
 //! the comparisons are independent: level `l` of comparison `k` has probability `m_k(l)` among
-//! matches and `u_k(l)` among non-matches. The match weight of a level is `log2(m / u)`; a
-//! pair's weight is the prior log-odds `log2(λ / (1 - λ))` plus its levels' weights, and its
-//! posterior match probability is `2^w / (1 + 2^w)`. A `null` level (a missing value) adds
-//! nothing.
+//! matches and `u_k(l)` among non-matches. The match weight of a level is `log2(m / u)`. A
+//! pair's weight `w` is the prior log-odds `log2(λ / (1 - λ))` plus its levels' weights, and
+//! its posterior match probability is `2^w / (1 + 2^w)`. A `null` level (a missing value)
+//! adds nothing.
 //!
 //! Training runs EM over the distinct level vectors with their counts rather than over every
 //! pair, because candidate sets repeat a small number of patterns many times; the E-step over
