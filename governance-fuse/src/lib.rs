@@ -60,12 +60,16 @@
 //! ```
 
 pub mod asof;
+pub mod embed;
 pub mod engine;
 pub mod er;
 pub mod graph;
+pub mod schema;
 pub mod sketch;
 pub mod spatial;
 pub mod temporal;
 
 pub use asof::{AsOfDirection, AsOfJoin, AsOfJoinConfig, SideBatch};
+pub use embed::{HashedNgramEmbedder, TextEmbedder};
+pub use schema::{DriftDetector, DriftReport, SchemaMapping, SchemaMatcher};
 pub use sketch::{LshBands, MinHashSignature, MinHasher, SketchError};

@@ -4,6 +4,8 @@
 //! A candidate pair names one record of each side by row position ([`CandidatePair`]); in
 //! deduplication both sides are the same table and `left < right`.
 
+pub mod compare;
+pub mod fellegi_sunter;
 mod record;
 
 pub use record::RecordTable;
@@ -112,6 +114,9 @@ pub enum ErError {
     /// An attribute name given twice.
     #[error("attribute '{0}' is listed twice; attribute names must be distinct")]
     DuplicateAttribute(String),
+    /// A matching setting out of range; the message names the setting and its valid range.
+    #[error("invalid matching config: {0}")]
+    InvalidConfig(String),
     /// An Arrow column that could not be read as text.
     #[error("could not read a column as text: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
