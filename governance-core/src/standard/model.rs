@@ -181,18 +181,18 @@ impl Attribute {
         if self.name.trim().is_empty() {
             return invalid("the name is empty".into());
         }
-        if let Some(range) = self.range {
-            if !(range.min.is_finite() && range.max.is_finite() && range.min <= range.max) {
-                return invalid(format!(
-                    "range {}..{} must be finite with min <= max",
-                    range.min, range.max
-                ));
-            }
+        if let Some(range) = self.range
+            && !(range.min.is_finite() && range.max.is_finite() && range.min <= range.max)
+        {
+            return invalid(format!(
+                "range {}..{} must be finite with min <= max",
+                range.min, range.max
+            ));
         }
-        if let Some(molar_mass) = self.molar_mass {
-            if !(molar_mass.is_finite() && molar_mass > 0.0) {
-                return invalid(format!("molar mass {molar_mass} must be positive"));
-            }
+        if let Some(molar_mass) = self.molar_mass
+            && !(molar_mass.is_finite() && molar_mass > 0.0)
+        {
+            return invalid(format!("molar mass {molar_mass} must be positive"));
         }
         Ok(())
     }

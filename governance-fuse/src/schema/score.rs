@@ -213,29 +213,28 @@ fn profile_score(
     }
 
     let mut fit = 1.0;
-    if let (Some(range), Some(numeric)) = (attribute.range, &profile.numeric) {
-        if profile.pattern != Some(ValuePattern::CompassDirection) {
-            let (share, unit) =
-                best_range_fit(numeric, attribute, range.min, range.max, conditions);
-            fit = share;
-            result.source_unit = unit;
-            let unit_note = match (unit, attribute.unit) {
-                (Some(source), Some(target)) => {
-                    format!(" if the values are in {source} rather than {target}")
-                }
-                _ => String::new(),
-            };
-            result.evidence.push(Evidence {
-                signal: Signal::Range,
-                score: share,
-                detail: format!(
-                    "{:.0} % of values lie in the plausible range {}..{}{unit_note}",
-                    share * 100.0,
-                    range.min,
-                    range.max
-                ),
-            });
-        }
+    if let (Some(range), Some(numeric)) = (attribute.range, &profile.numeric)
+        && profile.pattern != Some(ValuePattern::CompassDirection)
+    {
+        let (share, unit) = best_range_fit(numeric, attribute, range.min, range.max, conditions);
+        fit = share;
+        result.source_unit = unit;
+        let unit_note = match (unit, attribute.unit) {
+            (Some(source), Some(target)) => {
+                format!(" if the values are in {source} rather than {target}")
+            }
+            _ => String::new(),
+        };
+        result.evidence.push(Evidence {
+            signal: Signal::Range,
+            score: share,
+            detail: format!(
+                "{:.0} % of values lie in the plausible range {}..{}{unit_note}",
+                share * 100.0,
+                range.min,
+                range.max
+            ),
+        });
     }
     if !attribute.allowed_values.is_empty() {
         let share = category_share(profile, &attribute.allowed_values);
