@@ -10,7 +10,7 @@
 //!
 //! [`schema`] maps source columns to a standard model of `governance_core::standard` (such
 //! as FIWARE `AirQualityObserved`) by name, name embedding and value profile, with a
-//! confidence and the evidence per column, and detects schema drift between a reference
+//! confidence and the evidence per column. It also detects schema drift between a reference
 //! batch and a new one: new, missing, renamed, retyped and swapped columns, found from
 //! aligned values where the batches share a time key. [`embed`] holds the [`TextEmbedder`]
 //! trait with a hashed character n-gram embedder, which a pretrained sentence encoder can

@@ -58,7 +58,7 @@ pub struct Attribute {
     pub unit: Option<Unit>,
     /// Semantic type written to the field metadata, such as `pm2_5` or `wind_direction`.
     pub semantic_type: String,
-    /// What the attribute measures or names.
+    /// Description of what the attribute measures or names.
     pub description: String,
     /// Column names that commonly carry this attribute, in any language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -204,7 +204,7 @@ impl Attribute {
 pub struct StandardModel {
     /// Model name, such as `AirQualityObserved`.
     pub name: String,
-    /// What an entity of this model records.
+    /// Description of what an entity of this model records.
     pub description: String,
     /// The standard the model follows, such as `FIWARE Smart Data Models`.
     pub source: String,

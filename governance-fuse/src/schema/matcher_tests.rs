@@ -344,7 +344,7 @@ fn bad_input_is_rejected() {
     assert!(SchemaMatcher::new(config).is_err());
 }
 
-/// An embedder that sees no similarity anywhere.
+/// An embedder that returns the zero vector for every text.
 struct BlindEmbedder;
 
 impl TextEmbedder for BlindEmbedder {

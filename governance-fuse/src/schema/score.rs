@@ -45,10 +45,10 @@ struct ProfileScore {
 
 /// Scores `profile` against `attribute`.
 ///
-/// The name score mixes the best lexical similarity over the attribute name and aliases
-/// (1 for an exact match after normalisation, otherwise 0.9 times the larger of the token
-/// Jaccard index and the character similarity) with the best embedding cosine, weighted by
-/// `embedding_weight`. The profile factor `p` in [0, 1] is the type fit times the range or
+/// The lexical similarity is the best over the attribute name and aliases: 1 for an exact
+/// match after normalisation, otherwise 0.9 times the larger of the token Jaccard index and
+/// the character similarity. The name score mixes it with the best embedding cosine,
+/// weighted by `embedding_weight`. The profile factor `p` in [0, 1] is the type fit times the range or
 /// category fit. The confidence is `name × (0.4 + 0.6 p)`, so values that contradict the
 /// attribute cut a perfect name to 0.4, below the default threshold. A column whose values
 /// carry the attribute's pattern scores at least 0.55 × `p` whatever its name.

@@ -98,7 +98,7 @@ pub(crate) fn align(
     })
 }
 
-/// How well two columns agree over aligned rows.
+/// Agreement of two columns over aligned rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairEvidence {
     /// Aligned rows where both values are present.
