@@ -33,6 +33,7 @@
 
 pub mod csv;
 mod files;
+pub mod formats;
 pub mod parquet;
 pub mod synthetic;
 
