@@ -10,7 +10,6 @@ use arrow::array::{
     TimestampMillisecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, TimeUnit};
-use governance_core::semantic::UNIT_KEY;
 use governance_core::{Error, Result};
 use serde_json::Value;
 
@@ -129,11 +128,6 @@ impl ColumnSet {
             .is_some_and(Option::is_some)
     }
 
-    /// Records an issue that is returned with the batch.
-    pub(crate) fn issue(&mut self, issue: FormatIssue) {
-        self.issues.push(issue);
-    }
-
     fn create(
         &mut self,
         key: &ColumnKey,
@@ -180,29 +174,6 @@ impl ColumnSet {
         self.columns.len() - 1
     }
 
-    /// Adds `entries` to the metadata of the column of `key`, if it exists.
-    pub(crate) fn annotate(&mut self, key: &ColumnKey, entries: &[(&str, String)]) {
-        if let Some(&position) = self.index.get(key) {
-            for (metadata_key, value) in entries {
-                self.columns[position]
-                    .metadata
-                    .insert((*metadata_key).to_string(), value.clone());
-            }
-        }
-    }
-
-    /// Returns the keys of every column, in creation order.
-    pub(crate) fn keys(&self) -> Vec<ColumnKey> {
-        self.columns.iter().map(|column| column.key.clone()).collect()
-    }
-
-    /// Returns the non-null values of the column of `key`.
-    pub(crate) fn values(&self, key: &ColumnKey) -> Vec<&Value> {
-        self.index.get(key).map_or_else(Vec::new, |&position| {
-            self.columns[position].values.iter().flatten().collect()
-        })
-    }
-
     /// Sets the hint of the column of `key`, if it exists.
     pub(crate) fn set_hint(&mut self, key: &ColumnKey, hint: Hint) {
         if let Some(&position) = self.index.get(key) {
@@ -213,9 +184,9 @@ impl ColumnSet {
     /// Folds the member column of `member` into the metadata of the value column of
     /// `value_member` in the same attribute instance, when the member holds one constant
     /// exactly where the value is present. The constant goes under the `governance.constant.`
-    /// key of the member, and a unit also under [`UNIT_KEY`]. Readers restore the member on
-    /// every present instance, so the fold loses nothing.
-    pub(crate) fn fold_constant(&mut self, member: &str, value_member: &str, unit: bool) {
+    /// key of the member, and a string constant also under `also` (such as [`UNIT_KEY`](governance_core::semantic::UNIT_KEY)).
+    /// Readers restore the member on every present instance, so the fold loses nothing.
+    pub(crate) fn fold_constant(&mut self, member: &str, value_member: &str, also: Option<&str>) {
         let candidates: Vec<ColumnKey> = self
             .columns
             .iter()
@@ -240,8 +211,8 @@ impl ColumnSet {
             };
             let constant = constant.clone();
             let metadata = &mut self.columns[target].metadata;
-            if unit && let Value::String(text) = &constant {
-                metadata.insert(UNIT_KEY.to_string(), text.clone());
+            if let (Some(also), Value::String(text)) = (also, &constant) {
+                metadata.insert(also.to_string(), text.clone());
             }
             metadata.insert(format!("{CONSTANT_KEY_PREFIX}{member}"), constant.to_string());
             self.remove(&key);
@@ -478,6 +449,7 @@ fn build_column(
 mod tests {
     use super::*;
     use arrow::array::Array;
+    use governance_core::semantic::UNIT_KEY;
 
     fn describe(name: &str) -> impl FnOnce() -> (String, Vec<(&'static str, String)>) + '_ {
         move || (name.to_string(), Vec::new())
@@ -546,7 +518,7 @@ mod tests {
             set.set(row, &unit, Value::from("CEL"), Hint::Text, describe("t.unitCode"));
         }
         set.push_row();
-        set.fold_constant("unitCode", "value", true);
+        set.fold_constant("unitCode", "value", Some(UNIT_KEY));
         let (fields, _, _) = set.build().expect("build");
         assert_eq!(fields.len(), 1);
         assert_eq!(
@@ -565,7 +537,7 @@ mod tests {
             set.set(row, &value, Value::from(1.0), Hint::Text, describe("t"));
             set.set(row, &unit, Value::from(code), Hint::Text, describe("t.unitCode"));
         }
-        set.fold_constant("unitCode", "value", true);
+        set.fold_constant("unitCode", "value", Some(UNIT_KEY));
         let (fields, _, _) = set.build().expect("build");
         assert_eq!(fields.len(), 2);
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use arrow::array::RecordBatch;
+use arrow::array::{Array, RecordBatch};
 use arrow::datatypes::Schema;
 use governance_core::semantic::UNIT_KEY;
 use governance_core::{Error, Result};
@@ -22,8 +22,9 @@ pub(crate) struct Group {
     pub kind: Option<String>,
     /// Member path and column index.
     pub columns: Vec<(String, usize)>,
-    /// Members folded into metadata, present on every instance.
-    pub constants: Vec<(String, Value)>,
+    /// Members folded into metadata: member path, value, and the column whose non-null
+    /// cells the member accompanies.
+    pub constants: Vec<(String, Value, usize)>,
     /// The unit recorded under [`UNIT_KEY`] on any column of the group.
     pub unit: Option<String>,
     /// Whether the columns carry no source metadata (added after conversion).
@@ -93,7 +94,7 @@ pub(crate) fn plan(schema: &Schema, default_member: &str) -> Plan {
         for (metadata_key, text) in metadata {
             if let Some(member) = metadata_key.strip_prefix(CONSTANT_KEY_PREFIX) {
                 let value = serde_json::from_str(text).unwrap_or(Value::String(text.clone()));
-                group.constants.push((member.to_string(), value));
+                group.constants.push((member.to_string(), value, column));
             }
         }
         group.constants.sort_by(|a, b| a.0.cmp(&b.0));
@@ -119,7 +120,8 @@ pub(crate) fn row_members(
 }
 
 /// Returns the members of `group` in `row` as an object, or `None` when the instance is
-/// absent from the row (every column null). Constants are added to a present instance.
+/// absent from the row (every column null). A folded constant is added where the column it
+/// was folded into is not null.
 pub(crate) fn group_members(
     batch: &RecordBatch,
     group: &Group,
@@ -135,8 +137,10 @@ pub(crate) fn group_members(
     if object.is_empty() {
         return Ok(None);
     }
-    for (member, value) in &group.constants {
-        set_path(&mut object, member, value.clone());
+    for (member, value, column) in &group.constants {
+        if batch.column(*column).is_valid(row) {
+            set_path(&mut object, member, value.clone());
+        }
     }
     Ok(Some(object))
 }

@@ -189,6 +189,8 @@ fn split_array<'a>(text: &'a str, start: usize, split: &mut SplitInput<'a>) -> u
         match bytes.get(position) {
             Some(b',') => position = skip_whitespace(bytes, position + 1),
             Some(b']') => return position + 1,
+            // A missing closing bracket loses no item, so nothing is quarantined for it.
+            None => return position,
             _ => {
                 split.quarantined.push(QuarantinedItem {
                     index: Some(index + 1),

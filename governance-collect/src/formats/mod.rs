@@ -65,7 +65,7 @@ pub mod context;
 mod groups;
 mod json;
 pub mod ngsi_ld;
-// pub mod ngsi_v2;
+pub mod ngsi_v2;
 // pub mod sensorthings;
 
 use arrow::array::RecordBatch;

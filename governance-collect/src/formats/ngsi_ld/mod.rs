@@ -52,7 +52,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::Schema;
 use governance_core::Result;
-use governance_core::semantic::{SEMANTIC_TYPE_KEY, STANDARD_NAME_KEY};
+use governance_core::semantic::{SEMANTIC_TYPE_KEY, STANDARD_NAME_KEY, UNIT_KEY};
 use serde_json::Value;
 
 use self::entity::{ATTRIBUTE_TYPES, Entity, Instance, TIME_MEMBERS, read_entity};
@@ -300,7 +300,7 @@ impl<'a> BatchState<'a> {
         quarantined: Vec<QuarantinedItem>,
     ) -> Result<Parsed> {
         for (_, value_member) in ATTRIBUTE_TYPES {
-            self.columns.fold_constant("unitCode", value_member, true);
+            self.columns.fold_constant("unitCode", value_member, Some(UNIT_KEY));
         }
         let rows = self.columns.rows();
         let (fields, arrays, issues) = self.columns.build()?;

@@ -1,6 +1,7 @@
 //! Tests of the format converters: NGSI-LD, NGSI-v2 and SensorThings to Arrow and back.
 
 mod ngsi_ld;
+mod ngsi_v2;
 
 use serde_json::{Map, Value};
 
