@@ -174,6 +174,29 @@ impl ColumnSet {
         self.columns.len() - 1
     }
 
+    /// Adds `entries` to the metadata of the column of `key`, if it exists.
+    pub(crate) fn annotate(&mut self, key: &ColumnKey, entries: &[(&str, String)]) {
+        if let Some(&position) = self.index.get(key) {
+            let metadata = &mut self.columns[position].metadata;
+            for (metadata_key, value) in entries {
+                metadata.insert((*metadata_key).to_string(), value.clone());
+            }
+        }
+    }
+
+    /// Returns the string that every row holds in the column of `key`, if there is one.
+    pub(crate) fn uniform_text(&self, key: &ColumnKey) -> Option<String> {
+        let values = &self.columns[*self.index.get(key)?].values;
+        if values.len() < self.rows {
+            return None;
+        }
+        let first = values.first()?.as_ref()?.as_str()?;
+        values
+            .iter()
+            .all(|value| value.as_ref().and_then(Value::as_str) == Some(first))
+            .then(|| first.to_string())
+    }
+
     /// Sets the hint of the column of `key`, if it exists.
     pub(crate) fn set_hint(&mut self, key: &ColumnKey, hint: Hint) {
         if let Some(&position) = self.index.get(key) {

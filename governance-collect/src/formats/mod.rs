@@ -66,7 +66,7 @@ mod groups;
 mod json;
 pub mod ngsi_ld;
 pub mod ngsi_v2;
-// pub mod sensorthings;
+pub mod sensorthings;
 
 use arrow::array::RecordBatch;
 use governance_core::QuarantinedRow;

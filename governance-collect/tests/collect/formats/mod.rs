@@ -2,6 +2,7 @@
 
 mod ngsi_ld;
 mod ngsi_v2;
+mod sensorthings;
 
 use serde_json::{Map, Value};
 
