@@ -1,6 +1,6 @@
-//! Columns collected from JSON items: values are gathered per column as JSON, then each
-//! column's Arrow type is inferred from all of its values at the end, so that the schema is
-//! the union over every item and no early item fixes a type that a later one breaks.
+//! Columns collected from JSON items. Values are gathered per column as JSON, and each
+//! column's Arrow type is inferred from all of its values at the end. The schema is thus the
+//! union over every item, and no early item fixes a type that a later one breaks.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -18,8 +18,8 @@ use super::{
     ATTRIBUTE_KEY, CONSTANT_KEY_PREFIX, DATASET_ID_KEY, ENCODING_KEY, FormatIssue, MEMBER_KEY,
 };
 
-/// Where a column's values come from: an attribute instance (attribute name and dataset id)
-/// and a member path inside it, or an item-level member when `attribute` is `None`.
+/// The source of a column's values: a member path inside an attribute instance (attribute
+/// name and dataset id), or an item-level member when `attribute` is `None`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ColumnKey {
     pub attribute: Option<String>,
@@ -56,13 +56,13 @@ impl ColumnKey {
     }
 }
 
-/// How string values of a column are read.
+/// The reading of a column's string values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Hint {
     /// Strings stay strings.
     Text,
-    /// Strings are RFC 3339 date-times with an offset; the column becomes a UTC timestamp
-    /// when every value parses, and stays text with a recorded issue otherwise.
+    /// Strings are RFC 3339 date-times with an offset. The column becomes a UTC timestamp
+    /// when every value parses, and otherwise stays text with a recorded issue.
     Time,
 }
 
@@ -120,7 +120,7 @@ impl ColumnSet {
         values[row] = Some(value);
     }
 
-    /// Returns whether the cell of `key` at `row` holds a value.
+    /// Returns whether the cell of `key` at `row` is set.
     pub(crate) fn is_set(&self, row: usize, key: &ColumnKey) -> bool {
         self.index
             .get(key)
@@ -135,6 +135,7 @@ impl ColumnSet {
         describe: impl FnOnce() -> (String, Vec<(&'static str, String)>),
     ) -> usize {
         let (wanted, extra) = describe();
+
         let mut name = wanted.clone();
         let mut suffix = 2;
         while self.names.contains(&name) {
@@ -151,6 +152,7 @@ impl ColumnSet {
                 ),
             });
         }
+
         let mut metadata = HashMap::new();
         metadata.insert(MEMBER_KEY.to_string(), key.member.clone());
         if let Some(attribute) = &key.attribute {
@@ -184,7 +186,7 @@ impl ColumnSet {
         }
     }
 
-    /// Returns the string that every row holds in the column of `key`, if there is one.
+    /// Returns the string that every row contains in the column of `key`, if there is one.
     pub(crate) fn uniform_text(&self, key: &ColumnKey) -> Option<String> {
         let values = &self.columns[*self.index.get(key)?].values;
         if values.len() < self.rows {
@@ -205,7 +207,7 @@ impl ColumnSet {
     }
 
     /// Folds the member column of `member` into the metadata of the value column of
-    /// `value_member` in the same attribute instance, when the member holds one constant
+    /// `value_member` in the same attribute instance, when the member is one constant
     /// exactly where the value is present. The constant goes under the `governance.constant.`
     /// key of the member, and a string constant also under `also` (such as [`UNIT_KEY`](governance_core::semantic::UNIT_KEY)).
     /// Readers restore the member on every present instance, so the fold loses nothing.
@@ -237,7 +239,10 @@ impl ColumnSet {
             if let (Some(also), Value::String(text)) = (also, &constant) {
                 metadata.insert(also.to_string(), text.clone());
             }
-            metadata.insert(format!("{CONSTANT_KEY_PREFIX}{member}"), constant.to_string());
+            metadata.insert(
+                format!("{CONSTANT_KEY_PREFIX}{member}"),
+                constant.to_string(),
+            );
             self.remove(&key);
         }
     }
@@ -329,6 +334,7 @@ fn infer_kind(column: &Column, issues: &mut Vec<FormatIssue>) -> Kind {
         _ if total == 0 => Kind::Utf8,
         _ if booleans == total => Kind::Boolean,
         _ if integers == total => Kind::Int64,
+        // NOTE: integers beyond 2^53 lose precision when a column mixes them with fractions.
         _ if integers + floats == total => Kind::Float64,
         _ if literals == total => {
             let all_parse = column
@@ -336,7 +342,11 @@ fn infer_kind(column: &Column, issues: &mut Vec<FormatIssue>) -> Kind {
                 .iter()
                 .flatten()
                 .all(|value| value.as_object().and_then(datetime_literal).is_some());
-            if all_parse { Kind::DateTimeLiteral } else { Kind::Json }
+            if all_parse {
+                Kind::DateTimeLiteral
+            } else {
+                Kind::Json
+            }
         }
         _ if strings == total && column.hint == Hint::Time => {
             let failed = column
@@ -452,7 +462,7 @@ fn build_column(
                 };
                 if cell.is_some() && millis.is_none() {
                     return Err(Error::Internal(format!(
-                        "column {:?} was inferred as a timestamp but holds {cell:?}",
+                        "column {:?} was inferred as a timestamp but contains {cell:?}",
                         column.name
                     )));
                 }
@@ -511,7 +521,10 @@ mod tests {
 
     #[test]
     fn time_hint_falls_back_to_text() {
-        let values = vec![Value::from("2024-01-01T00:00:00Z"), Value::from("yesterday")];
+        let values = vec![
+            Value::from("2024-01-01T00:00:00Z"),
+            Value::from("yesterday"),
+        ];
         let (field, _, issues) = build_one(values, Hint::Time);
         assert_eq!(field.data_type(), &DataType::Utf8);
         assert!(issues[0].message.contains("\"yesterday\""));
@@ -538,7 +551,13 @@ mod tests {
         for number in [1.5, 2.5] {
             let row = set.push_row();
             set.set(row, &value, Value::from(number), Hint::Text, describe("t"));
-            set.set(row, &unit, Value::from("CEL"), Hint::Text, describe("t.unitCode"));
+            set.set(
+                row,
+                &unit,
+                Value::from("CEL"),
+                Hint::Text,
+                describe("t.unitCode"),
+            );
         }
         set.push_row();
         set.fold_constant("unitCode", "value", Some(UNIT_KEY));
@@ -558,7 +577,13 @@ mod tests {
         for code in ["CEL", "FAH"] {
             let row = set.push_row();
             set.set(row, &value, Value::from(1.0), Hint::Text, describe("t"));
-            set.set(row, &unit, Value::from(code), Hint::Text, describe("t.unitCode"));
+            set.set(
+                row,
+                &unit,
+                Value::from(code),
+                Hint::Text,
+                describe("t.unitCode"),
+            );
         }
         set.fold_constant("unitCode", "value", Some(UNIT_KEY));
         let (fields, _, _) = set.build().expect("build");

@@ -1,9 +1,9 @@
 //! The NGSI-LD core `@context`, pinned and offline.
 //!
 //! Expanding terms to IRIs would normally mean fetching the `@context` documents an entity
-//! names. This module never fetches anything: it knows the core context by its URL and carries
-//! the core terms that the converters use, taken from the core context of ETSI GS CIM 009
-//! (Annex B). A term that is neither a core term nor in the caller's own term map expands
+//! names. This module never fetches anything. It recognises the core context by its URL and
+//! embeds the core terms that the converters use, taken from the core context of ETSI GS
+//! CIM 009 (Annex B). A term that is neither a core term nor in the caller's own term map expands
 //! with the core context's `@vocab`, and only while the entities name no context other than
 //! the core one, because another context may define the term differently.
 
@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 /// URL of the NGSI-LD core context this module is pinned to (version 1.8).
-pub const CORE_CONTEXT_URL: &str = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld";
+pub const CORE_CONTEXT_URL: &str =
+    "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld";
 
 /// The `ngsi-ld:` prefix of the core context.
 pub const NGSI_LD_NAMESPACE: &str = "https://uri.etsi.org/ngsi-ld/";
@@ -82,8 +83,8 @@ impl TermMap {
     }
 
     /// Expands `term` to an IRI. A term outside the map expands with [`DEFAULT_VOCAB`] when
-    /// `context` names no document but the core context; otherwise it returns `None`,
-    /// because the other documents, which are never fetched, may define the term.
+    /// `context` names no document but the core context. Otherwise it returns `None`,
+    /// because the other documents are never fetched and may define the term.
     pub fn expand(&self, term: &str, context: Option<&Value>) -> Option<String> {
         if let Some(iri) = self.terms.get(term) {
             return Some(iri.clone());

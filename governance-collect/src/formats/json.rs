@@ -320,7 +320,7 @@ pub(crate) fn cell_value(array: &dyn Array, field: &Field, row: usize) -> Result
             let millis = downcast::<TimestampMillisecondArray>(array, field)?.value(row);
             let text = format_timestamp(millis).ok_or_else(|| {
                 Error::InvalidInput(format!(
-                    "column {:?} row {row} holds {millis} ms, outside the range of dates",
+                    "column {:?} row {row} contains {millis} ms, outside the range of dates",
                     field.name()
                 ))
             })?;

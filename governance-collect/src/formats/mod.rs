@@ -47,10 +47,10 @@
 //! | `governance.constant.<member>` | value field | a member that is equal in every present instance, as JSON text |
 //! | [`UNIT_KEY`](governance_core::semantic::UNIT_KEY) | value field | a unit shared by every instance |
 //! | [`STANDARD_NAME_KEY`](governance_core::semantic::STANDARD_NAME_KEY) | value field | the attribute's IRI |
-//! | [`SEMANTIC_TYPE_KEY`](governance_core::semantic::SEMANTIC_TYPE_KEY) | field | `observed_at`, `geojson`, `relationship` |
+//! | [`SEMANTIC_TYPE_KEY`](governance_core::semantic::SEMANTIC_TYPE_KEY) | field | `observed_at`, `geojson`, `relationship`, `phenomenon_time`, `result_time` |
 //!
 //! A unit (`unitCode`, v2 `unitCode` metadata, SensorThings `unitOfMeasurement.symbol`) that
-//! is the same for every instance of an attribute goes to the field metadata only; units that
+//! is the same for every instance of an attribute goes to the field metadata only. Units that
 //! differ between entities stay a column, so nothing is lost either way.
 //!
 //! # Input shapes
@@ -93,7 +93,7 @@ pub const ENCODING_KEY: &str = "governance.encoding";
 /// Prefix of field metadata keys that store a member folded out of its column.
 pub const CONSTANT_KEY_PREFIX: &str = "governance.constant.";
 
-/// How a column's values are written back to JSON.
+/// The JSON form of a column's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Encoding {
     Plain,
@@ -124,7 +124,7 @@ pub struct QuarantinedItem {
     pub line: Option<u64>,
     /// JSON Pointer (RFC 6901) of the rejected part, such as `/3` or `/3/temperature/1`.
     pub pointer: String,
-    /// Why the item was rejected.
+    /// The reason for the rejection.
     pub reason: String,
     /// The rejected item's JSON text.
     pub raw: String,
@@ -157,7 +157,7 @@ pub struct FormatIssue {
     pub item: Option<usize>,
     /// Output column concerned, when one column is.
     pub column: Option<String>,
-    /// What was found and what it means for the data.
+    /// The finding and its meaning for the data.
     pub message: String,
 }
 

@@ -58,13 +58,21 @@ pub fn parse(text: &str, representation: Representation) -> Result<Parsed> {
             }
         };
         let row = columns.push_row();
-        columns.set(row, &ColumnKey::item("id"), Value::from(id), Hint::Text, || {
-            ("id".into(), Vec::new())
-        });
+        columns.set(
+            row,
+            &ColumnKey::item("id"),
+            Value::from(id),
+            Hint::Text,
+            || ("id".into(), Vec::new()),
+        );
         if let Some(entity_type) = entity_type {
-            columns.set(row, &ColumnKey::item("type"), entity_type, Hint::Text, || {
-                ("type".into(), Vec::new())
-            });
+            columns.set(
+                row,
+                &ColumnKey::item("type"),
+                entity_type,
+                Hint::Text,
+                || ("type".into(), Vec::new()),
+            );
         }
         for attribute in attributes {
             for (name, _, _) in &attribute.metadata {
@@ -118,7 +126,10 @@ fn read_entity(
         Some(other) => {
             return Err((
                 vec!["id".into()],
-                format!("entity `id` is {}, expected a non-empty string", json_type(&other)),
+                format!(
+                    "entity `id` is {}, expected a non-empty string",
+                    json_type(&other)
+                ),
             ));
         }
         None => {
@@ -134,7 +145,10 @@ fn read_entity(
         Some(other) => {
             return Err((
                 vec!["type".into()],
-                format!("entity {id:?} has `type` {}, expected a string", json_type(&other)),
+                format!(
+                    "entity {id:?} has `type` {}, expected a string",
+                    json_type(&other)
+                ),
             ));
         }
     };
@@ -170,7 +184,10 @@ fn read_attribute(name: String, value: Value) -> std::result::Result<Attribute, 
     if let Some(other) = attribute_type.as_ref().filter(|value| !value.is_string()) {
         return Err((
             path,
-            format!("attribute {name:?} has `type` {}, expected a string", json_type(other)),
+            format!(
+                "attribute {name:?} has `type` {}, expected a string",
+                json_type(other)
+            ),
         ));
     }
     let has_value = object.contains_key("value");
@@ -230,7 +247,8 @@ fn read_attribute(name: String, value: Value) -> std::result::Result<Attribute, 
 
 fn write_attribute(columns: &mut ColumnSet, row: usize, attribute: Attribute) {
     let name = attribute.name;
-    let is_time = |value: &Option<Value>| value.as_ref().and_then(Value::as_str) == Some("DateTime");
+    let is_time =
+        |value: &Option<Value>| value.as_ref().and_then(Value::as_str) == Some("DateTime");
     let value_key = ColumnKey::attribute(&name, None, "value");
     let value_hint = if is_time(&attribute.attribute_type) {
         Hint::Time

@@ -2,8 +2,8 @@
 //! observation, each row carrying its datastream.
 //!
 //! The input is a list of Observations (with the `Datastream` expanded, or with the
-//! datastream given by the caller), a list of Datastreams with `Observations` expanded, or a
-//! collection response `{"value": [...], "@iot.nextLink": ...}` of either; the next link is
+//! datastream passed by the caller), a list of Datastreams with `Observations` expanded, or a
+//! collection response `{"value": [...], "@iot.nextLink": ...}` of either. The next link is
 //! returned in [`Parsed::next_link`].
 //!
 //! | SensorThings | Arrow column | type |
@@ -33,8 +33,8 @@ use serde_json::{Map, Value};
 
 use super::columns::{ColumnKey, ColumnSet, Hint};
 use super::groups::{check_format, plan, row_members, set_path};
-use super::json::{parse_timestamp, split_input};
-use super::{FORMAT_KEY, FormatIssue, Parsed, json_type, parse_item, quarantine};
+use super::json::{RawItem, parse_timestamp, split_input};
+use super::{FORMAT_KEY, FormatIssue, Parsed, QuarantinedItem, json_type, parse_item, quarantine};
 
 /// A member of an entity that gets its own column: member name, column suffix, hint.
 type Known = (&'static str, &'static str, Hint);
@@ -110,7 +110,7 @@ fn parse_with(text: &str, datastream: Option<&Value>) -> Result<Parsed> {
         let Some(value) = parse_item(item, &prefix, &mut quarantined) else {
             continue;
         };
-        let Value::Object(mut object) = value else {
+        let Value::Object(object) = value else {
             let reason = format!(
                 "item is {}, expected an Observation or a Datastream object",
                 json_type(&value)
@@ -127,55 +127,16 @@ fn parse_with(text: &str, datastream: Option<&Value>) -> Result<Parsed> {
             }
             continue;
         }
-        let observations = match object.remove("Observations") {
-            Some(Value::Array(observations)) => observations,
-            Some(other) => {
-                let reason = format!(
-                    "`Observations` is {}, expected an array of Observations",
-                    json_type(&other)
-                );
-                quarantined.push(quarantine(item, &prefix, &["Observations"], reason));
-                continue;
-            }
-            None => Vec::new(),
-        };
-        if observations.is_empty() {
-            issues.push(FormatIssue {
-                item: Some(item.index),
-                column: None,
-                message: "the Datastream has no expanded Observations, so it adds no rows: \
-                          request it with $expand=Observations"
-                    .into(),
-            });
-        }
-        if let Some(link) = object.get("Observations@iot.nextLink").and_then(Value::as_str) {
-            issues.push(FormatIssue {
-                item: Some(item.index),
-                column: None,
-                message: format!("the Datastream has more Observations at {link}"),
-            });
-        }
-        for (position, observation) in observations.into_iter().enumerate() {
-            let path = ["Observations".to_string(), position.to_string()];
-            let result = match observation {
-                Value::Object(observation) => {
-                    write_observation(&mut columns, observation, Some(&object))
-                }
-                other => Err((
-                    Vec::new(),
-                    format!("observation is {}, expected an object", json_type(&other)),
-                )),
-            };
-            if let Err((inner, reason)) = result {
-                let full: Vec<&str> = path
-                    .iter()
-                    .chain(inner.iter())
-                    .map(String::as_str)
-                    .collect();
-                quarantined.push(quarantine(item, &prefix, &full, reason));
-            }
-        }
+        write_datastream_item(
+            &mut columns,
+            object,
+            item,
+            &prefix,
+            &mut quarantined,
+            &mut issues,
+        );
     }
+
     annotate_result(&mut columns);
     let next_link = split
         .envelope
@@ -199,6 +160,66 @@ fn parse_with(text: &str, datastream: Option<&Value>) -> Result<Parsed> {
         issues,
         next_link,
     })
+}
+
+/// Writes the expanded Observations of a Datastream item, one row each.
+fn write_datastream_item(
+    columns: &mut ColumnSet,
+    mut object: Map<String, Value>,
+    item: &RawItem<'_>,
+    prefix: &str,
+    quarantined: &mut Vec<QuarantinedItem>,
+    issues: &mut Vec<FormatIssue>,
+) {
+    let observations = match object.remove("Observations") {
+        Some(Value::Array(observations)) => observations,
+        Some(other) => {
+            let reason = format!(
+                "`Observations` is {}, expected an array of Observations",
+                json_type(&other)
+            );
+            quarantined.push(quarantine(item, prefix, &["Observations"], reason));
+            return;
+        }
+        None => Vec::new(),
+    };
+    if observations.is_empty() {
+        issues.push(FormatIssue {
+            item: Some(item.index),
+            column: None,
+            message: "the Datastream has no expanded Observations, so it adds no rows: \
+                      request it with $expand=Observations"
+                .into(),
+        });
+    }
+    if let Some(link) = object
+        .get("Observations@iot.nextLink")
+        .and_then(Value::as_str)
+    {
+        issues.push(FormatIssue {
+            item: Some(item.index),
+            column: None,
+            message: format!("the Datastream has more Observations at {link}"),
+        });
+    }
+    for (position, observation) in observations.into_iter().enumerate() {
+        let path = ["Observations".to_string(), position.to_string()];
+        let result = match observation {
+            Value::Object(observation) => write_observation(columns, observation, Some(&object)),
+            other => Err((
+                Vec::new(),
+                format!("observation is {}, expected an object", json_type(&other)),
+            )),
+        };
+        if let Err((inner, reason)) = result {
+            let full: Vec<&str> = path
+                .iter()
+                .chain(inner.iter())
+                .map(String::as_str)
+                .collect();
+            quarantined.push(quarantine(item, prefix, &full, reason));
+        }
+    }
 }
 
 fn is_datastream(object: &Map<String, Value>) -> bool {
@@ -241,9 +262,19 @@ fn write_observation(
         }
         let (start, end) = split_interval(&value)
             .ok_or_else(|| (vec![(*member).to_string()], interval_reason(member, &value)))?;
-        cells.push((format!("{member}.start"), (*column).into(), start, Hint::Time));
+        cells.push((
+            format!("{member}.start"),
+            (*column).into(),
+            start,
+            Hint::Time,
+        ));
         if let Some(end) = end {
-            cells.push((format!("{member}.end"), format!("{column}_end"), end, Hint::Time));
+            cells.push((
+                format!("{member}.end"),
+                format!("{column}_end"),
+                end,
+                Hint::Time,
+            ));
         }
     }
     if let Some(time) = observation.get("resultTime").filter(|time| !time.is_null())
@@ -260,7 +291,13 @@ fn write_observation(
         prefix: None,
         extra: "observation_extra",
     };
-    flatten_entity(&mut cells, "", observation, &observation_columns, &[FEATURE]);
+    flatten_entity(
+        &mut cells,
+        "",
+        observation,
+        &observation_columns,
+        &[FEATURE],
+    );
     match (own_datastream, datastream) {
         (Some(Value::Object(own)), _) => flatten_datastream(&mut cells, own),
         (Some(other), _) => {
@@ -269,10 +306,10 @@ fn write_observation(
                 format!("`Datastream` is {}, expected an object", json_type(&other)),
             ));
         }
-        (None, Some(given)) => {
-            let mut given = given.clone();
-            given.remove("Observations");
-            flatten_datastream(&mut cells, given);
+        (None, Some(shared)) => {
+            let mut shared = shared.clone();
+            shared.remove("Observations");
+            flatten_datastream(&mut cells, shared);
         }
         (None, None) => {}
     }
@@ -327,7 +364,7 @@ fn flatten_datastream(cells: &mut Cells, mut datastream: Map<String, Value>) {
     );
 }
 
-/// How an entity's members map to columns.
+/// The mapping of an entity's members to columns.
 struct Columns<'a> {
     known: &'a [Known],
     /// Prefix of the known members' column names; `None` when they are full names.
@@ -423,14 +460,14 @@ fn interval_reason(member: &str, value: &Value) -> String {
 fn annotate_result(columns: &mut ColumnSet) {
     let result = ColumnKey::item("result");
     let mut entries = Vec::new();
-    if let Some(symbol) = columns.uniform_text(&ColumnKey::item(
-        "Datastream/unitOfMeasurement/symbol",
-    )) {
+    if let Some(symbol) =
+        columns.uniform_text(&ColumnKey::item("Datastream/unitOfMeasurement/symbol"))
+    {
         entries.push((UNIT_KEY, symbol));
     }
-    if let Some(definition) = columns.uniform_text(&ColumnKey::item(
-        "Datastream/ObservedProperty/definition",
-    )) {
+    if let Some(definition) =
+        columns.uniform_text(&ColumnKey::item("Datastream/ObservedProperty/definition"))
+    {
         entries.push((STANDARD_NAME_KEY, definition));
     }
     columns.annotate(&result, &entries);

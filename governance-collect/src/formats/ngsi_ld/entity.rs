@@ -12,7 +12,7 @@ pub(super) const ENTITY_MEMBERS: &[&str] = &["scope", "createdAt", "modifiedAt",
 /// Members that hold date-times, in an entity or an attribute instance.
 pub(super) const TIME_MEMBERS: &[&str] = &["createdAt", "modifiedAt", "deletedAt", "observedAt"];
 
-/// NGSI-LD attribute types and the member that holds each one's value.
+/// NGSI-LD attribute types and the member that contains each one's value.
 pub(super) const ATTRIBUTE_TYPES: &[(&str, &str)] = &[
     ("Property", "value"),
     ("Relationship", "object"),
@@ -73,7 +73,10 @@ pub(super) fn read_entity(item: Value, key_values: bool) -> Result<Entity, Rejec
         Some(other) => {
             return Err(rejection(
                 "id",
-                format!("entity `id` is {}, expected a URI string", json_type(&other)),
+                format!(
+                    "entity `id` is {}, expected a URI string",
+                    json_type(&other)
+                ),
             ));
         }
         None => {
@@ -139,7 +142,7 @@ pub(super) fn read_entity(item: Value, key_values: bool) -> Result<Entity, Rejec
 }
 
 /// Reads one attribute in the normalised form: one instance object or an array of them.
-/// Two instances with the same `datasetId` are rejected, since a row holds one of each.
+/// Two instances with the same `datasetId` are rejected, because a row has room for one.
 pub(super) fn read_instances(
     name: &str,
     value: Value,
@@ -155,9 +158,8 @@ pub(super) fn read_instances(
                 ));
             }
             for (position, item) in items.into_iter().enumerate() {
-                let instance = read_instance(name, item).map_err(|reason| {
-                    (vec![name.to_string(), position.to_string()], reason)
-                })?;
+                let instance = read_instance(name, item)
+                    .map_err(|reason| (vec![name.to_string(), position.to_string()], reason))?;
                 instances.push(instance);
             }
         }
@@ -174,7 +176,9 @@ pub(super) fn read_instances(
             let dataset = instances[later]
                 .dataset_id
                 .as_deref()
-                .map_or("the default dataset".to_string(), |id| format!("datasetId {id:?}"));
+                .map_or("the default dataset".to_string(), |id| {
+                    format!("datasetId {id:?}")
+                });
             return Err(rejection(
                 name,
                 format!(
@@ -260,6 +264,8 @@ pub(super) fn read_instance(name: &str, item: Value) -> Result<Instance, String>
 }
 
 fn key_value_instance(name: String, value: Value) -> Instance {
+    // NOTE: the key-value form drops attribute types, so a Relationship arrives as a plain
+    // URI string and is recorded as a Property.
     let kind = if is_geojson(&value) {
         "GeoProperty"
     } else {
@@ -317,7 +323,8 @@ mod tests {
 
     #[test]
     fn unknown_attribute_type_is_rejected() {
-        let entity = json!({"id": "urn:a", "type": "T", "speed": {"type": "Propperty", "value": 3}});
+        let entity =
+            json!({"id": "urn:a", "type": "T", "speed": {"type": "Propperty", "value": 3}});
         let (path, reason) = read_entity(entity, false).expect_err("unknown type");
         assert_eq!(path, ["speed"]);
         assert!(reason.contains("unknown type \"Propperty\""), "{reason}");
@@ -346,7 +353,11 @@ mod tests {
         let entity = json!({"id": "urn:a", "type": "T",
             "where": {"type": "Point", "coordinates": [1.0, 2.0]}, "name": "x"});
         let entity = read_entity(entity, true).expect("valid");
-        let kinds: Vec<&str> = entity.instances.iter().map(|instance| instance.kind).collect();
+        let kinds: Vec<&str> = entity
+            .instances
+            .iter()
+            .map(|instance| instance.kind)
+            .collect();
         assert_eq!(kinds, ["Property", "GeoProperty"]);
     }
 }

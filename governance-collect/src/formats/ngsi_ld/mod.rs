@@ -23,7 +23,7 @@
 //! for an attribute is quarantined with both types named.
 //!
 //! All entities of a batch must share one `@context` (or all have none), because the same
-//! term may mean different things under different contexts; an entity with another context is
+//! term may mean different things under different contexts. An entity with another context is
 //! quarantined. Terms expand to IRIs offline, through [`TermMap`].
 //!
 //! # Temporal representation
@@ -62,11 +62,10 @@ use super::columns::{ColumnKey, ColumnSet, Hint};
 use super::context::TermMap;
 use super::json::{RawItem, split_input};
 use super::{
-    ATTRIBUTE_TYPE_KEY, CONTEXT_KEY, FORMAT_KEY, Parsed, QuarantinedItem,
-    parse_item, quarantine,
+    ATTRIBUTE_TYPE_KEY, CONTEXT_KEY, FORMAT_KEY, Parsed, QuarantinedItem, parse_item, quarantine,
 };
 
-/// How attributes are written: full instances or plain values.
+/// The form of attributes: full instances or plain values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Representation {
     /// Each attribute is an object with `type`, `value` (or `object`) and its members.
@@ -211,10 +210,13 @@ impl<'a> BatchState<'a> {
     /// Writes `id`, `type` and the entity-level members.
     fn write_entity_members(&mut self, row: usize, entity: &Entity) {
         let id = ColumnKey::item("id");
-        self.columns
-            .set(row, &id, Value::from(entity.id.as_str()), Hint::Text, || {
-                ("id".into(), Vec::new())
-            });
+        self.columns.set(
+            row,
+            &id,
+            Value::from(entity.id.as_str()),
+            Hint::Text,
+            || ("id".into(), Vec::new()),
+        );
         let entity_type = ColumnKey::item("type");
         self.columns.set(
             row,
@@ -294,13 +296,10 @@ impl<'a> BatchState<'a> {
     }
 
     /// Folds constant units into metadata and builds the batch.
-    fn finish(
-        mut self,
-        format: &str,
-        quarantined: Vec<QuarantinedItem>,
-    ) -> Result<Parsed> {
+    fn finish(mut self, format: &str, quarantined: Vec<QuarantinedItem>) -> Result<Parsed> {
         for (_, value_member) in ATTRIBUTE_TYPES {
-            self.columns.fold_constant("unitCode", value_member, Some(UNIT_KEY));
+            self.columns
+                .fold_constant("unitCode", value_member, Some(UNIT_KEY));
         }
         let rows = self.columns.rows();
         let (fields, arrays, issues) = self.columns.build()?;

@@ -22,6 +22,9 @@ const OBSERVED_AT: &str = "observedAt";
 /// Converts entities in the temporal representation (each attribute an array of instances
 /// with `observedAt`) to one row per entity and `observedAt`.
 ///
+/// NOTE: the simplified temporal form (`options=temporalValues`, attributes with a `values`
+/// list of `[value, time]` pairs) is not read yet.
+///
 /// Only the normalised temporal form is read; `options.representation` must be
 /// [`Representation::Normalized`]. An entity without any instance still gets one row, with a
 /// null `observedAt`, so that it is not lost.
@@ -79,14 +82,18 @@ pub fn parse_temporal(text: &str, options: &NgsiLdOptions) -> Result<super::supe
                 None => {
                     let row = state.columns.push_row();
                     state.write_entity_members(row, &entity);
-                    state
-                        .columns
-                        .set(row, &observed_key, Value::from(time.as_str()), Hint::Time, || {
+                    state.columns.set(
+                        row,
+                        &observed_key,
+                        Value::from(time.as_str()),
+                        Hint::Time,
+                        || {
                             (
                                 OBSERVED_AT.into(),
                                 vec![(SEMANTIC_TYPE_KEY, "observed_at".into())],
                             )
-                        });
+                        },
+                    );
                     candidates.push(row);
                     row
                 }

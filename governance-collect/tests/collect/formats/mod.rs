@@ -6,10 +6,10 @@ mod sensorthings;
 
 use serde_json::{Map, Value};
 
-/// Normalises JSON for round-trip comparison: numbers become floats (an integer read back
-/// from a float column is the same value), date-times become UTC with milliseconds, object
-/// members are sorted (serde_json maps already are), and arrays of instance objects are
-/// sorted by `observedAt` and `datasetId`, because their order carries no meaning.
+/// Normalises JSON for round-trip comparison. Numbers become floats, because an integer read
+/// back from a float column is the same value. Date-times become UTC with milliseconds.
+/// Arrays of objects are sorted by `observedAt` and `datasetId`, because the order of
+/// attribute instances carries no meaning.
 pub(crate) fn normalise(value: &Value) -> Value {
     match value {
         Value::Number(number) => number
@@ -41,12 +41,7 @@ pub(crate) fn normalise(value: &Value) -> Value {
 }
 
 fn instance_order(value: &Value) -> (String, String) {
-    let text = |member: &str| {
-        value
-            .get(member)
-            .map(Value::to_string)
-            .unwrap_or_default()
-    };
+    let text = |member: &str| value.get(member).map(Value::to_string).unwrap_or_default();
     (text("observedAt"), text("datasetId"))
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::assert_same_items;
 
-/// Two noise sensors and a bin, normalised: units, times, a relationship, a geometry, a
+/// Returns two noise sensors, normalised: units, times, a relationship, a geometry, a
 /// sub-property, and an attribute with a default and a dataset instance.
 fn normalised_entities() -> Vec<Value> {
     vec![
@@ -54,11 +54,7 @@ fn to_text(items: &[Value]) -> String {
 fn normalised_round_trip() {
     let entities = normalised_entities();
     let parsed = ngsi_ld::parse(&to_text(&entities), &NgsiLdOptions::default()).expect("parse");
-    assert!(
-        parsed.quarantined.is_empty(),
-        "{:?}",
-        parsed.quarantined
-    );
+    assert!(parsed.quarantined.is_empty(), "{:?}", parsed.quarantined);
     assert_eq!(parsed.batch.num_rows(), 2);
     let back = ngsi_ld::to_entities(&parsed.batch, Representation::Normalized).expect("write");
     assert_same_items(&back, &entities);
@@ -69,7 +65,9 @@ fn schema_is_union_of_attributes() {
     let parsed =
         ngsi_ld::parse(&to_text(&normalised_entities()), &NgsiLdOptions::default()).expect("parse");
     let batch = &parsed.batch;
-    let battery = batch.column_by_name("batteryLow").expect("batteryLow column");
+    let battery = batch
+        .column_by_name("batteryLow")
+        .expect("batteryLow column");
     assert_eq!(battery.data_type(), &DataType::Boolean);
     assert!(battery.is_null(1), "second entity has no batteryLow");
     let location = batch.column_by_name("location").expect("location column");
@@ -83,7 +81,10 @@ fn units_and_times_go_to_metadata() {
     let schema = parsed.batch.schema();
     let laeq = schema.field_with_name("laeq").expect("laeq");
     assert_eq!(laeq.data_type(), &DataType::Float64);
-    assert_eq!(laeq.metadata().get(UNIT_KEY).map(String::as_str), Some("2N"));
+    assert_eq!(
+        laeq.metadata().get(UNIT_KEY).map(String::as_str),
+        Some("2N")
+    );
     assert_eq!(
         laeq.metadata().get(STANDARD_NAME_KEY).map(String::as_str),
         Some("https://uri.etsi.org/ngsi-ld/default-context/laeq")
@@ -92,13 +93,18 @@ fn units_and_times_go_to_metadata() {
         schema.field_with_name("laeq.unitCode").is_err(),
         "a shared unit needs no column"
     );
-    let observed = schema.field_with_name("laeq.observedAt").expect("observedAt");
+    let observed = schema
+        .field_with_name("laeq.observedAt")
+        .expect("observedAt");
     assert_eq!(
         observed.data_type(),
         &DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
     );
     assert_eq!(
-        observed.metadata().get(SEMANTIC_TYPE_KEY).map(String::as_str),
+        observed
+            .metadata()
+            .get(SEMANTIC_TYPE_KEY)
+            .map(String::as_str),
         Some("observed_at")
     );
     let times = parsed
@@ -137,7 +143,10 @@ fn relationship_and_geometry_columns() {
     let schema = parsed.batch.schema();
     let mounted = schema.field_with_name("mountedOn").expect("relationship");
     assert_eq!(
-        mounted.metadata().get(ATTRIBUTE_TYPE_KEY).map(String::as_str),
+        mounted
+            .metadata()
+            .get(ATTRIBUTE_TYPE_KEY)
+            .map(String::as_str),
         Some("Relationship")
     );
     let location = schema.field_with_name("location").expect("geometry");
@@ -168,7 +177,14 @@ fn differing_units_keep_a_column() {
     let parsed = ngsi_ld::parse(&to_text(&entities), &NgsiLdOptions::default()).expect("parse");
     let schema = parsed.batch.schema();
     assert!(schema.field_with_name("flow.unitCode").is_ok());
-    assert!(schema.field_with_name("flow").expect("flow").metadata().get(UNIT_KEY).is_none());
+    assert!(
+        schema
+            .field_with_name("flow")
+            .expect("flow")
+            .metadata()
+            .get(UNIT_KEY)
+            .is_none()
+    );
     let back = ngsi_ld::to_entities(&parsed.batch, Representation::Normalized).expect("write");
     assert_same_items(&back, &entities);
 }
@@ -246,7 +262,11 @@ fn malformed_items_are_quarantined() {
         .collect();
     assert!(reasons[0].contains("not valid JSON"), "{}", reasons[0]);
     assert!(reasons[1].contains("no `id`"), "{}", reasons[1]);
-    assert!(reasons[2].contains("unknown type \"Propety\""), "{}", reasons[2]);
+    assert!(
+        reasons[2].contains("unknown type \"Propety\""),
+        "{}",
+        reasons[2]
+    );
     assert!(reasons[3].contains("keeps one type"), "{}", reasons[3]);
     assert_eq!(parsed.quarantined[2].pointer, "/3/fill");
 }
@@ -288,7 +308,11 @@ fn caller_terms_set_standard_names() {
         standard("fill").as_deref(),
         Some("https://example.org/waste#fillLevel")
     );
-    assert_eq!(standard("odour"), None, "an unknown context may define odour");
+    assert_eq!(
+        standard("odour"),
+        None,
+        "an unknown context may define odour"
+    );
 }
 
 #[test]
@@ -297,11 +321,14 @@ fn json_lines_quarantine_by_line() {
     let parsed = ngsi_ld::parse(text, &NgsiLdOptions::default()).expect("parse");
     assert_eq!(parsed.batch.num_rows(), 1);
     assert_eq!(parsed.quarantined[0].line, Some(2));
-    let row = parsed.quarantined[0].clone().into_row("ngsi-ld", Some("bins.jsonl".into()));
+    let row = parsed.quarantined[0]
+        .clone()
+        .into_row("ngsi-ld", Some("bins.jsonl".into()));
     assert!(row.reason.starts_with("line 2"), "{}", row.reason);
 }
 
-/// A temporal query result: two attributes with instances at shared and distinct times.
+/// Returns a temporal query result: two attributes with instances at shared and distinct
+/// times.
 fn temporal_entities() -> Vec<Value> {
     vec![
         json!({
@@ -399,7 +426,12 @@ fn datetime_literal_becomes_timestamp() {
         "validUntil": {"type": "Property",
                        "value": {"@type": "DateTime", "@value": "2025-01-31T23:00:00Z"}}})];
     let parsed = ngsi_ld::parse(&to_text(&entities), &NgsiLdOptions::default()).expect("parse");
-    let field = parsed.batch.schema().field_with_name("validUntil").cloned().expect("field");
+    let field = parsed
+        .batch
+        .schema()
+        .field_with_name("validUntil")
+        .cloned()
+        .expect("field");
     assert!(matches!(field.data_type(), DataType::Timestamp(..)));
     let back = ngsi_ld::to_entities(&parsed.batch, Representation::Normalized).expect("write");
     assert_same_items(&back, &entities);

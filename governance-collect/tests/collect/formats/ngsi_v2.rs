@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::assert_same_items;
 
-/// Three street-light controllers as an Orion broker would return them.
+/// Returns three street-light controllers in the shape an Orion broker returns.
 fn normalised_entities() -> Vec<Value> {
     vec![
         json!({
@@ -63,13 +63,19 @@ fn types_and_times_map_to_schema() {
     let schema = parsed.batch.schema();
     let status = schema.field_with_name("status").expect("status");
     assert_eq!(
-        status.metadata().get(ATTRIBUTE_TYPE_KEY).map(String::as_str),
+        status
+            .metadata()
+            .get(ATTRIBUTE_TYPE_KEY)
+            .map(String::as_str),
         Some("Text")
     );
     assert!(schema.field_with_name("status.type").is_err());
     let utc = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
     assert_eq!(
-        schema.field_with_name("lastService").expect("lastService").data_type(),
+        schema
+            .field_with_name("lastService")
+            .expect("lastService")
+            .data_type(),
         &utc
     );
     assert_eq!(
@@ -137,7 +143,8 @@ fn malformed_items_are_quarantined() {
         .map(|item| format!("{:?}: {}", item.index, item.reason))
         .collect();
     assert_eq!(reasons.len(), 4, "{reasons:#?}");
-    assert!(reasons[0].starts_with("Some(1)") && reasons[0].contains("no `id`"));
+    assert!(reasons[0].starts_with("Some(1)"), "{}", reasons[0]);
+    assert!(reasons[0].contains("no `id`"), "{}", reasons[0]);
     assert!(reasons[1].contains("key-value form"), "{}", reasons[1]);
     assert!(reasons[2].contains("\"unit\""), "{}", reasons[2]);
     assert!(reasons[3].starts_with("Some(4)"), "{}", reasons[3]);

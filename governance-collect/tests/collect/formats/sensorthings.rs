@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::assert_same_items;
 
-/// A river-level datastream with its Thing and ObservedProperty expanded and its Sensor
-/// linked.
+/// Returns a river-level datastream with its Thing and ObservedProperty expanded and its
+/// Sensor linked.
 fn river_datastream() -> Value {
     json!({
         "@iot.id": 31,
@@ -99,7 +99,10 @@ fn columns_carry_datastream_and_unit() {
     let schema = parsed.batch.schema();
     let result = schema.field_with_name("result").expect("result");
     assert_eq!(result.data_type(), &DataType::Float64);
-    assert_eq!(result.metadata().get(UNIT_KEY).map(String::as_str), Some("cm"));
+    assert_eq!(
+        result.metadata().get(UNIT_KEY).map(String::as_str),
+        Some("cm")
+    );
     assert_eq!(
         result.metadata().get(STANDARD_NAME_KEY).map(String::as_str),
         Some("http://example.org/hydro#waterLevel")
@@ -112,7 +115,10 @@ fn columns_carry_datastream_and_unit() {
         "sensor_link",
         "observed_property_definition",
     ] {
-        assert!(schema.field_with_name(name).is_ok(), "missing column {name}");
+        assert!(
+            schema.field_with_name(name).is_ok(),
+            "missing column {name}"
+        );
     }
     let ends = parsed
         .batch
@@ -136,7 +142,10 @@ fn observations_of_given_datastream() {
         parsed.next_link.as_deref(),
         Some("http://127.0.0.1:8080/v1.1/Datastreams(31)/Observations?$skip=3")
     );
-    let names = parsed.batch.column_by_name("datastream_name").expect("name");
+    let names = parsed
+        .batch
+        .column_by_name("datastream_name")
+        .expect("name");
     assert_eq!(names.null_count(), 0);
 }
 
@@ -156,10 +165,16 @@ fn bad_observations_are_quarantined() {
         .iter()
         .map(|item| item.pointer.as_str())
         .collect();
-    assert_eq!(pointers, ["/value/1", "/value/2/phenomenonTime", "/value/3"]);
+    assert_eq!(
+        pointers,
+        ["/value/1", "/value/2/phenomenonTime", "/value/3"]
+    );
     assert!(parsed.quarantined[0].reason.contains("no `result`"));
     assert!(parsed.quarantined[2].reason.contains("not valid JSON"));
-    assert!(parsed.next_link.is_some(), "the envelope survives a bad item");
+    assert!(
+        parsed.next_link.is_some(),
+        "the envelope survives a bad item"
+    );
 }
 
 #[test]
