@@ -28,6 +28,7 @@ mod lineage;
 pub mod openlineage;
 pub mod semantic;
 pub mod stage;
+pub mod standard;
 
 pub use batch::{GovernedBatch, Provenance, ROW_ID_COLUMN, RowIdAllocator};
 pub use chain::{Chain, ChainBuilder, RunSummary, StageReport};

@@ -60,8 +60,12 @@
 //! ```
 
 pub mod asof;
+pub mod embed;
 pub mod er;
+pub mod schema;
 pub mod sketch;
 
 pub use asof::{AsOfDirection, AsOfJoin, AsOfJoinConfig, SideBatch};
+pub use embed::{HashedNgramEmbedder, TextEmbedder};
+pub use schema::{DriftDetector, DriftReport, SchemaMapping, SchemaMatcher};
 pub use sketch::{LshBands, MinHashSignature, MinHasher, SketchError};

@@ -6,6 +6,8 @@
 
 pub mod block;
 pub mod cluster;
+pub mod compare;
+pub mod fellegi_sunter;
 pub mod golden;
 pub mod metrics;
 mod record;
@@ -175,6 +177,9 @@ pub enum ErError {
     /// An invalid MinHash or LSH setting.
     #[error(transparent)]
     Sketch(#[from] crate::sketch::SketchError),
+    /// A matching setting out of range; the message names the setting and its valid range.
+    #[error("invalid matching config: {0}")]
+    InvalidConfig(String),
     /// An Arrow column that could not be read as text.
     #[error("could not read a column as text: {0}")]
     Arrow(#[from] arrow::error::ArrowError),

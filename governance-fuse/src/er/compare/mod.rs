@@ -1,0 +1,597 @@
+//! Comparators: how similar two values of an attribute are, as a score and as a level.
+//!
+//! A [`Comparator`] maps a pair of optional values to a similarity in `[0, 1]`, or to
+//! "missing" (`None`) when either value is absent or cannot be read (a price without a digit).
+//! A [`Comparison`] applies a comparator to one attribute and cuts its similarity into discrete
+//! levels, as Splink does: `null`, `else`, one level per threshold and, on top, `exact`. The
+//! levels are the input of the Fellegi-Sunter model ([`crate::er::fellegi_sunter`]).
+//!
+//! ```
+//! use governance_fuse::er::{CandidatePair, RecordTable};
+//! use governance_fuse::er::compare::{Comparison, NULL_LEVEL};
+//!
+//! let mut left = RecordTable::new("left", vec!["name".into()])?;
+//! left.push("1", vec![Some("Martha".into())])?;
+//! left.push("2", vec![None])?;
+//! let mut right = RecordTable::new("right", vec!["name".into()])?;
+//! right.push("a", vec![Some("Marhta".into())])?;
+//!
+//! let comparison = Comparison::jaro_winkler("name").fit(&left, &right)?;
+//! let level = comparison.level(&left, &right, CandidatePair::new(0, 0));
+//! assert_eq!(comparison.level_label(level), "jaro_winkler >= 0.92");
+//! assert_eq!(comparison.level(&left, &right, CandidatePair::new(1, 0)), NULL_LEVEL);
+//! # Ok::<(), governance_fuse::er::ErError>(())
+//! ```
+
+mod numeric;
+mod string;
+mod text;
+mod tfidf;
+
+use serde::{Deserialize, Serialize};
+
+pub use numeric::{
+    absolute_similarity, date_similarity, parse_date, parse_number, relative_similarity,
+};
+pub use string::{
+    EDIT_MAX_CHARS, containment, exact, jaccard, jaro_winkler, levenshtein, qgram_jaccard,
+    token_jaccard,
+};
+pub use text::{codes, is_cjk, normalize, qgrams, squash, tokens};
+pub use tfidf::{SparseVector, TfIdf};
+
+use super::{CandidatePair, ErError, RecordTable};
+
+/// The level of a pair where either value is missing; it carries no evidence either way.
+pub const NULL_LEVEL: u8 = u8::MAX;
+
+/// Most levels a comparison may have, `null` not counted.
+pub const MAX_LEVELS: usize = 64;
+
+/// How two values are compared. Serialised with a `kind` tag, e.g.
+/// `{"kind": "qgram_jaccard", "q": 3}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Comparator {
+    /// 1 when the normalised values are equal, else 0.
+    Exact,
+    /// Levenshtein similarity, `1 - distance / max length`, on normalised values.
+    Levenshtein,
+    /// Jaro-Winkler similarity on normalised values.
+    JaroWinkler,
+    /// Jaccard similarity of padded character q-grams.
+    QgramJaccard {
+        /// Gram length, at least 1.
+        #[serde(default = "default_q")]
+        q: usize,
+    },
+    /// Jaccard similarity of token sets.
+    TokenJaccard,
+    /// Cosine of TF-IDF vectors, with document frequencies fitted on both sides' values.
+    TfIdfCosine,
+    /// Soft TF-IDF: TF-IDF cosine that also credits tokens with Jaro-Winkler similarity of at
+    /// least `threshold`.
+    SoftTfIdf {
+        /// Least Jaro-Winkler similarity for two tokens to count as the same, in `(0, 1]`.
+        #[serde(default = "default_soft_threshold")]
+        threshold: f64,
+    },
+    /// `max(0, 1 - |a - b| / scale)` on the first number in each value.
+    NumericAbsolute {
+        /// Difference at which the similarity reaches 0, in the attribute's unit.
+        scale: f64,
+    },
+    /// `1 - |a - b| / max(|a|, |b|)` on the first number in each value.
+    NumericRelative,
+    /// `max(0, 1 - |days apart| / scale_days)` on dates read by [`parse_date`].
+    DateDistance {
+        /// Days apart at which the similarity reaches 0.
+        scale_days: f64,
+    },
+}
+
+fn default_q() -> usize {
+    3
+}
+
+fn default_soft_threshold() -> f64 {
+    0.9
+}
+
+impl Comparator {
+    /// Short name used in level labels and feature names, such as `jaro_winkler`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Comparator::Exact => "exact",
+            Comparator::Levenshtein => "levenshtein",
+            Comparator::JaroWinkler => "jaro_winkler",
+            Comparator::QgramJaccard { .. } => "qgram_jaccard",
+            Comparator::TokenJaccard => "token_jaccard",
+            Comparator::TfIdfCosine => "tfidf_cosine",
+            Comparator::SoftTfIdf { .. } => "soft_tfidf",
+            Comparator::NumericAbsolute { .. } => "numeric_absolute",
+            Comparator::NumericRelative => "numeric_relative",
+            Comparator::DateDistance { .. } => "date_distance",
+        }
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// [`ErError::InvalidConfig`] naming the parameter and its valid range.
+    pub fn validate(&self) -> Result<(), ErError> {
+        let invalid = |message: String| Err(ErError::InvalidConfig(message));
+        match *self {
+            Comparator::QgramJaccard { q } if q == 0 || q > 16 => invalid(format!(
+                "qgram_jaccard q is {q}; use a gram length from 1 to 16"
+            )),
+            Comparator::SoftTfIdf { threshold } if !(threshold > 0.0 && threshold <= 1.0) => {
+                invalid(format!(
+                    "soft_tfidf threshold is {threshold}; use a similarity in (0, 1] such as 0.9"
+                ))
+            }
+            Comparator::NumericAbsolute { scale } if !(scale.is_finite() && scale > 0.0) => {
+                invalid(format!(
+                    "numeric_absolute scale is {scale}; use a positive difference in the \
+                     attribute's unit"
+                ))
+            }
+            Comparator::DateDistance { scale_days }
+                if !(scale_days.is_finite() && scale_days > 0.0) =>
+            {
+                invalid(format!(
+                    "date_distance scale_days is {scale_days}; use a positive number of days"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the comparator needs document frequencies fitted on the data.
+    pub fn needs_fit(&self) -> bool {
+        matches!(self, Comparator::TfIdfCosine | Comparator::SoftTfIdf { .. })
+    }
+
+    /// Prepares the comparator for use, fitting TF-IDF document frequencies on `corpus` when
+    /// it needs them (the values of both sides); other comparators ignore the corpus.
+    ///
+    /// # Errors
+    /// [`ErError::InvalidConfig`] when a parameter is out of range.
+    pub fn fit<'a>(
+        &self,
+        corpus: impl IntoIterator<Item = &'a str>,
+    ) -> Result<FittedComparator, ErError> {
+        self.validate()?;
+        let tfidf = self.needs_fit().then(|| TfIdf::fit(corpus));
+        Ok(FittedComparator {
+            comparator: self.clone(),
+            tfidf,
+        })
+    }
+}
+
+/// A comparator ready to compare values, with its fitted document frequencies if it has any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedComparator {
+    comparator: Comparator,
+    tfidf: Option<TfIdf>,
+}
+
+impl FittedComparator {
+    /// The comparator's settings.
+    pub fn comparator(&self) -> &Comparator {
+        &self.comparator
+    }
+
+    /// Similarity in `[0, 1]`, or `None` when a value is absent or cannot be read as the
+    /// comparator's type (a number, a date).
+    pub fn similarity(&self, left: Option<&str>, right: Option<&str>) -> Option<f64> {
+        let (left, right) = (left?, right?);
+        let tfidf = || self.tfidf.as_ref();
+        let similarity = match self.comparator {
+            Comparator::Exact => exact(left, right),
+            Comparator::Levenshtein => levenshtein(left, right),
+            Comparator::JaroWinkler => jaro_winkler(left, right),
+            Comparator::QgramJaccard { q } => qgram_jaccard(left, right, q),
+            Comparator::TokenJaccard => token_jaccard(left, right),
+            Comparator::TfIdfCosine => tfidf()?.cosine(left, right),
+            Comparator::SoftTfIdf { threshold } => tfidf()?.soft_cosine(left, right, threshold),
+            Comparator::NumericAbsolute { scale } => {
+                absolute_similarity(parse_number(left)?, parse_number(right)?, scale)
+            }
+            Comparator::NumericRelative => {
+                relative_similarity(parse_number(left)?, parse_number(right)?)
+            }
+            Comparator::DateDistance { scale_days } => {
+                date_similarity(parse_date(left)?, parse_date(right)?, scale_days)
+            }
+        };
+        Some(similarity)
+    }
+
+    /// Whether two present values are the same: equal normalised text, or equal numbers or
+    /// dates for the numeric and date comparators.
+    pub fn is_exact(&self, left: &str, right: &str) -> bool {
+        match self.comparator {
+            Comparator::NumericAbsolute { .. } | Comparator::NumericRelative => {
+                parse_number(left).is_some() && parse_number(left) == parse_number(right)
+            }
+            Comparator::DateDistance { .. } => {
+                parse_date(left).is_some() && parse_date(left) == parse_date(right)
+            }
+            _ => normalize(left) == normalize(right),
+        }
+    }
+}
+
+/// One attribute compared by one comparator and cut into levels; the serde form of a
+/// comparison in a matching config.
+///
+/// Levels, from the lowest: `else` (0), one per threshold from the lowest threshold up, and
+/// `exact` when `exact_level` is set. A pair with a missing value gets [`NULL_LEVEL`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Comparison {
+    /// Attribute compared; both tables must have it.
+    pub attribute: String,
+    /// How the values are compared.
+    pub comparator: Comparator,
+    /// Similarity thresholds in strictly descending order, each in `(0, 1]`.
+    #[serde(default)]
+    pub thresholds: Vec<f64>,
+    /// Whether equal values get a level of their own above every threshold.
+    #[serde(default = "default_exact_level")]
+    pub exact_level: bool,
+}
+
+fn default_exact_level() -> bool {
+    true
+}
+
+impl Comparison {
+    /// Creates a comparison with an `exact` level on top.
+    pub fn new(attribute: impl Into<String>, comparator: Comparator, thresholds: Vec<f64>) -> Self {
+        Self {
+            attribute: attribute.into(),
+            comparator,
+            thresholds,
+            exact_level: true,
+        }
+    }
+
+    /// The Splink default for names: exact, Jaro-Winkler at least 0.92, at least 0.8, else.
+    pub fn jaro_winkler(attribute: impl Into<String>) -> Self {
+        Self::new(attribute, Comparator::JaroWinkler, vec![0.92, 0.8])
+    }
+
+    /// Exact, TF-IDF cosine at least 0.8, 0.6 and 0.4, else: suited to long text.
+    pub fn tfidf(attribute: impl Into<String>) -> Self {
+        Self::new(attribute, Comparator::TfIdfCosine, vec![0.8, 0.6, 0.4])
+    }
+
+    /// Exact, within 5 %, within 20 %, else: suited to prices and counts.
+    pub fn numeric(attribute: impl Into<String>) -> Self {
+        Self::new(attribute, Comparator::NumericRelative, vec![0.95, 0.8])
+    }
+
+    /// Checks the comparator and the thresholds.
+    ///
+    /// # Errors
+    /// [`ErError::InvalidConfig`] naming the attribute and the bad value.
+    pub fn validate(&self) -> Result<(), ErError> {
+        self.comparator.validate()?;
+        let levels = self.thresholds.len() + 1 + usize::from(self.exact_level);
+        if levels > MAX_LEVELS {
+            return Err(ErError::InvalidConfig(format!(
+                "comparison of '{}' has {levels} levels; use at most {MAX_LEVELS}",
+                self.attribute
+            )));
+        }
+        for (index, &threshold) in self.thresholds.iter().enumerate() {
+            if !(threshold > 0.0 && threshold <= 1.0) {
+                return Err(ErError::InvalidConfig(format!(
+                    "comparison of '{}' has threshold {threshold}; thresholds must be in (0, 1]",
+                    self.attribute
+                )));
+            }
+            if index > 0 && threshold >= self.thresholds[index - 1] {
+                return Err(ErError::InvalidConfig(format!(
+                    "comparison of '{}' has thresholds {:?}; list them in strictly descending \
+                     order",
+                    self.attribute, self.thresholds
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves the attribute in both tables and fits the comparator on both sides' values.
+    ///
+    /// # Errors
+    /// [`ErError::UnknownAttribute`] when a table lacks the attribute, and
+    /// [`ErError::InvalidConfig`] for bad thresholds or comparator parameters.
+    pub fn fit(
+        &self,
+        left: &RecordTable,
+        right: &RecordTable,
+    ) -> Result<FittedComparison, ErError> {
+        self.validate()?;
+        let left_index = left.attribute_index(&self.attribute)?;
+        let right_index = right.attribute_index(&self.attribute)?;
+        let corpus = column_values(left, left_index).chain(column_values(right, right_index));
+        let comparator = self.comparator.fit(corpus)?;
+        Ok(FittedComparison {
+            comparison: self.clone(),
+            left_index,
+            right_index,
+            comparator,
+        })
+    }
+}
+
+fn column_values(table: &RecordTable, index: usize) -> impl Iterator<Item = &str> {
+    table
+        .column(index)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Option::as_deref)
+}
+
+/// A comparison bound to the attribute positions of two tables.
+#[derive(Debug, Clone)]
+pub struct FittedComparison {
+    comparison: Comparison,
+    left_index: usize,
+    right_index: usize,
+    comparator: FittedComparator,
+}
+
+impl FittedComparison {
+    /// The comparison's settings.
+    pub fn comparison(&self) -> &Comparison {
+        &self.comparison
+    }
+
+    /// The fitted comparator.
+    pub fn comparator(&self) -> &FittedComparator {
+        &self.comparator
+    }
+
+    /// Name of the comparison: attribute and comparator, such as `title:jaro_winkler`.
+    pub fn name(&self) -> String {
+        format!(
+            "{}:{}",
+            self.comparison.attribute,
+            self.comparison.comparator.name()
+        )
+    }
+
+    /// Number of levels, `null` not counted.
+    pub fn num_levels(&self) -> usize {
+        self.comparison.thresholds.len() + 1 + usize::from(self.comparison.exact_level)
+    }
+
+    /// Similarity of the two records of `pair`, the left one from `left` and the right one
+    /// from `right` (the tables the comparison was fitted on; the same table twice when
+    /// deduplicating).
+    pub fn similarity(
+        &self,
+        left: &RecordTable,
+        right: &RecordTable,
+        pair: CandidatePair,
+    ) -> Option<f64> {
+        let (left, right) = self.values(left, right, pair);
+        self.comparator.similarity(left, right)
+    }
+
+    /// Level of the two records of `pair`; [`NULL_LEVEL`] when a value is missing.
+    pub fn level(&self, left: &RecordTable, right: &RecordTable, pair: CandidatePair) -> u8 {
+        let (left, right) = self.values(left, right, pair);
+        self.level_of(left, right)
+    }
+
+    /// Level of two values; [`NULL_LEVEL`] when either is missing or unreadable.
+    pub fn level_of(&self, left: Option<&str>, right: Option<&str>) -> u8 {
+        let (Some(left), Some(right)) = (left, right) else {
+            return NULL_LEVEL;
+        };
+        let Some(similarity) = self.comparator.similarity(Some(left), Some(right)) else {
+            return NULL_LEVEL;
+        };
+        let thresholds = &self.comparison.thresholds;
+        if self.comparison.exact_level && self.comparator.is_exact(left, right) {
+            return (thresholds.len() + 1) as u8;
+        }
+        match thresholds
+            .iter()
+            .position(|&threshold| similarity >= threshold)
+        {
+            Some(index) => (thresholds.len() - index) as u8,
+            None => 0,
+        }
+    }
+
+    /// Levels of many pairs, in pair order, computed in parallel.
+    pub fn levels(
+        &self,
+        left: &RecordTable,
+        right: &RecordTable,
+        pairs: &[CandidatePair],
+    ) -> Vec<u8> {
+        use rayon::prelude::*;
+        pairs
+            .par_iter()
+            .map(|&pair| self.level(left, right, pair))
+            .collect()
+    }
+
+    /// Label of a level, such as `exact`, `jaro_winkler >= 0.92`, `else` or `null`.
+    pub fn level_label(&self, level: u8) -> String {
+        let thresholds = &self.comparison.thresholds;
+        if level == NULL_LEVEL {
+            return "null".into();
+        }
+        let level = usize::from(level);
+        if level == 0 {
+            "else".into()
+        } else if level <= thresholds.len() {
+            format!(
+                "{} >= {}",
+                self.comparison.comparator.name(),
+                thresholds[thresholds.len() - level]
+            )
+        } else {
+            "exact".into()
+        }
+    }
+
+    /// Labels of every level from `else` (level 0) up, `null` not included.
+    pub fn level_labels(&self) -> Vec<String> {
+        (0..self.num_levels() as u8)
+            .map(|level| self.level_label(level))
+            .collect()
+    }
+
+    fn values<'a>(
+        &self,
+        left: &'a RecordTable,
+        right: &'a RecordTable,
+        pair: CandidatePair,
+    ) -> (Option<&'a str>, Option<&'a str>) {
+        (
+            left.value(pair.left as usize, self.left_index),
+            right.value(pair.right as usize, self.right_index),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables() -> (RecordTable, RecordTable) {
+        let attributes = vec!["name".to_string(), "price".to_string()];
+        let mut left = RecordTable::new("left", attributes.clone()).expect("valid");
+        left.push("l0", vec![Some("Martha".into()), Some("$10.00".into())])
+            .expect("arity");
+        left.push("l1", vec![Some("Dwayne".into()), None])
+            .expect("arity");
+        let mut right = RecordTable::new("right", attributes).expect("valid");
+        right
+            .push("r0", vec![Some("MARTHA".into()), Some("10".into())])
+            .expect("arity");
+        right
+            .push("r1", vec![Some("Marhta".into()), Some("12.5".into())])
+            .expect("arity");
+        right
+            .push("r2", vec![Some("Duane".into()), Some("n/a".into())])
+            .expect("arity");
+        (left, right)
+    }
+
+    #[test]
+    fn jaro_winkler_levels_follow_splink_defaults() {
+        let (left, right) = tables();
+        let comparison = Comparison::jaro_winkler("name")
+            .fit(&left, &right)
+            .expect("fits");
+        assert_eq!(
+            comparison.level_labels(),
+            [
+                "else",
+                "jaro_winkler >= 0.8",
+                "jaro_winkler >= 0.92",
+                "exact"
+            ]
+        );
+        let level = |l, r| comparison.level(&left, &right, CandidatePair::new(l, r));
+        assert_eq!(level(0, 0), 3);
+        // MARTHA / MARHTA: 0.961.
+        assert_eq!(level(0, 1), 2);
+        // DWAYNE / DUANE: 0.84.
+        assert_eq!(level(1, 2), 1);
+        assert_eq!(level(0, 2), 0);
+    }
+
+    #[test]
+    fn numeric_levels_and_missing_values() {
+        let (left, right) = tables();
+        let comparison = Comparison::numeric("price")
+            .fit(&left, &right)
+            .expect("fits");
+        let level = |l, r| comparison.level(&left, &right, CandidatePair::new(l, r));
+        assert_eq!(comparison.level_label(level(0, 0)), "exact");
+        assert_eq!(
+            comparison.level_label(level(0, 1)),
+            "numeric_relative >= 0.8"
+        );
+        // "n/a" has no number and a missing price has no value: both are null.
+        assert_eq!(level(0, 2), NULL_LEVEL);
+        assert_eq!(level(1, 0), NULL_LEVEL);
+        let similarity = comparison
+            .similarity(&left, &right, CandidatePair::new(0, 1))
+            .expect("both numbers");
+        assert!((similarity - 0.8).abs() < 1e-9);
+    }
+
+    #[test]
+    fn comparators_map_missing_to_none() {
+        let comparators = [
+            Comparator::Exact,
+            Comparator::Levenshtein,
+            Comparator::JaroWinkler,
+            Comparator::QgramJaccard { q: 3 },
+            Comparator::TokenJaccard,
+            Comparator::TfIdfCosine,
+            Comparator::SoftTfIdf { threshold: 0.9 },
+            Comparator::NumericAbsolute { scale: 10.0 },
+            Comparator::NumericRelative,
+            Comparator::DateDistance { scale_days: 30.0 },
+        ];
+        for comparator in comparators {
+            let fitted = comparator.fit(["2020-01-01", "2020-01-16"]).expect("valid");
+            assert_eq!(fitted.similarity(None, Some("x")), None, "{comparator:?}");
+            let same = fitted
+                .similarity(Some("2020-01-01"), Some("2020-01-01"))
+                .expect("present");
+            assert!((same - 1.0).abs() < 1e-6, "{comparator:?} gave {same}");
+        }
+        let dates = Comparator::DateDistance { scale_days: 30.0 }
+            .fit([])
+            .expect("valid");
+        assert_eq!(
+            dates.similarity(Some("2020-01-01"), Some("2020-01-16")),
+            Some(0.5)
+        );
+    }
+
+    #[test]
+    fn config_reads_json_and_rejects_bad_values() {
+        let comparison: Comparison = serde_json::from_str(
+            r#"{"attribute": "title", "comparator": {"kind": "qgram_jaccard"},
+                "thresholds": [0.7, 0.4]}"#,
+        )
+        .expect("valid config");
+        assert_eq!(comparison.comparator, Comparator::QgramJaccard { q: 3 });
+        assert!(comparison.exact_level);
+
+        let unsorted = Comparison::new("title", Comparator::JaroWinkler, vec![0.5, 0.9]);
+        let error = unsorted.validate().expect_err("ascending thresholds");
+        assert!(error.to_string().contains("descending"), "{error}");
+        let bad_scale = Comparator::NumericAbsolute { scale: 0.0 };
+        assert!(bad_scale.validate().is_err());
+        let unknown = serde_json::from_str::<Comparison>(
+            r#"{"attribute": "t", "comparator": {"kind": "exact"}, "levels": []}"#,
+        );
+        assert!(unknown.is_err());
+    }
+
+    #[test]
+    fn unknown_attribute_names_the_table() {
+        let (left, right) = tables();
+        let error = Comparison::jaro_winkler("surname")
+            .fit(&left, &right)
+            .expect_err("no such attribute");
+        assert!(error.to_string().contains("surname"), "{error}");
+    }
+}
