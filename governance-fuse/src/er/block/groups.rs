@@ -3,8 +3,8 @@
 //! Blockers that group records by a key (standard keys, LSH band keys) hand their
 //! `(key hash, row)` entries to a [`PairCollector`], which sorts them, walks the groups, skips
 //! and reports those above the [`BlockCap`], and keeps the total under the pair budget. Keys
-//! are 64-bit hashes: two different keys that collide form one block, which can only add
-//! candidates, never lose one.
+//! are 64-bit hashes, so two different keys that collide form one block. A collision adds
+//! candidates and never removes one, unless the merged block exceeds the cap.
 
 use rayon::slice::ParallelSliceMut;
 
