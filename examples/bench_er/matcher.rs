@@ -11,7 +11,7 @@ use governance::fuse::er::block::{
     SortedNeighbourhoodConfig, StandardBlocker, StandardBlockerConfig,
 };
 use governance::fuse::er::cluster::{ClusterConfig, ScoredPair, cluster_pairs};
-use governance::fuse::er::compare::{Comparison, parse_number};
+use governance::fuse::er::compare::Comparison;
 use governance::fuse::er::fellegi_sunter::{
     FellegiSunterConfig, FellegiSunterModel, LevelMatrix, random_pairs,
 };
@@ -175,9 +175,11 @@ fn comparisons(left: &RecordTable, right: &RecordTable) -> Result<Vec<Comparison
         if values.is_empty() {
             continue;
         }
+        // A value counts as numeric only when it is a number as a whole, because product
+        // names such as "Sony KDL-40" contain numbers too.
         let numeric = values
             .iter()
-            .filter(|value| parse_number(value).is_some())
+            .filter(|value| value.trim().parse::<f64>().is_ok())
             .count();
         let mean_length = values
             .iter()
