@@ -5,7 +5,7 @@ Usage: splink_anchor.py RECORDS.csv OUT.json
 The CSV contains the columns the Rust pipeline matches on (record_id, entity_id, first_name,
 last_name, date_of_birth, phone, street, city), already standardised the same way. Splink
 runs on DuckDB in this process with the same blocking rules and comparisons as the Rust
-pipeline: u from random pairs, then EM on two blocking rules, prediction at match
+pipeline: u from random pairs, then EM on two blocking rules (first and last name; date of birth and city), prediction at match
 probability 0.5 and connected components at 0.5. The result, written as JSON, is
 {seconds, peak_rss_mb, f1}: wall time from reading the CSV to the clusters, peak resident
 memory of this process (getrusage), and pairwise F1 of the clusters against entity_id.
@@ -86,7 +86,7 @@ def main():
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("first_name", "last_name"))
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("date_of_birth"))
+        block_on("date_of_birth", "city"))
     predictions = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=0.5)

@@ -46,6 +46,7 @@ use serde::Serialize;
 
 const USAGE: &str = "\
 usage: bench_er_scale [--records N] [--json OUT] [--no-splink] [--splink-python PATH]
+                      [--csv PATH]
 
 Deduplicates generated person records and compares with Splink on the same records.
 
@@ -53,7 +54,9 @@ Deduplicates generated person records and compares with Splink on the same recor
   --json OUT            write {records, seconds, peak_rss_mb, f1, splink} to OUT
   --no-splink           skip the Splink anchor (its result is null)
   --splink-python PATH  Python with Splink installed
-                        (default $HOME/.cache/splink-venv/bin/python)";
+                        (default $HOME/.cache/splink-venv/bin/python)
+  --csv PATH            write the standardised records for Splink to PATH and keep
+                        the file (default: a temporary file, removed afterwards)";
 
 #[derive(Debug, Serialize)]
 struct Anchor {
@@ -80,6 +83,7 @@ struct Args {
     json: Option<PathBuf>,
     splink: bool,
     python: PathBuf,
+    csv: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -91,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
         json: None,
         splink: true,
         python: home.join(".cache/splink-venv/bin/python"),
+        csv: None,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(flag) = iter.next() {
@@ -112,6 +117,7 @@ fn parse_args() -> Result<Args, String> {
             "--json" => args.json = Some(value()?.into()),
             "--no-splink" => args.splink = false,
             "--splink-python" => args.python = value()?.into(),
+            "--csv" => args.csv = Some(value()?.into()),
             "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown option {other}\n\n{USAGE}")),
         }
@@ -151,6 +157,56 @@ fn comparisons() -> Vec<Comparison> {
     ]
 }
 
+/// Trains the model as the Splink anchor does, because EM over the union of all blocking
+/// rules' pairs converges to a prior near 1 here. The pairs of a blocking rule agree on
+/// its columns by construction, so a session estimates m only for the other comparisons.
+/// Session one blocks on first and last name and supplies m of date of birth, phone, street
+/// and city, session two blocks on date of birth and city and supplies m of the names. The
+/// prior is Splink's direct estimate: pairs that agree on name and date of birth, divided
+/// by an assumed recall of 0.7 and by all pairs. The u values come from random pairs.
+fn train_like_splink(
+    table: &RecordTable,
+    fitted: &[governance::fuse::er::compare::FittedComparison],
+) -> Result<FellegiSunterModel, String> {
+    let err = |err: governance::fuse::er::ErError| err.to_string();
+    let random = random_pairs(LinkMode::Dedupe, table.len(), table.len(), 1_000_000, 7);
+    let random_levels = LevelMatrix::compare(fitted, table, table, &random).map_err(err)?;
+    let session = |rule: Vec<KeyExpr>| -> Result<(FellegiSunterModel, u64), String> {
+        let pairs = StandardBlocker::from_rules(vec![rule])
+            .map_err(err)?
+            .dedupe(table)
+            .map_err(err)?
+            .pairs;
+        let levels = LevelMatrix::compare(fitted, table, table, &pairs).map_err(err)?;
+        let model = FellegiSunterModel::train(
+            &FellegiSunterConfig::default(),
+            &levels,
+            Some(&random_levels),
+        )
+        .map_err(err)?;
+        Ok((model, pairs.len() as u64))
+    };
+    let exact = |attribute: &str| KeyExpr::new(attribute, KeyFunction::Exact);
+    let (by_name, _) = session(vec![exact("first_name"), exact("last_name")])?;
+    let (by_birth, _) = session(vec![exact("date_of_birth"), exact("city")])?;
+    let (_, deterministic) = session(vec![
+        exact("first_name"),
+        exact("last_name"),
+        exact("date_of_birth"),
+    ])?;
+
+    let mut model = by_name.clone();
+    for (index, comparison) in model.comparisons.iter_mut().enumerate() {
+        if comparison.name.starts_with("first_name") || comparison.name.starts_with("last_name") {
+            *comparison = by_birth.comparisons[index].clone();
+        }
+    }
+    let n = table.len() as f64;
+    let total_pairs = n * (n - 1.0) / 2.0;
+    model.match_probability = ((deterministic as f64 / 0.7) / total_pairs).clamp(1e-12, 0.5);
+    Ok(model)
+}
+
 fn run_ours(table: &RecordTable, entities: &[Option<u64>]) -> Result<Outcome, String> {
     let err = |err: governance::fuse::er::ErError| err.to_string();
     let started = Instant::now();
@@ -175,17 +231,13 @@ fn run_ours(table: &RecordTable, entities: &[Option<u64>]) -> Result<Outcome, St
         .collect::<Result<Vec<_>, _>>()
         .map_err(err)?;
     let levels = LevelMatrix::compare(&fitted, table, table, &blocking.pairs).map_err(err)?;
-    let random = random_pairs(LinkMode::Dedupe, table.len(), table.len(), 1_000_000, 7);
-    let random_levels = LevelMatrix::compare(&fitted, table, table, &random).map_err(err)?;
     let compared_at = started.elapsed().as_secs_f64();
-    let model = FellegiSunterModel::train(
-        &FellegiSunterConfig::default(),
-        &levels,
-        Some(&random_levels),
-    )
-    .map_err(err)?;
+    let model = train_like_splink(table, &fitted)?;
     let probabilities = model.predict(&levels).map_err(err)?;
     drop(levels);
+    if std::env::var_os("BENCH_ER_SHOW_MODEL").is_some() {
+        println!("{model}");
+    }
     let trained_at = started.elapsed().as_secs_f64();
 
     let scored: Vec<ScoredPair> = blocking
@@ -321,12 +373,17 @@ fn main() {
         outcome.seconds, outcome.peak_rss_mb, outcome.f1, outcome.precision, outcome.recall
     );
     if args.splink {
-        let csv = std::env::temp_dir().join(format!("persons-{}.csv", args.records));
+        let csv = args
+            .csv
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("persons-{}.csv", args.records)));
         match standardise::write_csv(&table, &entities, &csv) {
             Ok(()) => outcome.splink = run_splink(&args.python, &csv),
             Err(message) => println!("splink: not run, {message}"),
         }
-        let _ = std::fs::remove_file(&csv);
+        if args.csv.is_none() {
+            let _ = std::fs::remove_file(&csv);
+        }
     }
     match &outcome.splink {
         Some(anchor) => println!(
