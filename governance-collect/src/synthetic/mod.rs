@@ -15,6 +15,7 @@ mod collector;
 mod config;
 mod errors;
 mod model;
+pub mod persons;
 pub mod pii;
 mod random;
 mod sensors;

@@ -4,14 +4,20 @@
 //! A candidate pair names one record of each side by row position ([`CandidatePair`]); in
 //! deduplication both sides are the same table and `left < right`.
 
+pub mod block;
+pub mod cluster;
 pub mod compare;
 pub mod fellegi_sunter;
+pub mod golden;
+pub mod metrics;
 mod record;
 
 pub use record::RecordTable;
 
 /// Two records that blocking proposes for comparison, by row position in their tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct CandidatePair {
     /// Row in the left table.
     pub left: u32,
@@ -114,6 +120,63 @@ pub enum ErError {
     /// An attribute name given twice.
     #[error("attribute '{0}' is listed twice; attribute names must be distinct")]
     DuplicateAttribute(String),
+    /// A table with more records than row positions of a candidate pair can address.
+    #[error(
+        "table '{table}' has {records} records, more than the {max} that entity resolution \
+         addresses by 32-bit row position; split the table, for example by region"
+    )]
+    TooManyRecords {
+        /// Table name.
+        table: String,
+        /// Number of records.
+        records: usize,
+        /// Largest supported number of records.
+        max: usize,
+    },
+    /// A configuration value outside its valid range.
+    #[error("invalid {parameter} = {value}: expected {expected}")]
+    InvalidParameter {
+        /// Name of the parameter.
+        parameter: String,
+        /// Value given.
+        value: String,
+        /// Valid values.
+        expected: String,
+    },
+    /// Blocking produced more candidate pairs than the configured budget.
+    #[error(
+        "blocking '{method}' produced more than {budget} candidate pairs; tighten its rules \
+         (longer prefixes, more key attributes, a smaller window) or raise max_total_pairs"
+    )]
+    PairBudgetExceeded {
+        /// Blocking method.
+        method: String,
+        /// Configured budget.
+        budget: u64,
+    },
+    /// Two inputs that must align record for record have different lengths.
+    #[error("{what} has {found} entries but {expected} were expected, one per record")]
+    LengthMismatch {
+        /// The input at fault.
+        what: String,
+        /// Expected length.
+        expected: usize,
+        /// Actual length.
+        found: usize,
+    },
+    /// A candidate pair or edge that names a row outside its table.
+    #[error("{what} names row {row}, but the table has {records} records")]
+    RowOutOfRange {
+        /// The input at fault.
+        what: String,
+        /// Row position given.
+        row: u32,
+        /// Number of records.
+        records: usize,
+    },
+    /// An invalid MinHash or LSH setting.
+    #[error(transparent)]
+    Sketch(#[from] crate::sketch::SketchError),
     /// A matching setting out of range; the message names the setting and its valid range.
     #[error("invalid matching config: {0}")]
     InvalidConfig(String),

@@ -1,0 +1,402 @@
+//! Scale benchmark of deduplication: generated person records, blocking, unsupervised
+//! Fellegi-Sunter and clustering, with Splink on the same records as the anchor.
+//!
+//! ```text
+//! cargo run --release --example bench_er_scale -- [--records N] [--json OUT] [--no-splink]
+//!                                                 [--splink-python PATH]
+//! ```
+//!
+//! The records (1,000,000 by default) come from the person generator with a fixed seed.
+//! Before matching, names are normalised, dates of birth written as ISO dates and phone
+//! numbers reduced to their last ten digits: the same standardised table goes to Splink as
+//! CSV. Splink runs from `benches/matching/splink_anchor.py` with the Python of
+//! `--splink-python` (default `$HOME/.cache/splink-venv/bin/python`, installed by
+//! `benches/matching/setup_splink.sh`); when it is missing or fails, its result is `null`.
+//!
+//! Our time covers blocking, comparison, EM training, prediction and clustering, but not
+//! generation and standardisation. The peak memory is the process's VmHWM, so it includes
+//! them. Splink's time covers reading the CSV through clustering.
+
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark program reports to its terminal"
+)]
+
+mod standardise;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use arrow::array::AsArray;
+use arrow::datatypes::UInt64Type;
+use governance::collect::synthetic::persons::{PersonConfig, generate_persons};
+use governance::fuse::er::block::{Blocker, KeyExpr, KeyFunction, StandardBlocker};
+use governance::fuse::er::cluster::{ClusterConfig, ScoredPair, cluster_pairs};
+use governance::fuse::er::compare::{Comparator, Comparison};
+use governance::fuse::er::fellegi_sunter::{
+    FellegiSunterConfig, FellegiSunterModel, LevelMatrix, random_pairs,
+};
+use governance::fuse::er::metrics::{
+    BlockingQuality, cluster_pair_metrics, true_pairs_from_entities,
+};
+use governance::fuse::er::{LinkMode, RecordTable};
+use serde::Serialize;
+
+const USAGE: &str = "\
+usage: bench_er_scale [--records N] [--json OUT] [--no-splink] [--splink-python PATH]
+                      [--csv PATH]
+
+Deduplicates generated person records and compares with Splink on the same records.
+
+  --records N           records to generate (default 1000000)
+  --json OUT            write {records, seconds, peak_rss_mb, f1, splink} to OUT
+  --no-splink           skip the Splink anchor (its result is null)
+  --splink-python PATH  Python with Splink installed
+                        (default $HOME/.cache/splink-venv/bin/python)
+  --csv PATH            write the standardised records for Splink to PATH and keep
+                        the file (default: a temporary file, removed afterwards)";
+
+#[derive(Debug, Serialize)]
+struct Anchor {
+    seconds: f64,
+    peak_rss_mb: f64,
+    f1: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Outcome {
+    records: usize,
+    seconds: f64,
+    peak_rss_mb: f64,
+    f1: f64,
+    precision: f64,
+    recall: f64,
+    candidates: u64,
+    pair_completeness: f64,
+    splink: Option<Anchor>,
+}
+
+struct Args {
+    records: usize,
+    json: Option<PathBuf>,
+    splink: bool,
+    python: PathBuf,
+    csv: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let mut args = Args {
+        records: 1_000_000,
+        json: None,
+        splink: true,
+        python: home.join(".cache/splink-venv/bin/python"),
+        csv: None,
+    };
+    let mut iter = std::env::args().skip(1);
+    while let Some(flag) = iter.next() {
+        let mut value = || {
+            iter.next()
+                .ok_or_else(|| format!("option {flag} needs a value\n\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--records" => {
+                let text = value()?;
+                args.records = text
+                    .parse()
+                    .ok()
+                    .filter(|&records| records >= 2)
+                    .ok_or_else(|| {
+                        format!("--records must be a whole number of at least 2, got {text:?}")
+                    })?;
+            }
+            "--json" => args.json = Some(value()?.into()),
+            "--no-splink" => args.splink = false,
+            "--splink-python" => args.python = value()?.into(),
+            "--csv" => args.csv = Some(value()?.into()),
+            "--help" | "-h" => return Err(USAGE.into()),
+            other => return Err(format!("unknown option {other}\n\n{USAGE}")),
+        }
+    }
+    Ok(args)
+}
+
+/// Peak resident memory of this process in MiB, from VmHWM in /proc/self/status.
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+fn comparisons() -> Vec<Comparison> {
+    let levenshtein = |attribute: &str| {
+        // One edit in ten characters is similarity 0.9, two edits 0.8, as Splink's
+        // Levenshtein thresholds 1 and 2 on dates and phone numbers.
+        Comparison::new(attribute, Comparator::Levenshtein, vec![0.9, 0.8])
+    };
+    vec![
+        Comparison::jaro_winkler("first_name"),
+        Comparison::jaro_winkler("last_name"),
+        levenshtein("date_of_birth"),
+        levenshtein("phone"),
+        Comparison::jaro_winkler("street"),
+        Comparison::new("city", Comparator::Exact, Vec::new()),
+    ]
+}
+
+/// Trains the model as the Splink anchor does, because EM over the union of all blocking
+/// rules' pairs converges to a prior near 1 here. The pairs of a blocking rule agree on
+/// its columns by construction, so a session estimates m only for the other comparisons.
+/// Session one blocks on first and last name and supplies m of date of birth, phone, street
+/// and city, session two blocks on date of birth and city and supplies m of the names. The
+/// prior is Splink's direct estimate: pairs that agree on name and date of birth, divided
+/// by an assumed recall of 0.7 and by all pairs. The u values come from random pairs.
+fn train_like_splink(
+    table: &RecordTable,
+    fitted: &[governance::fuse::er::compare::FittedComparison],
+) -> Result<FellegiSunterModel, String> {
+    let err = |err: governance::fuse::er::ErError| err.to_string();
+    let random = random_pairs(LinkMode::Dedupe, table.len(), table.len(), 1_000_000, 7);
+    let random_levels = LevelMatrix::compare(fitted, table, table, &random).map_err(err)?;
+    let session = |rule: Vec<KeyExpr>| -> Result<(FellegiSunterModel, u64), String> {
+        let pairs = StandardBlocker::from_rules(vec![rule])
+            .map_err(err)?
+            .dedupe(table)
+            .map_err(err)?
+            .pairs;
+        let levels = LevelMatrix::compare(fitted, table, table, &pairs).map_err(err)?;
+        let model = FellegiSunterModel::train(
+            &FellegiSunterConfig::default(),
+            &levels,
+            Some(&random_levels),
+        )
+        .map_err(err)?;
+        Ok((model, pairs.len() as u64))
+    };
+    let exact = |attribute: &str| KeyExpr::new(attribute, KeyFunction::Exact);
+    let (by_name, _) = session(vec![exact("first_name"), exact("last_name")])?;
+    let (by_birth, _) = session(vec![exact("date_of_birth"), exact("city")])?;
+    let (_, deterministic) = session(vec![
+        exact("first_name"),
+        exact("last_name"),
+        exact("date_of_birth"),
+    ])?;
+
+    let mut model = by_name.clone();
+    for (index, comparison) in model.comparisons.iter_mut().enumerate() {
+        if comparison.name.starts_with("first_name") || comparison.name.starts_with("last_name") {
+            *comparison = by_birth.comparisons[index].clone();
+        }
+    }
+    let n = table.len() as f64;
+    let total_pairs = n * (n - 1.0) / 2.0;
+    model.match_probability = ((deterministic as f64 / 0.7) / total_pairs).clamp(1e-12, 0.5);
+    Ok(model)
+}
+
+fn run_ours(table: &RecordTable, entities: &[Option<u64>]) -> Result<Outcome, String> {
+    let err = |err: governance::fuse::er::ErError| err.to_string();
+    let started = Instant::now();
+    let blocker = StandardBlocker::from_rules(vec![
+        vec![
+            KeyExpr::new("first_name", KeyFunction::Exact),
+            KeyExpr::new("last_name", KeyFunction::Exact),
+        ],
+        vec![
+            KeyExpr::new("date_of_birth", KeyFunction::Exact),
+            KeyExpr::new("city", KeyFunction::Exact),
+        ],
+        vec![KeyExpr::new("phone", KeyFunction::Exact)],
+    ])
+    .map_err(err)?;
+    let blocking = blocker.dedupe(table).map_err(err)?;
+    let blocked_at = started.elapsed().as_secs_f64();
+
+    let fitted = comparisons()
+        .iter()
+        .map(|comparison| comparison.fit(table, table))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
+    let levels = LevelMatrix::compare(&fitted, table, table, &blocking.pairs).map_err(err)?;
+    let compared_at = started.elapsed().as_secs_f64();
+    let model = train_like_splink(table, &fitted)?;
+    let probabilities = model.predict(&levels).map_err(err)?;
+    drop(levels);
+    if std::env::var_os("BENCH_ER_SHOW_MODEL").is_some() {
+        println!("{model}");
+    }
+    let trained_at = started.elapsed().as_secs_f64();
+
+    let scored: Vec<ScoredPair> = blocking
+        .pairs
+        .iter()
+        .zip(probabilities)
+        .map(|(pair, probability)| ScoredPair::new(*pair, probability))
+        .collect();
+    let clustering = cluster_pairs(
+        table.len(),
+        &scored,
+        &ClusterConfig {
+            threshold: 0.5,
+            max_cluster_size: 50,
+        },
+    )
+    .map_err(err)?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    let truth = true_pairs_from_entities(entities);
+    let quality = BlockingQuality::measure(&blocking.pairs, &truth, blocking.report.total_pairs);
+    let metrics = cluster_pair_metrics(&clustering.cluster_of, entities).map_err(err)?;
+    println!(
+        "ours: {} candidates (PC {:.4}, {} capped blocks) in {blocked_at:.2} s, compared by \
+         {compared_at:.2} s, EM {} iterations by {trained_at:.2} s, {} clusters (largest {}, \
+         {} pairs rejected by size) by {seconds:.2} s",
+        blocking.pairs.len(),
+        quality.pair_completeness,
+        blocking.report.capped_blocks,
+        model.iterations,
+        clustering.clusters,
+        clustering.largest,
+        clustering.pairs_rejected_by_size
+    );
+    Ok(Outcome {
+        records: table.len(),
+        seconds,
+        peak_rss_mb: peak_rss_mb(),
+        f1: metrics.f1,
+        precision: metrics.precision,
+        recall: metrics.recall,
+        candidates: blocking.pairs.len() as u64,
+        pair_completeness: quality.pair_completeness,
+        splink: None,
+    })
+}
+
+fn run_splink(python: &PathBuf, csv: &PathBuf) -> Option<Anchor> {
+    if !python.exists() {
+        println!(
+            "splink: not run, {} not found; install it with benches/matching/setup_splink.sh",
+            python.display()
+        );
+        return None;
+    }
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/matching/splink_anchor.py");
+    let out = csv.with_extension("splink.json");
+    let status = Command::new(python)
+        .arg(&script)
+        .arg(csv)
+        .arg(&out)
+        .status();
+    match status {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            println!("splink: failed with {status}; reporting null");
+            return None;
+        }
+        Err(err) => {
+            println!(
+                "splink: could not start {}: {err}; reporting null",
+                python.display()
+            );
+            return None;
+        }
+    }
+    let text = std::fs::read_to_string(&out).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(Anchor {
+        seconds: value["seconds"].as_f64()?,
+        peak_rss_mb: value["peak_rss_mb"].as_f64()?,
+        f1: value["f1"].as_f64()?,
+    })
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    let generated = Instant::now();
+    let batch = match generate_persons(&PersonConfig {
+        records: args.records,
+        ..PersonConfig::default()
+    }) {
+        Ok(batch) => batch,
+        Err(err) => {
+            eprintln!("failed to generate persons: {err}");
+            std::process::exit(1);
+        }
+    };
+    let entities: Vec<Option<u64>> = batch
+        .column(1)
+        .as_primitive::<UInt64Type>()
+        .iter()
+        .collect();
+    let table = match standardise::person_table(&batch) {
+        Ok(table) => table,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "generated and standardised {} records in {:.2} s",
+        table.len(),
+        generated.elapsed().as_secs_f64()
+    );
+
+    let mut outcome = match run_ours(&table, &entities) {
+        Ok(outcome) => outcome,
+        Err(message) => {
+            eprintln!("deduplication failed: {message}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "ours:   {:>8.2} s  peak {:>8.1} MiB  F1 {:.4} (precision {:.4}, recall {:.4})",
+        outcome.seconds, outcome.peak_rss_mb, outcome.f1, outcome.precision, outcome.recall
+    );
+    if args.splink {
+        let csv = args
+            .csv
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("persons-{}.csv", args.records)));
+        match standardise::write_csv(&table, &entities, &csv) {
+            Ok(()) => outcome.splink = run_splink(&args.python, &csv),
+            Err(message) => println!("splink: not run, {message}"),
+        }
+        if args.csv.is_none() {
+            let _ = std::fs::remove_file(&csv);
+        }
+    }
+    match &outcome.splink {
+        Some(anchor) => println!(
+            "splink: {:>8.2} s  peak {:>8.1} MiB  F1 {:.4}",
+            anchor.seconds, anchor.peak_rss_mb, anchor.f1
+        ),
+        None => println!("splink: null"),
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&outcome).unwrap_or_default();
+        if let Err(err) = std::fs::write(path, text) {
+            eprintln!("failed to write {}: {err}", path.display());
+            std::process::exit(1);
+        }
+    }
+}
