@@ -113,10 +113,17 @@ pub fn write_csv(table: &RecordTable, entities: &[Option<u64>], path: &Path) -> 
     writer
         .write_record(&header)
         .map_err(|err| format!("failed to write {}: {err}", path.display()))?;
-    for row in 0..table.len() {
+    if entities.len() != table.len() {
+        return Err(format!(
+            "{} entity ids for {} records; pass one id (or none) per record",
+            entities.len(),
+            table.len()
+        ));
+    }
+    for (row, entity) in entities.iter().enumerate() {
         let mut record = vec![
             table.id(row).unwrap_or_default().to_owned(),
-            entities[row].map_or_else(String::new, |entity| entity.to_string()),
+            entity.map_or_else(String::new, |entity| entity.to_string()),
         ];
         for index in 0..ATTRIBUTES.len() {
             record.push(table.value(row, index).unwrap_or_default().to_owned());
