@@ -167,10 +167,18 @@ impl TfIdf {
     /// Soft TF-IDF similarity: tokens pair with their closest counterpart by Jaro-Winkler, and
     /// pairs with similarity at least `threshold` count, weighted by that similarity.
     pub fn soft_cosine(&self, left: &str, right: &str, threshold: f64) -> f64 {
-        let left_tokens = tokens(left);
-        let right_tokens = tokens(right);
-        let left_weights = self.token_weights(&left_tokens);
-        let right_weights = self.token_weights(&right_tokens);
+        self.soft_cosine_tokens(&tokens(left), &tokens(right), threshold)
+    }
+
+    /// Soft TF-IDF similarity of already tokenised values; see [`TfIdf::soft_cosine`].
+    pub fn soft_cosine_tokens(
+        &self,
+        left_tokens: &[String],
+        right_tokens: &[String],
+        threshold: f64,
+    ) -> f64 {
+        let left_weights = self.token_weights(left_tokens);
+        let right_weights = self.token_weights(right_tokens);
         let mut sum = 0.0;
         for (token, weight) in &left_weights {
             let mut best: Option<(f64, f32)> = None;
