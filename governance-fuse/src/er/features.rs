@@ -19,11 +19,13 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::compare::NULL_LEVEL;
 use super::compare::{
     SparseVector, TfIdf, codes, jaccard, normalize, parse_number, qgrams, relative_similarity,
     squash, tokens,
 };
 use super::context::Neighbours;
+use super::fellegi_sunter::LevelMatrix;
 use super::{CandidatePair, ErError, RecordTable};
 
 /// Settings of the pair features.
@@ -310,6 +312,27 @@ impl PairFeaturizer {
             .collect()
     }
 
+    /// Pairs of each record with its nearest records of the other table by whole-record
+    /// TF-IDF cosine, both ways, without repeats and sorted: a candidate set found from the
+    /// records alone.
+    pub fn neighbour_pairs(&self) -> Vec<CandidatePair> {
+        let (forward, backward) = &self.record_context;
+        let mut pairs = Vec::new();
+        for left in 0..self.left.len() {
+            for &(right, _) in forward.of(left) {
+                pairs.push(CandidatePair::new(left as u32, right));
+            }
+        }
+        for right in 0..self.right.len() {
+            for &(left, _) in backward.of(right) {
+                pairs.push(CandidatePair::new(left, right as u32));
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
     /// Document frequencies of an attribute, fitted on both tables.
     pub fn attribute_tfidf(&self, attribute: usize) -> Option<&TfIdf> {
         self.attribute_tfidf.get(attribute)
@@ -333,6 +356,86 @@ impl PairFeaturizer {
         }
         let rows: Vec<Vec<f32>> = pairs.par_iter().map(|&pair| self.row(pair)).collect();
         Ok(rows.concat())
+    }
+
+    /// Cuts feature rows (from [`PairFeaturizer::features`]) into the comparison levels of
+    /// the unsupervised Fellegi-Sunter model.
+    ///
+    /// Comparisons: per text attribute, TF-IDF cosine (exact, at least 0.9, 0.8, else);
+    /// per numeric attribute, relative difference (exact, within 5 %, within 20 %, else);
+    /// agreement of codes (a code of one record found in the other, or not; null unless both
+    /// records have codes); and whether the records are each other's best TF-IDF neighbour
+    /// (mutual, one way, neither).
+    ///
+    /// # Errors
+    /// [`ErError::InvalidConfig`] when `features` is not whole rows of this featurizer.
+    pub fn comparison_levels(&self, features: &[f32]) -> Result<LevelMatrix, ErError> {
+        let width = self.width();
+        if !features.len().is_multiple_of(width) {
+            return Err(ErError::InvalidConfig(format!(
+                "{} feature values do not fill whole rows of {width} features",
+                features.len()
+            )));
+        }
+        let column = |name: &str| {
+            self.names
+                .iter()
+                .position(|known| known == name)
+                .ok_or_else(|| ErError::InvalidConfig(format!("feature '{name}' is not computed")))
+        };
+        let mut names = Vec::new();
+        let mut labels: Vec<Vec<String>> = Vec::new();
+        // Per comparison: how to cut a row into a level.
+        let mut cuts: Vec<Box<dyn Fn(&[f32]) -> u8 + Send + Sync>> = Vec::new();
+        let tiers = |labels: &[&str]| labels.iter().map(|label| (*label).to_owned()).collect();
+        for attribute in &self.attributes {
+            let missing = column(&format!("{}:missing", attribute.name))?;
+            let exact = column(&format!("{}:exact", attribute.name))?;
+            match attribute.kind {
+                AttributeKind::Text => {
+                    let score = column(&format!("{}:tfidf", attribute.name))?;
+                    names.push(format!("{}:tfidf", attribute.name));
+                    labels.push(tiers(&["else", ">= 0.8", ">= 0.9", "exact"]));
+                    cuts.push(Box::new(move |row| {
+                        cut(row, missing, exact, score, &[0.9, 0.8])
+                    }));
+                }
+                AttributeKind::Numeric => {
+                    let score = column(&format!("{}:relative", attribute.name))?;
+                    names.push(format!("{}:relative", attribute.name));
+                    labels.push(tiers(&["else", ">= 0.8", ">= 0.95", "exact"]));
+                    cuts.push(Box::new(move |row| {
+                        cut(row, missing, exact, score, &[0.95, 0.8])
+                    }));
+                }
+            }
+        }
+        let left_code = column("record:left_has_code")?;
+        let right_code = column("record:right_has_code")?;
+        let shared = column("record:code_shared")?;
+        let contained = column("record:code_contained")?;
+        names.push("record:codes".into());
+        labels.push(tiers(&["differ", "agree"]));
+        cuts.push(Box::new(move |row| {
+            if row[left_code] == 0.0 || row[right_code] == 0.0 {
+                NULL_LEVEL
+            } else {
+                u8::from(row[shared] > 0.0 || row[contained] > 0.0)
+            }
+        }));
+        let forward = column("record:inverse_rank_left")?;
+        let backward = column("record:inverse_rank_right")?;
+        names.push("record:best_neighbour".into());
+        labels.push(tiers(&["neither", "one way", "mutual"]));
+        cuts.push(Box::new(move |row| {
+            u8::from(row[forward] >= 1.0) + u8::from(row[backward] >= 1.0)
+        }));
+
+        let mut levels = Vec::with_capacity(features.len() / width * cuts.len());
+        for row in features.chunks_exact(width) {
+            levels.extend(cuts.iter().map(|cut| cut(row)));
+        }
+        LevelMatrix::new(names, labels, levels)
     }
 
     fn row(&self, pair: CandidatePair) -> Vec<f32> {
@@ -387,6 +490,21 @@ impl PairFeaturizer {
             sorted_containment(&b.token_set, &a.token_set),
         ]);
     }
+}
+
+/// Level of a similarity column: null when missing, the top level when exact, else the
+/// number of `thresholds` (descending) that the score reaches.
+fn cut(row: &[f32], missing: usize, exact: usize, score: usize, thresholds: &[f32]) -> u8 {
+    if row[missing] > 0.0 {
+        return NULL_LEVEL;
+    }
+    if row[exact] > 0.0 {
+        return (thresholds.len() + 1) as u8;
+    }
+    thresholds
+        .iter()
+        .position(|&threshold| row[score] >= threshold)
+        .map_or(0, |index| (thresholds.len() - index) as u8)
 }
 
 fn push_numeric(row: &mut Vec<f32>, a: &ValueCache, b: &ValueCache) {

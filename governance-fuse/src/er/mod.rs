@@ -5,6 +5,7 @@
 //! deduplication both sides are the same table and `left < right`.
 
 pub mod active;
+pub mod assign;
 pub mod compare;
 pub mod context;
 pub mod features;
