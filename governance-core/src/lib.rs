@@ -1,5 +1,6 @@
 //! Core types of the `governance` SDK: governed record batches, the issue log, lineage, the
-//! quarantine, the tamper-evident audit log, feedback, the stage traits and the chain runner.
+//! quarantine, the tamper-evident audit log, feedback, the stage traits, the chain runner, and
+//! the registry of standard data models with their units ([`standard`]).
 //!
 //! Stage implementations live in the other crates; this crate holds only what every stage
 //! shares, and has no heavy dependencies (no DataFusion, burn or Polars).
@@ -28,6 +29,7 @@ mod lineage;
 pub mod openlineage;
 pub mod semantic;
 pub mod stage;
+pub mod standard;
 
 pub use batch::{GovernedBatch, Provenance, ROW_ID_COLUMN, RowIdAllocator};
 pub use chain::{Chain, ChainBuilder, RunSummary, StageReport};
