@@ -6,6 +6,9 @@
 //! equality and relative difference instead. Each attribute also has a missing indicator,
 //! and its similarities are 0 when a value is missing.
 //!
+//! Text attributes and the whole record also get the cosine of hashed character n-gram
+//! embeddings ([`HashedNgramEmbedder`]), which credits spelling variants that share no token.
+//!
 //! The whole record (all attributes joined) adds TF-IDF cosine, token Jaccard and
 //! containment, agreement of alphanumeric codes such as model numbers (a code of one record
 //! found anywhere in the other's text is strong evidence for products), agreement of the
@@ -27,6 +30,7 @@ use super::compare::{
 use super::context::Neighbours;
 use super::fellegi_sunter::LevelMatrix;
 use super::{CandidatePair, ErError, RecordTable};
+use crate::embed::{HashedNgramEmbedder, TextEmbedder, cosine};
 
 /// Settings of the pair features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +47,8 @@ pub struct PairFeatureConfig {
     /// Share of present values that must be plain numbers for an attribute to count as
     /// numeric.
     pub numeric_share: f64,
+    /// Length of the hashed character 2-, 3- and 4-gram embeddings of text values.
+    pub embedding_dim: usize,
 }
 
 impl Default for PairFeatureConfig {
@@ -53,6 +59,7 @@ impl Default for PairFeatureConfig {
             edit_prefix_chars: 64,
             soft_tfidf_max_tokens: 30,
             numeric_share: 0.9,
+            embedding_dim: 256,
         }
     }
 }
@@ -87,6 +94,7 @@ struct ValueCache {
     token_set: Vec<u64>,
     grams: Vec<u64>,
     vector: SparseVector,
+    embedding: Vec<f32>,
     number: Option<f64>,
 }
 
@@ -95,6 +103,7 @@ struct RecordCache {
     values: Vec<ValueCache>,
     tokens: Vec<u64>,
     vector: SparseVector,
+    embedding: Vec<f32>,
     codes: Vec<String>,
     squashed: String,
     numbers: Vec<u64>,
@@ -113,7 +122,7 @@ pub struct PairFeaturizer {
 }
 
 /// Features per text attribute, in order; the context ones follow.
-const TEXT_FEATURES: [&str; 10] = [
+const TEXT_FEATURES: [&str; 11] = [
     "missing",
     "exact",
     "jaro_winkler",
@@ -124,6 +133,7 @@ const TEXT_FEATURES: [&str; 10] = [
     "soft_tfidf",
     "left_in_right",
     "right_in_left",
+    "embedding_cosine",
 ];
 const NUMERIC_FEATURES: [&str; 4] = ["missing", "exact", "relative", "log_ratio"];
 const CONTEXT_FEATURES: [&str; 6] = [
@@ -134,8 +144,9 @@ const CONTEXT_FEATURES: [&str; 6] = [
     "gap_right",
     "share_of_best",
 ];
-const RECORD_FEATURES: [&str; 12] = [
+const RECORD_FEATURES: [&str; 13] = [
     "tfidf",
+    "embedding_cosine",
     "token_jaccard",
     "left_in_right",
     "right_in_left",
@@ -162,10 +173,11 @@ impl PairFeaturizer {
         right: &RecordTable,
         config: &PairFeatureConfig,
     ) -> Result<Self, ErError> {
-        if config.neighbours == 0 || config.edit_prefix_chars == 0 {
+        if config.neighbours == 0 || config.edit_prefix_chars == 0 || config.embedding_dim == 0 {
             return Err(ErError::InvalidConfig(format!(
-                "neighbours is {} and edit_prefix_chars is {}; both must be at least 1",
-                config.neighbours, config.edit_prefix_chars
+                "neighbours is {}, edit_prefix_chars is {} and embedding_dim is {}; each must \
+                 be at least 1",
+                config.neighbours, config.edit_prefix_chars, config.embedding_dim
             )));
         }
         if !(config.numeric_share > 0.0 && config.numeric_share <= 1.0) {
@@ -488,6 +500,7 @@ impl PairFeaturizer {
             soft as f32,
             sorted_containment(&a.token_set, &b.token_set),
             sorted_containment(&b.token_set, &a.token_set),
+            cosine(&a.embedding, &b.embedding).max(0.0),
         ]);
     }
 }
@@ -565,6 +578,7 @@ fn push_record(row: &mut Vec<f32>, a: &RecordCache, b: &RecordCache) {
     let number_overlap = a.numbers.iter().any(|number| b.numbers.contains(number));
     row.extend([
         a.vector.dot(&b.vector).clamp(0.0, 1.0) as f32,
+        cosine(&a.embedding, &b.embedding).max(0.0),
         jaccard(&a.tokens, &b.tokens) as f32,
         sorted_containment(&a.tokens, &b.tokens),
         sorted_containment(&b.tokens, &a.tokens),
@@ -648,6 +662,7 @@ fn cache_records(
     config: &PairFeatureConfig,
 ) -> Vec<RecordCache> {
     let texts = record_texts(table);
+    let embedder = HashedNgramEmbedder::new(config.embedding_dim, &[2, 3, 4]);
     (0..table.len())
         .into_par_iter()
         .map(|row| {
@@ -659,7 +674,7 @@ fn cache_records(
                         Side::Left => attribute.left_index,
                         Side::Right => attribute.right_index,
                     };
-                    cache_value(table.value(row, index), tfidf, config)
+                    cache_value(table.value(row, index), tfidf, &embedder, config)
                 })
                 .collect();
             let text = &texts[row];
@@ -672,6 +687,7 @@ fn cache_records(
                 values,
                 tokens: hashed_set(&record_tokens),
                 vector: record_tfidf.weigh(&record_tokens),
+                embedding: embedder.embed(text),
                 codes: codes(text),
                 squashed: squash(text),
                 numbers: hashed_set(&numbers.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
@@ -680,7 +696,12 @@ fn cache_records(
         .collect()
 }
 
-fn cache_value(value: Option<&str>, tfidf: &TfIdf, config: &PairFeatureConfig) -> ValueCache {
+fn cache_value(
+    value: Option<&str>,
+    tfidf: &TfIdf,
+    embedder: &HashedNgramEmbedder,
+    config: &PairFeatureConfig,
+) -> ValueCache {
     let Some(value) = value else {
         return ValueCache::default();
     };
@@ -692,6 +713,7 @@ fn cache_value(value: Option<&str>, tfidf: &TfIdf, config: &PairFeatureConfig) -
         token_set: hashed_set(&value_tokens),
         grams: hashed_set(&qgrams(value, 3)),
         vector: tfidf.weigh(&value_tokens),
+        embedding: embedder.embed(value),
         number: parse_number(value),
         tokens: value_tokens,
         normalized,
