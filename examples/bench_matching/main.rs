@@ -5,7 +5,7 @@
 //!     [--quick] [--json OUT] [--show-model] DIR...
 //! ```
 //!
-//! Each DIR holds `train.txt`, `valid.txt` and `test.txt` in the Magellan/DeepMatcher format
+//! Each DIR contains `train.txt`, `valid.txt` and `test.txt` in the Magellan/DeepMatcher format
 //! (see `dataset.rs`), such as DBLP-ACM, Amazon-Google and Abt-Buy. Every mode is scored by
 //! precision, recall and F1 of the match class on `test.txt`:
 //!
@@ -67,11 +67,34 @@ const SEED: u64 = 7;
 
 /// Published F1 on the test split, in percent: Ditto (Li et al., VLDB 2021), DeepMatcher
 /// (Mudgal et al., SIGMOD 2018) and a TF-IDF cosine with one threshold, as quoted beside them.
-const PUBLISHED: [(&str, Option<f64>, Option<f64>, Option<f64>); 3] = [
-    ("DBLP-ACM", Some(99.0), None, Some(93.1)),
-    ("Amazon-Google", Some(75.6), Some(69.3), Some(56.2)),
-    ("Abt-Buy", Some(89.3), Some(62.8), Some(58.1)),
+const PUBLISHED: [Published; 3] = [
+    Published {
+        dataset: "DBLP-ACM",
+        ditto: Some(99.0),
+        deepmatcher: None,
+        tfidf: Some(93.1),
+    },
+    Published {
+        dataset: "Amazon-Google",
+        ditto: Some(75.6),
+        deepmatcher: Some(69.3),
+        tfidf: Some(56.2),
+    },
+    Published {
+        dataset: "Abt-Buy",
+        ditto: Some(89.3),
+        deepmatcher: Some(62.8),
+        tfidf: Some(58.1),
+    },
 ];
+
+/// Published F1 of one data set; `None` where the source gives no figure.
+struct Published {
+    dataset: &'static str,
+    ditto: Option<f64>,
+    deepmatcher: Option<f64>,
+    tfidf: Option<f64>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -450,7 +473,7 @@ fn unsupervised_mode(
     unsupervised_predict(&unsupervised, prepared, &prepared.test, &dataset.test.pairs)
 }
 
-/// Answers from the labels of the train split.
+/// Oracle that looks up the labels of the train split.
 struct FileOracle<'a> {
     split: &'a Split,
     index: std::collections::HashMap<CandidatePair, bool>,
@@ -495,7 +518,7 @@ fn active_mode(
     let prior = unsupervised
         .model
         .predict(&levels(prepared, &prepared.train)?)?;
-    // A pair may appear twice in train.txt; the oracle answers with its first label.
+    // A pair may appear twice in train.txt, so the oracle returns its first label.
     let mut index = std::collections::HashMap::new();
     for (pair, label) in dataset.train.pairs.iter().zip(&dataset.train.labels) {
         index.entry(*pair).or_insert(*label);
@@ -553,11 +576,11 @@ fn print_table(results: &[Figures]) {
     let published = |dataset: &str, column: usize| {
         PUBLISHED
             .iter()
-            .find(|entry| entry.0 == dataset)
+            .find(|entry| entry.dataset == dataset)
             .and_then(|entry| match column {
-                0 => entry.1,
-                1 => entry.2,
-                _ => entry.3,
+                0 => entry.ditto,
+                1 => entry.deepmatcher,
+                _ => entry.tfidf,
             })
             .map_or_else(|| "—".to_string(), |value| format!("{value:.1}"))
     };

@@ -160,7 +160,7 @@ impl PairNetwork {
     }
 }
 
-/// What training recorded.
+/// Losses and epochs recorded in training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PairTrainingMetrics {
@@ -437,7 +437,7 @@ impl TrainedPairClassifier {
         &self.columns
     }
 
-    /// What training recorded.
+    /// Returns the losses and epochs recorded in training.
     pub fn metrics(&self) -> &PairTrainingMetrics {
         &self.metrics
     }

@@ -6,7 +6,7 @@
 //! oracle is asked about the pairs it is least sure of (probability closest to 0.5), until the
 //! budget is spent. The final classifier is trained on those labels only.
 //!
-//! The oracle answers with the feedback type of the chain ([`Feedback`] on a
+//! The oracle replies with the feedback type of the chain ([`Feedback`] on a
 //! [`FeedbackTarget::Match`]), so the same loop runs with a person reviewing pairs or, in a
 //! benchmark, with a file of known labels. The target's `left` and `right` are the pair's row
 //! positions in its tables.
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CandidatePair, ErError};
 
-/// Whoever labels pairs: a reviewer, or a file of known labels in a benchmark.
+/// A source of match labels: a reviewer, or a file of known labels in a benchmark.
 pub trait MatchOracle {
     /// Returns one piece of feedback per pair, in order, each on the target
     /// `FeedbackTarget::Match { left, right }` of its pair and labelled `Confirmed` (a
@@ -67,7 +67,7 @@ impl Default for ActiveLearningConfig {
     }
 }
 
-/// What active learning produced.
+/// Result of active learning: the labels asked and the final classifier.
 #[derive(Debug, Clone)]
 pub struct ActiveLearningOutcome {
     /// Pool rows labelled, in the order they were asked, with their labels.
@@ -82,7 +82,7 @@ pub struct ActiveLearningOutcome {
 
 /// Runs active learning over a pool of candidate pairs.
 ///
-/// `features` holds one row per pair of `pairs`, and `prior` the unsupervised match
+/// `features` contains one row per pair of `pairs`, and `prior` the unsupervised match
 /// probability of each (a Fellegi-Sunter posterior).
 ///
 /// # Errors
@@ -209,7 +209,7 @@ impl Session<'_> {
         let answers = self.oracle.review(&batch)?;
         if answers.len() != batch.len() {
             return Err(ErError::Oracle(format!(
-                "asked about {} pairs but received {} answers; answer each pair once, in order",
+                "requested labels for {} pairs but received {}; return one feedback per pair, in order",
                 batch.len(),
                 answers.len()
             )));
@@ -221,7 +221,7 @@ impl Session<'_> {
             };
             if answer.target != expected {
                 return Err(ErError::Oracle(format!(
-                    "answer for pair ({}, {}) has target {:?}; answer with the pair's own \
+                    "feedback for pair ({}, {}) has target {:?}; return the pair's own \
                      match target",
                     pair.left, pair.right, answer.target
                 )));
@@ -231,7 +231,7 @@ impl Session<'_> {
                 Label::Rejected => false,
                 ref other => {
                     return Err(ErError::Oracle(format!(
-                        "answer for pair ({}, {}) is {other:?}; label a pair Confirmed or \
+                        "feedback for pair ({}, {}) is {other:?}; label a pair Confirmed or \
                          Rejected",
                         pair.left, pair.right
                     )));

@@ -9,10 +9,10 @@
 //! Text attributes and the whole record also get the cosine of hashed character n-gram
 //! embeddings ([`HashedNgramEmbedder`]), which credits spelling variants that share no token.
 //!
-//! The whole record (all attributes joined) adds TF-IDF cosine, token Jaccard and
-//! containment, agreement of alphanumeric codes such as model numbers (a code of one record
-//! found anywhere in the other's text is strong evidence for products), agreement of the
-//! numbers in the text (versions, sizes), and its own rank context.
+//! The whole record (all attributes joined) adds TF-IDF cosine, token Jaccard, containment and
+//! its own rank context. It also adds agreement of alphanumeric codes such as model numbers,
+//! because a code of one record found anywhere in the other's text is strong evidence for
+//! products, and agreement of the numbers in the text (versions, sizes).
 //!
 //! Everything here is fitted on the records of both tables and nothing on labels: document
 //! frequencies, neighbour ranks and the numeric-attribute test see only attribute values.
@@ -84,7 +84,7 @@ struct AttributeSpec {
     context: Option<(Neighbours, Neighbours)>,
 }
 
-/// What one attribute value contributes, computed once per record.
+/// Per-value data that the features need, computed once per record.
 #[derive(Debug, Clone, Default)]
 struct ValueCache {
     present: bool,
@@ -375,9 +375,9 @@ impl PairFeaturizer {
     ///
     /// Comparisons: per text attribute, TF-IDF cosine (exact, at least 0.9, 0.8, else);
     /// per numeric attribute, relative difference (exact, within 5 %, within 20 %, else);
-    /// agreement of codes (a code of one record found in the other, or not; null unless both
-    /// records have codes); and whether the records are each other's best TF-IDF neighbour
-    /// (mutual, one way, neither).
+    /// agreement of codes (a code of one record found in the other, or not), null unless both
+    /// records have codes. The last comparison is whether the records are each other's best
+    /// TF-IDF neighbour (mutual, one way, neither).
     ///
     /// # Errors
     /// [`ErError::InvalidConfig`] when `features` is not whole rows of this featurizer.
@@ -398,7 +398,7 @@ impl PairFeaturizer {
         let mut names = Vec::new();
         let mut labels: Vec<Vec<String>> = Vec::new();
         // Per comparison: how to cut a row into a level.
-        let mut cuts: Vec<Box<dyn Fn(&[f32]) -> u8 + Send + Sync>> = Vec::new();
+        let mut cuts: Vec<LevelCut> = Vec::new();
         let tiers = |labels: &[&str]| labels.iter().map(|label| (*label).to_owned()).collect();
         for attribute in &self.attributes {
             let missing = column(&format!("{}:missing", attribute.name))?;
@@ -504,6 +504,9 @@ impl PairFeaturizer {
         ]);
     }
 }
+
+/// Maps one feature row to the level of one comparison.
+type LevelCut = Box<dyn Fn(&[f32]) -> u8 + Send + Sync>;
 
 /// Level of a similarity column: null when missing, the top level when exact, else the
 /// number of `thresholds` (descending) that the score reaches.

@@ -138,6 +138,9 @@ impl TfIdf {
             .into_iter()
             .map(|(id, (tf, idf))| (id, (1.0 + (tf as f32).ln()) * idf))
             .collect();
+        // Sorting before the norm fixes the order of the float sum, which hash order would
+        // otherwise change from run to run.
+        entries.sort_unstable_by_key(|entry| entry.0);
         let norm = entries
             .iter()
             .map(|(_, weight)| weight * weight)
@@ -148,7 +151,6 @@ impl TfIdf {
                 entry.1 /= norm;
             }
         }
-        entries.sort_unstable_by_key(|entry| entry.0);
         SparseVector { entries }
     }
 
