@@ -11,7 +11,7 @@
 //!
 //! - `train`: the pair classifier trained on `train.txt`, with early stopping and the
 //!   decision threshold chosen on `valid.txt`.
-//! - `active`: the pair classifier trained on at most 100 labels that active learning asks of
+//! - `active`: the pair classifier trained on at most 100 labels that active learning requests from
 //!   an oracle reading the labels of `train.txt`, starting from Fellegi-Sunter scores.
 //! - `unsupervised`: the Fellegi-Sunter model trained by EM on the pairs of all three files
 //!   without their labels, with `u` from random record pairs; a pair matches when its
@@ -413,7 +413,7 @@ fn fellegi_sunter(
     Ok(Unsupervised { model, assigned })
 }
 
-/// Whether the greedy one-to-one assignment by `scores` keeps each candidate.
+/// Returns whether the greedy one-to-one assignment by `scores` keeps each candidate.
 fn assignment(candidates: &[CandidatePair], scores: &[f64]) -> HashMap<CandidatePair, bool> {
     let kept = one_to_one(candidates, scores);
     candidates.iter().copied().zip(kept).collect()
@@ -605,7 +605,7 @@ fn print_table(results: &[Figures]) {
     }
 }
 
-/// The error's message followed by each of its sources.
+/// Joins the error's message and the messages of each of its sources.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();

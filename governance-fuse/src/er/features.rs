@@ -621,14 +621,14 @@ fn present_values(table: &RecordTable, index: usize) -> impl Iterator<Item = &st
         .filter_map(Option::as_deref)
 }
 
-/// Whether a value is a plain number, allowing a currency sign and thousands separators.
+/// Returns whether a value is a plain number, allowing a currency sign and thousands separators.
 fn is_plain_number(value: &str) -> bool {
     let trimmed = value.trim().trim_start_matches(['$', '€', '£', '¥']).trim();
     let cleaned: String = trimmed.chars().filter(|&c| c != ',').collect();
     !cleaned.is_empty() && cleaned.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
-/// Every attribute of each record joined by spaces.
+/// Joins every attribute of each record with spaces.
 fn record_texts(table: &RecordTable) -> Vec<String> {
     (0..table.len())
         .map(|row| {

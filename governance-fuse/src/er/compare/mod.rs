@@ -49,7 +49,7 @@ pub const NULL_LEVEL: u8 = u8::MAX;
 /// Most levels a comparison may have, `null` not counted.
 pub const MAX_LEVELS: usize = 64;
 
-/// How two values are compared. Serialised with a `kind` tag, e.g.
+/// Comparison method for two values. Serialised with a `kind` tag, e.g.
 /// `{"kind": "qgram_jaccard", "q": 3}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -176,7 +176,7 @@ impl Comparator {
         }
     }
 
-    /// Whether the comparator needs document frequencies fitted on the data.
+    /// Returns whether the comparator needs document frequencies fitted on the data.
     pub fn needs_fit(&self) -> bool {
         matches!(self, Comparator::TfIdfCosine | Comparator::SoftTfIdf { .. })
     }
