@@ -117,7 +117,12 @@ impl CellNetwork {
     }
 }
 
-fn seeded_linear(inputs: usize, outputs: usize, rng: &mut ChaCha8Rng, device: &Device) -> Linear {
+pub(crate) fn seeded_linear(
+    inputs: usize,
+    outputs: usize,
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+) -> Linear {
     let bound = 1.0 / (inputs.max(1) as f32).sqrt();
     let weight: Vec<f32> = (0..inputs * outputs)
         .map(|_| rng.random_range(-bound..bound))
@@ -271,7 +276,7 @@ impl TrainedCellClassifier {
 
 /// Binary cross-entropy on logits, per row, in the stable form
 /// `max(x, 0) - x * y + ln(1 + exp(-|x|))`.
-fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<2> {
+pub(crate) fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<2> {
     let positive_part = logits.clone().clamp_min(0.0);
     let softplus = logits.clone().abs().neg().exp().add_scalar(1.0).log();
     positive_part - logits * targets + softplus

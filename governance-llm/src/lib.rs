@@ -11,6 +11,8 @@
 //! - [`autoencoder`]: the network, its training and its row scores.
 //! - [`cell_classifier`]: logistic regression or a small perceptron that turns detector
 //!   features of a cell into an error probability ([`TrainedCellClassifier`]).
+//! - [`pair_classifier`]: a perceptron that turns the comparison vector of a record pair into
+//!   a match probability ([`TrainedPairClassifier`]), for entity resolution.
 //! - [`registry`]: saving, listing, loading and rolling back model versions
 //!   ([`ModelRegistry`]).
 //! - [`tagger`]: a token tagger for names, street addresses, places and organisations in
@@ -56,6 +58,7 @@ pub mod backend;
 pub mod cell_classifier;
 mod error;
 pub mod matrix;
+pub mod pair_classifier;
 pub mod registry;
 pub mod tagger;
 pub mod threshold;
@@ -68,5 +71,8 @@ pub use backend::{Device, DeviceConfig};
 pub use cell_classifier::{CellClassifierConfig, CellNetwork, TrainedCellClassifier};
 pub use error::{Error, Result};
 pub use matrix::{FeatureMatrix, Standardization};
+pub use pair_classifier::{
+    PairClassifierConfig, PairNetwork, PairTrainingMetrics, TrainedPairClassifier, Validation,
+};
 pub use registry::{ModelCard, ModelMeta, ModelMetrics, ModelRegistry, RegisteredModel};
 pub use tagger::{EntityLabel, EntitySpan, Tagger, TaggerConfig};

@@ -4,9 +4,13 @@
 //! A candidate pair names one record of each side by row position ([`CandidatePair`]); in
 //! deduplication both sides are the same table and `left < right`.
 
+pub mod active;
+pub mod assign;
 pub mod block;
 pub mod cluster;
 pub mod compare;
+pub mod context;
+pub mod features;
 pub mod fellegi_sunter;
 pub mod golden;
 pub mod metrics;
@@ -180,6 +184,12 @@ pub enum ErError {
     /// A matching setting out of range; the message names the setting and its valid range.
     #[error("invalid matching config: {0}")]
     InvalidConfig(String),
+    /// Feedback from a match oracle that does not fit the pairs it was asked about.
+    #[error("invalid oracle feedback: {0}")]
+    Oracle(String),
+    /// A model of governance-llm failed to train or predict.
+    #[error("pair model failed")]
+    Model(#[from] governance_llm::Error),
     /// An Arrow column that could not be read as text.
     #[error("could not read a column as text: {0}")]
     Arrow(#[from] arrow::error::ArrowError),

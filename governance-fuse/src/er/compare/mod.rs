@@ -41,6 +41,7 @@ pub use text::{codes, is_cjk, normalize, qgrams, squash, tokens};
 pub use tfidf::{SparseVector, TfIdf};
 
 use super::{CandidatePair, ErError, RecordTable};
+use crate::embed::{HashedNgramEmbedder, TextEmbedder};
 
 /// The level of a pair where either value is missing; it carries no evidence either way.
 pub const NULL_LEVEL: u8 = u8::MAX;
@@ -48,7 +49,7 @@ pub const NULL_LEVEL: u8 = u8::MAX;
 /// Most levels a comparison may have, `null` not counted.
 pub const MAX_LEVELS: usize = 64;
 
-/// How two values are compared. Serialised with a `kind` tag, e.g.
+/// Comparison method for two values. Serialised with a `kind` tag, e.g.
 /// `{"kind": "qgram_jaccard", "q": 3}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -88,6 +89,24 @@ pub enum Comparator {
         /// Days apart at which the similarity reaches 0.
         scale_days: f64,
     },
+    /// Cosine of hashed character n-gram embeddings ([`HashedNgramEmbedder`]), negative
+    /// values taken as 0.
+    EmbeddingCosine {
+        /// Embedding length.
+        #[serde(default = "default_embedding_dim")]
+        dim: usize,
+        /// Character n-gram lengths.
+        #[serde(default = "default_ngram_sizes")]
+        ngram_sizes: Vec<usize>,
+    },
+}
+
+fn default_embedding_dim() -> usize {
+    256
+}
+
+fn default_ngram_sizes() -> Vec<usize> {
+    vec![2, 3, 4]
 }
 
 fn default_q() -> usize {
@@ -112,6 +131,7 @@ impl Comparator {
             Comparator::NumericAbsolute { .. } => "numeric_absolute",
             Comparator::NumericRelative => "numeric_relative",
             Comparator::DateDistance { .. } => "date_distance",
+            Comparator::EmbeddingCosine { .. } => "embedding_cosine",
         }
     }
 
@@ -143,11 +163,20 @@ impl Comparator {
                     "date_distance scale_days is {scale_days}; use a positive number of days"
                 ))
             }
+            Comparator::EmbeddingCosine {
+                dim,
+                ref ngram_sizes,
+            } if dim == 0 || ngram_sizes.is_empty() || ngram_sizes.contains(&0) => {
+                invalid(format!(
+                    "embedding_cosine has dim {dim} and ngram_sizes {ngram_sizes:?}; use a \
+                     positive dim such as 256 and positive n-gram lengths such as [2, 3, 4]"
+                ))
+            }
             _ => Ok(()),
         }
     }
 
-    /// Whether the comparator needs document frequencies fitted on the data.
+    /// Returns whether the comparator needs document frequencies fitted on the data.
     pub fn needs_fit(&self) -> bool {
         matches!(self, Comparator::TfIdfCosine | Comparator::SoftTfIdf { .. })
     }
@@ -163,9 +192,16 @@ impl Comparator {
     ) -> Result<FittedComparator, ErError> {
         self.validate()?;
         let tfidf = self.needs_fit().then(|| TfIdf::fit(corpus));
+        let embedder = match self {
+            Comparator::EmbeddingCosine { dim, ngram_sizes } => {
+                Some(HashedNgramEmbedder::new(*dim, ngram_sizes))
+            }
+            _ => None,
+        };
         Ok(FittedComparator {
             comparator: self.clone(),
             tfidf,
+            embedder,
         })
     }
 }
@@ -175,6 +211,7 @@ impl Comparator {
 pub struct FittedComparator {
     comparator: Comparator,
     tfidf: Option<TfIdf>,
+    embedder: Option<HashedNgramEmbedder>,
 }
 
 impl FittedComparator {
@@ -188,22 +225,26 @@ impl FittedComparator {
     pub fn similarity(&self, left: Option<&str>, right: Option<&str>) -> Option<f64> {
         let (left, right) = (left?, right?);
         let tfidf = || self.tfidf.as_ref();
-        let similarity = match self.comparator {
+        let similarity = match &self.comparator {
             Comparator::Exact => exact(left, right),
             Comparator::Levenshtein => levenshtein(left, right),
             Comparator::JaroWinkler => jaro_winkler(left, right),
-            Comparator::QgramJaccard { q } => qgram_jaccard(left, right, q),
+            Comparator::QgramJaccard { q } => qgram_jaccard(left, right, *q),
             Comparator::TokenJaccard => token_jaccard(left, right),
             Comparator::TfIdfCosine => tfidf()?.cosine(left, right),
-            Comparator::SoftTfIdf { threshold } => tfidf()?.soft_cosine(left, right, threshold),
+            Comparator::SoftTfIdf { threshold } => tfidf()?.soft_cosine(left, right, *threshold),
             Comparator::NumericAbsolute { scale } => {
-                absolute_similarity(parse_number(left)?, parse_number(right)?, scale)
+                absolute_similarity(parse_number(left)?, parse_number(right)?, *scale)
             }
             Comparator::NumericRelative => {
                 relative_similarity(parse_number(left)?, parse_number(right)?)
             }
             Comparator::DateDistance { scale_days } => {
-                date_similarity(parse_date(left)?, parse_date(right)?, scale_days)
+                date_similarity(parse_date(left)?, parse_date(right)?, *scale_days)
+            }
+            Comparator::EmbeddingCosine { .. } => {
+                let embedder = self.embedder.as_ref()?;
+                f64::from(embedder.similarity(left, right).max(0.0))
             }
         };
         Some(similarity)
@@ -547,6 +588,10 @@ mod tests {
             Comparator::NumericAbsolute { scale: 10.0 },
             Comparator::NumericRelative,
             Comparator::DateDistance { scale_days: 30.0 },
+            Comparator::EmbeddingCosine {
+                dim: 64,
+                ngram_sizes: vec![3],
+            },
         ];
         for comparator in comparators {
             let fitted = comparator.fit(["2020-01-01", "2020-01-16"]).expect("valid");
@@ -563,6 +608,29 @@ mod tests {
             dates.similarity(Some("2020-01-01"), Some("2020-01-16")),
             Some(0.5)
         );
+    }
+
+    #[test]
+    fn embedding_cosine_ranks_spelling_variants() {
+        let fitted = Comparator::EmbeddingCosine {
+            dim: 256,
+            ngram_sizes: vec![2, 3, 4],
+        }
+        .fit([])
+        .expect("valid");
+        let close = fitted
+            .similarity(Some("Haidian District"), Some("Haidian Distr."))
+            .expect("present");
+        let far = fitted
+            .similarity(Some("Haidian District"), Some("Chaoyang Park"))
+            .expect("present");
+        assert!(close > far, "close {close}, far {far}");
+        assert!((0.0..=1.0).contains(&far));
+        let invalid = Comparator::EmbeddingCosine {
+            dim: 0,
+            ngram_sizes: vec![3],
+        };
+        assert!(invalid.validate().is_err());
     }
 
     #[test]

@@ -138,6 +138,9 @@ impl TfIdf {
             .into_iter()
             .map(|(id, (tf, idf))| (id, (1.0 + (tf as f32).ln()) * idf))
             .collect();
+        // Sorting before the norm fixes the order of the float sum, which hash order would
+        // otherwise change from run to run.
+        entries.sort_unstable_by_key(|entry| entry.0);
         let norm = entries
             .iter()
             .map(|(_, weight)| weight * weight)
@@ -148,7 +151,6 @@ impl TfIdf {
                 entry.1 /= norm;
             }
         }
-        entries.sort_unstable_by_key(|entry| entry.0);
         SparseVector { entries }
     }
 
@@ -167,10 +169,18 @@ impl TfIdf {
     /// Soft TF-IDF similarity: tokens pair with their closest counterpart by Jaro-Winkler, and
     /// pairs with similarity at least `threshold` count, weighted by that similarity.
     pub fn soft_cosine(&self, left: &str, right: &str, threshold: f64) -> f64 {
-        let left_tokens = tokens(left);
-        let right_tokens = tokens(right);
-        let left_weights = self.token_weights(&left_tokens);
-        let right_weights = self.token_weights(&right_tokens);
+        self.soft_cosine_tokens(&tokens(left), &tokens(right), threshold)
+    }
+
+    /// Soft TF-IDF similarity of already tokenised values; see [`TfIdf::soft_cosine`].
+    pub fn soft_cosine_tokens(
+        &self,
+        left_tokens: &[String],
+        right_tokens: &[String],
+        threshold: f64,
+    ) -> f64 {
+        let left_weights = self.token_weights(left_tokens);
+        let right_weights = self.token_weights(right_tokens);
         let mut sum = 0.0;
         for (token, weight) in &left_weights {
             let mut best: Option<(f64, f32)> = None;
