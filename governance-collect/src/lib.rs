@@ -5,6 +5,9 @@
 //!   column types, and sends malformed rows (ragged, not UTF-8, a value of the wrong type) to
 //!   the quarantine with their file and line instead of dropping them.
 //! - [`ParquetCollector`] streams Parquet files through the `parquet` crate's Arrow reader.
+//! - [`formats`] converts NGSI-LD and NGSI-v2 entities and OGC SensorThings observations to
+//!   Arrow record batches and back, with units and observation times in field metadata and
+//!   malformed items quarantined with their index and reason.
 //! - [`synthetic::SyntheticCity`] generates a city's air-quality readings with injected
 //!   errors, its weather, and service tickets with personal data, all with ground truth,
 //!   lazily and deterministically from a seed, for tests, benchmarks and demonstrations.
@@ -15,7 +18,8 @@
 //!
 //! Dependencies: `csv` for RFC 4180 parsing with byte records and line positions, `parquet`
 //! for the Arrow reader, `rand_chacha` for a portable seeded generator (ChaCha8 gives the
-//! same stream on every platform and version), `chrono` for calendar arithmetic.
+//! same stream on every platform and version), `chrono` for calendar arithmetic and RFC 3339
+//! date-times, `serde_json` for the JSON formats.
 //!
 //! ```
 //! use governance_collect::synthetic::{InjectedKind, SyntheticCity, SyntheticConfig};
@@ -33,6 +37,7 @@
 
 pub mod csv;
 mod files;
+pub mod formats;
 pub mod parquet;
 pub mod synthetic;
 

@@ -1,5 +1,6 @@
 //! Core types of the `governance` SDK: governed record batches, the issue log, lineage, the
-//! quarantine, the tamper-evident audit log, feedback, the stage traits and the chain runner.
+//! quarantine, the tamper-evident audit log, feedback, the stage traits, the chain runner, and
+//! the registry of standard data models with their units ([`standard`]).
 //!
 //! Stage implementations live in the other crates; this crate holds only what every stage
 //! shares, and has no heavy dependencies (no DataFusion, burn or Polars).

@@ -6,10 +6,10 @@
 //! trait, so a pretrained sentence encoder (a MiniLM-class model loaded through
 //! `governance-llm`) can replace the hashed embedder without changing its callers.
 //!
-//! The hashed embedder lowercases the text, pads each word with a boundary mark, counts the
-//! character n-grams of each configured length into `dim` buckets by a fixed hash (FNV-1a,
-//! with the sign taken from a second bit of the hash to spread collisions), and scales the
-//! vector to unit length. It is deterministic across runs and platforms, needs no training,
+//! The hashed embedder lowercases the text and pads each word with a boundary mark. It adds
+//! each character n-gram of the configured lengths to one of `dim` buckets chosen by a fixed
+//! hash (FNV-1a), with a sign taken from another bit of the hash to spread collisions, and
+//! scales the vector to unit length. It is deterministic across runs and platforms, needs no training,
 //! and catches spelling and abbreviation variants (`temperature`, `temp`, `air_temp`), but not
 //! synonyms that share no letters (`rain`, `precipitation`): aliases in the standard models
 //! cover those.

@@ -1,4 +1,5 @@
-//! Fusers of the `governance` SDK: stages that combine the stream with other sources.
+//! Fusers of the `governance` SDK: stages that combine the stream with other sources, and
+//! the schema matching and drift detection that prepare sources to be combined.
 //!
 //! [`AsOfJoin`] aligns two sources on a key and time, such as hourly air-quality readings
 //! with the nearest weather observation of the same station. It is a left join that keeps
@@ -6,6 +7,44 @@
 //!
 //! The join works on plain Arrow kernels (`interleave` gathers the side columns) and needs
 //! no query engine, so it can later be wrapped for distributed execution.
+//!
+//! [`schema`] maps source columns to a standard model of `governance_core::standard` (such
+//! as FIWARE `AirQualityObserved`) by name, name embedding and value profile, with a
+//! confidence and the evidence per column. It also detects schema drift between a reference
+//! batch and a new one: new, missing, renamed, retyped and swapped columns, found from
+//! aligned values where the batches share a time key. [`embed`] holds the [`TextEmbedder`]
+//! trait with a hashed character n-gram embedder, which a pretrained sentence encoder can
+//! replace. `strsim` supplies the edit-distance similarity and `chrono` parses timestamps.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use arrow::array::{Float64Array, RecordBatch, StringArray};
+//! use arrow::datatypes::{DataType, Field, Schema};
+//! use governance_core::standard::StandardRegistry;
+//! use governance_fuse::SchemaMatcher;
+//!
+//! let batch = RecordBatch::try_new(
+//!     Arc::new(Schema::new(vec![
+//!         Field::new("PM2.5", DataType::Float64, true),
+//!         Field::new("wd", DataType::Utf8, true),
+//!         Field::new("温度", DataType::Float64, true),
+//!     ])),
+//!     vec![
+//!         Arc::new(Float64Array::from(vec![9.0, 4.0, 7.0])),
+//!         Arc::new(StringArray::from(vec!["NNW", "NW", "N"])),
+//!         Arc::new(Float64Array::from(vec![-0.5, -0.7, -1.2])),
+//!     ],
+//! )?;
+//! let registry = StandardRegistry::builtin();
+//! let mapping = SchemaMatcher::default().match_model(&batch, &registry, "AirQualityObserved")?;
+//! assert_eq!(mapping.attribute_of("PM2.5"), Some("pm25"));
+//! assert_eq!(mapping.attribute_of("wd"), Some("windDirection"));
+//! assert_eq!(mapping.attribute_of("温度"), Some("temperature"));
+//! // The field metadata now names the standard attribute, unit and semantic type.
+//! let annotated = mapping.annotate(&batch)?;
+//! # let _ = annotated;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ```
 //! use std::sync::Arc;
@@ -61,9 +100,13 @@
 
 pub mod asof;
 pub mod embed;
+pub mod engine;
 pub mod er;
+pub mod graph;
 pub mod schema;
 pub mod sketch;
+pub mod spatial;
+pub mod temporal;
 
 pub use asof::{AsOfDirection, AsOfJoin, AsOfJoinConfig, SideBatch};
 pub use embed::{HashedNgramEmbedder, TextEmbedder};

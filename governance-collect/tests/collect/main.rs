@@ -2,6 +2,7 @@
 
 mod beijing;
 mod csv;
+mod formats;
 mod parquet;
 mod synthetic;
 

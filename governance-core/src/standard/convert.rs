@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::unit::{Dimension, Unit};
 use crate::{Error, Result};
 
-/// Molar gas constant in J/(mol·K) (2019 SI exact value).
+/// Molar gas constant in J/(mol·K), the 2019 SI value rounded to ten digits.
 const GAS_CONSTANT: f64 = 8.314_462_618;
 
 /// Temperature and pressure at which a gas's volume ratio is turned into a mass
@@ -28,14 +28,14 @@ pub struct ReferenceConditions {
 }
 
 impl ReferenceConditions {
-    /// 25 °C and 1 atm with the conventional molar volume of 24.45 L/mol, as used by the US
-    /// EPA and the WHO air-quality guidelines. The ideal-gas value is 24.47 L/mol.
+    /// 25 °C and 1 atm with the rounded molar volume of 24.45 L/mol that is common in
+    /// air-quality conversions. The ideal gas law gives 24.47 L/mol.
     pub const STANDARD_25C: ReferenceConditions = ReferenceConditions {
         molar_volume_l_per_mol: 24.45,
     };
 
-    /// Conditions from a temperature in °C and a pressure in kPa, by the ideal gas law.
-    /// The EU air-quality directive uses 20 °C and 101.3 kPa (about 24.06 L/mol).
+    /// Computes the conditions from a temperature in °C and a pressure in kPa by the ideal gas
+    /// law. For example 20 °C and 101.325 kPa give about 24.06 L/mol.
     pub fn from_temperature_pressure(celsius: f64, kilopascal: f64) -> Result<Self> {
         let kelvin = celsius + 273.15;
         if !(kelvin.is_finite() && kelvin > 0.0 && kilopascal.is_finite() && kilopascal > 0.0) {
@@ -373,7 +373,7 @@ mod tests {
     }
 
     #[test]
-    fn gas_bridge_without_molar_mass_says_why() {
+    fn gas_bridge_needs_molar_mass() {
         let error = UnitConversion::new(Unit::PartPerBillion, Unit::MicrogramPerCubicMetre)
             .expect_err("needs a molar mass");
         assert!(error.to_string().contains("molar mass"), "{error}");

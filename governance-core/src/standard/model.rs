@@ -58,7 +58,7 @@ pub struct Attribute {
     pub unit: Option<Unit>,
     /// Semantic type written to the field metadata, such as `pm2_5` or `wind_direction`.
     pub semantic_type: String,
-    /// What the attribute measures or names.
+    /// Description of what the attribute measures or names.
     pub description: String,
     /// Column names that commonly carry this attribute, in any language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -181,18 +181,18 @@ impl Attribute {
         if self.name.trim().is_empty() {
             return invalid("the name is empty".into());
         }
-        if let Some(range) = self.range {
-            if !(range.min.is_finite() && range.max.is_finite() && range.min <= range.max) {
-                return invalid(format!(
-                    "range {}..{} must be finite with min <= max",
-                    range.min, range.max
-                ));
-            }
+        if let Some(range) = self.range
+            && !(range.min.is_finite() && range.max.is_finite() && range.min <= range.max)
+        {
+            return invalid(format!(
+                "range {}..{} must be finite with min <= max",
+                range.min, range.max
+            ));
         }
-        if let Some(molar_mass) = self.molar_mass {
-            if !(molar_mass.is_finite() && molar_mass > 0.0) {
-                return invalid(format!("molar mass {molar_mass} must be positive"));
-            }
+        if let Some(molar_mass) = self.molar_mass
+            && !(molar_mass.is_finite() && molar_mass > 0.0)
+        {
+            return invalid(format!("molar mass {molar_mass} must be positive"));
         }
         Ok(())
     }
@@ -204,7 +204,7 @@ impl Attribute {
 pub struct StandardModel {
     /// Model name, such as `AirQualityObserved`.
     pub name: String,
-    /// What an entity of this model records.
+    /// Description of what an entity of this model records.
     pub description: String,
     /// The standard the model follows, such as `FIWARE Smart Data Models`.
     pub source: String,

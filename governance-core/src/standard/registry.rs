@@ -8,7 +8,7 @@ use super::model::StandardModel;
 use super::models;
 use crate::{Error, Result};
 
-/// Standard models by name. [`StandardRegistry::builtin`] holds the models shipped with the
+/// Standard models by name. [`StandardRegistry::builtin`] contains the models shipped with the
 /// SDK; users add their own with [`StandardRegistry::register`]. It serialises as a list of
 /// models, and deserialising validates each one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -42,7 +42,7 @@ pub struct Evidence {
     pub signal: Signal,
     /// Its score in [0, 1].
     pub score: f64,
-    /// What the signal found.
+    /// Sentence that explains what the signal found.
     pub detail: String,
 }
 
@@ -89,7 +89,7 @@ pub struct Candidate {
 pub struct UnmappedColumn {
     /// Source column name.
     pub column: String,
-    /// Why the column was not mapped.
+    /// Reason the column was not mapped.
     pub reason: String,
     /// The best attribute found, if any scored above zero.
     pub best_candidate: Option<Candidate>,

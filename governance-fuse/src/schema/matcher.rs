@@ -256,10 +256,7 @@ fn unmapped_reason(
     let name_tokens = tokens(&profile.name);
     let is_date_part = name_tokens.len() == 1
         && DATE_PARTS.contains(&name_tokens[0].as_str())
-        && matches!(
-            profile.kind,
-            ValueKind::Integer | ValueKind::NumericText | ValueKind::Empty
-        );
+        && (profile.kind.is_numeric() || profile.kind == ValueKind::Empty);
     if is_date_part {
         return "a date part: combine the date-part columns into one timestamp to map them to \
                 a date-time attribute"
@@ -275,20 +272,21 @@ fn unmapped_reason(
     if best.row_index {
         return format!(
             "values count up by one per row like a row number, so the column was not taken \
-             for {attribute}"
+             for {attribute:?}"
         );
     }
-    if best.confidence >= min_confidence {
-        if let Some(Some(other)) = taken_by.get(index) {
-            return format!(
-                "the best attribute, {attribute} (confidence {:.2}), went to column {:?} with \
-                 a higher confidence",
-                best.confidence, profiles[*other].name
-            );
-        }
+    if best.confidence >= min_confidence
+        && let Some(Some(other)) = taken_by.get(index)
+    {
+        return format!(
+            "the best attribute, {attribute:?} (confidence {:.2}), went to column {:?} with a \
+             higher confidence",
+            best.confidence, profiles[*other].name
+        );
     }
     format!(
-        "the best attribute, {attribute}, has confidence {:.2}, below the minimum {min_confidence}",
+        "the best attribute, {attribute:?}, has confidence {:.2}, below the minimum \
+         {min_confidence}",
         best.confidence
     )
 }

@@ -259,13 +259,20 @@ fn assignment_is_one_to_one() {
         .map(|m| m.column.as_str())
         .collect();
     assert_eq!(taken.len(), 1, "{mapping}");
-    assert_eq!(taken[0], "temp", "an exact alias ties with the name; the earlier column wins");
+    assert_eq!(
+        taken[0], "temp",
+        "an exact alias ties with the name; the earlier column wins"
+    );
     let other = mapping
         .unmapped
         .iter()
         .find(|unmapped| unmapped.column == "temperature")
         .unwrap_or_else(|| panic!("temperature column unmapped in {mapping}"));
-    assert!(other.reason.contains("went to column \"temp\""), "{}", other.reason);
+    assert!(
+        other.reason.contains("went to column \"temp\""),
+        "{}",
+        other.reason
+    );
     assert_eq!(mapping.mappings.len() + mapping.unmapped.len(), 2);
 }
 
@@ -337,7 +344,7 @@ fn bad_input_is_rejected() {
     assert!(SchemaMatcher::new(config).is_err());
 }
 
-/// An embedder that sees no similarity anywhere.
+/// An embedder that returns the zero vector for every text.
 struct BlindEmbedder;
 
 impl TextEmbedder for BlindEmbedder {

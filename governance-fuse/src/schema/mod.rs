@@ -12,12 +12,12 @@
 //! - a name embedding: the cosine of [`TextEmbedder`](crate::embed::TextEmbedder) vectors,
 //!   by default [`HashedNgramEmbedder`](crate::embed::HashedNgramEmbedder), mixed into the
 //!   name score with weight 0.3;
-//! - the value profile: whether the column's type fits the attribute's type, what share of
-//!   values lies in the plausible range (also tried in every unit the attribute converts
-//!   from, which reveals CO in µg/m³ where the model expects mg/m³), the share of distinct
-//!   values among coded values such as `open` and `closed`, and patterns: timestamps for a
-//!   date-time, compass points for a wind direction, and row numbers, which veto any
-//!   measurement.
+//! - the value profile: whether the column's type fits the attribute's type, and what share
+//!   of values lies in the plausible range. The range is also tried in every unit the
+//!   attribute converts from, which reveals CO in µg/m³ where the model expects mg/m³. Coded
+//!   attributes check the share of distinct values among their codes (`open`, `closed`).
+//!   Patterns count too: timestamps for a date-time, compass points for a wind direction,
+//!   and row numbers, which veto any measurement.
 //!
 //! The confidence is `name × (0.4 + 0.6 × profile)`: values that contradict an attribute
 //! pull even an exact name below the default minimum of 0.5, and values that fit confirm a

@@ -2,11 +2,11 @@
 //!
 //! Names are split into lowercase tokens at separators, at camel-case humps and where the
 //! script changes between ASCII and other characters (`温度_max`). The compact form joins
-//! the tokens, so `PM2.5`, `pm2_5` and `pm25` compare equal. Token similarity is the overlap
-//! coefficient of the token sets (the shared share of the smaller set) for drift detection,
-//! where one export's names often extend the other's, and their Jaccard index for schema
-//! matching, where a short alias must not match every longer name that contains it. Tokens
-//! that differ only by a plural `s` count as equal. Character similarity is the normalised
+//! the tokens, so `PM2.5`, `pm2_5` and `pm25` compare equal. Drift detection compares token
+//! sets by their overlap coefficient (the shared share of the smaller set), because one
+//! export's names often extend the other's. Schema matching uses their Jaccard index, so a
+//! short alias does not match every longer name that contains it. Tokens that differ only by
+//! a plural `s` count as equal. Character similarity is the normalised
 //! Levenshtein similarity of the compact forms (from `strsim`).
 
 /// Splits a name into lowercase tokens.

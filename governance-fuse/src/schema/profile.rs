@@ -328,7 +328,7 @@ fn summarise(mut present: Vec<f64>) -> Option<NumericSummary> {
     })
 }
 
-/// Fewest values for a column to be taken for row numbers.
+/// Minimum number of values for a column to be taken for row numbers.
 const MIN_ROW_INDEX_LENGTH: usize = 10;
 
 /// True when the present values are whole numbers and at least 99 % of consecutive ones step

@@ -45,10 +45,10 @@ struct ProfileScore {
 
 /// Scores `profile` against `attribute`.
 ///
-/// The name score mixes the best lexical similarity over the attribute name and aliases
-/// (1 for an exact match after normalisation, otherwise 0.9 times the larger of the token
-/// Jaccard index and the character similarity) with the best embedding cosine, weighted by
-/// `embedding_weight`. The profile factor `p` in [0, 1] is the type fit times the range or
+/// The lexical similarity is the best over the attribute name and aliases: 1 for an exact
+/// match after normalisation, otherwise 0.9 times the larger of the token Jaccard index and
+/// the character similarity. The name score mixes it with the best embedding cosine,
+/// weighted by `embedding_weight`. The profile factor `p` in [0, 1] is the type fit times the range or
 /// category fit. The confidence is `name × (0.4 + 0.6 p)`, so values that contradict the
 /// attribute cut a perfect name to 0.4, below the default threshold. A column whose values
 /// carry the attribute's pattern scores at least 0.55 × `p` whatever its name.
@@ -213,29 +213,28 @@ fn profile_score(
     }
 
     let mut fit = 1.0;
-    if let (Some(range), Some(numeric)) = (attribute.range, &profile.numeric) {
-        if profile.pattern != Some(ValuePattern::CompassDirection) {
-            let (share, unit) =
-                best_range_fit(numeric, attribute, range.min, range.max, conditions);
-            fit = share;
-            result.source_unit = unit;
-            let unit_note = match (unit, attribute.unit) {
-                (Some(source), Some(target)) => {
-                    format!(" if the values are in {source} rather than {target}")
-                }
-                _ => String::new(),
-            };
-            result.evidence.push(Evidence {
-                signal: Signal::Range,
-                score: share,
-                detail: format!(
-                    "{:.0} % of values lie in the plausible range {}..{}{unit_note}",
-                    share * 100.0,
-                    range.min,
-                    range.max
-                ),
-            });
-        }
+    if let (Some(range), Some(numeric)) = (attribute.range, &profile.numeric)
+        && profile.pattern != Some(ValuePattern::CompassDirection)
+    {
+        let (share, unit) = best_range_fit(numeric, attribute, range.min, range.max, conditions);
+        fit = share;
+        result.source_unit = unit;
+        let unit_note = match (unit, attribute.unit) {
+            (Some(source), Some(target)) => {
+                format!(" if the values are in {source} rather than {target}")
+            }
+            _ => String::new(),
+        };
+        result.evidence.push(Evidence {
+            signal: Signal::Range,
+            score: share,
+            detail: format!(
+                "{:.0} % of values lie in the plausible range {}..{}{unit_note}",
+                share * 100.0,
+                range.min,
+                range.max
+            ),
+        });
     }
     if !attribute.allowed_values.is_empty() {
         let share = category_share(profile, &attribute.allowed_values);

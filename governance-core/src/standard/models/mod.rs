@@ -20,7 +20,7 @@ pub(super) fn builtin_models() -> Vec<StandardModel> {
     ]
 }
 
-/// The observation time shared by the observed-entity models.
+/// Returns the observation time attribute that the observed-entity models share.
 fn date_observed() -> Attribute {
     Attribute::new(
         "dateObserved",

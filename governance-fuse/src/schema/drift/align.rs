@@ -1,6 +1,7 @@
 //! Row alignment on a key column and value agreement of column pairs over aligned rows.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use arrow::array::{Array, RecordBatch};
 use governance_core::{Error, Result};
@@ -73,10 +74,11 @@ pub(crate) fn align(
     let mut duplicate_keys = 0;
     for (row, key) in reference_keys.into_iter().enumerate() {
         let Some(key) = key else { continue };
-        if by_key.contains_key(&key) {
-            duplicate_keys += 1;
-        } else {
-            by_key.insert(key, row);
+        match by_key.entry(key) {
+            Entry::Occupied(_) => duplicate_keys += 1,
+            Entry::Vacant(slot) => {
+                slot.insert(row);
+            }
         }
     }
     let pairs = new_keys
@@ -96,7 +98,7 @@ pub(crate) fn align(
     })
 }
 
-/// How well two columns agree over aligned rows.
+/// Agreement of two columns over aligned rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairEvidence {
     /// Aligned rows where both values are present.

@@ -1,9 +1,9 @@
 //! Schema drift: how a new batch's columns differ from a reference batch's.
 //!
-//! With a key column in both batches (given in [`DriftConfig`], or else the first column of
-//! timestamps in each), rows are aligned on it and every (reference, new) column pair is
-//! compared over the aligned rows: the share of equal values, and for numbers the Pearson
-//! correlation. Pairs whose agreement reaches `min_value_agreement` are matched one to one,
+//! The key column of each batch is given in [`DriftConfig`], or else it is the batch's first
+//! column of timestamps. Rows are aligned on the keys, and every (reference, new) column pair
+//! is compared over the aligned rows by the share of equal values and, for numbers, the
+//! Pearson correlation. Pairs whose agreement reaches `min_value_agreement` are matched one to one,
 //! most agreeing first. A matched pair is then classified by the names:
 //!
 //! - same name: unchanged, or retyped when the Arrow types differ;
@@ -41,7 +41,7 @@ pub struct DriftConfig {
     /// Key column of the new batch; by default `reference_key` when that name exists in the
     /// new batch, else its first timestamp column.
     pub new_key: Option<String>,
-    /// Fewest aligned rows with both values present for values to count as evidence.
+    /// Minimum number of aligned rows with both values present for values to count as evidence.
     pub min_aligned_rows: usize,
     /// Smallest agreement, in [0, 1], at which two columns carry the same values.
     pub min_value_agreement: f64,
@@ -65,7 +65,7 @@ impl Default for DriftConfig {
     }
 }
 
-/// How a renamed column was recognised.
+/// Evidence that a renamed column is the reference column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum RenameBasis {
@@ -88,7 +88,7 @@ pub enum DriftFinding {
     New {
         /// New column.
         column: String,
-        /// What else is known, such as that it is the sum of two other columns.
+        /// Further facts, such as that the column is the sum of two other columns.
         note: Option<String>,
     },
     /// A reference column with no counterpart in the new batch.
@@ -102,7 +102,7 @@ pub enum DriftFinding {
         reference_column: String,
         /// New column.
         column: String,
-        /// What shows it is the same column.
+        /// Evidence that both are the same column.
         basis: RenameBasis,
     },
     /// A column whose Arrow type changed.

@@ -21,7 +21,7 @@ fn hours(count: usize, start: usize) -> ArrayRef {
     Arc::new(StringArray::from(times))
 }
 
-/// A deterministic, irregular series.
+/// Returns a deterministic, irregular series of whole numbers from 0 to 199.
 fn series(count: usize, seed: u64) -> Vec<f64> {
     let mut state = seed;
     (0..count)
