@@ -1,8 +1,8 @@
 //! Load throughput of the PostgreSQL sink against a bare binary COPY of the same rows.
 //!
-//! Starts a throwaway PostgreSQL cluster on 127.0.0.1 (like the tests; skipped with a message
-//! when the server binaries are absent), generates N rows of a typical air-quality sensor
-//! schema, and loads them three ways into fresh tables of the same layout:
+//! Starts a throwaway PostgreSQL cluster on 127.0.0.1 as the tests do, and skips with a
+//! message when the server binaries are absent. It generates N rows of a typical air-quality
+//! sensor schema and loads them three ways into fresh tables of the same layout:
 //!
 //! 1. bare COPY: `COPY ... FROM STDIN (FORMAT binary)` written row by row with
 //!    `tokio_postgres::binary_copy::BinaryCopyInWriter` from plain Rust values;
@@ -10,9 +10,11 @@
 //! 3. `PostgresSink` as the applicator of a chain, from the same Arrow batches.
 //!
 //! Each load is one transaction and is timed to its commit; data generation is not timed.
-//! It prints rows per second for each and the ratio to bare COPY.
+//! The three loads run in turn, `--repeat` times (3 by default) into fresh tables, so that
+//! load from other processes touches all three alike. It prints the median and the best
+//! rows per second of each, and the ratio of the medians to bare COPY.
 //!
-//!     cargo bench -p governance-apply --bench postgres_sink -- --rows 1000000
+//!     cargo bench -p governance-apply --bench postgres_sink -- --rows 1000000 --repeat 5
 
 #![expect(
     clippy::print_stdout,
@@ -60,12 +62,14 @@ const START_MICROS: i64 = 1_362_096_000_000_000;
 struct Options {
     rows: usize,
     batch_rows: usize,
+    repeat: usize,
 }
 
 fn parse_options() -> std::result::Result<Options, String> {
     let mut options = Options {
         rows: 1_000_000,
         batch_rows: 65_536,
+        repeat: 3,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -80,11 +84,12 @@ fn parse_options() -> std::result::Result<Options, String> {
         match arg.as_str() {
             "--rows" => options.rows = number("--rows")?,
             "--batch-rows" => options.batch_rows = number("--batch-rows")?,
+            "--repeat" => options.repeat = number("--repeat")?,
             // `cargo bench` passes --bench to every bench binary.
             "--bench" => {}
             "--help" | "-h" => {
                 return Err("usage: postgres_sink [--rows N (default 1000000)] \
-                            [--batch-rows N (default 65536)]"
+                            [--batch-rows N (default 65536)] [--repeat N (default 3)]"
                     .into());
             }
             other => return Err(format!("unknown argument {other:?}; try --help")),
@@ -133,12 +138,12 @@ fn reading(row: usize) -> Reading {
         sensor_id: 1000 + station as i32,
         observed_at_micros: START_MICROS + hour * 3_600_000_000,
         // Every 50th reading is missing, as sensor gaps are.
-        pm25: (row % 50 != 0).then(|| 20.0 + wave * 1.5),
+        pm25: (!row.is_multiple_of(50)).then_some(20.0 + wave * 1.5),
         pm10: 40.0 + wave * 2.0,
         no2: 15.0 + (row % 31) as f64,
         temperature: -5.0 + (row % 400) as f64 / 10.0,
         humidity: 30.0 + (row % 60) as f64,
-        valid: row % 1000 != 0,
+        valid: !row.is_multiple_of(1000),
     }
 }
 
@@ -224,18 +229,23 @@ fn plain_rows(options: &Options) -> Vec<PlainRow> {
         .collect()
 }
 
-const BARE_TABLE_DDL: &str = "CREATE TABLE bare_copy (__row_id bigint NOT NULL, station text NOT NULL, \
-     sensor_id integer NOT NULL, observed_at timestamp with time zone NOT NULL, \
-     pm25 double precision, pm10 double precision, no2 double precision, \
-     temperature double precision, humidity double precision, valid boolean NOT NULL)";
+/// Creates the bare COPY's table with the layout that the sink creates for [`schema`].
+fn bare_table_ddl(table: &str) -> String {
+    format!(
+        "CREATE TABLE {table} (__row_id bigint NOT NULL, station text NOT NULL, \
+         sensor_id integer NOT NULL, observed_at timestamp with time zone NOT NULL, \
+         pm25 double precision, pm10 double precision, no2 double precision, \
+         temperature double precision, humidity double precision, valid boolean NOT NULL)"
+    )
+}
 
-async fn bare_copy(connection: &str, rows: &[PlainRow]) -> Duration {
+async fn bare_copy(connection: &str, table: &str, rows: &[PlainRow]) -> Duration {
     let (mut client, connection) = tokio_postgres::connect(connection, tokio_postgres::NoTls)
         .await
         .expect("connect for the bare COPY");
     tokio::spawn(connection);
     client
-        .batch_execute(BARE_TABLE_DDL)
+        .batch_execute(&bare_table_ddl(table))
         .await
         .expect("create the bare COPY table");
     let types = [
@@ -254,10 +264,10 @@ async fn bare_copy(connection: &str, rows: &[PlainRow]) -> Duration {
     let clock = Instant::now();
     let transaction = client.transaction().await.expect("begin");
     let sink = transaction
-        .copy_in(
-            "COPY bare_copy (__row_id, station, sensor_id, observed_at, pm25, pm10, no2, \
-             temperature, humidity, valid) FROM STDIN (FORMAT binary)",
-        )
+        .copy_in(&format!(
+            "COPY {table} (__row_id, station, sensor_id, observed_at, pm25, pm10, no2, \
+             temperature, humidity, valid) FROM STDIN (FORMAT binary)"
+        ))
         .await
         .expect("start COPY");
     let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
@@ -336,6 +346,11 @@ fn rate(rows: usize, elapsed: Duration) -> f64 {
     rows as f64 / elapsed.as_secs_f64()
 }
 
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
 fn main() {
     let options = match parse_options() {
         Ok(options) => options,
@@ -358,43 +373,52 @@ fn main() {
         .expect("runtime");
     let connection = server.connection_string();
 
-    let bare = runtime.block_on(bare_copy(&connection, &rows));
-    drop(rows);
-    let writer_config = PostgresSinkConfig::new(connection.clone(), "sink_writer", "bench-writer");
-    let writer = runtime.block_on(writer_load(writer_config, &batches));
-    let chain_config = PostgresSinkConfig::new(connection, "sink_chain", "bench-chain");
-    let chain = chain_load(chain_config, batches);
-
-    for table in ["bare_copy", "sink_writer", "sink_chain"] {
-        let stored = server.scalar(&format!("SELECT count(*) FROM {table}"));
-        assert_eq!(
-            stored,
-            Some(options.rows.to_string()),
-            "rows in table {table}"
-        );
+    let mut bare = Vec::new();
+    let mut writer = Vec::new();
+    let mut chain = Vec::new();
+    for run in 0..options.repeat {
+        let table = format!("bare_copy_{run}");
+        bare.push(runtime.block_on(bare_copy(&connection, &table, &rows)));
+        let table = format!("sink_writer_{run}");
+        let config = PostgresSinkConfig::new(connection.clone(), &table, table.clone());
+        writer.push(runtime.block_on(writer_load(config, &batches)));
+        let table = format!("sink_chain_{run}");
+        let config = PostgresSinkConfig::new(connection.clone(), &table, table.clone());
+        chain.push(chain_load(config, batches.clone()));
+        for prefix in ["bare_copy", "sink_writer", "sink_chain"] {
+            let stored = server.scalar(&format!("SELECT count(*) FROM {prefix}_{run}"));
+            assert_eq!(
+                stored,
+                Some(options.rows.to_string()),
+                "rows in table {prefix}_{run}"
+            );
+        }
     }
 
-    let bare_rate = rate(options.rows, bare);
+    let bare_rate = rate(options.rows, median(&mut bare));
     println!(
-        "{} rows of 10 columns in batches of {}, PostgreSQL {version} on 127.0.0.1 \
-         (throwaway cluster, fsync off)",
-        options.rows, options.batch_rows
+        "{} rows of 10 columns in batches of {}, {} runs each, PostgreSQL {version} on \
+         127.0.0.1 (throwaway cluster, fsync off)",
+        options.rows, options.batch_rows, options.repeat
     );
     println!(
-        "{:<44} {:>9} {:>13} {:>8}",
-        "load", "seconds", "rows/s", "ratio"
+        "{:<44} {:>14} {:>13} {:>13} {:>8}",
+        "load", "median seconds", "median rows/s", "best rows/s", "ratio"
     );
-    for (name, elapsed) in [
-        ("bare COPY (BinaryCopyInWriter, Rust values)", bare),
-        ("PostgresWriter (sink core, Arrow batches)", writer),
-        ("PostgresSink in a chain", chain),
+    for (name, times) in [
+        ("bare COPY (BinaryCopyInWriter, Rust values)", &mut bare),
+        ("PostgresWriter (sink core, Arrow batches)", &mut writer),
+        ("PostgresSink in a chain", &mut chain),
     ] {
-        let rows_per_second = rate(options.rows, elapsed);
+        let middle = median(times);
+        let best = times[0];
+        let median_rate = rate(options.rows, middle);
         println!(
-            "{name:<44} {:>9.3} {:>13.0} {:>7.2}x",
-            elapsed.as_secs_f64(),
-            rows_per_second,
-            rows_per_second / bare_rate
+            "{name:<44} {:>14.3} {:>13.0} {:>13.0} {:>7.2}x",
+            middle.as_secs_f64(),
+            median_rate,
+            rate(options.rows, best),
+            median_rate / bare_rate
         );
     }
 }

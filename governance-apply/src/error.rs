@@ -52,7 +52,7 @@ pub enum ApplyError {
         column: String,
         /// Its Arrow type.
         data_type: DataType,
-        /// What to do instead.
+        /// The cast or change that makes the column storable.
         hint: String,
     },
 
@@ -61,7 +61,7 @@ pub enum ApplyError {
     InvalidValue {
         /// The column.
         column: String,
-        /// Row id of the row that holds the value.
+        /// Row id of the row that contains the value.
         row_id: u64,
         /// The value, the problem and the fix.
         message: String,
@@ -105,7 +105,7 @@ pub enum ApplyError {
     /// A PostgreSQL statement failed.
     #[error("PostgreSQL failed to {operation}")]
     Postgres {
-        /// What the sink was doing, with the table it was doing it on.
+        /// The step that failed, with the table it worked on.
         operation: String,
         /// The client's error, which carries the server's message.
         #[source]

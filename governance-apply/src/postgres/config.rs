@@ -82,7 +82,7 @@ impl fmt::Debug for ConnectionString {
     }
 }
 
-/// How rows reach the table.
+/// The way rows reach the table.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum WriteMode {

@@ -1,9 +1,9 @@
 //! Reads Arrow cells and encodes them in PostgreSQL's binary format for COPY.
 //!
-//! A [`ColumnReader`] holds one typed Arrow array. For each row it returns a [`Cell`], which
-//! converts the value to the PostgreSQL representation (day and microsecond counts from
-//! 2000-01-01, base-10000 numeric digits) and checks that it fits, so a bad value fails with
-//! its column and row id before it reaches the server.
+//! A [`ColumnReader`] wraps one typed Arrow array and returns a [`Cell`] per row. The cell
+//! contains the value in PostgreSQL's representation (day and microsecond counts from
+//! 2000-01-01, base-10000 numeric digits). Values that do not fit fail here, with their
+//! column and row id, before they reach the server.
 
 use std::error::Error as StdError;
 
@@ -11,6 +11,7 @@ use arrow::array::{
     Array, ArrayRef, AsArray, BinaryViewArray, BooleanArray, FixedSizeBinaryArray,
     GenericBinaryArray, GenericStringArray, PrimitiveArray, StringViewArray,
 };
+use arrow::buffer::NullBuffer;
 use arrow::datatypes::{
     ArrowPrimitiveType, DataType, Date32Type, Date64Type, Decimal32Type, Decimal64Type,
     Decimal128Type, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
@@ -73,8 +74,8 @@ impl ToSql for Cell<'_> {
         Ok(IsNull::No)
     }
 
-    /// The sink declares each COPY column's type from the same mapping that chose the
-    /// [`Cell`] variant, so every pairing that reaches here is one the mapping made.
+    /// Accepts every type, because the sink declares each COPY column's type from the same
+    /// mapping that chose the [`Cell`] variant.
     fn accepts(_: &Type) -> bool {
         true
     }
@@ -146,7 +147,8 @@ fn numeric_digits(value: i128, scale: u8) -> (Vec<i16>, i16) {
 
 /// A typed view of one Arrow column that yields [`Cell`]s.
 pub(crate) struct ColumnReader<'a> {
-    array: &'a dyn Array,
+    /// The validity bitmap, kept apart from the array so the per-cell check is inlined.
+    nulls: Option<NullBuffer>,
     values: Values<'a>,
 }
 
@@ -243,7 +245,7 @@ impl<'a> ColumnReader<'a> {
             _ => return None,
         };
         Some(ColumnReader {
-            array: array.as_ref(),
+            nulls: array.logical_nulls(),
             values,
         })
     }
@@ -251,7 +253,7 @@ impl<'a> ColumnReader<'a> {
     /// Returns the cell at `row`, or a message saying why its value cannot be stored.
     #[inline]
     pub(crate) fn cell(&self, row: usize) -> Result<Cell<'a>, String> {
-        if self.array.is_null(row) {
+        if self.nulls.as_ref().is_some_and(|nulls| nulls.is_null(row)) {
             return Ok(Cell::Null);
         }
         let cell = match &self.values {
@@ -330,8 +332,9 @@ fn date_from_days(days_since_1970: i64) -> Result<Cell<'static>, String> {
         .map_err(|_| format!("date {days_since_1970} days from 1970-01-01 is out of range"))
 }
 
-/// Converts `value` (in units of `1 / multiplier` or `divisor` ticks per microsecond) to
-/// microseconds since 2000-01-01.
+/// Converts a count of seconds, milliseconds, microseconds or nanoseconds since 1970-01-01
+/// to microseconds since 2000-01-01: `value` is divided by `divisor` (rounding down), then
+/// multiplied by `multiplier`.
 fn timestamp(value: i64, multiplier: i64, divisor: i64) -> Result<Cell<'static>, String> {
     value
         .div_euclid(divisor)

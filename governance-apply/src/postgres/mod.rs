@@ -1,8 +1,8 @@
 //! A PostgreSQL sink: [`PostgresSink`] for the chain and [`PostgresWriter`] for async code.
 //!
 //! Rows go to the server by binary `COPY ... FROM STDIN (FORMAT binary)` through
-//! `tokio-postgres`, the maintained async client of the rust-postgres project; binary COPY is
-//! PostgreSQL's fastest bulk-load path and skips text parsing on the server. In upsert mode
+//! `tokio-postgres`, the maintained async client of the rust-postgres project. Binary COPY is
+//! PostgreSQL's bulk-load path, and the binary format spares the server from parsing text. In upsert mode
 //! the rows are copied into a session-local staging table and merged with
 //! `INSERT ... ON CONFLICT (key) DO UPDATE`. Rows and the pipeline's checkpoint commit in one
 //! transaction, so after a crash the last checkpoint names exactly the rows that are in the

@@ -58,8 +58,8 @@ impl Progress {
 /// [`Applicator::finish`], which the chain calls only after a successful round: the rows of
 /// a failed round are rolled back when the next round starts or the sink is dropped. With
 /// [`CommitMode::Batch`] each batch commits on its own. Either way the checkpoint written
-/// with the rows is a JSON object with the round, the batches and rows committed in the
-/// transaction, and the last batch's highest row id, source and collection time; read it at
+/// with the rows is a JSON object: the round, the batches and rows committed in the
+/// transaction, and the last batch's highest row id, source and collection time. Read it at
 /// startup with [`PostgresSink::last_checkpoint`] to resume the source after the last
 /// committed row.
 ///
@@ -196,9 +196,9 @@ impl PostgresSink {
         outcome?
     }
 
-    /// Puts the writer back after a successful call. After a failed one it closes the
-    /// connection instead, which makes the server roll back whatever the transaction held,
-    /// and the next call connects afresh; this also recovers from a lost connection.
+    /// Puts the writer back after a successful call. After a failed one it drops the writer,
+    /// which closes the connection, so the server rolls back the open transaction. The next
+    /// call connects afresh, which also recovers from a lost connection.
     fn keep_writer_if_ok<T>(&mut self, writer: PostgresWriter, outcome: &Result<Result<T>>) {
         if matches!(outcome, Ok(Ok(_))) {
             self.writer = Some(writer);

@@ -3,13 +3,13 @@
 //!
 //! Every identifier is double-quoted, so names keep their case and may contain any
 //! character but NUL. Values go as statement parameters or through binary COPY, never into
-//! SQL text; the one exception is `COMMENT ON`, a utility statement that takes no parameters,
-//! whose text is an escaped string literal.
+//! SQL text. The one exception is the text of `COMMENT ON`, a utility statement that takes
+//! no parameters, which goes in as an escaped string literal.
 
 use crate::ApplyError;
 
-/// Longest identifier PostgreSQL keeps (NAMEDATALEN - 1 in a default build). The server
-/// truncates longer names, which could map two columns to one.
+/// Maximum identifier length in bytes that PostgreSQL keeps (NAMEDATALEN - 1 in a default
+/// build). The server truncates longer names, which could map two columns to one.
 pub(crate) const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// Checks that `name` can be used as a quoted identifier without the server changing it.

@@ -15,6 +15,10 @@
     dead_code,
     reason = "the tests and the benchmark use different parts of the helper"
 )]
+#![allow(
+    clippy::print_stderr,
+    reason = "a skipped test or benchmark says why on stderr"
+)]
 
 use std::fs;
 use std::net::TcpListener;
@@ -29,7 +33,7 @@ pub const USER: &str = "governance";
 /// Account the server runs as when the tests run as root.
 const SERVICE_ACCOUNT: &str = "postgres";
 
-/// A running throwaway cluster; stopped and deleted on drop.
+/// A running throwaway cluster, stopped and deleted on drop.
 pub struct PgServer {
     dir: TempDir,
     bindir: PathBuf,
@@ -246,10 +250,10 @@ impl Drop for PgServer {
     }
 }
 
-fn check(output: &Output, what: &str, log: Option<&str>) {
+fn check(output: &Output, step: &str, log: Option<&str>) {
     assert!(
         output.status.success(),
-        "{what} failed with {}\nstdout:\n{}\nstderr:\n{}\nserver log:\n{}",
+        "{step} failed with {}\nstdout:\n{}\nstderr:\n{}\nserver log:\n{}",
         output.status,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr),
