@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use arrow::datatypes::DataType;
+
 /// Errors of the applicators in this crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -38,5 +40,75 @@ pub enum ApplyError {
         /// The Parquet writer's error.
         #[source]
         source: parquet::errors::ParquetError,
+    },
+
+    /// A column's Arrow type has no PostgreSQL column type in the sink's mapping.
+    #[error(
+        "column {column:?} has Arrow type {data_type}, which the PostgreSQL sink cannot store; \
+         {hint}"
+    )]
+    UnsupportedType {
+        /// The column.
+        column: String,
+        /// Its Arrow type.
+        data_type: DataType,
+        /// The cast or change that makes the column storable.
+        hint: String,
+    },
+
+    /// A value cannot be stored in its PostgreSQL column.
+    #[error("invalid value in column {column:?} at row id {row_id}: {message}")]
+    InvalidValue {
+        /// The column.
+        column: String,
+        /// Row id of the row that contains the value.
+        row_id: u64,
+        /// The value, the problem and the fix.
+        message: String,
+    },
+
+    /// A name cannot be used as a PostgreSQL identifier.
+    #[error("invalid PostgreSQL identifier {name:?}: {reason}")]
+    InvalidIdentifier {
+        /// The name, such as a column, table or schema name.
+        name: String,
+        /// Rule it breaks and the fix.
+        reason: String,
+    },
+
+    /// The target table exists with columns that do not match the data.
+    #[error(
+        "table {table} exists but does not match the data: {}; migrate the table or set \
+         another table name",
+        .differences.join("; ")
+    )]
+    TableMismatch {
+        /// The qualified table name.
+        table: String,
+        /// One entry per column that is missing or has another type.
+        differences: Vec<String>,
+    },
+
+    /// Connecting to the PostgreSQL server failed.
+    #[error(
+        "failed to connect to PostgreSQL at {server}; check that the server is running there \
+         and that the connection string is right"
+    )]
+    PostgresConnect {
+        /// Host, port, user and database, without the password.
+        server: String,
+        /// The client's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// A PostgreSQL statement failed.
+    #[error("PostgreSQL failed to {operation}")]
+    Postgres {
+        /// The step that failed, with the table it worked on.
+        operation: String,
+        /// The client's error, which carries the server's message.
+        #[source]
+        source: tokio_postgres::Error,
     },
 }

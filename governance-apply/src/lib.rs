@@ -1,17 +1,20 @@
 //! Applicators of the `governance` SDK: the stages at the end of a chain that turn governed
-//! data into files.
+//! data into files and database tables.
 //!
 //! - [`ParquetSink`] streams the governed data, with its row ids and semantic field metadata,
 //!   to `governed.parquet`, and the issue log to `issues.parquet`.
+//! - [`PostgresSink`] loads the governed data into a PostgreSQL table by binary COPY, appending
+//!   or upserting on a key, and commits a checkpoint in the same transaction as the rows (see
+//!   [`postgres`] for the type mapping).
 //! - [`ReportWriter`] measures per-column completeness and validity while the data streams
 //!   past and writes a quality report (JSON and Markdown), the findings, the lineage, the
 //!   quarantine and a run summary.
 //! - [`OpenLineageWriter`] appends an OpenLineage START and COMPLETE event per round, with the
 //!   output schema, column lineage (masked columns flagged) and the stages' lineage records.
 //!
-//! Both write each round into `<dir>/round-<n>/` by default, and both write every file under a
-//! temporary name first and rename it into place only when the round has succeeded, so a
-//! failed round never leaves a file that looks complete.
+//! The file writers write each round into `<dir>/round-<n>/` by default. They write every
+//! file under a temporary name first and rename it into place only when the round has
+//! succeeded, so a failed round never leaves a file that looks complete.
 //!
 //! Parquet is written with the `parquet` crate's `ArrowWriter`, which stores the Arrow schema
 //! in the file so that field metadata, and with it the semantic annotations, survive a round
@@ -37,6 +40,7 @@ mod markdown;
 mod openlineage;
 mod output;
 mod parquet_sink;
+pub mod postgres;
 mod quality;
 mod report;
 
@@ -45,6 +49,10 @@ pub use openlineage::{OpenLineageWriter, OpenLineageWriterConfig};
 pub use parquet_sink::{
     GOVERNED_FILE, ISSUES_FILE, PARQUET_SINK_NAME, ParquetCompression, ParquetSink,
     ParquetSinkConfig,
+};
+pub use postgres::{
+    Checkpoint, CommitMode, POSTGRES_SINK_NAME, PostgresSink, PostgresSinkConfig, PostgresWriter,
+    WriteMode,
 };
 pub use quality::{ColumnQuality, QualityStats};
 pub use report::{

@@ -288,7 +288,7 @@ impl ParquetSink {
 /// Lists how `batch` differs from `first`, one entry per field. Field order, data types and
 /// field metadata must match. Nullability may differ, unless a null reaches a field that the
 /// first batch declared non-nullable.
-fn schema_differences(first: &Schema, batch: &RecordBatch) -> Vec<String> {
+pub(crate) fn schema_differences(first: &Schema, batch: &RecordBatch) -> Vec<String> {
     let later = batch.schema();
     let mut differences = Vec::new();
     for field in first.fields() {

@@ -1,0 +1,302 @@
+//! [`PostgresSinkConfig`] and the connection string whose password never reaches a log.
+
+use std::fmt;
+use std::str::FromStr;
+
+use governance_core::{Error, ROW_ID_COLUMN, Result};
+use serde::{Deserialize, Serialize};
+use tokio_postgres::config::Host;
+
+use super::POSTGRES_SINK_NAME;
+use super::sql::check_identifier;
+
+/// A libpq connection string, such as `host=127.0.0.1 port=5432 user=city dbname=city
+/// password=...`, or the URL form `postgresql://city:...@127.0.0.1:5432/city`.
+///
+/// `Debug` and [`ConnectionString::redacted`] show host, port, user and database but never
+/// the password. Serde reads and writes the full string, so that a config file round-trips.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConnectionString(String);
+
+impl ConnectionString {
+    /// Wraps a connection string.
+    pub fn new(text: impl Into<String>) -> Self {
+        ConnectionString(text.into())
+    }
+
+    /// Parses the string. The error does not repeat the string, which may contain a password.
+    pub fn parse(&self) -> Result<tokio_postgres::Config> {
+        tokio_postgres::Config::from_str(&self.0).map_err(|error| {
+            Error::config(
+                POSTGRES_SINK_NAME,
+                format!(
+                    "connection is not a valid libpq connection string ({error}); write it as \
+                     \"host=127.0.0.1 port=5432 user=NAME dbname=NAME\" or \
+                     \"postgresql://NAME@127.0.0.1:5432/NAME\""
+                ),
+            )
+        })
+    }
+
+    /// Returns host, port, user and database as `host=... port=... user=... dbname=...`,
+    /// without the password, for messages and lineage.
+    pub fn redacted(&self) -> String {
+        let Ok(config) = tokio_postgres::Config::from_str(&self.0) else {
+            return "<invalid connection string>".to_string();
+        };
+        let hosts: Vec<String> = config
+            .get_hosts()
+            .iter()
+            .map(|host| match host {
+                Host::Tcp(name) => name.clone(),
+                Host::Unix(path) => path.display().to_string(),
+            })
+            .collect();
+        let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+        let mut parts = Vec::new();
+        if !hosts.is_empty() {
+            parts.push(format!("host={}", hosts.join(",")));
+        }
+        if !ports.is_empty() {
+            parts.push(format!("port={}", ports.join(",")));
+        }
+        if let Some(user) = config.get_user() {
+            parts.push(format!("user={user}"));
+        }
+        if let Some(dbname) = config.get_dbname() {
+            parts.push(format!("dbname={dbname}"));
+        }
+        if config.get_password().is_some() {
+            parts.push("password=<redacted>".to_string());
+        }
+        parts.join(" ")
+    }
+}
+
+impl fmt::Debug for ConnectionString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ConnectionString")
+            .field(&self.redacted())
+            .finish()
+    }
+}
+
+/// The way rows reach the table.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum WriteMode {
+    /// Binary COPY straight into the table.
+    #[default]
+    Append,
+    /// Binary COPY into a temporary table, then `INSERT ... ON CONFLICT (key) DO UPDATE`. A
+    /// new table gets `PRIMARY KEY (key)`; an existing one needs a unique index on exactly
+    /// these columns. When a key occurs more than once in one batch, the last row wins.
+    Upsert {
+        /// Key columns, in order. [`ROW_ID_COLUMN`] is allowed.
+        key: Vec<String>,
+    },
+}
+
+/// When the sink commits, and with it writes the checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitMode {
+    /// One transaction per round, committed in [`governance_core::Applicator::finish`], so
+    /// the rows of a failed round never become visible.
+    #[default]
+    Round,
+    /// One transaction per batch, so a long round makes progress that survives a crash.
+    Batch,
+}
+
+/// Configuration of a [`PostgresSink`](super::PostgresSink).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSinkConfig {
+    /// libpq connection string. TLS is not supported: `sslmode=require` fails to connect.
+    pub connection: ConnectionString,
+    /// Schema of the table; created when absent. `public` by default.
+    #[serde(default = "default_schema")]
+    pub schema: String,
+    /// Table of the governed data; created from the first batch's schema when absent.
+    pub table: String,
+    /// Append (the default) or upsert on a key.
+    #[serde(default)]
+    pub mode: WriteMode,
+    /// Commit per round (the default) or per batch.
+    #[serde(default)]
+    pub commit: CommitMode,
+    /// Id of this pipeline in the checkpoint table. Pipelines that share a checkpoint table
+    /// need distinct ids.
+    pub pipeline_id: String,
+    /// Table of checkpoints, in the same schema; `checkpoints` by default.
+    #[serde(default = "default_checkpoint_table")]
+    pub checkpoint_table: String,
+}
+
+fn default_schema() -> String {
+    "public".to_string()
+}
+
+fn default_checkpoint_table() -> String {
+    "checkpoints".to_string()
+}
+
+impl PostgresSinkConfig {
+    /// Creates a config that appends to `table` in schema `public`, commits per round and
+    /// keeps its checkpoint under `pipeline_id`.
+    pub fn new(
+        connection: impl Into<String>,
+        table: impl Into<String>,
+        pipeline_id: impl Into<String>,
+    ) -> Self {
+        PostgresSinkConfig {
+            connection: ConnectionString::new(connection),
+            schema: default_schema(),
+            table: table.into(),
+            mode: WriteMode::default(),
+            commit: CommitMode::default(),
+            pipeline_id: pipeline_id.into(),
+            checkpoint_table: default_checkpoint_table(),
+        }
+    }
+
+    /// Checks names and the connection string without connecting.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |error| Error::config(POSTGRES_SINK_NAME, format!("{error}"));
+        self.connection.parse()?;
+        check_identifier(&self.schema).map_err(invalid)?;
+        check_identifier(&self.table).map_err(invalid)?;
+        check_identifier(&self.checkpoint_table).map_err(invalid)?;
+        if self.table == self.checkpoint_table {
+            return Err(Error::config(
+                POSTGRES_SINK_NAME,
+                format!(
+                    "table and checkpoint_table are both {:?}: give the checkpoint table \
+                     another name",
+                    self.table
+                ),
+            ));
+        }
+        if self.pipeline_id.is_empty() {
+            return Err(Error::config(
+                POSTGRES_SINK_NAME,
+                "pipeline_id is empty: set it to a name that identifies this pipeline",
+            ));
+        }
+        if let WriteMode::Upsert { key } = &self.mode {
+            if key.is_empty() {
+                return Err(Error::config(
+                    POSTGRES_SINK_NAME,
+                    format!(
+                        "mode upsert has an empty key: list the key columns, for example \
+                         [\"{ROW_ID_COLUMN}\"]"
+                    ),
+                ));
+            }
+            for column in key {
+                check_identifier(column).map_err(invalid)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Returns the config as JSON with the password left out, for lineage.
+    pub(crate) fn to_redacted_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "connection".to_string(),
+                serde_json::Value::String(self.connection.redacted()),
+            );
+        }
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "s3cr3t-pw";
+
+    #[test]
+    fn debug_hides_password() {
+        for text in [
+            format!("host=127.0.0.1 port=5433 user=city password={SECRET} dbname=air"),
+            format!("postgresql://city:{SECRET}@127.0.0.1:5433/air"),
+        ] {
+            let config = PostgresSinkConfig::new(text, "readings", "air");
+            let debug = format!("{config:?}");
+            assert!(!debug.contains(SECRET), "{debug}");
+            assert!(debug.contains("host=127.0.0.1"), "{debug}");
+            assert!(debug.contains("port=5433"), "{debug}");
+            assert!(debug.contains("password=<redacted>"), "{debug}");
+            let params = config.to_redacted_json().to_string();
+            assert!(!params.contains(SECRET), "{params}");
+        }
+    }
+
+    #[test]
+    fn invalid_connection_string_is_not_echoed() {
+        let config = PostgresSinkConfig::new(format!("host='{SECRET}"), "readings", "air");
+        let error = config.validate().expect_err("unterminated quote");
+        let message = error.to_string();
+        assert!(message.contains("connection"), "{message}");
+        assert!(!message.contains(SECRET), "{message}");
+        assert_eq!(
+            format!("{:?}", config.connection),
+            "ConnectionString(\"<invalid connection string>\")"
+        );
+    }
+
+    #[test]
+    fn config_rejects_unknown_fields() {
+        let error = serde_json::from_str::<PostgresSinkConfig>(
+            r#"{"connection": "host=127.0.0.1", "table": "t", "pipeline_id": "p", "tabel": "x"}"#,
+        )
+        .expect_err("typo must fail");
+        assert!(error.to_string().contains("tabel"), "{error}");
+    }
+
+    #[test]
+    fn config_reads_upsert_mode() {
+        let config: PostgresSinkConfig = serde_json::from_str(
+            r#"{"connection": "host=127.0.0.1", "table": "t", "pipeline_id": "p",
+                "mode": {"kind": "upsert", "key": ["station"]}, "commit": "batch"}"#,
+        )
+        .expect("valid config");
+        assert_eq!(
+            config.mode,
+            WriteMode::Upsert {
+                key: vec!["station".into()]
+            }
+        );
+        assert_eq!(config.commit, CommitMode::Batch);
+        assert_eq!(config.schema, "public");
+        assert_eq!(config.checkpoint_table, "checkpoints");
+    }
+
+    #[test]
+    fn validate_rejects_bad_names() {
+        let mut config = PostgresSinkConfig::new("host=127.0.0.1", "t", "p");
+        config.table = "x".repeat(64);
+        let error = config.validate().expect_err("too long");
+        assert!(error.to_string().contains("63 bytes"), "{error}");
+
+        let mut config = PostgresSinkConfig::new("host=127.0.0.1", "t", "p");
+        config.mode = WriteMode::Upsert { key: Vec::new() };
+        let error = config.validate().expect_err("empty key");
+        assert!(error.to_string().contains("empty key"), "{error}");
+
+        let config = PostgresSinkConfig::new("host=127.0.0.1", "t", "");
+        let error = config.validate().expect_err("empty pipeline id");
+        assert!(error.to_string().contains("pipeline_id"), "{error}");
+
+        let mut config = PostgresSinkConfig::new("host=127.0.0.1", "t", "p");
+        config.checkpoint_table = "t".into();
+        let error = config.validate().expect_err("same table");
+        assert!(error.to_string().contains("checkpoint_table"), "{error}");
+    }
+}

@@ -1,0 +1,56 @@
+//! A PostgreSQL sink: [`PostgresSink`] for the chain and [`PostgresWriter`] for async code.
+//!
+//! Rows go to the server by binary `COPY ... FROM STDIN (FORMAT binary)` through
+//! `tokio-postgres`, the maintained async client of the rust-postgres project. Binary COPY is
+//! PostgreSQL's bulk-load path, and the binary format spares the server from parsing text. In upsert mode
+//! the rows are copied into a session-local staging table and merged with
+//! `INSERT ... ON CONFLICT (key) DO UPDATE`. Rows and the pipeline's checkpoint commit in one
+//! transaction, so after a crash the last checkpoint names exactly the rows that are in the
+//! table.
+//!
+//! The table is created from the first batch's schema when absent: the row-id column
+//! `__row_id bigint NOT NULL` first, then one column per field. The fields' `governance.*`
+//! metadata (standard name, unit, semantic type, sensitivity, masking) becomes the column's
+//! comment, as a JSON object. An existing table must have every column with the same type;
+//! extra columns are left to their defaults.
+//!
+//! | Arrow type | PostgreSQL type |
+//! |---|---|
+//! | Int8, Int16, UInt8 | `smallint` |
+//! | Int32, UInt16 | `integer` |
+//! | Int64, UInt32, UInt64 (values above 2^63 - 1 are rejected) | `bigint` |
+//! | Float16, Float32 | `real` |
+//! | Float64 | `double precision` |
+//! | Decimal32, Decimal64, Decimal128 (p, s) with 0 <= s <= p | `numeric(p,s)` |
+//! | Utf8, LargeUtf8, Utf8View (NUL characters are rejected) | `text` |
+//! | Binary, LargeBinary, BinaryView, FixedSizeBinary | `bytea` |
+//! | Boolean | `boolean` |
+//! | Date32, Date64 (whole days only) | `date` |
+//! | Time32, Time64 | `time` |
+//! | Timestamp without time zone | `timestamp` |
+//! | Timestamp with a time zone | `timestamptz` |
+//!
+//! PostgreSQL keeps microseconds, so nanosecond times and timestamps lose their last three
+//! digits. Other types (dictionaries, lists, structs, durations, Decimal256) fail with an
+//! error that names the column, its type and the cast to apply first.
+//!
+//! Identifiers are always double-quoted, so names keep their case; a name longer than 63
+//! bytes is rejected because the server would truncate it. The connection string is never
+//! logged with its password: `Debug`, lineage parameters and errors show host, port, user
+//! and database only. TLS is not supported.
+
+mod config;
+mod encode;
+mod sink;
+mod sql;
+mod table;
+mod types;
+mod writer;
+
+pub use config::{CommitMode, ConnectionString, PostgresSinkConfig, WriteMode};
+pub use sink::PostgresSink;
+pub use table::ROW_ID_COMMENT;
+pub use writer::{Checkpoint, PostgresWriter};
+
+/// Default stage name of a [`PostgresSink`].
+pub const POSTGRES_SINK_NAME: &str = "postgres_sink";

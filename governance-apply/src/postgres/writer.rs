@@ -1,0 +1,491 @@
+//! [`PostgresWriter`]: the async core of the sink. It creates the table, loads batches by
+//! binary COPY inside a transaction and commits them together with a checkpoint.
+
+use std::fmt;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use arrow::array::Array;
+use governance_core::{Error, GovernedBatch, ROW_ID_COLUMN, Result};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::{Client, NoTls};
+
+use super::POSTGRES_SINK_NAME;
+use super::config::PostgresSinkConfig;
+use super::encode::{Cell, ColumnReader};
+use super::sql::{self, qualified, quote_identifier};
+use super::table::{ORDINAL_COLUMN, TablePlan};
+use crate::ApplyError;
+use crate::parquet_sink::schema_differences;
+
+/// Session-local table that upserts are copied into before the merge.
+const STAGING_TABLE: &str = "governance_upsert_staging";
+
+/// The last committed checkpoint of a pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// The pipeline the checkpoint belongs to.
+    pub pipeline_id: String,
+    /// Source position committed with the rows, as the writer received it.
+    pub position: serde_json::Value,
+    /// Server time of the commit.
+    pub updated_at: SystemTime,
+}
+
+/// Writes governed batches to one PostgreSQL table over one connection.
+///
+/// The first [`write`](Self::write) creates the table from the batch's schema if it does not
+/// exist (in a transaction of its own) and opens the data transaction. Later writes join
+/// that transaction. [`commit`](Self::commit) writes the checkpoint into the checkpoint table
+/// and commits it together with the rows, so the rows and the position they came from
+/// become visible at once or not at all. A writer dropped before `commit` closes its
+/// connection, and the server rolls the transaction back.
+///
+/// Every batch must share the first batch's schema, field metadata included, because the
+/// table and its column comments are planned from it.
+pub struct PostgresWriter {
+    name: String,
+    config: PostgresSinkConfig,
+    client: Client,
+    checkpoint_table: String,
+    plan: Option<TablePlan>,
+    in_transaction: bool,
+    /// Batches passed to `write` since the connection opened, for error messages.
+    batches: u64,
+}
+
+impl fmt::Debug for PostgresWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresWriter")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .field("in_transaction", &self.in_transaction)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresWriter {
+    /// Connects, creates the schema and the checkpoint table if absent, and checks the
+    /// checkpoint table's layout. Must run inside a tokio runtime with IO enabled, which
+    /// drives the connection from a spawned task. Errors name the stage
+    /// [`POSTGRES_SINK_NAME`].
+    pub async fn connect(config: PostgresSinkConfig) -> Result<Self> {
+        Self::connect_as(POSTGRES_SINK_NAME, config).await
+    }
+
+    /// Connects like [`connect`](Self::connect), naming `stage` in errors.
+    pub async fn connect_as(stage: impl Into<String>, config: PostgresSinkConfig) -> Result<Self> {
+        let name = stage.into();
+        config.validate()?;
+        let pg_config = config.connection.parse()?;
+        let (client, connection) = pg_config.connect(NoTls).await.map_err(|source| {
+            Error::stage(
+                &name,
+                ApplyError::PostgresConnect {
+                    server: config.connection.redacted(),
+                    source,
+                },
+            )
+        })?;
+        let task_stage = name.clone();
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::warn!(stage = %task_stage, %error, "PostgreSQL connection closed with an error");
+            }
+        });
+        let checkpoint_table = qualified(&config.schema, &config.checkpoint_table);
+        let mut writer = PostgresWriter {
+            name,
+            config,
+            client,
+            checkpoint_table,
+            plan: None,
+            in_transaction: false,
+            batches: 0,
+        };
+        writer.create_checkpoint_table().await?;
+        tracing::debug!(stage = %writer.name, server = %writer.config.connection.redacted(), "connected to PostgreSQL");
+        Ok(writer)
+    }
+
+    /// Returns the config.
+    pub fn config(&self) -> &PostgresSinkConfig {
+        &self.config
+    }
+
+    /// Returns whether a data transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.in_transaction
+    }
+
+    fn postgres_error(&self, operation: String, source: tokio_postgres::Error) -> Error {
+        Error::stage(&self.name, ApplyError::Postgres { operation, source })
+    }
+
+    async fn execute_batch(&self, statements: &str, operation: impl Fn() -> String) -> Result<()> {
+        self.client
+            .batch_execute(statements)
+            .await
+            .map_err(|source| self.postgres_error(operation(), source))
+    }
+
+    async fn create_checkpoint_table(&mut self) -> Result<()> {
+        let mut statements = Vec::new();
+        if self.config.schema != "public" {
+            statements.push(format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                quote_identifier(&self.config.schema)
+            ));
+        }
+        statements.push(format!(
+            "CREATE TABLE IF NOT EXISTS {} (pipeline_id text PRIMARY KEY, position jsonb NOT NULL, \
+             updated_at timestamp with time zone NOT NULL DEFAULT now())",
+            self.checkpoint_table
+        ));
+        let script = statements.join("; ");
+        self.execute_batch(&script, || {
+            format!("create the checkpoint table {}", self.checkpoint_table)
+        })
+        .await?;
+
+        let existing = self.table_layout(&self.config.checkpoint_table).await?;
+        let expected = [
+            ("pipeline_id", "text"),
+            ("position", "jsonb"),
+            ("updated_at", "timestamp with time zone"),
+        ];
+        let differences: Vec<String> = expected
+            .iter()
+            .filter(|(name, sql_type)| {
+                !existing
+                    .iter()
+                    .any(|(column, actual)| column == name && actual == sql_type)
+            })
+            .map(|(name, sql_type)| format!("column {name:?} ({sql_type}) is missing"))
+            .collect();
+        if !differences.is_empty() {
+            return Err(Error::stage(
+                &self.name,
+                ApplyError::TableMismatch {
+                    table: self.checkpoint_table.clone(),
+                    differences,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// Returns (column name, type) of each column of `table` in the configured schema, in
+    /// table order; empty when the table does not exist.
+    async fn table_layout(&self, table: &str) -> Result<Vec<(String, String)>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) \
+                 FROM pg_catalog.pg_attribute a \
+                 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 \
+                 AND NOT a.attisdropped ORDER BY a.attnum",
+                &[&self.config.schema, &table],
+            )
+            .await
+            .map_err(|source| {
+                self.postgres_error(
+                    format!(
+                        "read the columns of {}",
+                        qualified(&self.config.schema, table)
+                    ),
+                    source,
+                )
+            })?;
+        let mut columns = Vec::with_capacity(rows.len());
+        for row in rows {
+            let name: String = row
+                .try_get(0)
+                .map_err(|source| self.postgres_error("read a column name".into(), source))?;
+            let sql_type: String = row
+                .try_get(1)
+                .map_err(|source| self.postgres_error("read a column type".into(), source))?;
+            columns.push((name, sql_type));
+        }
+        Ok(columns)
+    }
+
+    /// Returns the last committed checkpoint of the configured pipeline, or `None` when it
+    /// has none. Call it at startup to find where the source should resume.
+    pub async fn last_checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let statement = format!(
+            "SELECT position::text, updated_at FROM {} WHERE pipeline_id = $1",
+            self.checkpoint_table
+        );
+        let operation = || format!("read the checkpoint from {}", self.checkpoint_table);
+        let row = self
+            .client
+            .query_opt(&statement, &[&self.config.pipeline_id])
+            .await
+            .map_err(|source| self.postgres_error(operation(), source))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let position: String = row
+            .try_get(0)
+            .map_err(|source| self.postgres_error(operation(), source))?;
+        let updated_at: SystemTime = row
+            .try_get(1)
+            .map_err(|source| self.postgres_error(operation(), source))?;
+        let position = serde_json::from_str(&position).map_err(|error| {
+            Error::Internal(format!(
+                "the server returned checkpoint position {position:?}, which is not JSON: {error}"
+            ))
+        })?;
+        Ok(Some(Checkpoint {
+            pipeline_id: self.config.pipeline_id.clone(),
+            position,
+            updated_at,
+        }))
+    }
+
+    /// Writes `batch` into the open transaction, opening one first if needed, and returns the
+    /// number of rows written. On failure the transaction is rolled back, so no row of it is
+    /// committed.
+    pub async fn write(&mut self, batch: &GovernedBatch) -> Result<u64> {
+        self.batches += 1;
+        if self.plan.is_none() {
+            let plan = TablePlan::new(&self.name, &self.config, batch.data().schema())?;
+            self.create_table(&plan).await?;
+            self.plan = Some(plan);
+        }
+        if !self.in_transaction {
+            self.execute_batch("BEGIN", || "begin a transaction".into())
+                .await?;
+            self.in_transaction = true;
+        }
+        let written = self.write_in_transaction(batch).await;
+        if written.is_err() {
+            self.rollback().await?;
+        }
+        written
+    }
+
+    async fn create_table(&self, plan: &TablePlan) -> Result<()> {
+        let script = format!("BEGIN; {}; COMMIT", plan.create_statements().join("; "));
+        let created = self
+            .execute_batch(&script, || format!("create the table {}", plan.table))
+            .await;
+        if let Err(error) = created {
+            // A failed statement leaves the transaction open and aborted.
+            if let Err(rollback) = self.client.batch_execute("ROLLBACK").await {
+                tracing::warn!(stage = %self.name, error = %rollback, "failed to roll back the table creation");
+            }
+            return Err(error);
+        }
+        let existing = self.table_layout(&self.config.table).await?;
+        let differences = plan.layout_differences(&existing);
+        if !differences.is_empty() {
+            return Err(Error::stage(
+                &self.name,
+                ApplyError::TableMismatch {
+                    table: plan.table.clone(),
+                    differences,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    async fn write_in_transaction(&self, batch: &GovernedBatch) -> Result<u64> {
+        let Some(plan) = &self.plan else {
+            return Err(Error::Internal(
+                "the PostgreSQL writer wrote before planning its table".into(),
+            ));
+        };
+        let differences = schema_differences(&plan.data_schema, batch.data());
+        if !differences.is_empty() {
+            return Err(Error::stage(
+                &self.name,
+                ApplyError::SchemaChanged {
+                    batch: self.batches,
+                    differences,
+                },
+            ));
+        }
+        if plan.key.is_empty() {
+            return self.copy_rows(plan, batch, &plan.table, false).await;
+        }
+
+        self.check_keys(plan, batch)?;
+        let staging = quote_identifier(STAGING_TABLE);
+        self.execute_batch(&plan.create_staging(&staging), || {
+            "create the upsert staging table".into()
+        })
+        .await?;
+        self.copy_rows(plan, batch, &staging, true).await?;
+        let merge = sql::upsert_from_staging(
+            &plan.table,
+            &staging,
+            &plan.column_names(),
+            &plan.key,
+            ORDINAL_COLUMN,
+        );
+        let merged =
+            self.client.execute(&merge, &[]).await.map_err(|source| {
+                self.postgres_error(format!("upsert into {}", plan.table), source)
+            })?;
+        self.execute_batch(&format!("TRUNCATE {staging}"), || {
+            "empty the upsert staging table".into()
+        })
+        .await?;
+        Ok(merged)
+    }
+
+    fn check_keys(&self, plan: &TablePlan, batch: &GovernedBatch) -> Result<()> {
+        for key in &plan.key {
+            if key == ROW_ID_COLUMN {
+                continue;
+            }
+            let column = batch.column(key)?;
+            if column.null_count() == 0 {
+                continue;
+            }
+            let row = (0..column.len())
+                .find(|row| column.is_null(*row))
+                .unwrap_or(0);
+            return Err(Error::stage(
+                &self.name,
+                ApplyError::InvalidValue {
+                    column: key.clone(),
+                    row_id: batch.row_ids().value(row),
+                    message: "the upsert key is null; fill or quarantine rows without a key \
+                              before this stage"
+                        .into(),
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// Streams the batch's rows, row id first, by binary COPY into `target`. With `ordinal`,
+    /// each row also carries its position in the batch.
+    async fn copy_rows(
+        &self,
+        plan: &TablePlan,
+        batch: &GovernedBatch,
+        target: &str,
+        ordinal: bool,
+    ) -> Result<u64> {
+        let mut columns = plan.column_names();
+        let mut types = plan.wire_types();
+        if ordinal {
+            columns.push(ORDINAL_COLUMN);
+            types.push(tokio_postgres::types::Type::INT8);
+        }
+        let operation = || format!("copy rows into {target}");
+        let sink = self
+            .client
+            .copy_in(&sql::copy_in(target, &columns))
+            .await
+            .map_err(|source| self.postgres_error(operation(), source))?;
+        let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
+
+        let row_ids: Arc<dyn Array> = Arc::new(batch.row_ids().clone());
+        let mut arrays = vec![&row_ids];
+        arrays.extend(batch.data().columns());
+        let mut readers = Vec::with_capacity(arrays.len());
+        for (array, column) in arrays.into_iter().zip(&plan.columns) {
+            let reader = ColumnReader::new(array).ok_or_else(|| {
+                Error::Internal(format!(
+                    "column {:?} of type {} passed the type mapping but has no reader",
+                    column.name,
+                    array.data_type()
+                ))
+            })?;
+            readers.push(reader);
+        }
+
+        let mut cells: Vec<Cell<'_>> = Vec::with_capacity(types.len());
+        for row in 0..batch.num_rows() {
+            cells.clear();
+            for (reader, column) in readers.iter().zip(&plan.columns) {
+                let cell = reader.cell(row).map_err(|message| {
+                    Error::stage(
+                        &self.name,
+                        ApplyError::InvalidValue {
+                            column: column.name.clone(),
+                            row_id: batch.row_ids().value(row),
+                            message,
+                        },
+                    )
+                })?;
+                cells.push(cell);
+            }
+            if ordinal {
+                cells.push(Cell::Int64(row as i64));
+            }
+            writer
+                .as_mut()
+                .write_raw(cells.iter())
+                .await
+                .map_err(|source| self.postgres_error(operation(), source))?;
+        }
+        writer
+            .as_mut()
+            .finish()
+            .await
+            .map_err(|source| self.postgres_error(operation(), source))
+    }
+
+    /// Writes `position` as the pipeline's checkpoint and commits it with every row written
+    /// since the transaction began. Without an open transaction it commits the checkpoint
+    /// alone.
+    pub async fn commit(&mut self, position: &serde_json::Value) -> Result<()> {
+        if !self.in_transaction {
+            self.execute_batch("BEGIN", || "begin a transaction".into())
+                .await?;
+            self.in_transaction = true;
+        }
+        let statement = format!(
+            "INSERT INTO {} (pipeline_id, position, updated_at) VALUES ($1, $2::text::jsonb, now()) \
+             ON CONFLICT (pipeline_id) DO UPDATE SET position = EXCLUDED.position, \
+             updated_at = EXCLUDED.updated_at",
+            self.checkpoint_table
+        );
+        let position_text = position.to_string();
+        let written = self
+            .client
+            .execute(&statement, &[&self.config.pipeline_id, &position_text])
+            .await
+            .map_err(|source| {
+                self.postgres_error(
+                    format!("write the checkpoint into {}", self.checkpoint_table),
+                    source,
+                )
+            });
+        if let Err(error) = written {
+            self.rollback().await?;
+            return Err(error);
+        }
+        let committed = self
+            .execute_batch("COMMIT", || "commit the transaction".into())
+            .await;
+        // After COMMIT, successful or not, the session has no open transaction.
+        self.in_transaction = false;
+        committed
+    }
+
+    /// Rolls back the open transaction, if any, discarding its rows and checkpoint.
+    pub async fn rollback(&mut self) -> Result<()> {
+        if !self.in_transaction {
+            return Ok(());
+        }
+        self.in_transaction = false;
+        self.execute_batch("ROLLBACK", || "roll back the transaction".into())
+            .await
+    }
+
+    /// Returns the client, for queries of the caller's own on the same connection.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
