@@ -75,7 +75,7 @@ fn quote(name: &str) -> String {
 /// names and types. Rows with a null time are left out, as `resample` leaves them out of every
 /// bucket. `time_type` is the type of the time column in the table.
 ///
-/// Fails when the config asks for a fill policy, because an SQL `GROUP BY` yields no row for
+/// Fails when the config requests a fill policy, because an SQL `GROUP BY` yields no row for
 /// an empty bucket, and when `time_type` is not a timestamp.
 pub fn bucket_aggregate_sql(
     table: &str,

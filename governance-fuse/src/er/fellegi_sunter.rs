@@ -309,7 +309,7 @@ pub struct FellegiSunterModel {
 impl FellegiSunterModel {
     /// Trains `λ` and `m` (and `u` unless fixed) by EM on the level vectors of candidate pairs.
     ///
-    /// `random` holds the levels of random pairs with the same comparisons; when given, `u` is
+    /// `random` contains the levels of random pairs with the same comparisons; when given, `u` is
     /// estimated from them before EM (and kept fixed when `config.fix_u`). Without it, `u`
     /// starts as the mirror image of `m` and EM trains both.
     ///

@@ -22,7 +22,7 @@ use governance_core::{
 };
 use serde::{Deserialize, Serialize};
 
-/// How the surviving value of an attribute is chosen among an entity's records. Absent
+/// Survivorship rule that chooses an attribute's surviving value among an entity's records. Absent
 /// values (null or blank) never survive while a present value exists, and ties go to the
 /// record that comes first in the batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,7 +101,7 @@ impl GoldenConfig {
     }
 }
 
-/// Where one field of a golden record came from.
+/// Source of one field of a golden record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldProvenance {
     /// Row id of the golden record.

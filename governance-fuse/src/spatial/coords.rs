@@ -16,7 +16,7 @@ pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 /// Metres per degree of latitude on the sphere of [`EARTH_RADIUS_M`].
 pub const METRES_PER_DEGREE: f64 = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
 
-/// Which coordinate of a point.
+/// Coordinate axis of a point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Axis {
@@ -43,7 +43,7 @@ impl Axis {
     }
 }
 
-/// Why a coordinate is unusable.
+/// Reason a coordinate is unusable.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum CoordinateProblem {

@@ -135,7 +135,7 @@ pub struct ResampleConfig {
     #[serde(default)]
     pub key: Option<String>,
     /// Timestamp column (any unit, with or without a time zone). The output keeps its name
-    /// and type and holds the bucket starts.
+    /// and type and contains the bucket starts.
     pub time: String,
     /// Bucket width.
     pub interval: Interval,

@@ -208,24 +208,9 @@ impl BoundExpr<'_> {
     }
 }
 
-/// Lowercases a value and keeps its alphanumeric runs (Unicode letters and digits, so
-/// Chinese characters stay), joined by single spaces.
-pub fn normalise(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut pending_space = false;
-    for character in value.chars() {
-        if character.is_alphanumeric() {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
-            }
-            pending_space = false;
-            out.extend(character.to_lowercase());
-        } else {
-            pending_space = true;
-        }
-    }
-    out
-}
+/// Normalises text for blocking keys with the same rules as the comparators, so a key and
+/// a comparison see one form of the value.
+pub use crate::er::compare::normalize as normalise;
 
 /// Returns the American Soundex code of a word: its first letter and three digits for the
 /// consonant groups that follow, or `None` when the word has no Latin letter.

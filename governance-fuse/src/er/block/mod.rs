@@ -159,7 +159,7 @@ pub struct CappedBlock {
     pub pairs: u64,
 }
 
-/// What a blocker did: pair counts, skipped blocks and time.
+/// Report of one blocker run: pair counts, skipped blocks and time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BlockingReport {
     /// Blocker name.

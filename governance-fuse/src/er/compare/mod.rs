@@ -275,7 +275,7 @@ impl FittedComparator {
 pub struct Comparison {
     /// Attribute compared; both tables must have it.
     pub attribute: String,
-    /// How the values are compared.
+    /// Comparison method for the values.
     pub comparator: Comparator,
     /// Similarity thresholds in strictly descending order, each in `(0, 1]`.
     #[serde(default)]
