@@ -26,7 +26,8 @@ pub struct OpenLineageWriterConfig {
     pub output: String,
 }
 
-/// Appends a START and a COMPLETE event per round, with a fresh run id each round. The
+/// Appends a START and a COMPLETE event per round, with a fresh run id each round, or a START
+/// and a FAIL event with the error's message when the round fails. The
 /// COMPLETE event carries the output schema (seen on the delivered batches), the column
 /// lineage from the input, with the guard's masked columns flagged, and the stages' lineage
 /// records.
@@ -157,6 +158,22 @@ impl Applicator for OpenLineageWriter {
             run.start(started),
             run.complete(summary, &input, &output, finished),
         ];
+        self.append_events(&events)
+    }
+
+    fn fail(&mut self, error: &Error, _ctx: &mut StageContext) -> Result<()> {
+        // The failed round's output is not a data set anyone should read, so no schema is
+        // reported; the open round's schema is dropped with it.
+        self.output_schema = None;
+        let run = LineageRun::new(&self.config.namespace, &self.config.job);
+        let now = now_ms();
+        let events = [run.start(now), run.fail(&error.to_string(), now)];
+        self.append_events(&events)
+    }
+}
+
+impl OpenLineageWriter {
+    fn append_events(&self, events: &[governance_core::openlineage::RunEvent]) -> Result<()> {
         let lines = events
             .iter()
             .map(serde_json::to_string)

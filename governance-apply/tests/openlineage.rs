@@ -1,5 +1,5 @@
-//! OpenLineageWriter end to end: one START and one COMPLETE event per round, with the spec's
-//! field names and masked columns flagged.
+//! OpenLineageWriter end to end: one START and one COMPLETE event per round, or START and FAIL
+//! for a failed round, with the spec's field names and masked columns flagged.
 
 mod common;
 
@@ -11,7 +11,7 @@ use arrow::datatypes::{Field, Schema};
 use common::{LINES, LineCollector};
 use governance_apply::{OpenLineageWriter, OpenLineageWriterConfig};
 use governance_core::semantic::MASKING_KEY;
-use governance_core::{Chain, Cleaner, GovernedBatch, Result, Stage, StageContext};
+use governance_core::{Chain, Cleaner, Error, GovernedBatch, Result, Stage, StageContext};
 use serde_json::Value;
 
 /// Marks the `name` column as masked, as the guard does after masking it.
@@ -100,6 +100,54 @@ fn each_round_writes_start_and_complete() {
     assert!(events[1]["eventTime"].is_string());
     assert_eq!(events[1]["inputs"][0]["name"], "lines.csv");
     assert_eq!(events[1]["outputs"][0]["name"], "governed.parquet");
+}
+
+/// Fails on its second batch, as a stage meeting a broken input would.
+struct FailSecondBatch {
+    seen: usize,
+}
+
+impl Stage for FailSecondBatch {
+    fn name(&self) -> &str {
+        "fail_second_batch"
+    }
+}
+
+impl Cleaner for FailSecondBatch {
+    fn clean(&mut self, batch: GovernedBatch, _ctx: &mut StageContext) -> Result<GovernedBatch> {
+        self.seen += 1;
+        if self.seen == 2 {
+            return Err(Error::config("fail_second_batch", "sensor offline"));
+        }
+        Ok(batch)
+    }
+}
+
+#[test]
+fn failed_round_writes_start_and_fail_with_the_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("openlineage.jsonl");
+    let writer = OpenLineageWriter::new(config(path.clone())).expect("writer");
+    let mut chain = Chain::builder()
+        .collect(LineCollector::new(LINES, 2))
+        .clean(FailSecondBatch { seen: 0 })
+        .apply(writer)
+        .build()
+        .expect("chain");
+    let error = chain.run_blocking().expect_err("the round fails");
+    assert!(error.to_string().contains("sensor offline"), "{error}");
+
+    let events = events(&path);
+    let types: Vec<&str> = events
+        .iter()
+        .map(|event| event["eventType"].as_str().expect("eventType"))
+        .collect();
+    assert_eq!(types, ["START", "FAIL"]);
+    assert_eq!(events[0]["run"]["runId"], events[1]["run"]["runId"]);
+    let message = events[1]["run"]["facets"]["errorMessage"]["message"]
+        .as_str()
+        .expect("error message facet");
+    assert!(message.contains("sensor offline"), "{message}");
 }
 
 #[test]

@@ -518,15 +518,20 @@ impl Chain {
         }
         reports.extend(apply_reports);
 
-        if let Some(error) = first_error {
+        let count_error = reports
+            .iter()
+            .find_map(|(report, _, held)| check_counts(report, *held).err());
+        if let Some(error) = first_error.or(count_error) {
+            let audit = self.audit.clone();
+            let (applicators, error) = tokio::task::spawn_blocking(move || {
+                let mut applicators = applicators;
+                fail_applicators(&mut applicators, &error, round, &audit);
+                (applicators, error)
+            })
+            .await
+            .map_err(join_error)?;
             self.applicators = Some(applicators);
             return Err(error);
-        }
-        for (report, _, held) in &reports {
-            if let Err(error) = check_counts(report, *held) {
-                self.applicators = Some(applicators);
-                return Err(error);
-            }
         }
 
         let mut findings = Vec::new();
@@ -589,6 +594,27 @@ impl Chain {
         finished?;
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
+    }
+}
+
+/// Tells every applicator that round `round` failed with `error`. An applicator's own error
+/// here is logged and the others are still told, so the round's error stays the one reported.
+fn fail_applicators(
+    applicators: &mut [Box<dyn Applicator>],
+    error: &Error,
+    round: u32,
+    audit: &AuditHandle,
+) {
+    for applicator in applicators.iter_mut() {
+        let mut ctx = StageContext::new(applicator.name(), round, audit.clone());
+        if let Err(fail_error) = applicator.fail(error, &mut ctx) {
+            tracing::warn!(
+                stage = applicator.name(),
+                round,
+                error = %fail_error,
+                "applicator failed while recording a failed round"
+            );
+        }
     }
 }
 

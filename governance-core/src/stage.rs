@@ -343,6 +343,16 @@ pub trait Applicator: Stage {
         let _ = (summary, ctx);
         Ok(())
     }
+
+    /// Told, instead of [`Applicator::finish`], that the round failed with `error`: the place
+    /// to discard partial output at once and to record the failure, such as a lineage FAIL
+    /// event. It must not present the round's output as complete. The chain reports the
+    /// round's own error whatever this returns, and logs an error from here. The default does
+    /// nothing.
+    fn fail(&mut self, error: &crate::Error, ctx: &mut StageContext) -> Result<()> {
+        let _ = (error, ctx);
+        Ok(())
+    }
 }
 
 /// A standalone component that updates itself from feedback, such as a label store.
