@@ -30,7 +30,7 @@ pub struct StreamStats {
 }
 
 /// Resumes `collector` from the position `sink` committed last, then moves every batch into
-/// the sink and tells the collector after each commit, until the collector is exhausted.
+/// the sink and calls [`Collector::committed`] after each commit, until the collector is exhausted.
 ///
 /// The sink must commit each batch within [`Applicator::apply`] together with the batch's
 /// source position: [`crate::ParquetPartSink`] does, and so does [`crate::PostgresSink`] with

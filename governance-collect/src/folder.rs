@@ -2,8 +2,8 @@
 //! once in modification-time order and resumes after the last committed batch.
 //!
 //! The folder is polled every [`FolderConfig::poll_ms`]. A file is taken when it is at least
-//! [`FolderConfig::min_age_ms`] old, so that a file still being written is left alone;
-//! writers that cannot guarantee that should write under another suffix and rename. Files
+//! [`FolderConfig::min_age_ms`] old, so that a file still being written is left alone.
+//! Writers that cannot guarantee that should write under another suffix and rename. Files
 //! are read in order of modification time, then name. The [`FolderPosition`] carried by
 //! every batch lists the files read to the end with their size and modification time, and
 //! the file being read with the number of its batches already emitted; a restart skips the
@@ -45,7 +45,7 @@ pub struct FolderConfig {
     pub name: String,
     /// The folder to watch; files in subfolders are not read.
     pub dir: PathBuf,
-    /// Maximum rows per batch. A batch holds rows of one file only.
+    /// Maximum rows per batch. A batch contains rows of one file only.
     pub batch_size: usize,
     /// Declared columns of CSV and NDJSON files; inferred per file when absent, so files
     /// may then produce different schemas.

@@ -5,7 +5,7 @@
 //! of the first object's value: booleans Boolean, integers Int64, other numbers Float64 and
 //! strings, nulls, objects and arrays Utf8 (objects and arrays as JSON text). An object with
 //! a member the schema lacks, or a value of another type, is rejected with the member and
-//! the reason; an integer is accepted in a Float64 column and any value in a Utf8 column.
+//! the reason. An integer is accepted in a Float64 column and any value in a Utf8 column.
 //! A missing member is null.
 
 use std::sync::Arc;

@@ -2,6 +2,11 @@
 //! crash before the commit, a broker restart in the middle of a stream, and quarantine of
 //! malformed messages. Each test skips when `mosquitto` is not installed.
 
+#![allow(
+    clippy::print_stderr,
+    reason = "the broker test reports the redeliveries it saw"
+)]
+
 #[path = "support/mosquitto.rs"]
 mod mosquitto;
 

@@ -8,15 +8,19 @@
 //!    source just after the batch's last record (the last file and row read, the message
 //!    keys seen) and is enough on its own to restart the collector there.
 //! 2. A sink that implements [`CheckpointStore`] writes the position of the last batch it
-//!    received together with that batch's rows, in one atomic step: the PostgreSQL sink in
-//!    the same transaction, a file sink by renaming a checkpoint file after its data file.
+//!    received together with that batch's rows, in one atomic step. The PostgreSQL sink
+//!    uses the same transaction, and a file sink renames a checkpoint file after its data
+//!    file.
 //!    Either both the rows and the position become durable or neither does.
 //! 3. After the sink committed, the driver calls
 //!    [`Collector::committed`](crate::Collector::committed) with the position, so that the
 //!    collector releases what it held for redelivery (an MQTT collector acknowledges the
 //!    messages to the broker only now).
-//! 4. On restart the driver reads [`CheckpointStore::load`] and passes the position to
-//!    [`Collector::resume`](crate::Collector::resume) before the first batch.
+//! 4. On restart the driver reads [`CheckpointStore::load_position`] and passes the position
+//!    to [`Collector::resume`](crate::Collector::resume) before the first batch.
+//!
+//! NOTE: [`Chain`](crate::Chain) does not call `resume` or `committed` yet. The driver is
+//! `governance_apply::run_checkpointed`, which connects one collector to one sink.
 //!
 //! # What "exactly once" means here
 //!
@@ -35,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Result;
 
-/// Where a collector stands in its source after a batch: the state to resume from.
+/// A collector's place in its source after a batch: the state to resume from.
 ///
 /// `kind` names the collector type that wrote it (such as `mqtt` or `folder`), so that a
 /// collector can reject a position written by another kind. `state` is the collector's own

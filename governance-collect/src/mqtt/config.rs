@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::csv::ColumnSpec;
 
-/// The format of the message payloads. Each message holds one item.
+/// The format of the message payloads. Each message contains one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MqttPayload {
@@ -15,12 +15,16 @@ pub enum MqttPayload {
     #[default]
     Json,
     /// One NGSI-LD entity per message, normalised form.
+    ///
+    /// NOTE: the NGSI-LD and SensorThings parsers infer the schema per batch, so two batches
+    /// can differ (an attribute absent from one batch, integers in one and decimals in
+    /// another), and the sinks reject a batch whose schema changed.
     NgsiLd,
     /// One SensorThings Observation per message.
     SensorThings,
 }
 
-/// How a message's deduplication key is computed.
+/// The source of a message's deduplication key.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKey {
@@ -36,8 +40,8 @@ pub enum MessageKey {
 ///
 /// The broker must keep the session of `client_id` (MQTT persistent session) and must let
 /// at least `max_messages` QoS 1 messages be in flight to the client, because the collector
-/// acknowledges a message only after the batch that holds it is committed. Mosquitto's
-/// `max_inflight_messages` defaults to 20, and with it a batch closes on `max_wait_ms` after
+/// acknowledges a message only after the batch that contains it is committed. Mosquitto's
+/// `max_inflight_messages` defaults to 20 (mosquitto.conf(5), version 2.0.11), and with it a batch closes on `max_wait_ms` after
 /// 20 messages; set it to 0 (no limit) or to `max_messages` or more.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -59,7 +63,7 @@ pub struct MqttConfig {
     pub columns: Option<Vec<ColumnSpec>>,
     /// Deduplication key of a message.
     pub key: MessageKey,
-    /// A batch closes when it holds this many messages.
+    /// A batch closes when it contains this many messages.
     pub max_messages: usize,
     /// A batch closes when its payloads reach this many bytes.
     pub max_bytes: usize,
@@ -79,7 +83,7 @@ pub struct MqttConfig {
     /// First wait before reconnecting after the broker went away, in milliseconds; it
     /// doubles on each failed attempt up to `reconnect_max_ms`.
     pub reconnect_min_ms: u64,
-    /// Longest wait between reconnection attempts, in milliseconds.
+    /// Maximum wait between reconnection attempts, in milliseconds.
     pub reconnect_max_ms: u64,
 }
 

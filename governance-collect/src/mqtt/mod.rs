@@ -1,5 +1,5 @@
 //! [`MqttCollector`]: reads QoS 1 messages from an MQTT broker in batches, acknowledges
-//! each message only after the batch that holds it is committed, and drops redelivered
+//! each message only after the batch that contains it is committed, and drops redelivered
 //! duplicates by a message key.
 //!
 //! # Delivery
@@ -57,8 +57,8 @@ use self::window::KeyWindow;
 pub use self::window::{MQTT_POSITION_KIND, MqttPosition};
 use crate::json_rows::JsonRows;
 
-/// How long [`MqttCollector`] waits for the client to send its acknowledgements after a
-/// commit before it goes on; unsent ones go out after the next reconnection.
+/// Maximum wait for the client to send the acknowledgements of a commit. Unsent ones go
+/// out after the next reconnection.
 const ACK_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A message taken from the broker and not yet acknowledged.
@@ -84,7 +84,7 @@ pub struct MqttCollector {
     backoff: Duration,
     connected: bool,
     reconnects: u64,
-    /// When the subscription was last confirmed; the idle end counts from here at the
+    /// When the subscription was last confirmed. The idle end counts from here at the
     /// earliest, so a stream does not end before it could receive anything.
     subscribed_at: Option<Instant>,
 }
@@ -488,12 +488,12 @@ impl Collector for MqttCollector {
             let parsed = serde_json::from_slice::<Value>(&publish.payload)
                 .map_err(|error| error.to_string());
             let key = self.message_key(&publish, &parsed);
-            if let Some(key) = key {
-                if self.window.contains(key) || !batch_keys.insert(key) {
-                    tracing::debug!(stage = %self.config.name, topic = %publish.topic, "dropping a redelivered MQTT message");
-                    duplicates.push(publish);
-                    continue;
-                }
+            if let Some(key) = key
+                && (self.window.contains(key) || !batch_keys.insert(key))
+            {
+                tracing::debug!(stage = %self.config.name, topic = %publish.topic, "dropping a redelivered MQTT message");
+                duplicates.push(publish);
+                continue;
             }
             let received = Received {
                 publish,

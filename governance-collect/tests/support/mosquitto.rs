@@ -3,7 +3,7 @@
 //! [`Broker::start`] writes a config into a temporary folder and runs `mosquitto` listening
 //! only on 127.0.0.1, on a free port, with persistence into that folder, so that persistent
 //! sessions and their queued QoS 1 messages survive [`Broker::stop`] and
-//! [`Broker::restart`]. The in-flight and queue limits are off, because the collector holds
+//! [`Broker::restart`]. The in-flight and queue limits are off, because the collector keeps
 //! a whole batch unacknowledged. When `mosquitto` is not installed, `start` prints why and
 //! returns `None`, so callers skip.
 
