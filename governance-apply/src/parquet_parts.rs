@@ -188,6 +188,10 @@ fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 impl CheckpointStore for ParquetPartSink {
+    fn commits_each_batch(&self) -> bool {
+        true
+    }
+
     fn load_position(&mut self) -> Result<Option<SourcePosition>> {
         Ok(self.checkpoint.position.clone())
     }

@@ -33,9 +33,9 @@ pub struct StreamStats {
 /// the sink and calls [`Collector::committed`] after each commit, until the collector is exhausted.
 ///
 /// The sink must commit each batch within [`Applicator::apply`] together with the batch's
-/// source position: [`crate::ParquetPartSink`] does, and so does [`crate::PostgresSink`] with
-/// [`crate::CommitMode::Batch`]. A sink that commits later would let the collector release
-/// records that are not yet durable.
+/// source position ([`CheckpointStore::commits_each_batch`]), otherwise this returns a config
+/// error before reading anything. [`crate::ParquetPartSink`] does, and so does
+/// [`crate::PostgresSink`] with [`crate::CommitMode::Batch`].
 pub fn run_checkpointed<C, S>(
     collector: &mut C,
     sink: &mut S,
@@ -46,6 +46,14 @@ where
     C: Collector + ?Sized,
     S: Applicator + CheckpointStore + ?Sized,
 {
+    if !sink.commits_each_batch() {
+        return Err(Error::config(
+            sink.name(),
+            "the sink does not commit each batch with its source position, so the collector \
+             would release records that are not durable; use a sink that does, such as the \
+             PostgreSQL sink with commit = \"batch\"",
+        ));
+    }
     let position = sink.load_position()?;
     collector.resume(position.as_ref())?;
     let mut collect_ctx = StageContext::new(collector.name().to_string(), 1, audit.clone());

@@ -67,6 +67,13 @@ pub trait CheckpointStore {
     /// Returns the position committed with the last committed batch, or `None` when nothing
     /// was committed yet.
     fn load_position(&mut self) -> Result<Option<SourcePosition>>;
+
+    /// Returns whether every `apply` commits its batch with the batch's position before it
+    /// returns. A driver that acknowledges the source after each batch requires it. The
+    /// default is `false`, the safe answer for a sink that commits later.
+    fn commits_each_batch(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -250,6 +250,10 @@ impl PostgresSink {
 }
 
 impl CheckpointStore for PostgresSink {
+    fn commits_each_batch(&self) -> bool {
+        self.config.commit == CommitMode::Batch
+    }
+
     fn load_position(&mut self) -> Result<Option<SourcePosition>> {
         let Some(checkpoint) = self.last_checkpoint()? else {
             return Ok(None);
