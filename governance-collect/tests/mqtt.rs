@@ -341,3 +341,34 @@ fn invalid_topic_filter_is_rejected() {
     let error = MqttCollector::new(config).expect_err("invalid filter");
     assert!(error.to_string().contains("city/#/air"), "{error}");
 }
+
+#[test]
+fn batches_close_at_byte_limit() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let mut config = config(broker.port(), "bytes", "city/bytes");
+    config.max_bytes = 150;
+    config.max_wait_ms = 2000;
+    open_session(&config);
+    let payloads = readings(0..12);
+    let size = payloads[0].len();
+    publish_all(broker.port(), "city/bytes", &payloads);
+
+    let mut collector = MqttCollector::new(config).expect("collector");
+    let mut ctx = context();
+    let mut sizes = Vec::new();
+    while let Some(batch) = collector.next_batch(&mut ctx).expect("next batch") {
+        sizes.push(batch.num_rows());
+        let position = batch.provenance.position.clone().expect("a position");
+        collector.committed(&position).expect("commit");
+    }
+    // A batch closes at the first message that reaches the limit.
+    let per_batch = 150_usize.div_ceil(size);
+    assert_eq!(sizes.iter().sum::<usize>(), 12);
+    assert!(
+        sizes.iter().all(|rows| *rows <= per_batch),
+        "batch sizes {sizes:?}, {size} bytes a message"
+    );
+    assert!(sizes.len() >= 12 / per_batch, "batch sizes {sizes:?}");
+}
