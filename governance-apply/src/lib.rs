@@ -6,6 +6,9 @@
 //! - [`PostgresSink`] loads the governed data into a PostgreSQL table by binary COPY, appending
 //!   or upserting on a key, and commits a checkpoint in the same transaction as the rows (see
 //!   [`postgres`] for the type mapping).
+//! - [`ParquetPartSink`] writes one Parquet part per batch and commits it with the batch's
+//!   source position in a checkpoint file, for streams that resume after a crash;
+//!   [`run_checkpointed`] drives a resumable collector into such a sink.
 //! - [`ReportWriter`] measures per-column completeness and validity while the data streams
 //!   past and writes a quality report (JSON and Markdown), the findings, the lineage, the
 //!   quarantine and a run summary.
@@ -39,13 +42,18 @@ mod error;
 mod markdown;
 mod openlineage;
 mod output;
+mod parquet_parts;
 mod parquet_sink;
 pub mod postgres;
 mod quality;
 mod report;
+mod stream;
 
 pub use error::ApplyError;
 pub use openlineage::{OpenLineageWriter, OpenLineageWriterConfig};
+pub use parquet_parts::{
+    PARQUET_PART_SINK_NAME, PART_CHECKPOINT_FILE, ParquetPartSink, PartCheckpoint,
+};
 pub use parquet_sink::{
     GOVERNED_FILE, ISSUES_FILE, PARQUET_SINK_NAME, ParquetCompression, ParquetSink,
     ParquetSinkConfig,
@@ -60,3 +68,4 @@ pub use report::{
     QualityReport, REPORT_WRITER_NAME, ReportWriter, ReportWriterConfig, SUMMARY_FILE,
     SummaryReport,
 };
+pub use stream::{StreamOptions, StreamStats, run_checkpointed};

@@ -8,6 +8,11 @@
 //! - [`formats`] converts NGSI-LD and NGSI-v2 entities and OGC SensorThings observations to
 //!   Arrow record batches and back, with units and observation times in field metadata and
 //!   malformed items quarantined with their index and reason.
+//! - [`MqttCollector`] reads QoS 1 MQTT messages (plain JSON, NGSI-LD or SensorThings) in
+//!   batches, acknowledges them only after the sink committed, and drops redelivered
+//!   duplicates by a message key, so a stream survives broker and process crashes.
+//! - [`FolderCollector`] watches a folder for new CSV, NDJSON and Parquet files and resumes
+//!   after the last committed file and batch.
 //! - [`synthetic::SyntheticCity`] generates a city's air-quality readings with injected
 //!   errors, its weather, and service tickets with personal data, all with ground truth,
 //!   lazily and deterministically from a seed, for tests, benchmarks and demonstrations.
@@ -19,7 +24,8 @@
 //! Dependencies: `csv` for RFC 4180 parsing with byte records and line positions, `parquet`
 //! for the Arrow reader, `rand_chacha` for a portable seeded generator (ChaCha8 gives the
 //! same stream on every platform and version), `chrono` for calendar arithmetic and RFC 3339
-//! date-times, `serde_json` for the JSON formats.
+//! date-times, `serde_json` for the JSON formats, `rumqttc` as the MQTT client, `xxhash-rust` for
+//! message keys.
 //!
 //! ```
 //! use governance_collect::synthetic::{InjectedKind, SyntheticCity, SyntheticConfig};
@@ -37,10 +43,15 @@
 
 pub mod csv;
 mod files;
+pub mod folder;
 pub mod formats;
+mod json_rows;
+pub mod mqtt;
 pub mod parquet;
 pub mod synthetic;
 
 pub use crate::csv::{ColumnSpec, CsvCollector, CsvConfig, CsvType};
+pub use crate::folder::{FolderCollector, FolderConfig};
+pub use crate::mqtt::{MqttCollector, MqttConfig};
 pub use crate::parquet::{ParquetCollector, ParquetConfig};
 pub use crate::synthetic::{GroundTruth, SyntheticCity, SyntheticCollector, SyntheticConfig};

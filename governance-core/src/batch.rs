@@ -15,7 +15,7 @@ use crate::{Error, Issue, IssueLog, Result};
 pub const ROW_ID_COLUMN: &str = "__row_id";
 
 /// Origin of a batch.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Provenance {
     /// Source name, such as a file path or a generator name.
     pub source: String,
@@ -23,6 +23,10 @@ pub struct Provenance {
     pub collected_at_ms: i64,
     /// Names of the stages applied so far, in order.
     pub stages: Vec<String>,
+    /// Where the source stands after this batch's last record, for collectors that can
+    /// resume; a checkpointing sink commits it with the rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<crate::SourcePosition>,
 }
 
 impl Provenance {
@@ -36,6 +40,7 @@ impl Provenance {
             source: source.into(),
             collected_at_ms,
             stages: Vec::new(),
+            position: None,
         }
     }
 }

@@ -22,6 +22,7 @@
 pub mod audit;
 mod batch;
 pub mod chain;
+pub mod checkpoint;
 mod error;
 mod feedback;
 mod issue;
@@ -33,6 +34,7 @@ pub mod standard;
 
 pub use batch::{GovernedBatch, Provenance, ROW_ID_COLUMN, RowIdAllocator};
 pub use chain::{Chain, ChainBuilder, RunSummary, StageReport};
+pub use checkpoint::{CheckpointStore, SourcePosition};
 pub use error::{BoxError, Error, Result};
 pub use feedback::{Feedback, FeedbackTarget, Label};
 pub use issue::{Issue, IssueKind, IssueLog, Severity};

@@ -191,12 +191,46 @@ pub trait Collector: Stage {
 
     /// Returns the next batch, or `None` when the source is exhausted.
     fn next_batch(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>>;
+
+    /// Moves the collector to just after `position`, the position a sink committed last
+    /// (see [`crate::checkpoint`]). `None` means nothing was committed: start at the
+    /// beginning. The default accepts only `None`, because a collector that cannot resume
+    /// must not silently read its source again from the start.
+    fn resume(&mut self, position: Option<&crate::SourcePosition>) -> Result<()> {
+        match position {
+            None => Ok(()),
+            Some(position) => Err(Error::config(
+                self.name(),
+                format!(
+                    "the collector cannot resume from a {:?} checkpoint; use a collector that \
+                     writes source positions, or remove the checkpoint to start over",
+                    position.kind
+                ),
+            )),
+        }
+    }
+
+    /// Tells the collector that every batch up to the one that carried `position` is
+    /// durable in the sink, so it may release them (acknowledge messages, delete spooled
+    /// data). The default does nothing.
+    fn committed(&mut self, position: &crate::SourcePosition) -> Result<()> {
+        let _ = position;
+        Ok(())
+    }
 }
 
 /// A boxed collector is a collector, so a chain can take one chosen at run time.
 impl<C: Collector + ?Sized> Collector for Box<C> {
     fn start(&mut self, ctx: &mut StageContext) -> Result<()> {
         (**self).start(ctx)
+    }
+
+    fn resume(&mut self, position: Option<&crate::SourcePosition>) -> Result<()> {
+        (**self).resume(position)
+    }
+
+    fn committed(&mut self, position: &crate::SourcePosition) -> Result<()> {
+        (**self).committed(position)
     }
 
     fn next_batch(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {

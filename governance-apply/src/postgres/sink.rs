@@ -4,7 +4,10 @@
 use std::future::Future;
 
 use governance_core::audit::AuditAction;
-use governance_core::{Applicator, Error, GovernedBatch, Result, RunSummary, Stage, StageContext};
+use governance_core::{
+    Applicator, CheckpointStore, Error, GovernedBatch, Result, RunSummary, SourcePosition, Stage,
+    StageContext,
+};
 use serde_json::json;
 use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 
@@ -31,6 +34,7 @@ struct Progress {
     last_row_id: Option<u64>,
     source: Option<String>,
     collected_at_ms: Option<i64>,
+    source_position: Option<SourcePosition>,
 }
 
 impl Progress {
@@ -42,6 +46,7 @@ impl Progress {
             "last_row_id": self.last_row_id,
             "source": self.source,
             "collected_at_ms": self.collected_at_ms,
+            "source_position": self.source_position,
         })
     }
 }
@@ -62,6 +67,12 @@ impl Progress {
 /// transaction, and the last batch's highest row id, source and collection time. Read it at
 /// startup with [`PostgresSink::last_checkpoint`] to resume the source after the last
 /// committed row.
+///
+/// A batch whose provenance carries a [`SourcePosition`] adds it to the checkpoint as
+/// `source_position`, and [`CheckpointStore::load_position`] reads it back, so a resumable
+/// collector restarts after the last committed batch (see [`governance_core::checkpoint`]).
+/// Streaming pipelines use [`CommitMode::Batch`], so that each batch commits with its
+/// position.
 ///
 /// The sink connects at the first batch, or at [`PostgresSink::connect`]. Its async work
 /// runs on a current-thread tokio runtime that it owns, or on a multi-thread runtime passed
@@ -238,6 +249,31 @@ impl PostgresSink {
     }
 }
 
+impl CheckpointStore for PostgresSink {
+    fn commits_each_batch(&self) -> bool {
+        self.config.commit == CommitMode::Batch
+    }
+
+    fn load_position(&mut self) -> Result<Option<SourcePosition>> {
+        let Some(checkpoint) = self.last_checkpoint()? else {
+            return Ok(None);
+        };
+        match checkpoint.position.get("source_position") {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(value) => serde_json::from_value(value.clone()).map(Some).map_err(|error| {
+                Error::config(
+                    &self.name,
+                    format!(
+                        "the checkpoint of pipeline {:?} holds source position {value}, which is \
+                         not a source position ({error}); delete the checkpoint row to start over",
+                        checkpoint.pipeline_id
+                    ),
+                )
+            }),
+        }
+    }
+}
+
 impl Stage for PostgresSink {
     fn name(&self) -> &str {
         &self.name
@@ -278,6 +314,9 @@ impl Applicator for PostgresSink {
         progress.last_row_id = progress.last_row_id.max(highest);
         progress.source = Some(batch.provenance.source.clone());
         progress.collected_at_ms = Some(batch.provenance.collected_at_ms);
+        if let Some(position) = &batch.provenance.position {
+            progress.source_position = Some(position.clone());
+        }
 
         if self.config.commit == CommitMode::Batch {
             self.commit(ctx)?;

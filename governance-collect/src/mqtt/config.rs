@@ -1,0 +1,176 @@
+//! [`MqttConfig`]: the broker, topics, payload format, message key and batch limits of an
+//! [`MqttCollector`](super::MqttCollector).
+
+use governance_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::csv::ColumnSpec;
+
+/// The format of the message payloads. Each message contains one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MqttPayload {
+    /// A plain JSON object per message, one row each, under [`MqttConfig::columns`] or a
+    /// schema inferred from the first object.
+    #[default]
+    Json,
+    /// One NGSI-LD entity per message, normalised form.
+    ///
+    /// NOTE: the NGSI-LD and SensorThings parsers infer the schema per batch, so two batches
+    /// can differ (an attribute absent from one batch, integers in one and decimals in
+    /// another), and the sinks reject a batch whose schema changed.
+    NgsiLd,
+    /// One SensorThings Observation per message.
+    SensorThings,
+}
+
+/// The source of a message's deduplication key.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKey {
+    /// A hash of the topic and the payload bytes: a redelivered message has the same key.
+    #[default]
+    ContentHash,
+    /// The values at these JSON Pointers (RFC 6901) of the payload, such as `["/id",
+    /// "/observedAt"]`. A message without one of them is quarantined.
+    Fields(Vec<String>),
+}
+
+/// Configuration of an [`MqttCollector`](super::MqttCollector).
+///
+/// The broker must keep the session of `client_id` (MQTT persistent session) and must let
+/// at least `max_messages` QoS 1 messages be in flight to the client, because the collector
+/// acknowledges a message only after the batch that contains it is committed. Mosquitto's
+/// `max_inflight_messages` defaults to 20 (mosquitto.conf(5), version 2.0.11), and with it a batch closes on `max_wait_ms` after
+/// 20 messages; set it to 0 (no limit) or to `max_messages` or more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    /// Stage name, unique within a chain.
+    pub name: String,
+    /// Broker host name or address.
+    pub host: String,
+    /// Broker TCP port.
+    pub port: u16,
+    /// MQTT client id; the broker keeps the session and the unacknowledged messages under it.
+    pub client_id: String,
+    /// Topic filters to subscribe to with QoS 1; `+` and `#` wildcards are allowed.
+    pub topics: Vec<String>,
+    /// Payload format.
+    pub payload: MqttPayload,
+    /// Declared columns for [`MqttPayload::Json`]; inferred from the first message when
+    /// absent.
+    pub columns: Option<Vec<ColumnSpec>>,
+    /// Deduplication key of a message.
+    pub key: MessageKey,
+    /// A batch closes when it contains this many messages.
+    pub max_messages: usize,
+    /// A batch closes when its payloads reach this many bytes.
+    pub max_bytes: usize,
+    /// A batch closes this many milliseconds after its first message.
+    pub max_wait_ms: u64,
+    /// The stream ends when no message arrived for this many milliseconds; it never ends when
+    /// absent.
+    pub idle_end_ms: Option<u64>,
+    /// Keys of this many most recently emitted messages are kept in the position to drop
+    /// redelivered duplicates; must be at least `max_messages`.
+    pub dedupe_window: usize,
+    /// Largest accepted packet in bytes. The client drops the connection on a larger one,
+    /// and the broker then redelivers it forever, so keep this above any expected message.
+    pub max_packet_bytes: usize,
+    /// MQTT keep-alive interval in seconds, at least 5.
+    pub keep_alive_s: u64,
+    /// First wait before reconnecting after the broker went away, in milliseconds; it
+    /// doubles on each failed attempt up to `reconnect_max_ms`.
+    pub reconnect_min_ms: u64,
+    /// Maximum wait between reconnection attempts, in milliseconds.
+    pub reconnect_max_ms: u64,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        MqttConfig {
+            name: "mqtt".into(),
+            host: "127.0.0.1".into(),
+            port: 1883,
+            client_id: "governance-collector".into(),
+            topics: Vec::new(),
+            payload: MqttPayload::Json,
+            columns: None,
+            key: MessageKey::ContentHash,
+            max_messages: 1000,
+            max_bytes: 4 << 20,
+            max_wait_ms: 1000,
+            idle_end_ms: None,
+            dedupe_window: 10_000,
+            max_packet_bytes: 1 << 20,
+            keep_alive_s: 30,
+            reconnect_min_ms: 100,
+            reconnect_max_ms: 5000,
+        }
+    }
+}
+
+impl MqttConfig {
+    /// Checks the settings; errors name the setting and the fix.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |message: String| Err(Error::config(&self.name, message));
+        if self.client_id.is_empty() {
+            return fail("client_id is empty: the broker keeps the session under it".into());
+        }
+        if self.topics.is_empty() {
+            return fail(
+                "topics is empty: name at least one topic filter, such as \"city/#\"".into(),
+            );
+        }
+        for topic in &self.topics {
+            if !rumqttc::valid_filter(topic) {
+                return fail(format!(
+                    "topic filter {topic:?} is invalid: `+` must fill a whole level and `#` must \
+                     be the last level"
+                ));
+            }
+        }
+        if self.max_messages == 0 || self.max_bytes == 0 || self.max_wait_ms == 0 {
+            return fail(format!(
+                "max_messages ({}), max_bytes ({}) and max_wait_ms ({}) must all be above 0",
+                self.max_messages, self.max_bytes, self.max_wait_ms
+            ));
+        }
+        if self.dedupe_window < self.max_messages {
+            return fail(format!(
+                "dedupe_window ({}) is below max_messages ({}): a redelivered batch would not be \
+                 recognised; raise dedupe_window",
+                self.dedupe_window, self.max_messages
+            ));
+        }
+        if self.keep_alive_s < 5 {
+            return fail(format!(
+                "keep_alive_s is {}, expected 5 or more",
+                self.keep_alive_s
+            ));
+        }
+        if self.reconnect_min_ms == 0 || self.reconnect_max_ms < self.reconnect_min_ms {
+            return fail(format!(
+                "reconnect_min_ms ({}) must be above 0 and at most reconnect_max_ms ({})",
+                self.reconnect_min_ms, self.reconnect_max_ms
+            ));
+        }
+        if let MessageKey::Fields(pointers) = &self.key {
+            if pointers.is_empty() {
+                return fail(
+                    "key.fields is empty: name at least one JSON Pointer, such as \"/id\"".into(),
+                );
+            }
+            if let Some(bad) = pointers.iter().find(|pointer| !pointer.starts_with('/')) {
+                return fail(format!(
+                    "key field {bad:?} is not a JSON Pointer: write it with a leading slash, such as \"/{bad}\""
+                ));
+            }
+        }
+        if self.columns.is_some() && self.payload != MqttPayload::Json {
+            return fail("columns applies only to the json payload; remove it".into());
+        }
+        Ok(())
+    }
+}
