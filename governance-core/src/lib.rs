@@ -22,6 +22,7 @@
 pub mod audit;
 mod batch;
 pub mod chain;
+pub mod chat;
 mod error;
 mod feedback;
 mod issue;
