@@ -7,6 +7,9 @@
 //!   ready-made set for hourly air-quality readings.
 //! - [`ThresholdAlerts`] checks numeric columns row by row while the stream flows and raises
 //!   an alert for each crossing, up to a limit per rule.
+//! - [`question::QuestionAnswerer`] answers a question in natural language with SQL that a
+//!   chat model writes, checked against a [`question::QueryPolicy`] of readable tables and
+//!   columns, read-only, with row and time limits.
 //!
 //! DataFusion is here because indicator definitions are best written, reviewed and changed
 //! as SQL, and it runs that SQL over Arrow batches without copying them. tokio is here
@@ -59,6 +62,7 @@
 
 mod error;
 pub mod presets;
+pub mod question;
 mod runtime;
 pub mod sql;
 mod text;

@@ -23,6 +23,7 @@ pub mod audit;
 mod batch;
 pub mod chain;
 pub mod checkpoint;
+pub mod chat;
 mod error;
 mod feedback;
 mod issue;

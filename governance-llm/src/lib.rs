@@ -9,6 +9,8 @@
 //! - [`matrix`]: the numeric input ([`FeatureMatrix`], with `NaN` for a missing value) and its
 //!   per-column standardisation.
 //! - [`autoencoder`]: the network, its training and its row scores.
+//! - [`chat`]: a client of OpenAI-compatible chat-completions servers ([`chat::ChatClient`]),
+//!   the HTTP implementation of `governance_core::chat::ChatModel`.
 //! - [`cell_classifier`]: logistic regression or a small perceptron that turns detector
 //!   features of a cell into an error probability ([`TrainedCellClassifier`]).
 //! - [`pair_classifier`]: a perceptron that turns the comparison vector of a record pair into
@@ -56,6 +58,7 @@
 pub mod autoencoder;
 pub mod backend;
 pub mod cell_classifier;
+pub mod chat;
 mod error;
 pub mod matrix;
 pub mod pair_classifier;
