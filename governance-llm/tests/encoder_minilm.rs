@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use governance_llm::{SentenceEncoder, TextEmbedder, cosine};
 
-/// The model folder: `GOVERNANCE_MINILM_DIR`, else `$HOME/.cache/governance-models/all-minilm-l6-v2`.
+/// Returns the model folder, `GOVERNANCE_MINILM_DIR` or else
+/// `$HOME/.cache/governance-models/all-minilm-l6-v2`, or `None` when it has no weights.
 fn minilm_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("GOVERNANCE_MINILM_DIR") {
         Some(dir) => PathBuf::from(dir),
@@ -49,7 +50,10 @@ fn minilm_ranks_paraphrase_first() {
     let vectors = encoder.embed_batch(&texts).expect("embed");
     let paraphrase = cosine(&vectors[0], &vectors[1]);
     let unrelated = cosine(&vectors[0], &vectors[2]);
-    assert!(paraphrase > unrelated + 0.2, "paraphrase {paraphrase}, unrelated {unrelated}");
+    assert!(
+        paraphrase > unrelated + 0.2,
+        "paraphrase {paraphrase}, unrelated {unrelated}"
+    );
     for vector in &vectors {
         let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
@@ -65,14 +69,20 @@ fn minilm_truncates_long_text() {
     // [CLS] first, [SEP] last, as in the model's tokenizer.json.
     assert_eq!(tokens[0].ids.first(), Some(&101));
     assert_eq!(tokens[0].ids.last(), Some(&102));
-    let vectors = encoder.embed_batch(&[long.as_str(), "rain"]).expect("embed");
+    let vectors = encoder
+        .embed_batch(&[long.as_str(), "rain"])
+        .expect("embed");
     assert_eq!(vectors[0].len(), 384);
 }
 
 #[test]
 fn minilm_single_embed_matches_batch() {
     let Some(encoder) = load() else { return };
-    let texts = ["空气质量监测站", "air quality monitoring station", "bus stop"];
+    let texts = [
+        "空气质量监测站",
+        "air quality monitoring station",
+        "bus stop",
+    ];
     let batch = encoder.embed_batch(&texts).expect("embed batch");
     for (text, vector) in texts.iter().zip(&batch) {
         let single = encoder.embed(text);

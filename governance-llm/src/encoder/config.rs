@@ -176,7 +176,9 @@ mod tests {
     fn config_rejects_uneven_heads() {
         let mut config: BertConfig = serde_json::from_str(MINI).expect("config parses");
         config.num_attention_heads = 3;
-        let error = config.validate(Path::new("x/config.json")).expect_err("3 heads");
+        let error = config
+            .validate(Path::new("x/config.json"))
+            .expect_err("3 heads");
         let message = error.to_string();
         assert!(message.contains("x/config.json"), "{message}");
         assert!(message.contains("num_attention_heads 3"), "{message}");

@@ -84,16 +84,20 @@ pub enum EncoderError {
     },
 
     /// `config.json`, `sentence_bert_config.json` or `tokenizer_config.json` is not valid.
-    #[error("invalid model config {path}: {message}; use the config file that ships with the weights")]
+    #[error(
+        "invalid model config {path}: {message}; use the config file that ships with the weights"
+    )]
     InvalidConfig {
         /// The config file.
         path: PathBuf,
-        /// What is wrong.
+        /// The problem found.
         message: String,
     },
 
     /// `tokenizer.json` could not be loaded or configured.
-    #[error("invalid tokenizer {path}: {message}; use the tokenizer.json that ships with the weights")]
+    #[error(
+        "invalid tokenizer {path}: {message}; use the tokenizer.json that ships with the weights"
+    )]
     InvalidTokenizer {
         /// The tokenizer file.
         path: PathBuf,

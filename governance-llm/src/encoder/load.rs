@@ -55,7 +55,10 @@ impl<'data> WeightFile<'data> {
         let tensors = SafeTensors::deserialize(bytes).map_err(|error| invalid(path, &error))?;
         let prefix = if tensors.tensor("embeddings.word_embeddings.weight").is_ok() {
             ""
-        } else if tensors.tensor("bert.embeddings.word_embeddings.weight").is_ok() {
+        } else if tensors
+            .tensor("bert.embeddings.word_embeddings.weight")
+            .is_ok()
+        {
             "bert."
         } else {
             ""
@@ -111,13 +114,29 @@ impl<'data> WeightFile<'data> {
         Ok(Tensor::from_data(TensorData::new(values, shape), device))
     }
 
-    fn embedding(&self, name: &str, rows: usize, width: usize, device: &Device) -> Result<Embedding, EncoderError> {
+    fn embedding(
+        &self,
+        name: &str,
+        rows: usize,
+        width: usize,
+        device: &Device,
+    ) -> Result<Embedding, EncoderError> {
         Ok(Embedding {
-            weight: Param::from_tensor(self.tensor(&format!("{name}.weight"), [rows, width], device)?),
+            weight: Param::from_tensor(self.tensor(
+                &format!("{name}.weight"),
+                [rows, width],
+                device,
+            )?),
         })
     }
 
-    fn linear(&self, name: &str, inputs: usize, outputs: usize, device: &Device) -> Result<Linear, EncoderError> {
+    fn linear(
+        &self,
+        name: &str,
+        inputs: usize,
+        outputs: usize,
+        device: &Device,
+    ) -> Result<Linear, EncoderError> {
         let weight = self.tensor(&format!("{name}.weight"), [outputs, inputs], device)?;
         let bias = self.tensor(&format!("{name}.bias"), [outputs], device)?;
         Ok(Linear {
@@ -126,40 +145,106 @@ impl<'data> WeightFile<'data> {
         })
     }
 
-    fn layer_norm(&self, name: &str, width: usize, epsilon: f64, device: &Device) -> Result<LayerNorm, EncoderError> {
-        let mut norm = LayerNormConfig::new(width).with_epsilon(epsilon).init(device);
+    fn layer_norm(
+        &self,
+        name: &str,
+        width: usize,
+        epsilon: f64,
+        device: &Device,
+    ) -> Result<LayerNorm, EncoderError> {
+        let mut norm = LayerNormConfig::new(width)
+            .with_epsilon(epsilon)
+            .init(device);
         norm.gamma = Param::from_tensor(self.tensor(&format!("{name}.weight"), [width], device)?);
-        norm.beta = Some(Param::from_tensor(self.tensor(&format!("{name}.bias"), [width], device)?));
+        norm.beta = Some(Param::from_tensor(self.tensor(
+            &format!("{name}.bias"),
+            [width],
+            device,
+        )?));
         Ok(norm)
     }
 
     /// Builds the whole encoder of `config` from this file.
-    pub(crate) fn model(&self, config: &BertConfig, device: &Device) -> Result<BertModel, EncoderError> {
+    pub(crate) fn model(
+        &self,
+        config: &BertConfig,
+        device: &Device,
+    ) -> Result<BertModel, EncoderError> {
         let shapes = Shapes::of(config);
         let eps = config.layer_norm_eps;
         let hidden = shapes.hidden;
         let embeddings = BertEmbeddings {
             word: self.embedding("embeddings.word_embeddings", shapes.vocab, hidden, device)?,
-            position: self.embedding("embeddings.position_embeddings", shapes.positions, hidden, device)?,
-            token_type: self.embedding("embeddings.token_type_embeddings", shapes.token_types, hidden, device)?,
+            position: self.embedding(
+                "embeddings.position_embeddings",
+                shapes.positions,
+                hidden,
+                device,
+            )?,
+            token_type: self.embedding(
+                "embeddings.token_type_embeddings",
+                shapes.token_types,
+                hidden,
+                device,
+            )?,
             layer_norm: self.layer_norm("embeddings.LayerNorm", hidden, eps, device)?,
         };
         let mut layers = Vec::with_capacity(config.num_hidden_layers);
         for index in 0..config.num_hidden_layers {
             let prefix = format!("encoder.layer.{index}");
             let attention = BertAttention {
-                query: self.linear(&format!("{prefix}.attention.self.query"), hidden, hidden, device)?,
-                key: self.linear(&format!("{prefix}.attention.self.key"), hidden, hidden, device)?,
-                value: self.linear(&format!("{prefix}.attention.self.value"), hidden, hidden, device)?,
-                output: self.linear(&format!("{prefix}.attention.output.dense"), hidden, hidden, device)?,
-                layer_norm: self.layer_norm(&format!("{prefix}.attention.output.LayerNorm"), hidden, eps, device)?,
+                query: self.linear(
+                    &format!("{prefix}.attention.self.query"),
+                    hidden,
+                    hidden,
+                    device,
+                )?,
+                key: self.linear(
+                    &format!("{prefix}.attention.self.key"),
+                    hidden,
+                    hidden,
+                    device,
+                )?,
+                value: self.linear(
+                    &format!("{prefix}.attention.self.value"),
+                    hidden,
+                    hidden,
+                    device,
+                )?,
+                output: self.linear(
+                    &format!("{prefix}.attention.output.dense"),
+                    hidden,
+                    hidden,
+                    device,
+                )?,
+                layer_norm: self.layer_norm(
+                    &format!("{prefix}.attention.output.LayerNorm"),
+                    hidden,
+                    eps,
+                    device,
+                )?,
                 heads: config.num_attention_heads,
             };
             layers.push(BertLayer {
                 attention,
-                intermediate: self.linear(&format!("{prefix}.intermediate.dense"), hidden, shapes.intermediate, device)?,
-                output: self.linear(&format!("{prefix}.output.dense"), shapes.intermediate, hidden, device)?,
-                layer_norm: self.layer_norm(&format!("{prefix}.output.LayerNorm"), hidden, eps, device)?,
+                intermediate: self.linear(
+                    &format!("{prefix}.intermediate.dense"),
+                    hidden,
+                    shapes.intermediate,
+                    device,
+                )?,
+                output: self.linear(
+                    &format!("{prefix}.output.dense"),
+                    shapes.intermediate,
+                    hidden,
+                    device,
+                )?,
+                layer_norm: self.layer_norm(
+                    &format!("{prefix}.output.LayerNorm"),
+                    hidden,
+                    eps,
+                    device,
+                )?,
             });
         }
         Ok(BertModel { embeddings, layers })
@@ -174,7 +259,7 @@ fn invalid(path: &Path, error: &SafeTensorError) -> EncoderError {
 }
 
 /// Returns the size a safetensors file must have when `bytes` is shorter than its header
-/// says, or `None` when the file is long enough or its header cannot be read (the parser
+/// states, or `None` when the file is long enough or its header cannot be read (the parser
 /// reports those).
 ///
 /// The format is an 8-byte little-endian header length, a JSON header mapping each tensor

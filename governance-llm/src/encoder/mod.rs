@@ -71,7 +71,8 @@ pub struct EncoderOptions {
 }
 
 impl Default for EncoderOptions {
-    /// The CPU, batches of 32 (sentence-transformers' default), the length from the folder.
+    /// Returns the CPU, batches of 32 (sentence-transformers' default) and the length from the
+    /// model folder.
     fn default() -> Self {
         EncoderOptions {
             device: DeviceConfig::Cpu,
@@ -98,10 +99,10 @@ impl SentenceEncoder {
         Self::load_with(dir, &EncoderOptions::default())
     }
 
-    /// Loads the encoder in `dir`. Every file is checked before use: a missing or truncated
+    /// Loads the encoder in `dir`, checking every file before use. A missing or truncated
     /// weights file, a missing tensor, a tensor of the wrong shape, a tokenizer whose
-    /// vocabulary does not fit the embeddings, and an unreadable config each return an
-    /// [`Error::Encoder`] that names the file and the fix.
+    /// vocabulary does not fit the embeddings, or an unreadable config returns an
+    /// [`Error::Encoder`]. Its message names the file and the fix.
     pub fn load_with(dir: impl AsRef<Path>, options: &EncoderOptions) -> Result<Self> {
         let dir = dir.as_ref();
         if options.batch_size == 0 {
@@ -134,7 +135,11 @@ impl SentenceEncoder {
 
         let tokenizer_path = dir.join(TOKENIZER_FILE);
         let tokenizer = EncoderTokenizer::from_file(&tokenizer_path, max_length)?;
-        let rows = weights.shape("embeddings.word_embeddings.weight")?.first().copied().unwrap_or(0);
+        let rows = weights
+            .shape("embeddings.word_embeddings.weight")?
+            .first()
+            .copied()
+            .unwrap_or(0);
         // NOTE: equality is required, so a model whose embedding table is padded past its
         // vocabulary (some round it up to a multiple of 64) is rejected too.
         if tokenizer.vocab_size() != rows {
@@ -186,7 +191,7 @@ impl SentenceEncoder {
         &self.dir
     }
 
-    /// Returns the token ids of `texts` as the encoder sees them, cut to the maximum length.
+    /// Returns the token ids the encoder runs for `texts`, cut to the maximum length.
     pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<TokenizedText>> {
         Ok(self.tokenizer.tokenize(texts)?)
     }
@@ -212,7 +217,12 @@ impl SentenceEncoder {
     /// Runs one padded chunk through the model and pools it.
     fn embed_tokenized(&self, rows: &[&TokenizedText]) -> Result<Vec<Vec<f32>>> {
         let count = rows.len();
-        let length = rows.iter().map(|row| row.ids.len()).max().unwrap_or(0).max(1);
+        let length = rows
+            .iter()
+            .map(|row| row.ids.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let pad = i64::from(self.tokenizer.pad_id());
         let mut ids = vec![pad; count * length];
         let mut type_ids = vec![0i64; count * length];
@@ -243,7 +253,7 @@ impl SentenceEncoder {
 
 impl TextEmbedder for SentenceEncoder {
     /// Embeds `text` as a batch of one. Text that is empty or only whitespace returns the zero
-    /// vector, as the trait asks for text with no content. On a tokenizer or model error the
+    /// vector, as the trait requires for text with no content. On a tokenizer or model error the
     /// error is logged and the zero vector returned, because the trait cannot return errors;
     /// call [`SentenceEncoder::embed_batch`] to receive them.
     fn embed(&self, text: &str) -> Vec<f32> {

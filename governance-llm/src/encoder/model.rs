@@ -37,7 +37,8 @@ impl BertEmbeddings {
     /// `[batch, length]`; positions count from 0 in every row.
     pub fn forward(&self, ids: Tensor<2, Int>, type_ids: Tensor<2, Int>) -> Tensor<3> {
         let [_, length] = ids.dims();
-        let positions = Tensor::<1, Int>::arange(0..length as i64, &ids.device()).reshape([1, length]);
+        let positions =
+            Tensor::<1, Int>::arange(0..length as i64, &ids.device()).reshape([1, length]);
         let summed = self.word.forward(ids)
             + self.position.forward(positions)
             + self.token_type.forward(type_ids);
@@ -78,7 +79,8 @@ impl BertAttention {
             .swap_dims(1, 2)
             .reshape([batch, length, width]);
 
-        self.layer_norm.forward(self.output.forward(context) + hidden)
+        self.layer_norm
+            .forward(self.output.forward(context) + hidden)
     }
 }
 
@@ -96,7 +98,8 @@ impl BertLayer {
     pub fn forward(&self, hidden: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
         let attended = self.attention.forward(hidden, mask_bias);
         let expanded = gelu(self.intermediate.forward(attended.clone()));
-        self.layer_norm.forward(self.output.forward(expanded) + attended)
+        self.layer_norm
+            .forward(self.output.forward(expanded) + attended)
     }
 }
 
@@ -110,10 +113,17 @@ pub struct BertModel {
 impl BertModel {
     /// Returns the last hidden state, `[batch, length, hidden]`. `mask` is `[batch, length]`,
     /// 1 for a real token and 0 for padding.
-    pub fn forward(&self, ids: Tensor<2, Int>, type_ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<3> {
+    pub fn forward(
+        &self,
+        ids: Tensor<2, Int>,
+        type_ids: Tensor<2, Int>,
+        mask: Tensor<2>,
+    ) -> Tensor<3> {
         let [batch, length] = mask.dims();
         // (1 - mask) · MASKED_SCORE: 0 where attention is allowed.
-        let mask_bias = (mask.neg() + 1.0).mul_scalar(MASKED_SCORE).reshape([batch, 1, 1, length]);
+        let mask_bias = (mask.neg() + 1.0)
+            .mul_scalar(MASKED_SCORE)
+            .reshape([batch, 1, 1, length]);
         let mut hidden = self.embeddings.forward(ids, type_ids);
         for layer in &self.layers {
             hidden = layer.forward(hidden, mask_bias.clone());

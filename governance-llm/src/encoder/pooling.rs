@@ -2,8 +2,8 @@
 
 use burn::tensor::Tensor;
 
-/// Keeps the norm used for scaling away from zero; a vector shorter than this is divided by
-/// it instead, as sentence-transformers' `Normalize` (through PyTorch's `F.normalize`) does.
+/// Smallest norm a vector is divided by, so that a zero vector stays zero instead of turning
+/// into NaN. sentence-transformers' `Normalize` (PyTorch's `F.normalize`) uses the same floor.
 const NORM_FLOOR: f32 = 1e-12;
 
 /// Returns the mean of each row's hidden vectors over its real tokens, `[batch, hidden]`.
@@ -20,7 +20,12 @@ pub fn masked_mean(hidden: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
 
 /// Scales each row of `[batch, width]` to unit Euclidean length.
 pub fn l2_normalize(vectors: Tensor<2>) -> Tensor<2> {
-    let norms = vectors.clone().powi_scalar(2).sum_dim(1).sqrt().clamp_min(NORM_FLOOR);
+    let norms = vectors
+        .clone()
+        .powi_scalar(2)
+        .sum_dim(1)
+        .sqrt()
+        .clamp_min(NORM_FLOOR);
     vectors / norms
 }
 
@@ -49,8 +54,10 @@ mod tests {
     #[test]
     fn normalize_gives_unit_rows() {
         let device = cpu_device();
-        let vectors =
-            Tensor::<2>::from_data(TensorData::new(vec![3.0f32, 4.0, 0.0, 0.0], [2, 2]), &device);
+        let vectors = Tensor::<2>::from_data(
+            TensorData::new(vec![3.0f32, 4.0, 0.0, 0.0], [2, 2]),
+            &device,
+        );
         let normalized = l2_normalize(vectors)
             .into_data()
             .try_to_vec::<f32>()

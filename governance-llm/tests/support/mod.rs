@@ -75,16 +75,26 @@ pub fn write_tokenizer(dir: &Path, tokens: &[&str]) {
         "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
                   "max_input_chars_per_word": 100, "vocab": vocab}
     });
-    std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).expect("write tokenizer.json");
+    std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string())
+        .expect("write tokenizer.json");
 }
 
 /// Returns every tensor of the tiny model by name with its shape, in the Hugging Face
 /// `BertModel` layout (linear weights `[out, in]`).
 pub fn tensor_shapes(vocab_size: usize) -> Vec<(String, Vec<usize>)> {
     let mut shapes = vec![
-        ("embeddings.word_embeddings.weight".to_string(), vec![vocab_size, HIDDEN]),
-        ("embeddings.position_embeddings.weight".to_string(), vec![POSITIONS, HIDDEN]),
-        ("embeddings.token_type_embeddings.weight".to_string(), vec![2, HIDDEN]),
+        (
+            "embeddings.word_embeddings.weight".to_string(),
+            vec![vocab_size, HIDDEN],
+        ),
+        (
+            "embeddings.position_embeddings.weight".to_string(),
+            vec![POSITIONS, HIDDEN],
+        ),
+        (
+            "embeddings.token_type_embeddings.weight".to_string(),
+            vec![2, HIDDEN],
+        ),
         ("embeddings.LayerNorm.weight".to_string(), vec![HIDDEN]),
         ("embeddings.LayerNorm.bias".to_string(), vec![HIDDEN]),
     ];
