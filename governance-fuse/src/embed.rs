@@ -3,8 +3,9 @@
 //!
 //! Schema matching embeds column and attribute names; entity resolution can embed names and
 //! addresses the same way. Any encoder that maps text to a fixed-length vector fits the
-//! trait, so a pretrained sentence encoder (a MiniLM-class model loaded through
-//! `governance-llm`) can replace the hashed embedder without changing its callers.
+//! trait, so the pretrained sentence encoder of `governance-llm`
+//! (`governance_llm::encoder::SentenceEncoder`, a MiniLM-class model) can replace the hashed
+//! embedder without changing its callers.
 //!
 //! The hashed embedder lowercases the text and pads each word with a boundary mark. It adds
 //! each character n-gram of the configured lengths to one of `dim` buckets chosen by a fixed
@@ -14,36 +15,9 @@
 //! synonyms that share no letters (`rain`, `precipitation`): aliases in the standard models
 //! cover those.
 
-/// A map from text to a vector of fixed length.
-pub trait TextEmbedder: Send + Sync {
-    /// Returns the embedding of `text`, of length [`TextEmbedder::dim`]. Implementations
-    /// return unit-length vectors, or the zero vector for text with no content.
-    fn embed(&self, text: &str) -> Vec<f32>;
-
-    /// Returns the length of every embedding.
-    fn dim(&self) -> usize;
-
-    /// Returns the cosine similarity of two texts' embeddings, in [-1, 1], or 0 when either
-    /// embedding is zero.
-    fn similarity(&self, a: &str, b: &str) -> f32 {
-        cosine(&self.embed(a), &self.embed(b))
-    }
-}
-
-/// Returns the cosine similarity of two vectors, or 0 when either is zero or their lengths
-/// differ.
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() != b.len() {
-        return 0.0;
-    }
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let norm_a: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let norm_b: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm_a == 0.0 || norm_b == 0.0 {
-        return 0.0;
-    }
-    (dot / (norm_a * norm_b)).clamp(-1.0, 1.0)
-}
+/// The embedding interface and the cosine, defined in `governance-llm` so that its
+/// pretrained encoder implements the same trait; re-exported here under their old paths.
+pub use governance_llm::embed::{TextEmbedder, cosine};
 
 /// An embedder that hashes character n-grams into a fixed number of buckets.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -55,6 +55,11 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
 
+    /// The pretrained sentence encoder could not be loaded or run; the message names the
+    /// file and the fix.
+    #[error(transparent)]
+    Encoder(#[from] crate::encoder::EncoderError),
+
     /// A broken invariant inside this crate; a bug.
     #[error("internal error: {0} (this is a bug, please report it)")]
     Internal(String),

@@ -20,6 +20,10 @@
 //! - [`tagger`]: a token tagger for names, street addresses, places and organisations in
 //!   English and Chinese text ([`Tagger`]), with the generator of its training data.
 //! - [`threshold`]: moving a score threshold to the best F1 on labelled feedback.
+//! - [`embed`]: the [`TextEmbedder`] interface of text embeddings.
+//! - [`encoder`]: a pretrained BERT-family sentence encoder such as all-MiniLM-L6-v2
+//!   ([`SentenceEncoder`]), loaded from safetensors weights and a `tokenizer.json` that the
+//!   caller provides; it implements [`TextEmbedder`].
 //!
 //! # Why burn
 //!
@@ -59,6 +63,8 @@ pub mod autoencoder;
 pub mod backend;
 pub mod cell_classifier;
 pub mod chat;
+pub mod embed;
+pub mod encoder;
 mod error;
 pub mod matrix;
 pub mod pair_classifier;
@@ -72,6 +78,8 @@ pub use autoencoder::{
 };
 pub use backend::{Device, DeviceConfig};
 pub use cell_classifier::{CellClassifierConfig, CellNetwork, TrainedCellClassifier};
+pub use embed::{TextEmbedder, cosine};
+pub use encoder::{EncoderError, EncoderOptions, SentenceEncoder};
 pub use error::{Error, Result};
 pub use matrix::{FeatureMatrix, Standardization};
 pub use pair_classifier::{
