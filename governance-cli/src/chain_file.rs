@@ -187,7 +187,10 @@ impl ChainFile {
                     path.display()
                 ))
             } else {
-                CliError::Io(format!("cannot read chain file {}: {source}", path.display()))
+                CliError::Io(format!(
+                    "cannot read chain file {}: {source}",
+                    path.display()
+                ))
             }
         })?;
         let mut file: ChainFile = toml::from_str(&text).map_err(|error| {
@@ -230,7 +233,9 @@ impl ChainFile {
                 continue;
             }
             let matches = glob::glob(&text).map_err(|error| {
-                CliError::Usage(format!("invalid glob pattern {text:?} in source paths: {error}"))
+                CliError::Usage(format!(
+                    "invalid glob pattern {text:?} in source paths: {error}"
+                ))
             })?;
             let before = expanded.len();
             for found in matches {

@@ -99,7 +99,10 @@ fn add_sinks(
                 table.connection_env
             ))
         })?;
-        let pipeline = table.pipeline_id.clone().unwrap_or_else(|| name.to_string());
+        let pipeline = table
+            .pipeline_id
+            .clone()
+            .unwrap_or_else(|| name.to_string());
         let mut config = PostgresSinkConfig::new(connection, &table.table, pipeline);
         if let Some(schema) = &table.schema {
             config.schema = schema.clone();
@@ -158,7 +161,9 @@ pub fn run_chain(file: &ChainFile, options: &RunOptions) -> Result<RunOutcome, C
     HtmlReport::from_output_dir(out, &file.name)?.write(&options.report)?;
     drop(chain);
     let audit_records = verify_file(out.join(AUDIT_FILE)).map_err(|error| {
-        CliError::Data(format!("the audit log of this run failed verification: {error}"))
+        CliError::Data(format!(
+            "the audit log of this run failed verification: {error}"
+        ))
     })?;
     Ok(RunOutcome {
         rounds,

@@ -99,8 +99,8 @@ fn run_writes_outputs() {
     assert_eq!(lines.len(), 7, "{csv}");
     assert_eq!(lines[0], "__row_id;station;time;pm25");
 
-    let findings = std::fs::read_to_string(out.join("round-1").join("findings.json"))
-        .expect("findings");
+    let findings =
+        std::fs::read_to_string(out.join("round-1").join("findings.json")).expect("findings");
     let findings: serde_json::Value = serde_json::from_str(&findings).expect("json");
     let alerts = findings.as_array().expect("a list of findings");
     assert_eq!(alerts.len(), 1, "{alerts:?}");
@@ -108,7 +108,10 @@ fn run_writes_outputs() {
 
     let page = std::fs::read_to_string(out.join("report.html")).expect("report");
     assert_eq!(page.matches("<svg").count(), 4);
-    assert!(page.contains("out_of_range (round 2)"), "issue kinds per round");
+    assert!(
+        page.contains("out_of_range (round 2)"),
+        "issue kinds per round"
+    );
 }
 
 #[test]
@@ -143,7 +146,10 @@ fn unknown_key_exits_with_two() {
     let message = stderr(&output);
     assert!(message.contains("delimeter"), "{message}");
     assert!(message.contains("CHAIN.toml"), "{message}");
-    assert!(message.contains("delimiter"), "valid keys are listed: {message}");
+    assert!(
+        message.contains("delimiter"),
+        "valid keys are listed: {message}"
+    );
     assert!(!message.contains("panicked"), "{message}");
 }
 
@@ -153,19 +159,24 @@ fn missing_chain_file_is_named() {
     let missing = dir.path().join("nowhere.toml");
     let output = govern(&["run", path_arg(&missing)]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("nowhere.toml"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("nowhere.toml"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn failing_source_exits_with_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let chain = write_chain(
-        dir.path(),
-        &CHAIN.replace("data/*.csv", "data/none-*.csv"),
-    );
+    let chain = write_chain(dir.path(), &CHAIN.replace("data/*.csv", "data/none-*.csv"));
     let output = govern(&["run", path_arg(&chain), "--quiet"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("matches no file"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("matches no file"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -255,7 +266,11 @@ fn profile_rejects_other_extensions() {
     std::fs::write(&text, "a\n").expect("write");
     let output = govern(&["profile", path_arg(&text)]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains(".csv or .parquet"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(".csv or .parquet"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -266,8 +281,18 @@ fn lineage_show_lists_stages() {
     let output = govern(&["lineage", "show", path_arg(&out)]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    assert!(text.lines().next().is_some_and(|line| line.contains("params hash")));
-    for stage in ["csv", "rules", "threshold_alerts", "parquet_sink", "csv_sink"] {
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|line| line.contains("params hash"))
+    );
+    for stage in [
+        "csv",
+        "rules",
+        "threshold_alerts",
+        "parquet_sink",
+        "csv_sink",
+    ] {
         assert!(text.contains(stage), "{stage} missing from:\n{text}");
     }
 
