@@ -42,6 +42,16 @@ pub enum ApplyError {
         source: parquet::errors::ParquetError,
     },
 
+    /// Writing a CSV file failed.
+    #[error("failed to write CSV file {path}")]
+    Csv {
+        /// The file being written (its final name, not the temporary one).
+        path: PathBuf,
+        /// The CSV writer's error.
+        #[source]
+        source: csv::Error,
+    },
+
     /// A column's Arrow type has no PostgreSQL column type in the sink's mapping.
     #[error(
         "column {column:?} has Arrow type {data_type}, which the PostgreSQL sink cannot store; \

@@ -3,6 +3,8 @@
 //!
 //! - [`ParquetSink`] streams the governed data, with its row ids and semantic field metadata,
 //!   to `governed.parquet`, and the issue log to `issues.parquet`.
+//! - [`CsvSink`] streams the governed data, with its row ids, to `governed.csv`, with a
+//!   configurable delimiter, header and null text.
 //! - [`PostgresSink`] loads the governed data into a PostgreSQL table by binary COPY, appending
 //!   or upserting on a key, and commits a checkpoint in the same transaction as the rows (see
 //!   [`postgres`] for the type mapping).
@@ -12,6 +14,9 @@
 //! - [`ReportWriter`] measures per-column completeness and validity while the data streams
 //!   past and writes a quality report (JSON and Markdown), the findings, the lineage, the
 //!   quarantine and a run summary.
+//! - [`HtmlReport`] renders the quality report files of a run's rounds as one self-contained
+//!   HTML page with inline SVG plots (quality over rounds, issues by kind, alerts on a
+//!   timeline, stage timings), drawn with `plotters`' SVG backend.
 //! - [`OpenLineageWriter`] appends an OpenLineage START and COMPLETE event per round, with the
 //!   output schema, column lineage (masked columns flagged) and the stages' lineage records.
 //!
@@ -21,7 +26,7 @@
 //!
 //! Parquet is written with the `parquet` crate's `ArrowWriter`, which stores the Arrow schema
 //! in the file so that field metadata, and with it the semantic annotations, survive a round
-//! trip. A CSV sink is not part of this crate yet.
+//! trip.
 //!
 //! ```
 //! use governance_apply::{ParquetSink, ParquetSinkConfig, ReportWriter, ReportWriterConfig};
@@ -38,7 +43,9 @@
 //! }
 //! ```
 
+mod csv_sink;
 mod error;
+pub mod html_report;
 mod markdown;
 mod openlineage;
 mod output;
@@ -49,7 +56,9 @@ mod quality;
 mod report;
 mod stream;
 
+pub use csv_sink::{CSV_SINK_NAME, CsvSink, CsvSinkConfig, GOVERNED_CSV_FILE};
 pub use error::ApplyError;
+pub use html_report::{HtmlReport, RoundRecord};
 pub use openlineage::{OpenLineageWriter, OpenLineageWriterConfig};
 pub use parquet_parts::{
     PARQUET_PART_SINK_NAME, PART_CHECKPOINT_FILE, ParquetPartSink, PartCheckpoint,

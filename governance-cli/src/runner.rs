@@ -1,0 +1,172 @@
+//! Builds a chain from a [`ChainFile`], runs its rounds and writes the outputs: the sinks'
+//! files, the reports, `lineage.json`, the audit log and the HTML report.
+
+use std::path::{Path, PathBuf};
+
+use governance::analyze::{SqlIndicators, ThresholdAlerts};
+use governance::apply::{
+    CsvSink, CsvSinkConfig, HtmlReport, ParquetSink, ParquetSinkConfig, PostgresSink,
+    PostgresSinkConfig, ReportWriter, ReportWriterConfig,
+};
+use governance::audit::{AuditLog, verify_file};
+use governance::clean::{Canonicalise, Dedupe, FillGaps, RobustOutliers, Rules};
+use governance::collect::{CsvCollector, ParquetCollector, SyntheticCity};
+use governance::secure::PiiGuard;
+use governance::{AccessRequest, Chain, ChainBuilder, Collector, RunSummary};
+
+use crate::chain_file::{ChainFile, SinksConfig, SourceConfig, StageConfig};
+use crate::error::CliError;
+use crate::progress::{Progress, ProgressCollector};
+
+/// File name of the audit log in the output folder.
+pub const AUDIT_FILE: &str = "audit.jsonl";
+/// File name of every round's lineage records in the output folder.
+pub const LINEAGE_FILE: &str = "lineage.json";
+/// File name of the HTML report in the output folder, unless `--report` names another.
+pub const HTML_REPORT_FILE: &str = "report.html";
+
+/// Where a run writes and how it shows progress.
+pub struct RunOptions {
+    /// Output folder.
+    pub out: PathBuf,
+    /// Path of the HTML report.
+    pub report: PathBuf,
+    /// Whether to draw a progress bar on a terminal.
+    pub progress: bool,
+}
+
+/// What a finished run produced.
+pub struct RunOutcome {
+    /// One summary per round.
+    pub rounds: Vec<RunSummary>,
+    /// Records in the verified audit log.
+    pub audit_records: u64,
+}
+
+fn collector(source: &SourceConfig) -> Result<Box<dyn Collector>, CliError> {
+    Ok(match source {
+        SourceConfig::Csv(config) => Box::new(CsvCollector::new(config.clone())?),
+        SourceConfig::Parquet(config) => Box::new(ParquetCollector::new(config.clone())?),
+        SourceConfig::Synthetic(config) => {
+            Box::new(SyntheticCity::new(config.clone())?.sensor_collector())
+        }
+    })
+}
+
+fn add_stage(builder: ChainBuilder, stage: &StageConfig) -> Result<ChainBuilder, CliError> {
+    Ok(match stage {
+        StageConfig::Canonicalise(config) => builder.clean(Canonicalise::new(config.clone())?),
+        StageConfig::Rules(config) => builder.clean(Rules::new(config.clone())?),
+        StageConfig::Dedupe(config) => builder.clean(Dedupe::new(config.clone())?),
+        StageConfig::FillGaps(config) => builder.clean(FillGaps::new(config.clone())?),
+        StageConfig::Outliers(config) => builder.clean(RobustOutliers::new(config.clone())?),
+        StageConfig::ThresholdAlerts(config) => {
+            builder.analyze(ThresholdAlerts::new(config.clone())?)
+        }
+        StageConfig::SqlIndicators(config) => builder.analyze(SqlIndicators::new(config.clone())?),
+        StageConfig::Guard(config) => builder.guard(PiiGuard::new(config.clone())?),
+    })
+}
+
+fn add_sinks(
+    mut builder: ChainBuilder,
+    sinks: &SinksConfig,
+    name: &str,
+    out: &Path,
+) -> Result<ChainBuilder, CliError> {
+    let any = sinks.parquet.is_some() || sinks.csv.is_some() || sinks.postgres.is_some();
+    if sinks.parquet.is_some() || !any {
+        let table = sinks.parquet.clone().unwrap_or_default();
+        let mut config = ParquetSinkConfig::new(out);
+        config.compression = table.compression;
+        if let Some(rows) = table.max_row_group_rows {
+            config.max_row_group_rows = rows;
+        }
+        builder = builder.apply(ParquetSink::new(config)?);
+    }
+    if let Some(table) = &sinks.csv {
+        let mut config = CsvSinkConfig::new(out);
+        config.delimiter = table.delimiter;
+        config.header = table.header;
+        config.null = table.null.clone();
+        builder = builder.apply(CsvSink::new(config)?);
+    }
+    if let Some(table) = &sinks.postgres {
+        let connection = std::env::var(&table.connection_env).map_err(|_| {
+            CliError::Usage(format!(
+                "environment variable {} is not set: set it to the PostgreSQL connection \
+                 string named by sinks.postgres.connection_env",
+                table.connection_env
+            ))
+        })?;
+        let pipeline = table
+            .pipeline_id
+            .clone()
+            .unwrap_or_else(|| name.to_string());
+        let mut config = PostgresSinkConfig::new(connection, &table.table, pipeline);
+        if let Some(schema) = &table.schema {
+            config.schema = schema.clone();
+        }
+        if let Some(checkpoints) = &table.checkpoint_table {
+            config.checkpoint_table = checkpoints.clone();
+        }
+        config.mode = table.mode.clone();
+        config.commit = table.commit;
+        builder = builder.apply(PostgresSink::new(config)?);
+    }
+    Ok(builder.apply(ReportWriter::new(ReportWriterConfig::new(out))?))
+}
+
+/// Runs the chain of `file` and writes its outputs as `options` sets.
+pub fn run_chain(file: &ChainFile, options: &RunOptions) -> Result<RunOutcome, CliError> {
+    let out = options.out.as_path();
+    std::fs::create_dir_all(out).map_err(|error| {
+        CliError::Io(format!(
+            "cannot create output folder {}: {error}",
+            out.display()
+        ))
+    })?;
+    let audit = AuditLog::create(out.join(AUDIT_FILE))?.into_handle();
+    let progress = Progress::new(options.progress);
+
+    let mut builder = Chain::builder().collect(ProgressCollector::new(
+        collector(&file.source)?,
+        progress.clone(),
+    ));
+    for stage in &file.stages {
+        builder = add_stage(builder, stage)?;
+    }
+    builder = add_sinks(builder, &file.sinks, &file.name, out)?;
+    let request = file
+        .request
+        .clone()
+        .unwrap_or_else(|| AccessRequest::new("analyst", format!("govern run {}", file.name)));
+    let mut chain = builder.request(request).audit(audit).build()?;
+
+    let mut rounds = Vec::new();
+    for round in 1..=file.rounds {
+        progress.start_round(round, file.rounds);
+        let summary = chain.run_blocking();
+        progress.finish_round();
+        rounds.push(summary?);
+    }
+
+    let lineage = serde_json::to_string_pretty(chain.lineage())
+        .map_err(|error| CliError::Data(format!("cannot serialise lineage: {error}")))?;
+    let lineage_path = out.join(LINEAGE_FILE);
+    std::fs::write(&lineage_path, lineage + "\n").map_err(|error| {
+        CliError::Io(format!("cannot write {}: {error}", lineage_path.display()))
+    })?;
+
+    HtmlReport::from_output_dir(out, &file.name)?.write(&options.report)?;
+    drop(chain);
+    let audit_records = verify_file(out.join(AUDIT_FILE)).map_err(|error| {
+        CliError::Data(format!(
+            "the audit log of this run failed verification: {error}"
+        ))
+    })?;
+    Ok(RunOutcome {
+        rounds,
+        audit_records,
+    })
+}
