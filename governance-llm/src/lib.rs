@@ -11,6 +11,8 @@
 //! - [`autoencoder`]: the network, its training and its row scores.
 //! - [`cell_classifier`]: logistic regression or a small perceptron that turns detector
 //!   features of a cell into an error probability ([`TrainedCellClassifier`]).
+//! - [`forecaster`]: a global quantile forecaster for hourly series, trained with the pinball
+//!   loss and calibrated by split conformal prediction ([`TrainedForecaster`]).
 //! - [`pair_classifier`]: a perceptron that turns the comparison vector of a record pair into
 //!   a match probability ([`TrainedPairClassifier`]), for entity resolution.
 //! - [`registry`]: saving, listing, loading and rolling back model versions
@@ -57,6 +59,7 @@ pub mod autoencoder;
 pub mod backend;
 pub mod cell_classifier;
 mod error;
+pub mod forecaster;
 pub mod matrix;
 pub mod pair_classifier;
 pub mod registry;
@@ -70,6 +73,10 @@ pub use autoencoder::{
 pub use backend::{Device, DeviceConfig};
 pub use cell_classifier::{CellClassifierConfig, CellNetwork, TrainedCellClassifier};
 pub use error::{Error, Result};
+pub use forecaster::{
+    ForecastTrainingMetrics, ForecastWindow, ForecasterConfig, HourlySeries, QuantileForecast,
+    SeriesSet, TrainedForecaster,
+};
 pub use matrix::{FeatureMatrix, Standardization};
 pub use pair_classifier::{
     PairClassifierConfig, PairNetwork, PairTrainingMetrics, TrainedPairClassifier, Validation,
