@@ -7,6 +7,9 @@
 //!   ready-made set for hourly air-quality readings.
 //! - [`ThresholdAlerts`] checks numeric columns row by row while the stream flows and raises
 //!   an alert for each crossing, up to a limit per rule.
+//! - [`EarlyWarning`] forecasts a column per series with trained quantile forecasters from
+//!   `governance-llm` and warns, with lead time, interval and probability, where a forecast
+//!   crosses a limit.
 //!
 //! DataFusion is here because indicator definitions are best written, reviewed and changed
 //! as SQL, and it runs that SQL over Arrow batches without copying them. tokio is here
@@ -63,7 +66,9 @@ mod runtime;
 pub mod sql;
 mod text;
 pub mod threshold;
+pub mod warning;
 
 pub use error::AnalyzeError;
 pub use sql::{AlertRule, IndicatorSql, SqlIndicators, SqlIndicatorsConfig};
 pub use threshold::{ThresholdAlerts, ThresholdAlertsConfig, ThresholdRule};
+pub use warning::{EarlyWarning, EarlyWarningConfig, WarningTrigger};
