@@ -5,8 +5,8 @@
 //!   builds `timestamp` from year, month, day and hour, and `Dedupe` merges repeated
 //!   (station, hour) keys, keeping the first row.
 //! - I-94: `timestamp` is parsed from `date_time`, and `Dedupe` on `timestamp` merges the
-//!   repeated hours (the file lists one row per weather condition of an hour; the traffic
-//!   volume of the first row is kept).
+//!   repeated hours, keeping the first row's traffic volume. The file lists one row per
+//!   weather condition of an hour, so an hour with two conditions appears twice.
 //!
 //! Each series then runs from its first to its last hour: an hour without a row, or with a
 //! null value, is `NaN`. Values outside physical limits (I-94 temperatures below 200 K, rain
@@ -34,7 +34,7 @@ pub struct Dataset {
     pub covariate_names: Vec<String>,
     /// One series per station or road.
     pub series: Vec<HourlySeries>,
-    /// What loading changed or merged, for the report.
+    /// Counts of what loading changed or merged, for the report.
     pub notes: Vec<String>,
 }
 
@@ -103,7 +103,12 @@ pub fn beijing(dir: &Path) -> Result<Dataset> {
     config.schema = Some(schema);
     let collector = CsvCollector::new(config)?;
 
-    let mut canonical = Canonicalise::new(CanonicaliseConfig::hourly_air_quality())?;
+    let mut numeric: Vec<String> = vec!["PM2.5".into()];
+    numeric.extend(BEIJING_WEATHER.map(String::from));
+    let mut canonical = Canonicalise::new(CanonicaliseConfig {
+        numeric,
+        ..CanonicaliseConfig::hourly_air_quality()
+    })?;
     let mut dedupe = Dedupe::new(DedupeConfig::default())?;
     let mut notes = Vec::new();
     let batches = collect_clean(collector, &mut [&mut canonical, &mut dedupe], &mut notes)?;
@@ -186,9 +191,16 @@ pub fn i94(dir: &Path) -> Result<Dataset> {
         ColumnSpec::new("traffic_volume", CsvType::Float64),
     ]);
     config.columns = Some(
-        ["date_time", "traffic_volume", "temp", "rain_1h", "snow_1h", "clouds_all"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "date_time",
+            "traffic_volume",
+            "temp",
+            "rain_1h",
+            "snow_1h",
+            "clouds_all",
+        ]
+        .map(String::from)
+        .to_vec(),
     );
     let collector = WithTimestamp {
         inner: CsvCollector::new(config)?,
@@ -300,7 +312,7 @@ impl Collector for WithTimestamp {
         Ok(Some(GovernedBatch::try_new(
             with_time,
             batch.row_ids().clone(),
-            batch.provenance().clone(),
+            batch.provenance.clone(),
         )?))
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench_forecast -- [--dataset beijing|i94] [--quick]
-//!     [--json FILE] [--horizon HOURS] [--lags HOURS] DIR
+//!     [--json FILE] [--horizon HOURS] [--lags HOURS] [--learning-rate RATE] DIR
 //! ```
 //!
 //! The forecaster trains on the hours before the test start (2016-01-01 for Beijing,
@@ -33,7 +33,7 @@ use crate::data::Dataset;
 
 const USAGE: &str = "\
 usage: bench_forecast [--dataset beijing|i94] [--quick] [--json FILE] [--horizon HOURS]
-                      [--lags HOURS] DIR
+                      [--lags HOURS] [--learning-rate RATE] DIR
 
 Trains the quantile forecaster on the years before the test start and scores it per series
 against seasonal-naive and linear autoregressive baselines.
@@ -46,7 +46,8 @@ against seasonal-naive and linear autoregressive baselines.
   --json FILE      also write [{station, mae, seasonal_naive_mae, ar_mae, coverage,
                    nominal_coverage, ...}] to FILE
   --horizon HOURS  hours ahead to forecast; default 24
-  --lags HOURS     hours of history per window; default 48";
+  --lags HOURS     hours of history per window; default 48
+  --learning-rate RATE  Adam learning rate; default 0.0002";
 
 /// Per-series figures written by `--json`.
 #[derive(Debug, Serialize)]
@@ -67,6 +68,7 @@ struct Options {
     json: Option<PathBuf>,
     horizon: usize,
     lags: usize,
+    learning_rate: f64,
     dir: PathBuf,
 }
 
@@ -78,6 +80,7 @@ fn parse_args() -> Result<Options, String> {
         json: None,
         horizon: 24,
         lags: 48,
+        learning_rate: 0.0002,
         dir: PathBuf::new(),
     };
     let mut dir = None;
@@ -98,6 +101,12 @@ fn parse_args() -> Result<Options, String> {
             }
             "--horizon" => options.horizon = number("--horizon", args.next())?,
             "--lags" => options.lags = number("--lags", args.next())?,
+            "--learning-rate" => {
+                let value = args.next().ok_or("--learning-rate needs a number")?;
+                options.learning_rate = value
+                    .parse()
+                    .map_err(|_| format!("--learning-rate {value:?} is not a number"))?;
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other if other.starts_with("--") => {
                 return Err(format!("unknown option {other:?}\n\n{USAGE}"));
@@ -172,6 +181,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         max_train_windows: if options.quick { 30_000 } else { 400_000 },
         epochs: if options.quick { 8 } else { 30 },
         patience: if options.quick { 3 } else { 4 },
+        learning_rate: options.learning_rate,
         ..ForecasterConfig::default()
     };
     let training = training_part(&dataset, test_start_ms);
@@ -253,7 +263,10 @@ fn evaluate(
             config.log_transform,
             config.max_missing_lags,
         ) else {
-            println!("{}: too few training windows for the AR baseline; skipped", series.name);
+            println!(
+                "{}: too few training windows for the AR baseline; skipped",
+                series.name
+            );
             continue;
         };
         let mut windows = Vec::new();
@@ -325,7 +338,9 @@ fn print_scores(scores: &[SeriesScore], target: &str, options: &Options) {
     println!(
         "\n{target}, {} h ahead, MAE per series (coverage of the nominal {:.0}% interval)",
         options.horizon,
-        scores.first().map_or(0.0, |score| score.nominal_coverage * 100.0)
+        scores
+            .first()
+            .map_or(0.0, |score| score.nominal_coverage * 100.0)
     );
     println!(
         "{:<16} {:>8} {:>10} {:>10} {:>8} {:>9} {:>9}",

@@ -47,9 +47,9 @@ struct Counts {
 
 /// Forecasts a column per series and warns before it crosses a limit, as an [`Analyzer`].
 ///
-/// Rows with a null or non-hourly time cannot be placed in a series; a row that repeats an
-/// hour already seen for its series is ignored in favour of the first one (as the `Dedupe`
-/// cleaner keeps the first). Both are counted in the audit record and logged, never dropped
+/// Rows with a null or non-hourly time cannot be placed in a series. A row that repeats an
+/// hour already seen for its series is ignored in favour of the first one, as the `Dedupe`
+/// cleaner keeps the first. Both are counted in the audit record and logged, never dropped
 /// silently; the data itself is never changed. A series whose latest window has too many
 /// missing hours for a forecaster gets no forecast at that horizon, which is counted too.
 ///
@@ -139,7 +139,12 @@ impl EarlyWarning {
             .unwrap_or_default()
     }
 
-    fn float_column(&self, batch: &GovernedBatch, column: &str, role: &str) -> Result<Float64Array> {
+    fn float_column(
+        &self,
+        batch: &GovernedBatch,
+        column: &str,
+        role: &str,
+    ) -> Result<Float64Array> {
         let array = batch.data().column_by_name(column).ok_or_else(|| {
             Error::InvalidInput(format!(
                 "{role} {column:?} is not in the batch; the batch has: {}",

@@ -118,13 +118,21 @@ fn config(trigger: WarningTrigger) -> EarlyWarningConfig {
 
 #[test]
 fn crossing_series_gets_warning_with_lead_time() {
-    let mut analyzer =
-        EarlyWarning::new(config(WarningTrigger::Median), forecasters(), Some("3".into()))
-            .expect("analyzer");
+    let mut analyzer = EarlyWarning::new(
+        config(WarningTrigger::Median),
+        forecasters(),
+        Some("3".into()),
+    )
+    .expect("analyzer");
     let mut ctx = context();
     let mut rng = ChaCha8Rng::seed_from_u64(12);
     let batch = stream(&mut rng);
-    assert!(analyzer.analyze(&batch, &mut ctx).expect("analyze").is_empty());
+    assert!(
+        analyzer
+            .analyze(&batch, &mut ctx)
+            .expect("analyze")
+            .is_empty()
+    );
     let findings = analyzer.finish(&mut ctx).expect("finish");
 
     let warnings: Vec<&Finding> = findings
@@ -170,7 +178,9 @@ fn stream_below_limit_gets_no_warning() {
     let mut analyzer = EarlyWarning::new(config, forecasters(), None).expect("analyzer");
     let mut ctx = context();
     let mut rng = ChaCha8Rng::seed_from_u64(13);
-    analyzer.analyze(&stream(&mut rng), &mut ctx).expect("analyze");
+    analyzer
+        .analyze(&stream(&mut rng), &mut ctx)
+        .expect("analyze");
     let findings = analyzer.finish(&mut ctx).expect("finish");
     assert!(
         findings
@@ -183,8 +193,8 @@ fn stream_below_limit_gets_no_warning() {
 
 #[test]
 fn gappy_window_gets_no_forecast() {
-    let mut analyzer = EarlyWarning::new(config(WarningTrigger::Median), forecasters(), None)
-        .expect("analyzer");
+    let mut analyzer =
+        EarlyWarning::new(config(WarningTrigger::Median), forecasters(), None).expect("analyzer");
     let mut ctx = context();
     let mut rng = ChaCha8Rng::seed_from_u64(14);
     let batch = stream(&mut rng);
@@ -216,14 +226,14 @@ fn gappy_window_gets_no_forecast() {
 
 #[test]
 fn invalid_setups_are_rejected() {
-    let error = EarlyWarning::new(config(WarningTrigger::Median), Vec::new(), None)
-        .expect_err("no model");
+    let error =
+        EarlyWarning::new(config(WarningTrigger::Median), Vec::new(), None).expect_err("no model");
     assert!(error.to_string().contains("no forecaster"), "{error}");
 
     let models = forecasters();
     let twice = vec![models[0].clone(), models[0].clone()];
-    let error = EarlyWarning::new(config(WarningTrigger::Median), twice, None)
-        .expect_err("same horizon");
+    let error =
+        EarlyWarning::new(config(WarningTrigger::Median), twice, None).expect_err("same horizon");
     assert!(error.to_string().contains("horizon 9 h"), "{error}");
 
     let mut bad = config(WarningTrigger::Median);
@@ -238,5 +248,8 @@ fn invalid_setups_are_rejected() {
     let error = analyzer
         .analyze(&stream(&mut rng), &mut context())
         .expect_err("absent column");
-    assert!(error.to_string().contains("\"PM10\" is not in the batch"), "{error}");
+    assert!(
+        error.to_string().contains("\"PM10\" is not in the batch"),
+        "{error}"
+    );
 }

@@ -1,10 +1,10 @@
 //! A global quantile forecaster for hourly series, such as PM2.5 at many stations or traffic
 //! volume on a road.
 //!
-//! One network serves every series: its input is a window of the last `lags` hours of the
-//! target plus calendar, covariate and series features (see [`series`] for the layout), and
-//! its output is the median and a central prediction interval of the value `horizon` hours
-//! after the window. It is trained with the pinball (quantile) loss, with early stopping on
+//! One network serves every series. Its input is a window of the last `lags` hours of the
+//! target plus calendar, covariate and series features (see [`series`] for the layout). Its
+//! output is the median and a central prediction interval of the value `horizon` hours after
+//! the window. It is trained with the pinball (quantile) loss, with early stopping on
 //! the last hours of each series.
 //!
 //! # Interval calibration
@@ -175,7 +175,7 @@ impl ForecasterConfig {
     }
 }
 
-/// What training recorded: losses, epochs, window counts and the calibration.
+/// Training record: losses, epochs, window counts and the calibration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastTrainingMetrics {
@@ -314,7 +314,12 @@ impl TrainedForecaster {
 
     /// Runs the network over feature rows and returns three values per row, in model units.
     pub(crate) fn forward_rows(&self, rows: &[f32]) -> Result<Vec<f32>> {
-        forward_rows(&self.network, rows, self.layout.width(), &self.config.device.device())
+        forward_rows(
+            &self.network,
+            rows,
+            self.layout.width(),
+            &self.config.device.device(),
+        )
     }
 
     /// Returns the configuration the model was trained with.
@@ -430,8 +435,8 @@ impl RegisteredModel for TrainedForecaster {
         let config: ForecasterConfig = serde_json::from_value(meta.card.config.clone())
             .map_err(|error| Error::InvalidInput(context(&format!("invalid config: {error}"))))?;
         config.validate()?;
-        let state: ForecasterState = serde_json::from_value(meta.card.training.clone())
-            .map_err(|error| {
+        let state: ForecasterState =
+            serde_json::from_value(meta.card.training.clone()).map_err(|error| {
                 Error::InvalidInput(context(&format!("invalid training record: {error}")))
             })?;
         let layout = state.layout;
@@ -443,7 +448,8 @@ impl RegisteredModel for TrainedForecaster {
             )));
         }
         let device = config.device.device();
-        let mut network = ForecastNetwork::new(layout.width(), &config.hidden, config.seed, &device);
+        let mut network =
+            ForecastNetwork::new(layout.width(), &config.hidden, config.seed, &device);
         let mut store = SafetensorsStore::from_file(weights);
         network
             .load_from(&mut store)

@@ -5,8 +5,8 @@
 //! the value `horizon` hours later. Its features, in order:
 //!
 //! 1. the last `lags` values of the target, oldest first, transformed (see
-//!    [`TargetTransform`]); missing lags are filled with the previous known lag in the window
-//!    (the next known one for leading gaps),
+//!    [`TargetTransform`]). A missing lag is filled with the previous known lag in the window,
+//!    or with the first known one for leading gaps,
 //! 2. the share of missing lags, so the network can discount filled values,
 //! 3. calendar features of the forecast time: hour of day, day of week and day of year, each
 //!    as a sine and cosine pair,
@@ -334,10 +334,7 @@ pub(crate) fn mean_std(values: impl Iterator<Item = f32>) -> (f32, f32) {
     let mean = sum / count;
     let variance = (squares / count - mean * mean).max(0.0);
     let std = variance.sqrt();
-    (
-        mean as f32,
-        if std > 1e-6 { std as f32 } else { 1.0 },
-    )
+    (mean as f32, if std > 1e-6 { std as f32 } else { 1.0 })
 }
 
 #[cfg(test)]
@@ -409,7 +406,10 @@ mod tests {
         };
         for value in [0.0f32, 2.5, 80.0, 600.0] {
             let back = transform.inverse(transform.forward(value));
-            assert!((back - value).abs() < 1e-3 * value.max(1.0), "{value} -> {back}");
+            assert!(
+                (back - value).abs() < 1e-3 * value.max(1.0),
+                "{value} -> {back}"
+            );
         }
     }
 

@@ -88,7 +88,11 @@ fn score(model: &TrainedForecaster, data: &SeriesSet) -> (f32, f32, f32) {
         count += 1;
     }
     let count_f = count as f32;
-    (model_error / count_f, naive_error / count_f, inside as f32 / count_f)
+    (
+        model_error / count_f,
+        naive_error / count_f,
+        inside as f32 / count_f,
+    )
 }
 
 #[test]
@@ -97,8 +101,14 @@ fn forecaster_beats_seasonal_naive() {
     let test = daily_cycles(20, 2);
     let (mae, naive_mae, coverage) = score(&model, &test);
     // Noise uniform on ±8: the cycle alone has MAE 4, the same hour a day earlier about 5.3.
-    assert!(mae < 0.85 * naive_mae, "model MAE {mae} vs seasonal naive {naive_mae}");
-    assert!((0.7..=0.9).contains(&coverage), "coverage {coverage} of a nominal 0.8");
+    assert!(
+        mae < 0.85 * naive_mae,
+        "model MAE {mae} vs seasonal naive {naive_mae}"
+    );
+    assert!(
+        (0.7..=0.9).contains(&coverage),
+        "coverage {coverage} of a nominal 0.8"
+    );
 }
 
 #[test]
@@ -108,7 +118,10 @@ fn training_counts_skipped_windows() {
     let metrics = model.metrics();
     // Every missing hour is the target of exactly one window per series.
     assert!(metrics.skipped_missing_target > 0);
-    assert_eq!(metrics.skipped_missing_lags, 0, "one gap in 24 lags is allowed");
+    assert_eq!(
+        metrics.skipped_missing_lags, 0,
+        "one gap in 24 lags is allowed"
+    );
     assert!(metrics.best_epoch >= 1 && metrics.best_epoch <= metrics.epochs_run);
     assert!(metrics.final_loss < metrics.initial_loss);
 
@@ -150,7 +163,9 @@ fn registry_round_trip() {
         .expect("load")
         .expect("a version");
     let window = data.series[1].window(100, 24).expect("window");
-    let before = model.predict(std::slice::from_ref(&window)).expect("predict");
+    let before = model
+        .predict(std::slice::from_ref(&window))
+        .expect("predict");
     let after = loaded.predict(&[window]).expect("predict");
     assert_eq!(before, after);
     assert_eq!(loaded.metrics(), model.metrics());

@@ -10,7 +10,9 @@ use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
 use super::network::{ForecastNetwork, pinball_loss};
-use super::series::{CovariateScaling, FeatureLayout, HOUR_MS, SeriesSet, TargetTransform, mean_std};
+use super::series::{
+    CovariateScaling, FeatureLayout, HOUR_MS, SeriesSet, TargetTransform, mean_std,
+};
 use super::{ForecastTrainingMetrics, ForecasterConfig, TrainedForecaster, forward_rows};
 use crate::{Error, Result};
 
@@ -97,7 +99,10 @@ pub(super) fn train(config: &ForecasterConfig, data: &SeriesSet) -> Result<Train
             for &row in batch {
                 batch_rows.extend_from_slice(&windows.train.rows[row * width..(row + 1) * width]);
             }
-            let targets: Vec<f32> = batch.iter().map(|&row| windows.train.targets[row]).collect();
+            let targets: Vec<f32> = batch
+                .iter()
+                .map(|&row| windows.train.targets[row])
+                .collect();
             let input = Tensor::<2>::from_data(
                 TensorData::new(batch_rows.clone(), [batch.len(), width]),
                 &device,
@@ -122,8 +127,13 @@ pub(super) fn train(config: &ForecasterConfig, data: &SeriesSet) -> Result<Train
             )));
         }
         epoch_losses.push(epoch_loss);
-        let validation_loss =
-            mean_loss(&network.valid(), &windows.validation, width, levels, &inference)?;
+        let validation_loss = mean_loss(
+            &network.valid(),
+            &windows.validation,
+            width,
+            levels,
+            &inference,
+        )?;
         tracing::info!(
             epoch,
             train_loss = epoch_loss,
@@ -202,7 +212,13 @@ fn fit_layout(config: &ForecasterConfig, data: &SeriesSet) -> FeatureLayout {
     let train_part = |values: &[f32]| -> std::ops::Range<usize> {
         0..split_hour(values.len(), config.validation_share)
     };
-    let warp = |value: f32| if config.log_transform { value.ln_1p() } else { value };
+    let warp = |value: f32| {
+        if config.log_transform {
+            value.ln_1p()
+        } else {
+            value
+        }
+    };
     let (mean, std) = mean_std(data.series.iter().flat_map(|series| {
         series.values[train_part(&series.values)]
             .iter()
@@ -231,15 +247,23 @@ fn fit_layout(config: &ForecasterConfig, data: &SeriesSet) -> FeatureLayout {
         },
         covariate_names: data.covariate_names.clone(),
         covariates,
-        series_names: data.series.iter().map(|series| series.name.clone()).collect(),
+        series_names: data
+            .series
+            .iter()
+            .map(|series| series.name.clone())
+            .collect(),
     }
 }
 
 /// Cuts every window of every series. A window whose forecast hour is before the series'
-/// held-out tail trains; one whose origin is inside the tail validates (even days) or
-/// calibrates (odd days); one that straddles the boundary is left out, so no training window
-/// sees a held-out value as its target.
-fn cut_windows(config: &ForecasterConfig, data: &SeriesSet, layout: &FeatureLayout) -> SplitWindows {
+/// held-out tail goes to training. One whose origin is inside the tail goes to early stopping
+/// (even days) or calibration (odd days). One that straddles the boundary is left out, so no
+/// training target is a held-out value.
+fn cut_windows(
+    config: &ForecasterConfig,
+    data: &SeriesSet,
+    layout: &FeatureLayout,
+) -> SplitWindows {
     let mut split = SplitWindows::default();
     for series in &data.series {
         let hours = series.values.len();
