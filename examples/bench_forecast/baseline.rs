@@ -48,10 +48,10 @@ impl LinearAr {
                 continue;
             }
             let target = warp(value, log);
-            for i in 0..width {
-                moment[i] += features[i] * target;
-                for j in 0..width {
-                    gram[i * width + j] += features[i] * features[j];
+            for (i, &left) in features.iter().enumerate() {
+                moment[i] += left * target;
+                for (j, &right) in features.iter().enumerate() {
+                    gram[i * width + j] += left * right;
                 }
             }
             rows += 1;

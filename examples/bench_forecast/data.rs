@@ -57,8 +57,7 @@ fn collect_clean(
     let mut ctx = StageContext::new("bench_forecast", 1, audit);
     collector.start(&mut ctx)?;
     let mut batches = Vec::new();
-    while let Some(batch) = collector.next_batch(&mut ctx)? {
-        let mut batch = batch;
+    while let Some(mut batch) = collector.next_batch(&mut ctx)? {
         for cleaner in cleaners.iter_mut() {
             batch = cleaner.clean(batch, &mut ctx)?;
         }
