@@ -10,6 +10,9 @@
 //! - [`question::QuestionAnswerer`] answers a question in natural language with SQL that a
 //!   chat model writes, checked against a [`question::QueryPolicy`] of readable tables and
 //!   columns, read-only, with row and time limits.
+//! - [`EarlyWarning`] forecasts a column per series with trained quantile forecasters from
+//!   `governance-llm` and warns, with lead time, interval and probability, where a forecast
+//!   crosses a limit.
 //!
 //! DataFusion is here because indicator definitions are best written, reviewed and changed
 //! as SQL, and it runs that SQL over Arrow batches without copying them. tokio is here
@@ -67,7 +70,9 @@ mod runtime;
 pub mod sql;
 mod text;
 pub mod threshold;
+pub mod warning;
 
 pub use error::AnalyzeError;
 pub use sql::{AlertRule, IndicatorSql, SqlIndicators, SqlIndicatorsConfig};
 pub use threshold::{ThresholdAlerts, ThresholdAlertsConfig, ThresholdRule};
+pub use warning::{EarlyWarning, EarlyWarningConfig, WarningTrigger};

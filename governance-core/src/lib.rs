@@ -42,6 +42,6 @@ pub use issue::{Issue, IssueKind, IssueLog, Severity};
 pub use lineage::{Adjustment, LineageRecord, QuarantinedRow, params_hash};
 pub use semantic::{Semantic, Sensitivity};
 pub use stage::{
-    AccessRequest, Analyzer, Applicator, Cleaner, Collector, Finding, FindingKind, Fuser, Guard,
-    Learner, Stage, StageContext,
+    AccessRequest, Analyzer, Applicator, Cleaner, Collector, Finding, FindingKind, ForecastDetail,
+    Fuser, Guard, Learner, Stage, StageContext,
 };

@@ -437,6 +437,26 @@ pub struct Finding {
     pub model_version: Option<String>,
     /// Severity, for alerts and warnings that applicators route by it.
     pub severity: Option<Severity>,
+    /// Lead time, interval and exceedance probability of a forecast or early warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<ForecastDetail>,
+}
+
+/// What a forecast or early-warning finding adds to its value: how far ahead it looks, its
+/// prediction interval and, for a warning, the estimated probability of the crossing.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastDetail {
+    /// Hours between the last observation the forecast rests on and the forecast time.
+    pub lead_time_hours: u32,
+    /// Lower end of the prediction interval, in the column's unit.
+    pub lower: f64,
+    /// Upper end of the prediction interval, in the column's unit.
+    pub upper: f64,
+    /// Nominal coverage of the interval, such as 0.8.
+    pub interval_level: f64,
+    /// Estimated probability that the value crosses the finding's threshold, from 0 to 1.
+    pub exceedance_probability: Option<f64>,
 }
 
 impl Finding {
@@ -459,6 +479,7 @@ impl Finding {
             row_ids: Vec::new(),
             model_version: None,
             severity: None,
+            forecast: None,
         }
     }
 }

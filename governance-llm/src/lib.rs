@@ -13,6 +13,8 @@
 //!   the HTTP implementation of `governance_core::chat::ChatModel`.
 //! - [`cell_classifier`]: logistic regression or a small perceptron that turns detector
 //!   features of a cell into an error probability ([`TrainedCellClassifier`]).
+//! - [`forecaster`]: a global quantile forecaster for hourly series, trained with the pinball
+//!   loss and calibrated by split conformal prediction ([`TrainedForecaster`]).
 //! - [`pair_classifier`]: a perceptron that turns the comparison vector of a record pair into
 //!   a match probability ([`TrainedPairClassifier`]), for entity resolution.
 //! - [`registry`]: saving, listing, loading and rolling back model versions
@@ -66,6 +68,7 @@ pub mod chat;
 pub mod embed;
 pub mod encoder;
 mod error;
+pub mod forecaster;
 pub mod matrix;
 pub mod pair_classifier;
 pub mod registry;
@@ -81,6 +84,10 @@ pub use cell_classifier::{CellClassifierConfig, CellNetwork, TrainedCellClassifi
 pub use embed::{TextEmbedder, cosine};
 pub use encoder::{EncoderError, EncoderOptions, SentenceEncoder};
 pub use error::{Error, Result};
+pub use forecaster::{
+    ForecastTrainingMetrics, ForecastWindow, ForecasterConfig, HourlySeries, QuantileForecast,
+    SeriesSet, TrainedForecaster,
+};
 pub use matrix::{FeatureMatrix, Standardization};
 pub use pair_classifier::{
     PairClassifierConfig, PairNetwork, PairTrainingMetrics, TrainedPairClassifier, Validation,
