@@ -173,6 +173,18 @@ fn run(options: &args::Options) -> Result<()> {
     let audit = stages::audit_log(out)?;
 
     let weather = stages::load_side(input.weather, &audit)?;
+    // The anomaly stage starts from the registry's latest model when `OUT/models` has one, so
+    // a second run into the same folder continues from the first run's retrained model and
+    // flags differently; a fresh folder gives the same figures on every run.
+    let anomaly = stages::anomalies(&out.join("models"))?;
+    match anomaly.model() {
+        Some(_) => println!(
+            "anomaly model: continuing from the latest version in {} (use a new --out folder \
+             to start fresh)",
+            out.join("models").display()
+        ),
+        None => println!("anomaly model: none saved yet; training one on the first rows"),
+    }
     let recorder = FlagRecorder::new("flag_recorder", None);
     let flags = recorder.flags();
     let (parquet, quality) = stages::sinks(out, "")?;
@@ -184,7 +196,7 @@ fn run(options: &args::Options) -> Result<()> {
         .clean(stages::fill_gaps()?)
         .clean(stages::outliers()?)
         .fuse(stages::weather_join(weather)?)
-        .clean(stages::anomalies(&out.join("models"))?)
+        .clean(anomaly)
         .analyze(stages::daily_indicators())
         .analyze(stages::hourly_alerts()?)
         .guard(stages::guard("guard", None, None)?)

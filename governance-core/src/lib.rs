@@ -22,8 +22,8 @@
 pub mod audit;
 mod batch;
 pub mod chain;
-pub mod checkpoint;
 pub mod chat;
+pub mod checkpoint;
 mod error;
 mod feedback;
 mod issue;
