@@ -14,6 +14,7 @@ use governance_llm::SentenceEncoder;
 
 /// Returns the model folder, `GOVERNANCE_MINILM_DIR` or else
 /// `$HOME/.cache/governance-models/all-minilm-l6-v2`, or `None` when it has no weights.
+#[expect(clippy::print_stderr, reason = "a skipped test says why on stderr")]
 fn minilm_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("GOVERNANCE_MINILM_DIR") {
         Some(dir) => PathBuf::from(dir),
@@ -79,6 +80,10 @@ fn true_pairs_found(embedder: Arc<dyn TextEmbedder>) -> usize {
 }
 
 #[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "the test reports both embedders' counts"
+)]
 fn encoder_blocks_paraphrases() {
     let Some(dir) = minilm_dir() else { return };
     let encoder: Arc<dyn TextEmbedder> =

@@ -7,6 +7,7 @@ use governance_llm::{SentenceEncoder, TextEmbedder, cosine};
 
 /// Returns the model folder, `GOVERNANCE_MINILM_DIR` or else
 /// `$HOME/.cache/governance-models/all-minilm-l6-v2`, or `None` when it has no weights.
+#[expect(clippy::print_stderr, reason = "a skipped test says why on stderr")]
 fn minilm_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("GOVERNANCE_MINILM_DIR") {
         Some(dir) => PathBuf::from(dir),

@@ -251,7 +251,7 @@ figure{margin:1.5em 0}figcaption{color:#555}";
 fn push_figure(page: &mut String, id: &str, svg: &str, note: &str) {
     let _ = write!(page, "<figure id=\"{id}\">\n{svg}\n");
     if !note.is_empty() {
-        let _ = write!(page, "<figcaption>{}</figcaption>\n", escape(note));
+        let _ = writeln!(page, "<figcaption>{}</figcaption>", escape(note));
     }
     page.push_str("</figure>\n");
 }

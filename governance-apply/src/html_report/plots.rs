@@ -55,8 +55,11 @@ fn render_svg(
     Ok(svg)
 }
 
+/// Points of one line: (round, value).
+type Series = Vec<(f64, f64)>;
+
 /// Returns the mean of the columns' completeness and validity of each round, in round order.
-fn quality_points(rounds: &[RoundRecord]) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+fn quality_points(rounds: &[RoundRecord]) -> (Series, Series) {
     let mut completeness = Vec::new();
     let mut validity = Vec::new();
     for record in rounds {
