@@ -124,7 +124,7 @@ impl Cleaner for FailSecondBatch {
 }
 
 #[test]
-fn failed_round_writes_start_and_fail_with_the_error() {
+fn failed_round_start_and_fail_events() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("openlineage.jsonl");
     let writer = OpenLineageWriter::new(config(path.clone())).expect("writer");

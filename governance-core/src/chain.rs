@@ -597,8 +597,8 @@ impl Chain {
     }
 }
 
-/// Tells every applicator that round `round` failed with `error`. An applicator's own error
-/// here is logged and the others are still told, so the round's error stays the one reported.
+/// Calls [`Applicator::fail`] on every applicator for a failed round. An applicator's own
+/// error here is logged, not returned, so the round's error stays the one reported.
 fn fail_applicators(
     applicators: &mut [Box<dyn Applicator>],
     error: &Error,
