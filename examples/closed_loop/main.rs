@@ -175,7 +175,7 @@ fn run(options: &args::Options) -> Result<()> {
     let weather = stages::load_side(input.weather, &audit)?;
     // The anomaly stage starts from the registry's latest model when `OUT/models` has one. A
     // second run into the same folder therefore continues from the first run's retrained
-    // model and flags differently; a fresh folder gives the same figures on every run.
+    // model and flags differently. A fresh folder gives the same figures on every run.
     let anomaly = stages::anomalies(&out.join("models"))?;
     match anomaly.model() {
         Some(_) => println!(

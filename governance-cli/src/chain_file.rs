@@ -56,7 +56,7 @@ pub struct ChainFile {
     /// Cleaners, analyzers and guards, in chain order by kind.
     #[serde(default)]
     pub stages: Vec<StageConfig>,
-    /// Where the governed data goes.
+    /// Sinks of the governed data.
     #[serde(default)]
     pub sinks: SinksConfig,
     /// The consumer of the output, matched against a guard's access policy.

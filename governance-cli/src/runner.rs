@@ -25,7 +25,7 @@ pub const LINEAGE_FILE: &str = "lineage.json";
 /// File name of the HTML report in the output folder, unless `--report` names another.
 pub const HTML_REPORT_FILE: &str = "report.html";
 
-/// Where a run writes and how it shows progress.
+/// Output folder and progress display of a run.
 pub struct RunOptions {
     /// Output folder.
     pub out: PathBuf,
@@ -35,7 +35,7 @@ pub struct RunOptions {
     pub progress: bool,
 }
 
-/// What a finished run produced.
+/// Outputs of a finished run.
 pub struct RunOutcome {
     /// One summary per round.
     pub rounds: Vec<RunSummary>,

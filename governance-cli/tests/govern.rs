@@ -303,7 +303,8 @@ fn lineage_show_lists_stages() {
         .iter()
         .filter_map(|record| record["round"].as_u64())
         .collect();
-    assert!(rounds.contains(&1) && rounds.contains(&2), "{rounds:?}");
+    assert!(rounds.contains(&1), "{rounds:?}");
+    assert!(rounds.contains(&2), "{rounds:?}");
     let collector = &records[0];
     assert_eq!(collector["stage"], "csv");
     assert_eq!(collector["rows_in"], 6);

@@ -23,8 +23,8 @@ pub struct Provenance {
     pub collected_at_ms: i64,
     /// Names of the stages applied so far, in order.
     pub stages: Vec<String>,
-    /// Where the source stands after this batch's last record, for collectors that can
-    /// resume; a checkpointing sink commits it with the rows.
+    /// Position of the source after this batch's last record, for collectors that can resume.
+    /// A checkpointing sink commits it with the rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<crate::SourcePosition>,
 }

@@ -70,7 +70,7 @@ pub trait CheckpointStore {
 
     /// Returns whether every `apply` commits its batch with the batch's position before it
     /// returns. A driver that acknowledges the source after each batch requires it. The
-    /// default is `false`, the safe answer for a sink that commits later.
+    /// default is `false`, which is safe for a sink that commits later.
     fn commits_each_batch(&self) -> bool {
         false
     }

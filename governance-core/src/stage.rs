@@ -442,8 +442,8 @@ pub struct Finding {
     pub forecast: Option<ForecastDetail>,
 }
 
-/// What a forecast or early-warning finding adds to its value: how far ahead it looks, its
-/// prediction interval and, for a warning, the estimated probability of the crossing.
+/// Forecast details of a forecast or early-warning finding: the lead time, the prediction
+/// interval and, for a warning, the estimated probability of the crossing.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastDetail {

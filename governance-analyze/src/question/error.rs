@@ -22,7 +22,7 @@ pub enum QuestionError {
         source: BoxError,
     },
 
-    /// The reply holds no SQL.
+    /// The reply contains no SQL.
     #[error("the model's reply holds no SQL: {excerpt:?}; rephrase the question")]
     NoSql {
         /// The start of the reply.
@@ -38,7 +38,7 @@ pub enum QuestionError {
         message: String,
     },
 
-    /// The SQL holds more than one statement.
+    /// The SQL contains more than one statement.
     #[error("generated SQL holds {count} statements, but only one query may run: {sql:?}")]
     MultipleStatements {
         /// Number of statements.
@@ -50,7 +50,7 @@ pub enum QuestionError {
     /// The statement is not a read-only query.
     #[error("generated statement is {kind}, not a read-only query: only SELECT and WITH run")]
     NotReadOnly {
-        /// What the statement is, such as `DROP TABLE`.
+        /// Kind of statement, such as `DROP TABLE`.
         kind: String,
     },
 

@@ -3,7 +3,7 @@
 use governance_core::{Error, Result, Severity};
 use serde::{Deserialize, Serialize};
 
-/// Which forecast value is compared with the limit.
+/// Forecast value compared with the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningTrigger {

@@ -147,7 +147,8 @@ fn crossing_series_gets_warning_with_lead_time() {
     assert_eq!(warning.time.as_deref(), Some("2015-02-03T06:00:00"));
     let median = warning.value.expect("median");
     assert!((median - 80.0).abs() < 8.0, "peak forecast {median}");
-    assert!(detail.lower < median && median < detail.upper);
+    assert!(detail.lower < median);
+    assert!(median < detail.upper);
     let probability = detail.exceedance_probability.expect("probability");
     assert!(probability > 0.5, "probability {probability}");
     assert_eq!(warning.model_version.as_deref(), Some("3"));

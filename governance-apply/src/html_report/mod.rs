@@ -36,7 +36,7 @@ use crate::report::{FINDINGS_FILE, QUALITY_JSON_FILE, QualityReport};
 /// Alerts listed in the page's alert table; the timeline plot shows all of them.
 const MAX_LISTED_ALERTS: usize = 50;
 
-/// What one round recorded: its quality report and its findings.
+/// Record of one round: its quality report and its findings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoundRecord {
     /// The round's `quality.json`.

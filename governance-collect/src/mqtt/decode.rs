@@ -18,8 +18,8 @@ pub(crate) struct Decoded {
     pub rejected: Vec<(usize, String)>,
 }
 
-/// Decodes `payloads`, one item per message. `parsed` holds each payload's JSON, or the
-/// parse error for one that is not JSON.
+/// Decodes `payloads`, one item per message. `parsed` contains each payload's JSON, or
+/// the parse error for one that is not JSON.
 pub(crate) fn decode(
     format: MqttPayload,
     json: &mut JsonRows,

@@ -38,7 +38,8 @@ pub enum ChatError {
         message: String,
     },
 
-    /// The server answered with an HTTP error status; 429 and 5xx only after every attempt.
+    /// The server replied with an HTTP error status. For 429 and 5xx this is reported only after
+    /// every attempt failed.
     #[error(
         "{endpoint} returned HTTP {status} after {attempts} attempt(s): {hint}; body: {excerpt:?}"
     )]
@@ -49,7 +50,7 @@ pub enum ChatError {
         status: u16,
         /// Attempts made.
         attempts: u32,
-        /// What to do about this status.
+        /// Next step for the caller, for this status.
         hint: &'static str,
         /// The start of the response body.
         excerpt: String,
@@ -63,7 +64,7 @@ pub enum ChatError {
     MalformedJson {
         /// The chat-completions URL.
         endpoint: String,
-        /// What is wrong with it.
+        /// Reason the body is invalid.
         message: String,
         /// The start of the body.
         excerpt: String,

@@ -122,7 +122,8 @@ fn training_counts_skipped_windows() {
         metrics.skipped_missing_lags, 0,
         "one gap in 24 lags is allowed"
     );
-    assert!(metrics.best_epoch >= 1 && metrics.best_epoch <= metrics.epochs_run);
+    assert!(metrics.best_epoch >= 1);
+    assert!(metrics.best_epoch <= metrics.epochs_run);
     assert!(metrics.final_loss < metrics.initial_loss);
 
     let strict = ForecasterConfig {

@@ -48,7 +48,7 @@ impl Reply {
         }
     }
 
-    /// A stream whose deltas, in order, carry `parts`, then `[DONE]`.
+    /// Returns a stream whose deltas carry `parts` in order, then `[DONE]`.
     pub fn stream(parts: &[&str]) -> Reply {
         let mut pieces: Vec<String> = parts
             .iter()
@@ -90,7 +90,7 @@ pub struct ScriptedServer {
 }
 
 impl ScriptedServer {
-    /// Starts a server that answers the n-th request with `script[n]`, and with HTTP 418
+    /// Starts a server that replies to the n-th request with `script[n]`, and with HTTP 418
     /// once the script is used up. It stops when the test's runtime ends.
     pub async fn start(script: Vec<Reply>) -> ScriptedServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
