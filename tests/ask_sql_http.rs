@@ -4,19 +4,21 @@
 
 #[path = "../governance-llm/tests/support/scripted_server.rs"]
 mod scripted_server;
+#[path = "../governance-analyze/tests/support/mod.rs"]
+mod support;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use governance::analyze::question::{
     Answer, QueryPolicy, QuestionAnswerer, QuestionConfig, QuestionError,
 };
 use governance::llm::chat::{ChatClient, ChatClientConfig, ChatError};
 use scripted_server::{Reply, ScriptedServer};
+use support::{city_context, row_count};
 
 /// Every test finishes within this time or fails.
 const TEST_LIMIT: Duration = Duration::from_secs(30);
@@ -25,62 +27,6 @@ async fn bounded<F: Future>(future: F) -> F::Output {
     tokio::time::timeout(TEST_LIMIT, future)
         .await
         .expect("test ran past its time limit")
-}
-
-/// `readings` (station, PM2.5; 4 rows), `residents` (the policy hides `email`) and
-/// `permits` (not in the policy).
-fn city_context() -> SessionContext {
-    let context = SessionContext::new();
-    let readings = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("station", DataType::Utf8, false),
-            Field::new("PM2.5", DataType::Float64, true),
-        ])),
-        vec![
-            Arc::new(StringArray::from(vec![
-                "Dongsi", "Dongsi", "Tiantan", "Guanyuan",
-            ])),
-            Arc::new(Float64Array::from(vec![80.0, 60.0, 35.0, 50.0])),
-        ],
-    )
-    .expect("readings batch");
-    let residents = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("name", DataType::Utf8, false),
-            Field::new("email", DataType::Utf8, false),
-            Field::new("district", DataType::Utf8, false),
-        ])),
-        vec![
-            Arc::new(StringArray::from(vec!["Li Wei", "Wang Fang"])),
-            Arc::new(StringArray::from(vec![
-                "li@example.invalid",
-                "wang@example.invalid",
-            ])),
-            Arc::new(StringArray::from(vec!["Dongcheng", "Chaoyang"])),
-        ],
-    )
-    .expect("residents batch");
-    let permits = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("permit_id", DataType::Int64, false),
-            Field::new("holder", DataType::Utf8, false),
-        ])),
-        vec![
-            Arc::new(Int64Array::from(vec![1, 2])),
-            Arc::new(StringArray::from(vec!["Li Wei", "Zhang San"])),
-        ],
-    )
-    .expect("permits batch");
-    context
-        .register_batch("readings", readings)
-        .expect("register");
-    context
-        .register_batch("residents", residents)
-        .expect("register");
-    context
-        .register_batch("permits", permits)
-        .expect("register");
-    context
 }
 
 /// Returns a client config whose base URL `ask_through` replaces with the scripted server's.
@@ -114,23 +60,6 @@ async fn ask_through(
     let client = ChatClient::new(config).expect("valid client config");
     let result = answerer(context, client).ask("a question").await;
     (result, server)
-}
-
-/// Returns the row count of `table`, read directly from the source context.
-async fn row_count(context: &SessionContext, table: &str) -> i64 {
-    let batches = context
-        .sql(&format!("SELECT COUNT(*) FROM {table}"))
-        .await
-        .expect("count plans")
-        .collect()
-        .await
-        .expect("count runs");
-    batches[0]
-        .column(0)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .expect("count is Int64")
-        .value(0)
 }
 
 /// Asks with a completion that must be rejected, and checks that every table is unchanged.

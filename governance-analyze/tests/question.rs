@@ -1,6 +1,8 @@
 //! Guarded question answering with a scripted chat model: good queries, the generated SQL
 //! that must be rejected, row and time limits.
 
+mod support;
+
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,6 +13,7 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use governance_analyze::question::{QueryPolicy, QuestionAnswerer, QuestionConfig, QuestionError};
 use governance_core::chat::{ChatFuture, ChatMessage, ChatModel};
+use support::{city_context, row_count};
 
 /// Every test finishes within this time or fails.
 const TEST_LIMIT: Duration = Duration::from_secs(30);
@@ -47,62 +50,6 @@ impl ChatModel for CannedModel {
     }
 }
 
-/// `readings` (4 rows), `residents` (with an `email` column the policy hides) and `permits`
-/// (not in the policy).
-fn city_context() -> SessionContext {
-    let context = SessionContext::new();
-    let readings = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("station", DataType::Utf8, false),
-            Field::new("PM2.5", DataType::Float64, true),
-        ])),
-        vec![
-            Arc::new(StringArray::from(vec![
-                "Dongsi", "Dongsi", "Tiantan", "Guanyuan",
-            ])),
-            Arc::new(Float64Array::from(vec![80.0, 60.0, 35.0, 50.0])),
-        ],
-    )
-    .expect("readings batch");
-    let residents = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("name", DataType::Utf8, false),
-            Field::new("email", DataType::Utf8, false),
-            Field::new("district", DataType::Utf8, false),
-        ])),
-        vec![
-            Arc::new(StringArray::from(vec!["Li Wei", "Wang Fang"])),
-            Arc::new(StringArray::from(vec![
-                "li@example.invalid",
-                "wang@example.invalid",
-            ])),
-            Arc::new(StringArray::from(vec!["Dongcheng", "Chaoyang"])),
-        ],
-    )
-    .expect("residents batch");
-    let permits = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("permit_id", DataType::Int64, false),
-            Field::new("holder", DataType::Utf8, false),
-        ])),
-        vec![
-            Arc::new(Int64Array::from(vec![1, 2])),
-            Arc::new(StringArray::from(vec!["Li Wei", "Zhang San"])),
-        ],
-    )
-    .expect("permits batch");
-    context
-        .register_batch("readings", readings)
-        .expect("register");
-    context
-        .register_batch("residents", residents)
-        .expect("register");
-    context
-        .register_batch("permits", permits)
-        .expect("register");
-    context
-}
-
 fn policy() -> QueryPolicy {
     QueryPolicy::new()
         .allow_all("readings")
@@ -115,23 +62,6 @@ fn answerer(
     config: QuestionConfig,
 ) -> QuestionAnswerer {
     QuestionAnswerer::new(context.clone(), policy(), model, config)
-}
-
-/// Returns the row count of `table` in the source context, read directly.
-async fn row_count(context: &SessionContext, table: &str) -> i64 {
-    let batches = context
-        .sql(&format!("SELECT COUNT(*) FROM {table}"))
-        .await
-        .expect("count plans")
-        .collect()
-        .await
-        .expect("count runs");
-    batches[0]
-        .column(0)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .expect("count is Int64")
-        .value(0)
 }
 
 /// Asks with a canned reply that must be rejected, and checks that nothing ran.
