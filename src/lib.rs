@@ -28,6 +28,8 @@ pub use governance_core::*;
 pub use governance_analyze as analyze;
 #[cfg(feature = "apply")]
 pub use governance_apply as apply;
+#[cfg(feature = "ballista")]
+pub use governance_ballista as ballista;
 #[cfg(feature = "clean")]
 pub use governance_clean as clean;
 #[cfg(feature = "collect")]

@@ -70,10 +70,8 @@ use classify::{
     ColumnVerdicts, annotate_field, generalise_pair, mask_whole_column, visible_columns,
     with_masking,
 };
-use issues::{
-    classification_issue, column_fallback_issue, fallback_issue, masked_issue, personal_data_issue,
-    position_nulled_issue,
-};
+use issues::{classification_issue, position_nulled_issue};
+pub use issues::{column_fallback_issue, text_cell_issues};
 
 /// Default stage name of a [`PiiGuard`].
 pub const DEFAULT_GUARD_NAME: &str = "pii_guard";
@@ -703,26 +701,18 @@ impl Guard for PiiGuard {
                 let row_id = batch.row_ids().value(cell.row);
                 for finding in &cell.findings {
                     *counts.entry(finding.kind).or_insert(0) += 1;
-                    issues.push(personal_data_issue(
-                        &self.name,
-                        row_id,
-                        &column_name,
-                        finding,
-                    ));
                 }
-                if let Some(masked) = &cell.masked {
+                if cell.masked.is_some() {
                     masked_cells += 1;
-                    issues.push(masked_issue(
-                        &self.name,
-                        row_id,
-                        &column_name,
-                        &cell.findings,
-                        &self.config.mask,
-                    ));
-                    for fallback in &masked.fallbacks {
-                        issues.push(fallback_issue(&self.name, row_id, &column_name, fallback));
-                    }
                 }
+                issues.extend(text_cell_issues(
+                    &self.name,
+                    row_id,
+                    &column_name,
+                    &cell.findings,
+                    cell.masked.as_ref(),
+                    &self.config.mask,
+                ));
             }
             if let Some(array) = scan.masked_array {
                 columns[index] = array;

@@ -5,7 +5,34 @@ use governance_core::{Issue, IssueKind, Severity};
 
 use crate::detect::{ColumnClassification, PiiFinding};
 use crate::mask::MaskConfig;
-use crate::masker::MaskFallback;
+use crate::masker::{MaskFallback, MaskedText};
+
+/// Builds the issues the guard logs for one scanned text cell: one `personal_data` issue per
+/// finding and, when the cell was masked, a `masked` issue and a warning per operator that
+/// fell back to a type tag. Messages name kinds, operators, spans and reasons, never a value.
+///
+/// Exposed so that engines which run the guard's detector and masker cell by cell (such as
+/// DataFusion UDFs) log the same issues as the guard.
+pub fn text_cell_issues(
+    stage: &str,
+    row_id: u64,
+    column: &str,
+    findings: &[PiiFinding],
+    masked: Option<&MaskedText>,
+    mask: &MaskConfig,
+) -> Vec<Issue> {
+    let mut issues: Vec<Issue> = findings
+        .iter()
+        .map(|finding| personal_data_issue(stage, row_id, column, finding))
+        .collect();
+    if let Some(masked) = masked {
+        issues.push(masked_issue(stage, row_id, column, findings, mask));
+        for fallback in &masked.fallbacks {
+            issues.push(fallback_issue(stage, row_id, column, fallback));
+        }
+    }
+    issues
+}
 
 /// Builds the issue for one finding. The message names kind, recognizer, character span and
 /// tier, never the value.
@@ -110,7 +137,7 @@ pub(super) fn classification_issue(
 }
 
 /// Builds the warning that a whole-value mask failed on a cell, which was set to null.
-pub(super) fn column_fallback_issue(
+pub fn column_fallback_issue(
     stage: &str,
     row_id: u64,
     column: &str,

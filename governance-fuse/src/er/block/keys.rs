@@ -59,6 +59,18 @@ impl KeyFunction {
         }
     }
 
+    /// Appends the keys of a record whose key attributes hold `values`: the function of the
+    /// present values joined with a space, as a [`KeyExpr`] over several attributes computes
+    /// it. Appends nothing when every value is absent.
+    pub fn apply_to_record(&self, values: &[Option<&str>], keys: &mut Vec<String>) {
+        let present: Vec<&str> = values.iter().flatten().copied().collect();
+        match present[..] {
+            [] => {}
+            [value] => self.apply(value, keys),
+            _ => self.apply(&present.join(" "), keys),
+        }
+    }
+
     /// Appends the keys of `value` to `keys`.
     pub fn apply(&self, value: &str, keys: &mut Vec<String>) {
         if let KeyFunction::Exact = self {
@@ -197,14 +209,12 @@ impl BoundExpr<'_> {
             }
             return;
         }
-        let values: Vec<&str> = self
+        let values: Vec<Option<&str>> = self
             .indices
             .iter()
-            .filter_map(|&index| table.value(row, index))
+            .map(|&index| table.value(row, index))
             .collect();
-        if !values.is_empty() {
-            self.function.apply(&values.join(" "), keys);
-        }
+        self.function.apply_to_record(&values, keys);
     }
 }
 
