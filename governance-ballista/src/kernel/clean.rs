@@ -35,7 +35,7 @@ pub(super) struct CleanKernel {
 enum CleanStep {
     /// A canonicalise stage for the columns `names`; issues of `issue_column` are reported.
     Canonicalise {
-        stage: Canonicalise,
+        stage: Box<Canonicalise>,
         names: Vec<String>,
         issue_column: String,
         cast_parts_to: Option<DataType>,
@@ -57,7 +57,7 @@ impl CleanKernel {
             ScalarKernel::CanonicalNumber {
                 na_tokens, units, ..
             } => CleanStep::Canonicalise {
-                stage: canonicalise(
+                stage: Box::new(canonicalise(
                     name,
                     CanonicaliseConfig {
                         numeric: vec![VALUE_COLUMN.into()],
@@ -66,19 +66,19 @@ impl CleanKernel {
                         units: units.clone(),
                         timestamp: None,
                     },
-                )?,
+                )?),
                 names: vec![VALUE_COLUMN.into()],
                 issue_column: VALUE_COLUMN.into(),
                 cast_parts_to: None,
             },
             ScalarKernel::Trim => CleanStep::Canonicalise {
-                stage: canonicalise(
+                stage: Box::new(canonicalise(
                     name,
                     CanonicaliseConfig {
                         trim: vec![VALUE_COLUMN.into()],
                         ..CanonicaliseConfig::default()
                     },
-                )?,
+                )?),
                 names: vec![VALUE_COLUMN.into()],
                 issue_column: VALUE_COLUMN.into(),
                 cast_parts_to: None,
@@ -91,13 +91,13 @@ impl CleanKernel {
                 ];
                 names.extend(timestamp.hour.clone());
                 CleanStep::Canonicalise {
-                    stage: canonicalise(
+                    stage: Box::new(canonicalise(
                         name,
                         CanonicaliseConfig {
                             timestamp: Some(timestamp.clone()),
                             ..CanonicaliseConfig::default()
                         },
-                    )?,
+                    )?),
                     names,
                     issue_column: timestamp.output.clone(),
                     cast_parts_to: Some(DataType::Float64),
@@ -160,7 +160,7 @@ impl CleanKernel {
                     .map(|column| readable(column, cast_parts_to.as_ref()))
                     .collect::<Result<Vec<_>>>()?;
                 let batch = governed(self.name, names, &columns)?;
-                let mut stage = stage.clone();
+                let mut stage = stage.as_ref().clone();
                 let batch = run(self.name, &mut stage, batch)?;
                 match self.output {
                     KernelOutput::Issue => Ok(issue_texts(rows, batch.issues.issues(), |issue| {
