@@ -351,7 +351,7 @@ impl Accumulator for DistinctEstimate {
     }
 
     fn size(&self) -> usize {
-        // The sketch holds at most 2^precision six-bit registers in u32 words.
+        // The sketch keeps at most 2^precision six-bit registers, packed in u32 words.
         size_of_val(self) + (1usize << SKETCH_PRECISION)
     }
 
@@ -416,9 +416,8 @@ struct ColumnProfileAccumulator {
     config: ProfileConfig,
     input: DataType,
     /// Every value of the group seen so far, in arrival order.
-    // NOTE: the state carries all values of the group to the final step, so this suits
-    // per-group profiles that fit in one executor's memory; the profiler's sketches are not
-    // mergeable yet.
+    // NOTE: the state carries all values of the group to the final step, so a group must fit
+    // in one executor's memory. The profiler's sketches cannot be merged yet.
     values: Vec<ArrayRef>,
 }
 

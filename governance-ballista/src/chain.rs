@@ -14,10 +14,10 @@
 //! | a name you choose | List(Utf8) or Float64 | blocking keys or similarity |
 //!
 //! An issue column maps to the [`governance_core::IssueLog`] of a `GovernedBatch` that the
-//! local chain produces: a non-null cell of `issues__STAGE__COLUMN` lists, in log order and
-//! joined by `; `, each [`governance_core::Issue`] of that row whose `column` is `COLUMN`
-//! and that stage `STAGE` logged, written as `kind: message` (`kind` as in
-//! [`governance_core::IssueKind::as_str`]). `STAGE` is `canonicalise`, `rules_N` for the
+//! local chain produces. A non-null cell of `issues__STAGE__COLUMN` lists each
+//! [`governance_core::Issue`] of that row whose `column` is `COLUMN` and that stage `STAGE`
+//! logged. Each issue is written as `kind: message` (`kind` as in
+//! [`governance_core::IssueKind::as_str`]), in log order and joined by `; `. `STAGE` is `canonicalise`, `rules_N` for the
 //! N-th rule of the rules stage (counted from 0, in config order), `checks_N` for the N-th
 //! rule of a check suite and `guard` for masking. Severity, confidence and suggested values
 //! are not carried. Row ids are not carried either: the plan keeps no row order, so compare
@@ -40,8 +40,8 @@ use governance_secure::{DetectorConfig, MaskConfig, MaskOperator, PiiKind};
 use crate::kernel::{KernelOutput, KeySource, ScalarKernel};
 use crate::scalar::call;
 
-/// Where a chain reads its rows. In-memory tables cannot be sent to Ballista executors,
-/// so inputs are files that every executor can read at the same path.
+/// The input files of a chain. In-memory tables cannot be sent to Ballista executors, so
+/// inputs are files that every executor can read at the same path.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChainInput {
     /// A Parquet file, or a folder of Parquet files.
@@ -122,8 +122,8 @@ impl ColumnChain {
         Ok(())
     }
 
-    /// Adds the canonicalise stage: `numeric` columns become Float64 and `trim` columns lose
-    /// surrounding whitespace, with issue columns `issues__canonicalise__COLUMN`; a
+    /// Adds the canonicalise stage. `numeric` columns become Float64 with issue columns
+    /// `issues__canonicalise__COLUMN`, and `trim` columns lose surrounding whitespace. A
     /// configured timestamp is added with its issue column.
     pub fn canonicalise(mut self, config: &CanonicaliseConfig) -> Result<Self> {
         // Validates the combination the same way the local stage does.
@@ -171,8 +171,8 @@ impl ColumnChain {
         Ok(self)
     }
 
-    /// Adds the rules stage: one issue column `issues__rules_N__COLUMN` per rule, and the
-    /// column nulled or corrected where the rule's action says so.
+    /// Adds the rules stage: one issue column `issues__rules_N__COLUMN` per rule. A rule
+    /// with the action `null_out` or `correct` also changes its column.
     pub fn rules(mut self, config: &RulesConfig) -> Result<Self> {
         governance_clean::Rules::new(config.clone())
             .map_err(|error| DataFusionError::Plan(error.to_string()))?;
@@ -257,7 +257,7 @@ impl ColumnChain {
     }
 
     /// Masks every cell of `column` as one value of `kind` with `operator`, such as keyed
-    /// pseudonyms; cells whose operator fails become null with an issue in
+    /// pseudonyms. A cell whose operator fails becomes null with an issue in
     /// `issues__guard__COLUMN`.
     pub fn mask_value(
         mut self,

@@ -1,8 +1,8 @@
 //! Extension codecs that carry the governance UDFs through serialised plans.
 //!
 //! DataFusion writes a UDF into a plan as its name plus the bytes that the extension codec
-//! returns, and a decoder given such bytes asks the codec for the function instead of its
-//! registry. The codecs here write a short tag and the kernel's JSON config for
+//! returns. A decoder that finds such bytes rebuilds the function with the codec instead of
+//! looking the name up in its registry. The codecs here write a short tag and the kernel's JSON config for
 //! [`GovernanceUdf`] and [`GovernanceUdaf`], and hand every other node, table, file format
 //! and function to the codec they wrap, by default Ballista's own. An executor therefore
 //! needs no function registered by name: the plan alone rebuilds each kernel.
@@ -107,7 +107,7 @@ impl GovernanceLogicalCodec {
 }
 
 impl Default for GovernanceLogicalCodec {
-    /// Wraps Ballista's logical codec, which knows its cache node and the file formats.
+    /// Wraps Ballista's logical codec, which encodes its cache node and the file formats.
     fn default() -> Self {
         GovernanceLogicalCodec::new(Arc::new(
             ballista_core::serde::BallistaLogicalExtensionCodec::default(),
@@ -205,7 +205,7 @@ impl GovernancePhysicalCodec {
 }
 
 impl Default for GovernancePhysicalCodec {
-    /// Wraps Ballista's physical codec, which knows its shuffle and cache nodes.
+    /// Wraps Ballista's physical codec, which encodes its shuffle and cache nodes.
     fn default() -> Self {
         GovernancePhysicalCodec::new(Arc::new(
             ballista_core::serde::BallistaPhysicalExtensionCodec::default(),
@@ -273,5 +273,63 @@ impl PhysicalExtensionCodec for GovernancePhysicalCodec {
 
     fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
         self.inner.try_encode_udwf(node, buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{KernelOutput, ScalarKernel};
+    use datafusion::functions::string::upper;
+
+    fn rule_udf(values: usize) -> ScalarUDF {
+        let allowed: Vec<String> = (0..values)
+            .map(|value| format!("station-{value}"))
+            .collect();
+        let rule = serde_json::from_value(serde_json::json!(
+            {"column": "station", "check": {"allowed": allowed}}
+        ))
+        .expect("rule parses");
+        crate::scalar_udf(ScalarKernel::Rule {
+            rule,
+            max_edit_distance: 2,
+            output: KernelOutput::Issue,
+        })
+        .expect("udf builds")
+    }
+
+    #[test]
+    fn udf_config_round_trips() {
+        let codec = GovernancePhysicalCodec::default();
+        let udf = rule_udf(3);
+        let mut buf = Vec::new();
+        codec.try_encode_udf(&udf, &mut buf).expect("encodes");
+        assert!(buf.starts_with(SCALAR_TAG));
+        let decoded = codec.try_decode_udf(udf.name(), &buf).expect("decodes");
+        assert_eq!(decoded.as_ref(), &udf);
+    }
+
+    #[test]
+    fn oversized_config_is_rejected() {
+        let codec = GovernanceLogicalCodec::default();
+        let udf = rule_udf(100_000);
+        let mut buf = Vec::new();
+        let error = codec
+            .try_encode_udf(&udf, &mut buf)
+            .expect_err("config is over the limit");
+        assert!(error.to_string().contains("limit"), "{error}");
+    }
+
+    #[test]
+    fn other_functions_go_to_inner_codec() {
+        let codec = GovernanceLogicalCodec::default();
+        let upper = upper();
+        let mut buf = Vec::new();
+        codec.try_encode_udf(&upper, &mut buf).expect("encodes");
+        assert!(buf.is_empty(), "a built-in function needs no payload");
+        let error = codec
+            .try_decode_udf("upper", b"not a governance config")
+            .expect_err("the inner codec knows no such function");
+        assert!(error.to_string().contains("upper"), "{error}");
     }
 }

@@ -33,8 +33,8 @@
 //! ```
 //!
 //! Heavy dependencies and why: `ballista` and `ballista-core` run plans on a scheduler and
-//! executors and provide the codecs this crate wraps; `datafusion-proto` defines the codec
-//! traits; `hyperloglogplus` keeps the distinct-count sketch mergeable across executors.
+//! executors and provide the codecs this crate wraps. `datafusion-proto` defines the codec
+//! traits, and `hyperloglogplus` keeps the distinct-count sketch mergeable across executors.
 
 pub mod aggregate;
 pub mod chain;

@@ -1,6 +1,6 @@
-//! Plans with every kernel kind survive serialisation through the codecs, with no cluster:
-//! the logical and the physical plan go to bytes and back into a context that has no
-//! governance function registered, and the decoded plans return the same rows.
+//! Plans with every kernel kind survive serialisation through the codecs, with no cluster.
+//! The logical and the physical plan go to bytes and back into a context that has no
+//! governance function registered, and the decoded plans must return the same rows.
 
 mod common;
 

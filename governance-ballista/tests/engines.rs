@@ -128,6 +128,7 @@ fn local_tickets(batch: GovernedBatch, key: &SecretKey) -> (RecordBatch, Vec<Iss
     let guarded = guard
         .guard(batch, &request, &mut context("pii_guard"))
         .expect("guard runs");
+
     let masker = Masker::new(&MaskerKeys::from_master(key), FpeConfig::default()).expect("masker");
     let data = guarded.data().clone();
     let index = data.schema().index_of("station").expect("station column");
@@ -140,6 +141,7 @@ fn local_tickets(batch: GovernedBatch, key: &SecretKey) -> (RecordBatch, Vec<Iss
         .expect("pseudonyms");
     let mut columns = data.columns().to_vec();
     columns[index] = station.array;
+
     let fields: Vec<arrow::datatypes::Field> = data
         .schema()
         .fields()

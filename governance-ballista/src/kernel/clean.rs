@@ -1,8 +1,8 @@
 //! Kernels of the clean stages: canonicalisation, the rules stage and cell-level checks.
 //!
 //! Each call runs the stage itself on a batch made of the argument columns, with row ids
-//! `0..rows` and an in-memory audit log that is dropped afterwards, so a cell comes out as
-//! the local chain would leave it and its issues carry the same kind and message.
+//! `0..rows` and an in-memory audit log that is dropped afterwards. A cell therefore comes
+//! out as the local chain would leave it, and its issues carry the same kind and message.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -6,8 +6,8 @@
 //! regular expressions, detector and stage built once, ready to run on many batches.
 //!
 //! Every kernel calls the stage code of the other crates and adds nothing to what a cell
-//! becomes: the clean kernels run the stage itself on a batch made of the argument columns,
-//! the secure kernels call the detector and the masker that the guard uses, and the fuse
+//! becomes. The clean kernels run the stage itself on a batch made of the argument columns.
+//! The secure kernels call the detector and the masker that the guard uses, and the fuse
 //! kernels call the key functions and comparators of entity resolution.
 
 mod clean;
@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use secure::KeySource;
 
-/// Which result of a kernel a UDF returns.
+/// The result of a kernel that a UDF returns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KernelOutput {
@@ -109,7 +109,8 @@ pub enum ScalarKernel {
         /// Operator per kind of personal data.
         #[serde(default)]
         mask: MaskConfig,
-        /// Where executors read the key of keyed operators; none falls back to type tags.
+        /// Key location for keyed operators. Without one, keyed operators fall back to type
+        /// tags.
         #[serde(default)]
         key: Option<KeySource>,
         /// Value or issue output.
@@ -123,7 +124,7 @@ pub enum ScalarKernel {
         kind: PiiKind,
         /// Operator applied to every cell.
         operator: MaskOperator,
-        /// Where executors read the key of keyed operators.
+        /// Key location for keyed operators, read on each executor.
         #[serde(default)]
         key: Option<KeySource>,
         /// Value or issue output.

@@ -24,7 +24,7 @@ use super::{KernelOutput, ScalarKernel, check_lengths, sdk_error, utf8};
 /// Stage name written into the issues of the secure kernels, as the guard's default name.
 const STAGE: &str = governance_secure::guard::DEFAULT_GUARD_NAME;
 
-/// Where an executor reads the master key of the keyed operators, as hexadecimal digits.
+/// The location of the master key of the keyed operators, written as hexadecimal digits.
 /// Each operator derives its own subkey from it, as [`MaskerKeys::from_master`] does.
 ///
 /// Exactly one of `file` and `env` is set. The key must be present on every executor that
