@@ -13,6 +13,8 @@
 //! - [`ColumnChain`]: compiles stage configs over a Parquet or CSV input into one plan whose
 //!   output columns hold the governed values and, per stage and column, the issues.
 //! - [`session`]: contexts with the codecs installed, for Ballista standalone and remote.
+//! - `cluster` (feature `cluster`): a scheduler and an executor with the codecs, run by the
+//!   `governance-cluster` binary.
 //!
 //! ```no_run
 //! use governance_ballista::{ChainInput, ColumnChain, session};
@@ -38,6 +40,8 @@
 
 pub mod aggregate;
 pub mod chain;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod codec;
 pub mod kernel;
 pub mod scalar;

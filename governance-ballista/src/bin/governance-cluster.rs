@@ -1,0 +1,119 @@
+//! `governance-cluster`: a Ballista scheduler or executor that runs governance plans.
+//!
+//! ```text
+//! governance-cluster scheduler [--host 127.0.0.1] [--port 50050]
+//! governance-cluster executor [--host 127.0.0.1] [--flight-port 50051] [--grpc-port 50052]
+//!                             [--scheduler-host 127.0.0.1] [--scheduler-port 50050]
+//!                             [--concurrent-tasks N]
+//! ```
+//!
+//! Clients connect with `governance_ballista::session::remote_context("df://HOST:PORT")`.
+
+use std::process::ExitCode;
+
+use governance_ballista::cluster::{
+    ExecutorSettings, SchedulerSettings, run_executor, run_scheduler,
+};
+
+const USAGE: &str = "usage: governance-cluster scheduler [--host ADDRESS] [--port PORT]
+       governance-cluster executor [--host ADDRESS] [--flight-port PORT] [--grpc-port PORT]
+                                   [--scheduler-host ADDRESS] [--scheduler-port PORT]
+                                   [--concurrent-tasks N]
+Addresses default to 127.0.0.1; ports to 50050 (scheduler), 50051 (flight), 50052 (grpc).";
+
+enum Command {
+    Scheduler(SchedulerSettings),
+    Executor(ExecutorSettings),
+}
+
+fn parse_number<T: std::str::FromStr>(option: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("invalid value {value:?} for {option}; pass a whole number"))
+}
+
+fn parse(args: &[String]) -> Result<Command, String> {
+    let Some((command, options)) = args.split_first() else {
+        return Err("missing command: pass `scheduler` or `executor`".into());
+    };
+    if options.len() % 2 != 0 {
+        return Err(format!(
+            "option {:?} has no value; pass each option as `--name value`",
+            options[options.len() - 1]
+        ));
+    }
+    let pairs = options
+        .chunks(2)
+        .map(|pair| (pair[0].as_str(), pair[1].as_str()));
+    match command.as_str() {
+        "scheduler" => {
+            let mut settings = SchedulerSettings::default();
+            for (option, value) in pairs {
+                match option {
+                    "--host" => settings.host = value.to_string(),
+                    "--port" => settings.port = parse_number(option, value)?,
+                    other => return Err(format!("unknown scheduler option {other:?}")),
+                }
+            }
+            Ok(Command::Scheduler(settings))
+        }
+        "executor" => {
+            let mut settings = ExecutorSettings::default();
+            for (option, value) in pairs {
+                match option {
+                    "--host" => settings.host = value.to_string(),
+                    "--flight-port" => settings.flight_port = parse_number(option, value)?,
+                    "--grpc-port" => settings.grpc_port = parse_number(option, value)?,
+                    "--scheduler-host" => settings.scheduler_host = value.to_string(),
+                    "--scheduler-port" => settings.scheduler_port = parse_number(option, value)?,
+                    "--concurrent-tasks" => {
+                        settings.concurrent_tasks = parse_number(option, value)?;
+                    }
+                    other => return Err(format!("unknown executor option {other:?}")),
+                }
+            }
+            Ok(Command::Executor(settings))
+        }
+        other => Err(format!(
+            "unknown command {other:?}: pass `scheduler` or `executor`"
+        )),
+    }
+}
+
+#[expect(
+    clippy::print_stderr,
+    reason = "a command-line tool reports usage and failures on stderr"
+)]
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match parse(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("error: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: the async runtime failed to start: {error}");
+            return ExitCode::from(3);
+        }
+    };
+    let result = runtime.block_on(async {
+        match command {
+            Command::Scheduler(settings) => run_scheduler(&settings).await,
+            Command::Executor(settings) => run_executor(&settings).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
