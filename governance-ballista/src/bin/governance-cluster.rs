@@ -103,14 +103,36 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
+    // Ballista logs through the `log` facade and this binary installs no logger, so the
+    // start and the outcome are reported here.
     let result = runtime.block_on(async {
         match command {
-            Command::Scheduler(settings) => run_scheduler(&settings).await,
-            Command::Executor(settings) => run_executor(&settings).await,
+            Command::Scheduler(settings) => {
+                eprintln!(
+                    "scheduler starting on {}:{} with the governance codecs",
+                    settings.host, settings.port
+                );
+                run_scheduler(&settings).await
+            }
+            Command::Executor(settings) => {
+                eprintln!(
+                    "executor starting on {} (flight port {}, grpc port {}), registering with \
+                     the scheduler at {}:{}",
+                    settings.host,
+                    settings.flight_port,
+                    settings.grpc_port,
+                    settings.scheduler_host,
+                    settings.scheduler_port
+                );
+                run_executor(&settings).await
+            }
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            eprintln!("stopped");
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::from(1)
