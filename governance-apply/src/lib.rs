@@ -23,7 +23,7 @@
 //!   with `reqwest` on a background thread, with retries, exponential backoff and an NDJSON
 //!   dead letter for what is not delivered (see [`alerts`]).
 //! - [`WorkOrderApplicator`] raises work orders from findings into a [`WorkOrderStore`],
-//!   where they move through open, assigned, resolved and verified; resolutions come back as
+//!   where they move through open, assigned, resolved and verified. Resolutions come back as
 //!   feedback for the next round (see [`work_orders`]).
 //!
 //! The file writers write each round into `<dir>/round-<n>/` by default. They write every

@@ -59,7 +59,7 @@ pub struct FolderConfig {
     /// when absent.
     pub idle_end_ms: Option<u64>,
     /// Compares each batch's schema with the first batch's and applies the policy (see
-    /// [`crate::drift`]); absent, batches pass whatever their schema.
+    /// [`crate::drift`]). When absent, batches pass whatever their schema.
     pub schema_drift: Option<DriftConfig>,
 }
 

@@ -14,7 +14,7 @@
 //! - [`FolderCollector`] watches a folder for new CSV, NDJSON and Parquet files and resumes
 //!   after the last committed file and batch.
 //! - [`drift`] compares each batch's schema with the stream's first batch and quarantines,
-//!   flags or adapts a batch with new, missing, renamed or retyped columns; the folder and
+//!   flags or adapts a batch with new, missing, renamed or retyped columns. The folder and
 //!   MQTT collectors apply it when their config sets `schema_drift`.
 //! - [`synthetic::SyntheticCity`] generates a city's air-quality readings with injected
 //!   errors, its weather, and service tickets with personal data, all with ground truth,

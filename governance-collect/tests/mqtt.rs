@@ -404,7 +404,7 @@ fn drift_config(port: u16, client_id: &str, topic: &str, policy: DriftPolicy) ->
 }
 
 #[test]
-fn ngsi_ld_new_attribute_is_quarantined_by_drift_policy() {
+fn drift_quarantines_new_ngsi_attribute() {
     let Some(broker) = Broker::start() else {
         return;
     };
@@ -437,7 +437,7 @@ fn ngsi_ld_new_attribute_is_quarantined_by_drift_policy() {
 }
 
 #[test]
-fn ngsi_ld_new_attribute_is_adapted_by_drift_policy() {
+fn drift_adapts_new_ngsi_attribute() {
     let Some(broker) = Broker::start() else {
         return;
     };

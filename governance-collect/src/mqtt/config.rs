@@ -88,7 +88,7 @@ pub struct MqttConfig {
     /// Maximum wait between reconnection attempts, in milliseconds.
     pub reconnect_max_ms: u64,
     /// Compares each batch's schema with the first batch's and applies the policy (see
-    /// [`crate::drift`]); absent, batches pass whatever their schema. NGSI-LD and
+    /// [`crate::drift`]). When absent, batches pass whatever their schema. NGSI-LD and
     /// SensorThings batches infer their schema per batch, so they need it most.
     pub schema_drift: Option<DriftConfig>,
 }
