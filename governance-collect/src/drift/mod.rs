@@ -494,3 +494,122 @@ pub(crate) fn quarantine_selected(
 fn quarantine_rows(batch: &GovernedBatch, reason: &str, ctx: &mut StageContext) -> Result<()> {
     quarantine_selected(batch, None, &|_| reason.to_string(), ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array};
+    use arrow::datatypes::Int64Type;
+    use governance_core::audit::AuditLog;
+    use governance_core::{Provenance, RowIdAllocator};
+
+    use super::*;
+
+    fn governed(name: &str, column: ArrayRef, ids: &RowIdAllocator) -> GovernedBatch {
+        let schema = Schema::new(vec![Field::new(name, column.data_type().clone(), true)]);
+        let data = RecordBatch::try_new(Arc::new(schema), vec![column]).expect("batch");
+        let row_ids = ids.allocate(data.num_rows());
+        GovernedBatch::try_new(data, row_ids, Provenance::new("test")).expect("governed")
+    }
+
+    fn context() -> StageContext {
+        StageContext::new("drift", 1, AuditLog::in_memory().into_handle())
+    }
+
+    #[test]
+    fn compare_is_empty_before_reference() {
+        let guard = SchemaDriftGuard::new(DriftConfig::default());
+        let ids = RowIdAllocator::default();
+        let batch = governed("pm25", Arc::new(Float64Array::from(vec![1.0])), &ids);
+        assert!(guard.compare(batch.data()).is_empty());
+        assert!(guard.reference().is_none());
+    }
+
+    #[test]
+    fn rename_with_new_type_reports_both() {
+        let mut guard = SchemaDriftGuard::new(DriftConfig::new(DriftPolicy::Alert));
+        let ids = RowIdAllocator::default();
+        let mut ctx = context();
+        let first = governed(
+            "pm25",
+            Arc::new(Float64Array::from(vec![12.0, 14.0, 13.0])),
+            &ids,
+        );
+        guard.check("test", first, &mut ctx).expect("reference");
+
+        let renamed = governed("pm2_5", Arc::new(Int64Array::from(vec![12, 14, 13])), &ids);
+        let changes = guard.compare(renamed.data());
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(matches!(
+            &changes[0],
+            SchemaChange::Renamed { from, to, score } if from == "pm25" && to == "pm2_5" && *score > 0.99
+        ));
+        assert_eq!(
+            changes[1],
+            SchemaChange::Retyped {
+                column: "pm25".into(),
+                from: DataType::Float64,
+                to: DataType::Int64,
+            }
+        );
+    }
+
+    #[test]
+    fn renames_can_be_turned_off() {
+        let mut config = DriftConfig::new(DriftPolicy::Alert);
+        config.detect_renames = false;
+        let mut guard = SchemaDriftGuard::new(config);
+        let ids = RowIdAllocator::default();
+        let mut ctx = context();
+        let first = governed("pm25", Arc::new(Float64Array::from(vec![12.0, 14.0])), &ids);
+        guard.check("test", first, &mut ctx).expect("reference");
+        let renamed = governed(
+            "pm2_5",
+            Arc::new(Float64Array::from(vec![12.0, 14.0])),
+            &ids,
+        );
+        let described = describe(&guard.compare(renamed.data()));
+        assert_eq!(
+            described,
+            "missing column \"pm25\" (Float64); new column \"pm2_5\" (Float64)"
+        );
+    }
+
+    #[test]
+    fn adapt_quarantines_lossy_cast() {
+        let mut guard = SchemaDriftGuard::new(DriftConfig::new(DriftPolicy::Adapt));
+        let ids = RowIdAllocator::default();
+        let mut ctx = context();
+        let first = governed("count", Arc::new(Int64Array::from(vec![1, 2, 3])), &ids);
+        guard.check("test", first, &mut ctx).expect("reference");
+
+        let decimals = governed(
+            "count",
+            Arc::new(Float64Array::from(vec![Some(4.0), Some(5.5), None])),
+            &ids,
+        );
+        let adapted = guard
+            .check("test", decimals, &mut ctx)
+            .expect("adapt")
+            .expect("rows left");
+        let counts: Vec<Option<i64>> = adapted
+            .column("count")
+            .expect("count")
+            .as_primitive::<Int64Type>()
+            .iter()
+            .collect();
+        assert_eq!(counts, vec![Some(4), None]);
+        assert_eq!(adapted.row_ids().values().to_vec(), vec![3, 5]);
+
+        let quarantined = ctx.take_quarantined();
+        assert_eq!(quarantined.len(), 1);
+        assert_eq!(quarantined[0].row_id, Some(4));
+        assert!(
+            quarantined[0]
+                .reason
+                .contains("value \"5.5\" of column \"count\" (Float64) cannot be stored as Int64"),
+            "{}",
+            quarantined[0].reason
+        );
+        assert_eq!(guard.changed_batches(), 1);
+    }
+}
