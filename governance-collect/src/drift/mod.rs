@@ -20,8 +20,8 @@
 //!   issues and audit record of `Alert` are written too.
 //!
 //! NOTE: under `Adapt`, the union grows when a column appears that the stream has not had
-//! before, so later batches then carry more columns than earlier ones; the Parquet and CSV
-//! sinks reject a schema change within a round. Declare the columns of the source where it
+//! before, so later batches then carry more columns than earlier ones. The Parquet and CSV
+//! sinks reject such a schema change within a round. Declare the columns of the source where it
 //! allows, or put a cleaner that fixes the columns before such a sink.
 //!
 //! The reference is kept in memory only: after a restart, the first batch read becomes the
