@@ -19,6 +19,12 @@
 //!   timeline, stage timings), drawn with `plotters`' SVG backend.
 //! - [`OpenLineageWriter`] appends an OpenLineage START and COMPLETE event per round, with the
 //!   output schema, column lineage (masked columns flagged) and the stages' lineage records.
+//! - [`AlertSink`] posts findings above a severity, and failed rounds, as JSON to webhooks
+//!   with `reqwest` on a background thread, with retries, exponential backoff and an NDJSON
+//!   dead letter for what is not delivered (see [`alerts`]).
+//! - [`WorkOrderApplicator`] raises work orders from findings into a [`WorkOrderStore`],
+//!   where they move through open, assigned, resolved and verified. Resolutions come back as
+//!   feedback for the next round (see [`work_orders`]).
 //!
 //! The file writers write each round into `<dir>/round-<n>/` by default. They write every
 //! file under a temporary name first and rename it into place only when the round has
@@ -43,6 +49,7 @@
 //! }
 //! ```
 
+pub mod alerts;
 mod csv_sink;
 mod error;
 pub mod html_report;
@@ -55,7 +62,9 @@ pub mod postgres;
 mod quality;
 mod report;
 mod stream;
+pub mod work_orders;
 
+pub use alerts::{ALERT_SINK_NAME, AlertSink, AlertSinkConfig, WebhookConfig};
 pub use csv_sink::{CSV_SINK_NAME, CsvSink, CsvSinkConfig, GOVERNED_CSV_FILE};
 pub use error::ApplyError;
 pub use html_report::{HtmlReport, RoundRecord};
@@ -78,3 +87,6 @@ pub use report::{
     SummaryReport,
 };
 pub use stream::{StreamOptions, StreamStats, run_checkpointed};
+pub use work_orders::{
+    WORK_ORDER_APPLICATOR_NAME, WorkOrderApplicator, WorkOrderConfig, WorkOrderStore,
+};

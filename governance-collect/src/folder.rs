@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::csv::{ColumnSpec, CsvCollector, CsvConfig};
+use crate::drift::{DriftConfig, SchemaDriftGuard};
 use crate::json_rows::JsonRows;
 use crate::parquet::{ParquetCollector, ParquetConfig};
 
@@ -57,6 +58,9 @@ pub struct FolderConfig {
     /// The stream ends when no new file appeared for this many milliseconds; it never ends
     /// when absent.
     pub idle_end_ms: Option<u64>,
+    /// Compares each batch's schema with the first batch's and applies the policy (see
+    /// [`crate::drift`]). When absent, batches pass whatever their schema.
+    pub schema_drift: Option<DriftConfig>,
 }
 
 impl Default for FolderConfig {
@@ -69,6 +73,7 @@ impl Default for FolderConfig {
             min_age_ms: 1000,
             poll_ms: 500,
             idle_end_ms: None,
+            schema_drift: None,
         }
     }
 }
@@ -122,6 +127,7 @@ pub struct FolderCollector {
     reader: Option<Reader>,
     changed: Vec<PathBuf>,
     reported: HashSet<(String, FileStamp)>,
+    drift: Option<SchemaDriftGuard>,
 }
 
 impl std::fmt::Debug for FolderCollector {
@@ -151,12 +157,14 @@ impl FolderCollector {
                 ),
             ));
         }
+        let drift = config.schema_drift.clone().map(SchemaDriftGuard::new);
         Ok(FolderCollector {
             config,
             position: FolderPosition::default(),
             reader: None,
             changed: Vec::new(),
             reported: HashSet::new(),
+            drift,
         })
     }
 
@@ -465,7 +473,16 @@ impl Collector for FolderCollector {
                 })?;
                 let mut provenance = Provenance::new(source);
                 provenance.position = Some(SourcePosition::new(FOLDER_POSITION_KIND, state));
-                return Ok(Some(GovernedBatch::try_new(data, ids, provenance)?));
+                let batch = GovernedBatch::try_new(data, ids, provenance)?;
+                let Some(drift) = self.drift.as_mut() else {
+                    return Ok(Some(batch));
+                };
+                // A batch quarantined for drift is not emitted; its position is committed
+                // with the next emitted batch, and read again after a restart before that.
+                match drift.check(&self.config.name, batch, ctx)? {
+                    Some(batch) => return Ok(Some(batch)),
+                    None => continue,
+                }
             }
             if let Some(current) = self.position.current.take() {
                 ctx.audit(

@@ -13,6 +13,9 @@
 //!   duplicates by a message key, so a stream survives broker and process crashes.
 //! - [`FolderCollector`] watches a folder for new CSV, NDJSON and Parquet files and resumes
 //!   after the last committed file and batch.
+//! - [`drift`] compares each batch's schema with the stream's first batch and quarantines,
+//!   flags or adapts a batch with new, missing, renamed or retyped columns. The folder and
+//!   MQTT collectors apply it when their config sets `schema_drift`.
 //! - [`synthetic::SyntheticCity`] generates a city's air-quality readings with injected
 //!   errors, its weather, and service tickets with personal data, all with ground truth,
 //!   lazily and deterministically from a seed, for tests, benchmarks and demonstrations.
@@ -25,7 +28,7 @@
 //! for the Arrow reader, `rand_chacha` for a portable seeded generator (ChaCha8 gives the
 //! same stream on every platform and version), `chrono` for calendar arithmetic and RFC 3339
 //! date-times, `serde_json` for the JSON formats, `rumqttc` as the MQTT client, `xxhash-rust` for
-//! message keys.
+//! message keys, `strsim` for the name similarity of renamed columns.
 //!
 //! ```
 //! use governance_collect::synthetic::{InjectedKind, SyntheticCity, SyntheticConfig};
@@ -42,6 +45,7 @@
 //! ```
 
 pub mod csv;
+pub mod drift;
 mod files;
 pub mod folder;
 pub mod formats;
@@ -51,6 +55,7 @@ pub mod parquet;
 pub mod synthetic;
 
 pub use crate::csv::{ColumnSpec, CsvCollector, CsvConfig, CsvType};
+pub use crate::drift::{DriftConfig, DriftPolicy, SchemaChange, SchemaDriftGuard};
 pub use crate::folder::{FolderCollector, FolderConfig};
 pub use crate::mqtt::{MqttCollector, MqttConfig};
 pub use crate::parquet::{ParquetCollector, ParquetConfig};

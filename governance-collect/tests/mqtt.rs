@@ -1,6 +1,7 @@
 //! The MQTT collector against a real Mosquitto broker on 127.0.0.1: redelivery after a
 //! crash before the commit, a broker restart in the middle of a stream, and quarantine of
-//! malformed messages. Each test skips when `mosquitto` is not installed.
+//! malformed messages, and the schema drift policy on NGSI-LD entities that gain an
+//! attribute. Each test skips when `mosquitto` is not installed.
 
 #![allow(
     clippy::print_stderr,
@@ -15,9 +16,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use arrow::array::AsArray;
+use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int64Type;
 use governance_collect::mqtt::{MessageKey, MqttCollector, MqttConfig, MqttPayload};
+use governance_collect::{DriftConfig, DriftPolicy};
 use governance_core::audit::AuditLog;
 use governance_core::{Collector, QuarantinedRow, StageContext};
 use mosquitto::{Broker, publish_all};
@@ -371,4 +373,94 @@ fn batches_close_at_byte_limit() {
         "batch sizes {sizes:?}, {size} bytes a message"
     );
     assert!(sizes.len() >= 12 / per_batch, "batch sizes {sizes:?}");
+}
+
+/// Publishes two NGSI-LD entities with pm25 only, then two that also carry no2.
+fn publish_growing_entities(port: u16, topic: &str) {
+    let payloads: Vec<Vec<u8>> = (1..=4)
+        .map(|id| {
+            let no2 = if id > 2 {
+                format!(r#", "no2": {{"type": "Property", "value": {id}0.0}}"#)
+            } else {
+                String::new()
+            };
+            format!(
+                r#"{{"id": "urn:ngsi-ld:AirQualityObserved:{id}", "type": "AirQualityObserved",
+                     "pm25": {{"type": "Property", "value": {id}.5}}{no2}}}"#
+            )
+            .into_bytes()
+        })
+        .collect();
+    publish_all(port, topic, &payloads);
+}
+
+fn drift_config(port: u16, client_id: &str, topic: &str, policy: DriftPolicy) -> MqttConfig {
+    let mut config = config(port, client_id, topic);
+    config.payload = MqttPayload::NgsiLd;
+    config.key = MessageKey::Fields(vec!["/id".into()]);
+    config.max_messages = 2;
+    config.schema_drift = Some(DriftConfig::new(policy));
+    config
+}
+
+#[test]
+fn drift_quarantines_new_ngsi_attribute() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let config = drift_config(
+        broker.port(),
+        "drift-quarantine",
+        "ngsi/drift-q",
+        DriftPolicy::Quarantine,
+    );
+    open_session(&config);
+    publish_growing_entities(broker.port(), "ngsi/drift-q");
+
+    let mut collector = MqttCollector::new(config).expect("collector");
+    let mut ctx = context();
+    let mut rows = 0;
+    while let Some(batch) = collector.next_batch(&mut ctx).expect("next batch") {
+        rows += batch.num_rows();
+        assert!(batch.column("no2").is_err(), "no2 must not pass");
+        let position = batch.provenance.position.clone().expect("a position");
+        collector.committed(&position).expect("commit");
+    }
+    assert_eq!(rows, 2);
+    let quarantined = ctx.take_quarantined();
+    assert_eq!(quarantined.len(), 2, "{quarantined:?}");
+    assert!(
+        quarantined[0].reason.contains("new column \"no2\""),
+        "{}",
+        quarantined[0].reason
+    );
+}
+
+#[test]
+fn drift_adapts_new_ngsi_attribute() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let config = drift_config(
+        broker.port(),
+        "drift-adapt",
+        "ngsi/drift-a",
+        DriftPolicy::Adapt,
+    );
+    open_session(&config);
+    publish_growing_entities(broker.port(), "ngsi/drift-a");
+
+    let mut collector = MqttCollector::new(config).expect("collector");
+    let mut ctx = context();
+    let mut batches = Vec::new();
+    while let Some(batch) = collector.next_batch(&mut ctx).expect("next batch") {
+        let position = batch.provenance.position.clone().expect("a position");
+        collector.committed(&position).expect("commit");
+        batches.push(batch);
+    }
+    assert_eq!(batches.len(), 2);
+    assert!(batches[0].column("no2").is_err());
+    let no2 = batches[1].column("no2").expect("no2 joins the union");
+    assert_eq!(no2.null_count(), 0);
+    assert!(ctx.take_quarantined().is_empty());
 }

@@ -5,6 +5,7 @@ use governance_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::csv::ColumnSpec;
+use crate::drift::DriftConfig;
 
 /// The format of the message payloads. Each message contains one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -18,7 +19,8 @@ pub enum MqttPayload {
     ///
     /// NOTE: the NGSI-LD and SensorThings parsers infer the schema per batch, so two batches
     /// can differ (an attribute absent from one batch, integers in one and decimals in
-    /// another), and the sinks reject a batch whose schema changed.
+    /// another), and the sinks reject a batch whose schema changed; set
+    /// [`MqttConfig::schema_drift`] to quarantine, flag or adapt such batches.
     NgsiLd,
     /// One SensorThings Observation per message.
     SensorThings,
@@ -85,6 +87,10 @@ pub struct MqttConfig {
     pub reconnect_min_ms: u64,
     /// Maximum wait between reconnection attempts, in milliseconds.
     pub reconnect_max_ms: u64,
+    /// Compares each batch's schema with the first batch's and applies the policy (see
+    /// [`crate::drift`]). When absent, batches pass whatever their schema. NGSI-LD and
+    /// SensorThings batches infer their schema per batch, so they need it most.
+    pub schema_drift: Option<DriftConfig>,
 }
 
 impl Default for MqttConfig {
@@ -107,6 +113,7 @@ impl Default for MqttConfig {
             keep_alive_s: 30,
             reconnect_min_ms: 100,
             reconnect_max_ms: 5000,
+            schema_drift: None,
         }
     }
 }

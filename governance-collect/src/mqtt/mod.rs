@@ -55,6 +55,7 @@ use xxhash_rust::xxh3::Xxh3;
 pub use self::config::{MessageKey, MqttConfig, MqttPayload};
 use self::window::KeyWindow;
 pub use self::window::{MQTT_POSITION_KIND, MqttPosition};
+use crate::drift::SchemaDriftGuard;
 use crate::json_rows::JsonRows;
 
 /// Maximum wait for the client to send the acknowledgements of a commit. Unsent ones go
@@ -87,6 +88,7 @@ pub struct MqttCollector {
     /// When the subscription was last confirmed. The idle end counts from here at the
     /// earliest, so a stream does not end before it could receive anything.
     subscribed_at: Option<Instant>,
+    drift: Option<SchemaDriftGuard>,
 }
 
 impl std::fmt::Debug for MqttCollector {
@@ -105,6 +107,7 @@ impl MqttCollector {
         config.validate()?;
         let json = JsonRows::new(config.columns.clone())
             .map_err(|error| Error::config(&config.name, error.to_string()))?;
+        let config_drift = config.schema_drift.clone().map(SchemaDriftGuard::new);
         Ok(MqttCollector {
             window: KeyWindow::new(config.dedupe_window),
             backoff: Duration::from_millis(config.reconnect_min_ms),
@@ -118,6 +121,7 @@ impl MqttCollector {
             connected: false,
             reconnects: 0,
             subscribed_at: None,
+            drift: config_drift,
         })
     }
 
@@ -448,6 +452,12 @@ impl Collector for MqttCollector {
                     std::mem::take(&mut duplicates),
                     ctx,
                 )?;
+                // A batch quarantined for drift is not emitted; its messages are acknowledged
+                // when the next emitted batch is committed.
+                let batch = match (batch, self.drift.as_mut()) {
+                    (Some(batch), Some(drift)) => drift.check(&self.config.name, batch, ctx)?,
+                    (batch, _) => batch,
+                };
                 if batch.is_some() {
                     return Ok(batch);
                 }
