@@ -343,6 +343,7 @@ fn oversized_item_is_quarantined() {
         reading(3, 4.0),
     ])]);
     let item_bytes = reading(0, 1.0).to_string().len();
+
     let mut settings = config(format!("{}/readings", server.base_url));
     settings.columns = None;
     settings.limits = BatchLimits {
@@ -352,6 +353,7 @@ fn oversized_item_is_quarantined() {
     let mut collector = HttpPollCollector::new(settings).expect("new");
     let mut ctx = context();
     let batches = drain(&mut collector, &mut ctx);
+
     let sizes: Vec<usize> = batches.iter().map(GovernedBatch::num_rows).collect();
     assert_eq!(sizes, vec![2, 1]);
     let quarantined = ctx.take_quarantined();
@@ -385,6 +387,7 @@ fn sensorthings_follows_next_link() {
         }
         Reply::json(200, body.to_string())
     };
+
     // The first page's link points at the server itself, so the script needs its address.
     let server = ScriptedServer::start_with(move |base| {
         vec![
@@ -392,11 +395,13 @@ fn sensorthings_follows_next_link() {
             page(&[2], None),
         ]
     });
+
     let mut settings = config(format!("{}/Observations", server.base_url));
     settings.payload = HttpPayload::SensorThings;
     settings.max_polls = Some(2);
     let mut collector = HttpPollCollector::new(settings).expect("new");
     let batches = drain(&mut collector, &mut context());
+
     assert_eq!(rows(&batches), 3);
     let requests = server.requests();
     assert!(requests[1].contains("$skip=2"), "{requests:?}");

@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 pub enum Reply {
     /// An HTTP status with a body.
     Body { status: u16, body: String },
-    /// Accepts the request and answers nothing for this long, then closes.
+    /// Accepts the request and sends nothing for this long, then closes.
     Hang(Duration),
 }
 
