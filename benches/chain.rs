@@ -26,6 +26,8 @@
 //! are the Beijing chain reading the CSV files as it goes, the synthetic city at scale 1 and 10
 //! over 60 days, and the synthetic city at scale 1 over 600 days. Scale multiplies the stations, and with them the state
 //! that the cleaners keep per station. The longer run multiplies the rows by time instead.
+//! With `CHAIN_BENCH_RSS_DETAIL` set, a child also prints its final `RssAnon` and `RssFile`
+//! lines, to tell heap growth from the mapped binary.
 //!
 //! Every figure is one line of text; the last line holds all figures as one JSON object.
 
@@ -614,6 +616,12 @@ fn run_child(workload: &str) -> BenchResult<()> {
         "{CHILD_REPORT} peak_rss_kib={peak} rows={} seconds={seconds:.3}",
         sink.rows()
     );
+    if std::env::var_os("CHAIN_BENCH_RSS_DETAIL").is_some() {
+        let status = std::fs::read_to_string("/proc/self/status")?;
+        for line in status.lines().filter(|line| line.starts_with("Rss")) {
+            println!("{line}");
+        }
+    }
     Ok(())
 }
 

@@ -2,7 +2,12 @@
 //! same station and hour), keeping the first and counting the rest as merged.
 //!
 //! The stage streams: it remembers, per series, a bounded window of recent keys, so memory
-//! stays bounded however long the stream runs.
+//! stays bounded however long the stream runs. A key is remembered as a 64-bit SipHash
+//! digest under a random per-stage key, 25 to 50 bytes per key with the map's overhead,
+//! whatever the key's length. A new key matches a remembered digest of its series by chance
+//! with a probability near `window / 2⁶⁴`, about 3e-17 for a window of 512. Without the
+//! random key, a writer of the data cannot aim for such a match. A merge is always recorded
+//! as a `Duplicate` issue.
 //!
 //! [`Cleaner::flush`] ends the stream and clears the windows, so each round of a chain starts
 //! with no remembered keys.
@@ -24,6 +29,7 @@ use governance_core::{
     Cleaner, Error, GovernedBatch, Issue, IssueKind, Result, Severity, Stage, StageContext,
 };
 use serde::{Deserialize, Serialize};
+use siphasher::sip::SipHasher13;
 
 use crate::support::{ChangeCounts, column_index, row_issue, text_values, with_columns};
 
@@ -37,7 +43,8 @@ pub struct DedupeConfig {
     /// Key column that names a series, such as a station; each series keeps its own window.
     /// `None` keeps one window for the whole stream.
     pub series: Option<String>,
-    /// Number of most recent distinct keys remembered per series.
+    /// Number of most recent distinct keys remembered per series (default 512: three weeks
+    /// of hourly readings).
     pub window: usize,
     /// Number of series remembered; beyond it, the series unseen for the most batches is
     /// forgotten.
@@ -49,19 +56,19 @@ impl Default for DedupeConfig {
         DedupeConfig {
             key: vec!["station".into(), "timestamp".into()],
             series: Some("station".into()),
-            window: 1000,
+            window: 512,
             max_series: 1024,
         }
     }
 }
 
 /// The recent keys of one series.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct SeriesWindow {
-    /// Encoded key to the id of the row kept for it.
-    kept: HashMap<Box<[u8]>, u64>,
-    /// Keys in insertion order, oldest first, for eviction.
-    order: VecDeque<Box<[u8]>>,
+    /// Digest of the encoded key to the id of the row kept for it.
+    kept: HashMap<u64, u64>,
+    /// Digests in insertion order, oldest first, for eviction.
+    order: VecDeque<u64>,
     /// Number of the last batch that touched the series, for eviction.
     last_batch: u64,
 }
@@ -75,6 +82,8 @@ pub struct Dedupe {
     converter: Option<(RowConverter, Vec<DataType>)>,
     windows: HashMap<Option<String>, SeriesWindow>,
     batches_seen: u64,
+    /// Keyed hasher of encoded keys; its key is drawn at random when the stage is created.
+    hasher: SipHasher13,
 }
 
 impl Dedupe {
@@ -104,12 +113,21 @@ impl Dedupe {
                 "`window` and `max_series` must be at least 1",
             ));
         }
+        let mut seed = [0u8; 16];
+        getrandom::fill(&mut seed).map_err(|error| {
+            Error::Internal(format!(
+                "the operating system gave no random bytes for the key digests: {error}"
+            ))
+        })?;
+        let (first, second) = seed.split_at(8);
+        let half = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]));
         Ok(Dedupe {
             name: NAME.into(),
             config,
             converter: None,
             windows: HashMap::new(),
             batches_seen: 0,
+            hasher: SipHasher13::new_with_keys(half(first), half(second)),
         })
     }
 
@@ -234,13 +252,20 @@ impl Cleaner for Dedupe {
             let series = series_names
                 .as_ref()
                 .and_then(|names| names.is_valid(row).then(|| names.value(row).to_string()));
-            let window = self.windows.entry(series).or_default();
+            let capacity = self.config.window;
+            // Sized once for the whole window, so the maps never grow and leave freed tables
+            // behind in the allocator.
+            let window = self.windows.entry(series).or_insert_with(|| SeriesWindow {
+                kept: HashMap::with_capacity(capacity + 1),
+                order: VecDeque::with_capacity(capacity + 1),
+                last_batch: 0,
+            });
             window.last_batch = self.batches_seen;
-            let key: Box<[u8]> = rows.row(row).as_ref().into();
+            let key = self.hasher.hash(rows.row(row).as_ref());
             let row_id = batch.row_ids().value(row);
 
             let Some(&kept_id) = window.kept.get(&key) else {
-                window.kept.insert(key.clone(), row_id);
+                window.kept.insert(key, row_id);
                 window.order.push_back(key);
                 if window.order.len() > self.config.window
                     && let Some(oldest) = window.order.pop_front()

@@ -9,9 +9,12 @@
 //! The stage learns: feedback on the cells it flagged moves its threshold to the value that
 //! maximises F1 on the labelled cells.
 //!
-//! NOTE: each sample is bounded by `sample_size`, but one sample is kept per series and
-//! column, so memory grows with the number of distinct series names (misspelt names
-//! included, unless a rule corrects them first).
+//! Each sample is a ring of at most `sample_size` values held as `f32` (seven significant
+//! digits, more than sensors report) and allocated whole with the series' first value, so a
+//! series costs `4 * sample_size` bytes per column.
+//!
+//! NOTE: one sample is kept per series and column, so memory grows with the number of
+//! distinct series names (misspelt names included, unless a rule corrects them first).
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -45,7 +48,8 @@ pub struct RobustOutliersConfig {
     pub threshold: f64,
     /// Lowest threshold that feedback may set.
     pub threshold_floor: f64,
-    /// Number of most recent values kept per series and column for the median and MAD.
+    /// Number of most recent values kept per series and column for the median and MAD
+    /// (default 1,024: six weeks of hourly readings, 4 KiB per series and column).
     pub sample_size: usize,
     /// Minimum number of values (sample plus batch) before anything is flagged.
     pub min_samples: usize,
@@ -63,7 +67,7 @@ impl Default for RobustOutliersConfig {
             columns: None,
             threshold: 5.0,
             threshold_floor: 3.0,
-            sample_size: 2000,
+            sample_size: 1024,
             min_samples: 30,
             swap_pairs: vec![("PM2.5".into(), "PM10".into())],
             remembered: 100_000,
@@ -108,8 +112,38 @@ impl<K: Eq + Hash + Clone, V> BoundedMap<K, V> {
     }
 }
 
-/// Identifies a cell: row id and column name.
-type CellKey = (u64, String);
+/// Identifies a cell: row id and the column's index in [`RobustOutliers::columns`]. An index
+/// in place of the name keeps each remembered cell at 12 bytes of key.
+type CellKey = (u64, u32);
+
+/// The most recent values of one series and column, overwritten oldest first.
+#[derive(Debug, Default)]
+struct Ring {
+    values: Vec<f32>,
+    /// Position of the oldest value once the ring is full.
+    oldest: usize,
+}
+
+impl Ring {
+    /// Adds `value`, replacing the oldest value once `capacity` values are held. The whole
+    /// ring is allocated at the first value: growing it step by step leaves freed blocks of
+    /// every size behind, which the allocator keeps and the process's resident size shows.
+    fn push(&mut self, value: f32, capacity: usize) {
+        if self.values.len() < capacity {
+            if self.values.capacity() == 0 {
+                self.values.reserve_exact(capacity);
+            }
+            self.values.push(value);
+        } else if let Some(slot) = self.values.get_mut(self.oldest) {
+            *slot = value;
+            self.oldest = (self.oldest + 1) % capacity;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+}
 
 /// Flags robust outliers and swapped pairs; see the module docs.
 #[derive(Debug)]
@@ -118,7 +152,9 @@ pub struct RobustOutliers {
     config: RobustOutliersConfig,
     version: u32,
     /// Recent values per (series, column).
-    samples: HashMap<(Option<String>, String), VecDeque<f64>>,
+    samples: HashMap<(Option<String>, String), Ring>,
+    /// Names of the columns that remembered cells refer to, by index.
+    columns: Vec<String>,
     /// Scores of flagged cells, for learning.
     flagged: BoundedMap<CellKey, f64>,
     /// Labelled flagged cells: score and whether the flag was right.
@@ -239,6 +275,7 @@ impl RobustOutliers {
             config,
             version: 1,
             samples: HashMap::new(),
+            columns: Vec::new(),
             flagged: BoundedMap::new(remembered),
             labels: BoundedMap::new(remembered),
         })
@@ -262,7 +299,24 @@ impl RobustOutliers {
 
     /// Returns the remembered score of a flagged cell.
     pub fn flagged_score(&self, row_id: u64, column: &str) -> Option<f64> {
-        self.flagged.get(&(row_id, column.to_string())).copied()
+        let column = self.column_id(column)?;
+        self.flagged.get(&(row_id, column)).copied()
+    }
+
+    /// Returns the index of a column name that remembered cells refer to.
+    fn column_id(&self, column: &str) -> Option<u32> {
+        let index = self.columns.iter().position(|known| known == column)?;
+        u32::try_from(index).ok()
+    }
+
+    /// Returns the index of `column`, adding it to the known names when new.
+    fn intern_column(&mut self, column: &str) -> u32 {
+        if let Some(index) = self.column_id(column) {
+            return index;
+        }
+        self.columns.push(column.to_string());
+        // A stage checks a handful of columns; u32 overflow would need four billion names.
+        u32::try_from(self.columns.len() - 1).unwrap_or(u32::MAX)
     }
 
     /// Scores one column of one series against the sample plus the batch, then adds the
@@ -281,18 +335,19 @@ impl RobustOutliers {
             .filter(|&&row| values.is_valid(row) && values.value(row).is_finite())
             .map(|&row| (row, values.value(row)))
             .collect();
+        let column_id = self.intern_column(column);
+        let capacity = self.config.sample_size;
         let sample = self
             .samples
             .entry((series.clone(), column.to_string()))
             .or_default();
-        let mut pooled: Vec<f64> = sample
-            .iter()
-            .copied()
-            .chain(present.iter().map(|&(_, value)| value))
-            .collect();
-        sample.extend(present.iter().map(|&(_, value)| value));
-        let excess = sample.len().saturating_sub(self.config.sample_size);
-        sample.drain(..excess);
+        let mut pooled: Vec<f64> = Vec::with_capacity(sample.len() + present.len());
+        pooled.extend(sample.values.iter().map(|&value| f64::from(value)));
+        pooled.extend(present.iter().map(|&(_, value)| value));
+        for &(_, value) in &present {
+            // Narrowing to f32 is the documented precision of the sample.
+            sample.push(value as f32, capacity);
+        }
 
         if pooled.len() < self.config.min_samples {
             return;
@@ -307,7 +362,7 @@ impl RobustOutliers {
                 continue;
             }
             let row_id = batch.row_ids().value(row);
-            self.flagged.insert((row_id, column.to_string()), score);
+            self.flagged.insert((row_id, column_id), score);
             issues.push(
                 Issue::cell(
                     row_id,
@@ -315,10 +370,11 @@ impl RobustOutliers {
                     IssueKind::Outlier,
                     Severity::Warning,
                     &self.name,
+                    // The statistics are printed at f32 precision, that of the sample.
                     format!(
                         "value {value} is far from the series median {} (MAD {}): robust \
                          z-score {score:.2} is above the threshold {threshold}",
-                        stats.median, stats.mad
+                        stats.median as f32, stats.mad as f32
                     ),
                 )
                 .with_confidence((1.0 - 0.5 * threshold / score) as f32),
@@ -395,7 +451,10 @@ impl Stage for RobustOutliers {
             let FeedbackTarget::Cell { row_id, column } = &item.target else {
                 continue;
             };
-            let key = (*row_id, column.clone());
+            let Some(column_id) = self.column_id(column) else {
+                continue;
+            };
+            let key = (*row_id, column_id);
             if let Some(&score) = self.flagged.get(&key) {
                 self.labels.insert(key, (score, item.label.is_positive()));
             }
