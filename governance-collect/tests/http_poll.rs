@@ -407,3 +407,39 @@ fn sensorthings_follows_next_link() {
     assert!(requests[1].contains("$skip=2"), "{requests:?}");
     assert!(collector.position().next_link.is_none());
 }
+
+#[test]
+fn ngsi_ld_entities_become_rows() {
+    let entity = |id: u32, kind: &str, minute: u32| {
+        json!({
+            "id": format!("urn:ngsi-ld:AirQualityObserved:{id}"),
+            "type": "AirQualityObserved",
+            "pm25": {
+                "type": kind,
+                "value": f64::from(id),
+                "observedAt": format!("2024-05-01T10:{minute:02}:00Z"),
+            },
+        })
+    };
+    let server = ScriptedServer::start(vec![Reply::items(&[
+        entity(1, "Property", 0),
+        entity(2, "Propperty", 1),
+        entity(3, "Property", 2),
+    ])]);
+    let mut settings = config(format!("{}/ngsi-ld/v1/entities", server.base_url));
+    settings.payload = HttpPayload::NgsiLd;
+    let mut collector = HttpPollCollector::new(settings).expect("new");
+    let mut ctx = context();
+    let batches = drain(&mut collector, &mut ctx);
+
+    assert_eq!(rows(&batches), 2);
+    let quarantined = ctx.take_quarantined();
+    assert_eq!(quarantined.len(), 1);
+    assert!(
+        quarantined[0].raw.contains("Propperty"),
+        "{}",
+        quarantined[0].raw
+    );
+    let cursor = collector.position().cursor.expect("cursor");
+    assert_eq!(cursor, time("2024-05-01T10:02:00Z"));
+}
