@@ -159,6 +159,7 @@ mod tests {
             rows_quarantined: 1,
             rows_merged: 0,
             seconds: 0.25,
+            events: Vec::new(),
         };
         let column = ColumnQuality {
             name: "name".into(),

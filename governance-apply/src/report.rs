@@ -337,6 +337,7 @@ mod tests {
             rows_quarantined: 2,
             rows_merged: 0,
             seconds: 0.5,
+            events: Vec::new(),
         };
         RunSummary {
             round: 3,

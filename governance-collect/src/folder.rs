@@ -8,15 +8,21 @@
 //! every batch lists the files read to the end with their size and modification time, and
 //! the file being read with the number of its batches already emitted; a restart skips the
 //! listed files and that many batches of the current one. Batches are cut at the same rows
-//! on every read of an unchanged file, because they depend only on the file and
-//! [`FolderConfig::batch_size`].
+//! on every read of an unchanged file, because they depend only on the file,
+//! [`FolderConfig::batch_size`] and [`FolderConfig::max_bytes`].
+//!
+//! With [`FolderConfig::max_bytes`], an NDJSON batch closes before its lines would pass that
+//! many bytes, and a line longer than the limit is quarantined with its size. A CSV or
+//! Parquet batch whose Arrow memory (`RecordBatch::get_array_memory_size`) is above the
+//! limit is cut into equal slices that are each estimated to fit. A single row is never
+//! cut or quarantined there, because Arrow reports no per-row size.
 //!
 //! A file whose size or modification time changed after it was read is not read again: the
 //! collector logs a warning, writes an audit record and lists it in
 //! [`FolderCollector::changed_files`]. The position lists every file read, so it grows with
 //! the number of files in the folder.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -61,6 +67,8 @@ pub struct FolderConfig {
     /// Compares each batch's schema with the first batch's and applies the policy (see
     /// [`crate::drift`]). When absent, batches pass whatever their schema.
     pub schema_drift: Option<DriftConfig>,
+    /// Maximum bytes per batch (see the [module docs](self)); no byte limit when absent.
+    pub max_bytes: Option<usize>,
 }
 
 impl Default for FolderConfig {
@@ -74,6 +82,7 @@ impl Default for FolderConfig {
             poll_ms: 500,
             idle_end_ms: None,
             schema_drift: None,
+            max_bytes: None,
         }
     }
 }
@@ -117,6 +126,9 @@ enum Reader {
         lines: std::io::Lines<BufReader<File>>,
         line: u64,
         rows: JsonRows,
+        /// A line read but left for the next batch, which it would have pushed past
+        /// `max_bytes`.
+        carried: Option<(u64, String)>,
     },
 }
 
@@ -125,6 +137,8 @@ pub struct FolderCollector {
     config: FolderConfig,
     position: FolderPosition,
     reader: Option<Reader>,
+    /// Slices of a CSV or Parquet batch cut by `max_bytes`, not emitted yet.
+    slices: VecDeque<arrow::array::RecordBatch>,
     changed: Vec<PathBuf>,
     reported: HashSet<(String, FileStamp)>,
     drift: Option<SchemaDriftGuard>,
@@ -157,11 +171,18 @@ impl FolderCollector {
                 ),
             ));
         }
+        if config.max_bytes == Some(0) {
+            return Err(Error::config(
+                &config.name,
+                "max_bytes must be above 0; leave it out for no byte limit",
+            ));
+        }
         let drift = config.schema_drift.clone().map(SchemaDriftGuard::new);
         Ok(FolderCollector {
             config,
             position: FolderPosition::default(),
             reader: None,
+            slices: VecDeque::new(),
             changed: Vec::new(),
             reported: HashSet::new(),
             drift,
@@ -252,6 +273,7 @@ impl FolderCollector {
                     lines: BufReader::new(file).lines(),
                     line: 0,
                     rows: JsonRows::new(self.config.schema.clone())?,
+                    carried: None,
                 })
             }
             None => Err(Error::Internal(format!(
@@ -262,7 +284,33 @@ impl FolderCollector {
 
     /// Reads the next batch of the open file, or `None` at its end.
     fn read(&mut self, ctx: &mut StageContext) -> Result<Option<arrow::array::RecordBatch>> {
+        if let Some(slice) = self.slices.pop_front() {
+            return Ok(Some(slice));
+        }
+        let sliceable = matches!(self.reader, Some(Reader::Csv(_) | Reader::Parquet(_)));
+        let data = self.read_file(ctx)?;
+        let (Some(data), Some(max_bytes), true) = (&data, self.config.max_bytes, sliceable) else {
+            return Ok(data);
+        };
+        let bytes = data.get_array_memory_size();
+        if bytes <= max_bytes || data.num_rows() < 2 {
+            return Ok(Some(data.clone()));
+        }
+        let pieces = bytes.div_ceil(max_bytes).min(data.num_rows());
+        let rows_per_piece = data.num_rows().div_ceil(pieces);
+        let mut offset = 0;
+        while offset < data.num_rows() {
+            let length = rows_per_piece.min(data.num_rows() - offset);
+            self.slices.push_back(data.slice(offset, length));
+            offset += length;
+        }
+        Ok(self.slices.pop_front())
+    }
+
+    /// Reads the next batch of the open file as its reader cuts it, or `None` at its end.
+    fn read_file(&mut self, ctx: &mut StageContext) -> Result<Option<arrow::array::RecordBatch>> {
         let name = self.config.name.clone();
+        let max_bytes = self.config.max_bytes.unwrap_or(usize::MAX);
         let batch_size = self.config.batch_size;
         let source = self
             .position
@@ -279,27 +327,59 @@ impl FolderCollector {
             Reader::Parquet(collector) => {
                 Ok(collector.next_batch(ctx)?.map(|batch| batch.data().clone()))
             }
-            Reader::Ndjson { lines, line, rows } => {
+            Reader::Ndjson {
+                lines,
+                line,
+                rows,
+                carried,
+            } => {
                 let path = source.unwrap_or_default();
                 let mut values: Vec<(u64, Value)> = Vec::new();
                 let mut read = 0u64;
+                let mut bytes = 0usize;
                 while values.len() < batch_size {
-                    let Some(text) = lines.next() else {
-                        break;
+                    let (number, text) = match carried.take() {
+                        Some(carried) => carried,
+                        None => {
+                            let Some(text) = lines.next() else {
+                                break;
+                            };
+                            *line += 1;
+                            (*line, text.map_err(|source| Error::io(&path, source))?)
+                        }
                     };
-                    *line += 1;
-                    let text = text.map_err(|source| Error::io(&path, source))?;
                     if text.trim().is_empty() {
                         continue;
                     }
+                    if text.len() > max_bytes {
+                        read += 1;
+                        ctx.quarantine(QuarantinedRow {
+                            stage: name.clone(),
+                            row_id: None,
+                            source: Some(path.display().to_string()),
+                            line: Some(number),
+                            reason: format!(
+                                "the line is {} bytes, above the batch limit of {max_bytes} \
+                                 bytes (max_bytes); raise the limit to accept it",
+                                text.len()
+                            ),
+                            raw: text,
+                        });
+                        continue;
+                    }
+                    if bytes > 0 && bytes + text.len() > max_bytes {
+                        *carried = Some((number, text));
+                        break;
+                    }
+                    bytes += text.len();
                     read += 1;
                     match serde_json::from_str::<Value>(&text) {
-                        Ok(value) => values.push((*line, value)),
+                        Ok(value) => values.push((number, value)),
                         Err(error) => ctx.quarantine(QuarantinedRow {
                             stage: name.clone(),
                             row_id: None,
                             source: Some(path.display().to_string()),
-                            line: Some(*line),
+                            line: Some(number),
                             reason: format!("the line is not valid JSON: {error}"),
                             raw: text,
                         }),
@@ -349,6 +429,7 @@ impl FolderCollector {
             self.changed.push(path);
         }
         self.reader = Some(self.open(&current.name)?);
+        self.slices.clear();
         // Batches already committed are read into a scratch context, so their rows and
         // quarantined records are not counted twice.
         let mut scratch =
@@ -497,6 +578,7 @@ impl Collector for FolderCollector {
             if let Some((name, stamp)) = self.new_files(ctx)?.into_iter().next() {
                 tracing::debug!(stage = %self.config.name, file = %name, "reading a new file");
                 self.reader = Some(self.open(&name)?);
+                self.slices.clear();
                 self.position.current = Some(CurrentFile {
                     name,
                     stamp,

@@ -16,6 +16,11 @@
 //! - [`drift`] compares each batch's schema with the stream's first batch and quarantines,
 //!   flags or adapts a batch with new, missing, renamed or retyped columns. The folder and
 //!   MQTT collectors apply it when their config sets `schema_drift`.
+//! - [`HttpPollCollector`] polls an HTTP endpoint for JSON rows, NGSI-LD entities or
+//!   SensorThings Observations after a time cursor, with timeouts, retries, re-collection
+//!   of time ranges and a shorter interval while an alert is active.
+//! - [`BatchLimits`] caps the rows and payload bytes of a batch and sets apart an item
+//!   larger than a batch may be.
 //! - [`synthetic::SyntheticCity`] generates a city's air-quality readings with injected
 //!   errors, its weather, and service tickets with personal data, all with ground truth,
 //!   lazily and deterministically from a seed, for tests, benchmarks and demonstrations.
@@ -28,7 +33,8 @@
 //! for the Arrow reader, `rand_chacha` for a portable seeded generator (ChaCha8 gives the
 //! same stream on every platform and version), `chrono` for calendar arithmetic and RFC 3339
 //! date-times, `serde_json` for the JSON formats, `rumqttc` as the MQTT client, `xxhash-rust` for
-//! message keys, `strsim` for the name similarity of renamed columns.
+//! message keys, `strsim` for the name similarity of renamed columns, `reqwest` (rustls for TLS)
+//! on a private `tokio` runtime as the HTTP client.
 //!
 //! ```
 //! use governance_collect::synthetic::{InjectedKind, SyntheticCity, SyntheticConfig};
@@ -49,7 +55,9 @@ pub mod drift;
 mod files;
 pub mod folder;
 pub mod formats;
+pub mod http;
 mod json_rows;
+pub mod limits;
 pub mod mqtt;
 pub mod parquet;
 pub mod synthetic;
@@ -57,6 +65,8 @@ pub mod synthetic;
 pub use crate::csv::{ColumnSpec, CsvCollector, CsvConfig, CsvType};
 pub use crate::drift::{DriftConfig, DriftPolicy, SchemaChange, SchemaDriftGuard};
 pub use crate::folder::{FolderCollector, FolderConfig};
+pub use crate::http::{HttpPayload, HttpPollCollector, HttpPollConfig};
+pub use crate::limits::BatchLimits;
 pub use crate::mqtt::{MqttCollector, MqttConfig};
 pub use crate::parquet::{ParquetCollector, ParquetConfig};
 pub use crate::synthetic::{GroundTruth, SyntheticCity, SyntheticCollector, SyntheticConfig};

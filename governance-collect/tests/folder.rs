@@ -179,3 +179,89 @@ fn position_of_other_collector_is_rejected() {
     let error = collector.resume(Some(&position)).expect_err("other kind");
     assert!(error.to_string().contains("\"mqtt\""), "{error}");
 }
+
+#[test]
+fn ndjson_batches_split_by_bytes() {
+    let dir = tempfile::tempdir().expect("folder");
+    let line = |seq: i64| format!("{{\"seq\": {seq}, \"station\": \"s\"}}");
+    let line_bytes = line(1).len();
+    let long = format!(
+        "{{\"seq\": 3, \"station\": \"{}\"}}",
+        "x".repeat(line_bytes * 3)
+    );
+    let text = format!(
+        "{}\n{}\n{long}\n{}\n{}\n",
+        line(1),
+        line(2),
+        line(4),
+        line(5)
+    );
+    write(dir.path(), "a.ndjson", text.as_bytes(), 1);
+    let mut settings = config(dir.path());
+    settings.batch_size = 10;
+    settings.max_bytes = Some(line_bytes * 2);
+    let mut collector = FolderCollector::new(settings).expect("collector");
+    let mut ctx = context();
+    let mut batches = Vec::new();
+    while let Some(batch) = collector.next_batch(&mut ctx).expect("next batch") {
+        batches.push(seqs(&batch));
+    }
+    assert_eq!(batches, vec![vec![1, 2], vec![4, 5]]);
+    let quarantined = ctx.take_quarantined();
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(quarantined[0].line, Some(3));
+    assert!(
+        quarantined[0].reason.contains("above the batch limit"),
+        "{}",
+        quarantined[0].reason
+    );
+    assert_eq!(ctx.rows_read(), 5);
+}
+
+#[test]
+fn parquet_batches_split_by_memory() {
+    let dir = tempfile::tempdir().expect("folder");
+    write_parquet(dir.path(), "a.parquet", (0..1000).collect(), 1);
+    let mut settings = config(dir.path());
+    settings.schema = None;
+    settings.batch_size = 1000;
+    settings.max_bytes = Some(2048);
+    let mut collector = FolderCollector::new(settings).expect("collector");
+    let mut ctx = context();
+    let mut sizes = Vec::new();
+    let mut all = Vec::new();
+    while let Some(batch) = collector.next_batch(&mut ctx).expect("next batch") {
+        sizes.push(batch.num_rows());
+        all.extend(seqs(&batch));
+    }
+    assert!(sizes.len() > 1, "{sizes:?}");
+    assert!(sizes.iter().all(|rows| rows * 8 <= 2048), "{sizes:?}");
+    assert_eq!(all, (0..1000).collect::<Vec<i64>>());
+}
+
+#[test]
+fn split_batches_resume_exactly() {
+    let dir = tempfile::tempdir().expect("folder");
+    write_parquet(dir.path(), "a.parquet", (0..1000).collect(), 1);
+    let settings = FolderConfig {
+        schema: None,
+        batch_size: 1000,
+        max_bytes: Some(2048),
+        ..config(dir.path())
+    };
+    let mut first = FolderCollector::new(settings.clone()).expect("collector");
+    let mut ctx = context();
+    let batch = first.next_batch(&mut ctx).expect("first").expect("a batch");
+    let position = batch.provenance.position.clone().expect("position");
+    let emitted = seqs(&batch);
+
+    let mut second = FolderCollector::new(settings).expect("collector");
+    second.resume(Some(&position)).expect("resume");
+    let mut rest = Vec::new();
+    while let Some(batch) = second.next_batch(&mut context()).expect("next batch") {
+        rest.extend(seqs(&batch));
+    }
+    let mut all = emitted;
+    all.extend(rest);
+    assert_eq!(all, (0..1000).collect::<Vec<i64>>());
+}

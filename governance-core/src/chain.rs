@@ -10,10 +10,22 @@
 //! never blocks the tokio workers. When any stage fails, its receiver closes, upstream stages
 //! stop, the applicators' `finish` is never called, and the run returns the first error in
 //! chain order.
+//!
+//! # Checkpoints
+//!
+//! A chain built with [`ChainBuilder::apply_checkpointed`] follows the contract of
+//! [`crate::checkpoint`]. Before the first batch of each round the runner reads the sink's
+//! committed position and passes it to [`Collector::resume`]. After every applicator has
+//! handled a batch, it passes the batch's position to [`Collector::committed`]. A cleaner
+//! that keeps rows back after a batch fails the round, because the position that
+//! batch carries would be committed without those rows.
+
+mod sinks;
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -25,9 +37,10 @@ use crate::stage::{
     StageContext,
 };
 use crate::{
-    Adjustment, Error, Feedback, GovernedBatch, IssueKind, LineageRecord, QuarantinedRow, Result,
-    params_hash,
+    Adjustment, CheckpointStore, Error, Feedback, GovernedBatch, IssueKind, LineageEvent,
+    LineageRecord, QuarantinedRow, Result, SourcePosition, params_hash,
 };
+use sinks::Sink;
 
 /// Default number of batches buffered between two stages.
 pub const DEFAULT_CHANNEL_CAPACITY: usize = 4;
@@ -52,6 +65,9 @@ pub struct StageReport {
     /// Seconds spent inside the stage's own calls, excluding time waiting for input, for room
     /// downstream or for a free rayon thread.
     pub seconds: f64,
+    /// Events the stage recorded with [`StageContext::record_event`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<LineageEvent>,
 }
 
 /// Outcome of one round of the chain.
@@ -153,7 +169,7 @@ impl Step {
 pub struct ChainBuilder {
     collector: Option<Box<dyn Collector>>,
     steps: Vec<Step>,
-    applicators: Vec<Box<dyn Applicator>>,
+    applicators: Vec<Sink>,
     request: AccessRequest,
     channel_capacity: usize,
     audit: Option<AuditHandle>,
@@ -212,7 +228,22 @@ impl ChainBuilder {
 
     /// Appends an applicator. Every applicator receives every batch.
     pub fn apply(mut self, applicator: impl Applicator + 'static) -> Self {
-        self.applicators.push(Box::new(applicator));
+        self.applicators.push(Sink::Plain(Box::new(applicator)));
+        self
+    }
+
+    /// Appends the applicator that commits each batch with its source position, and makes
+    /// the chain resume from that position (see the [module docs](self)).
+    ///
+    /// [`ChainBuilder::build`] fails when `sink` does not commit each batch
+    /// ([`CheckpointStore::commits_each_batch`]) or when a chain has two such sinks. The
+    /// other applicators are not part of the sink's commit: after a crash they may see the
+    /// batches after the last commit a second time.
+    pub fn apply_checkpointed<S>(mut self, sink: S) -> Self
+    where
+        S: Applicator + CheckpointStore + 'static,
+    {
+        self.applicators.push(Sink::Checkpointing(Box::new(sink)));
         self
     }
 
@@ -234,8 +265,8 @@ impl ChainBuilder {
         self
     }
 
-    /// Checks the chain and builds it. Fails without a collector or with two stages of the
-    /// same name.
+    /// Checks the chain and builds it. Fails without a collector, with two stages of the
+    /// same name, or with a checkpointing sink that does not commit each batch.
     pub fn build(self) -> Result<Chain> {
         let collector = self.collector.ok_or_else(|| {
             Error::config(
@@ -252,7 +283,7 @@ impl ChainBuilder {
         names.extend(
             self.applicators
                 .iter()
-                .map(|stage| stage.name().to_string()),
+                .map(|sink| sink.applicator().name().to_string()),
         );
         let mut seen = std::collections::HashSet::new();
         for name in &names {
@@ -263,6 +294,7 @@ impl ChainBuilder {
                 ));
             }
         }
+        sinks::check_checkpointing(&self.applicators)?;
         Ok(Chain {
             collector: Some(collector),
             steps: self.steps.into_iter().map(Some).collect(),
@@ -284,7 +316,7 @@ impl ChainBuilder {
 pub struct Chain {
     collector: Option<Box<dyn Collector>>,
     steps: Vec<Option<Step>>,
-    applicators: Option<Vec<Box<dyn Applicator>>>,
+    applicators: Option<Vec<Sink>>,
     request: AccessRequest,
     channel_capacity: usize,
     audit: AuditHandle,
@@ -387,8 +419,8 @@ impl Chain {
             stages.push(step.stage_mut());
         }
         if let Some(applicators) = self.applicators.as_mut() {
-            for applicator in applicators.iter_mut() {
-                stages.push(applicator.as_mut());
+            for sink in applicators.iter_mut() {
+                stages.push(sink.applicator_mut());
             }
         }
         for stage in stages {
@@ -429,6 +461,36 @@ impl Chain {
             Error::Internal("chain collector missing after a failed round".into())
         })?;
         let request = Arc::new(self.request.clone());
+        let applicators = self.applicators.take().ok_or_else(|| {
+            Error::Internal("chain applicators missing after a failed round".into())
+        })?;
+        let checkpointing = sinks::has_checkpointing(&applicators);
+
+        // The sink may block (a PostgreSQL query), so it is read on the blocking pool.
+        let (applicators, loaded) = if checkpointing {
+            tokio::task::spawn_blocking(move || {
+                let mut applicators = applicators;
+                let loaded = sinks::load_position(&mut applicators);
+                (applicators, loaded)
+            })
+            .await
+            .map_err(|error| {
+                Error::Internal(format!("checkpoint read task failed to join: {error}"))
+            })?
+        } else {
+            (applicators, Ok(None))
+        };
+        let position = match loaded {
+            Ok(position) => position,
+            Err(error) => {
+                // Nothing was read, so there is no partial output for `fail` to discard.
+                self.collector = Some(collector);
+                self.applicators = Some(applicators);
+                return Err(error);
+            }
+        };
+        let (commit_sender, commit_receiver) = std_mpsc::channel::<SourcePosition>();
+        let commit_sender = checkpointing.then_some(commit_sender);
 
         let (first_sender, mut receiver) = mpsc::channel::<GovernedBatch>(capacity);
         let audit = self.audit.clone();
@@ -440,9 +502,15 @@ impl Chain {
             let outcome = (|| -> Result<()> {
                 let clock = Instant::now();
                 collector.start(&mut ctx)?;
+                if checkpointing {
+                    collector.resume(position.as_ref())?;
+                }
                 busy += clock.elapsed();
                 loop {
                     let clock = Instant::now();
+                    for committed in commit_receiver.try_iter() {
+                        collector.committed(&committed)?;
+                    }
                     let next = collector.next_batch(&mut ctx)?;
                     busy += clock.elapsed();
                     let Some(batch) = next else { break };
@@ -454,11 +522,21 @@ impl Chain {
                 }
                 Ok(())
             })();
+            // Closing the first link lets the stages finish, and the applicators then close
+            // the commit channel, so this waits only for the batches already in flight.
+            drop(first_sender);
+            let outcome = outcome.and_then(|()| {
+                for committed in commit_receiver.iter() {
+                    collector.committed(&committed)?;
+                }
+                Ok(())
+            });
             report.seconds = busy.as_secs_f64();
             report.rows_in = ctx.rows_read();
             let quarantine = ctx.take_quarantined();
             report.rows_quarantined = quarantine.len() as u64;
             report.rows_merged = ctx.rows_merged();
+            report.events = ctx.take_events();
             let params = params_hash(&collector.params());
             (collector, outcome, report, quarantine, params)
         });
@@ -473,15 +551,26 @@ impl Chain {
             let audit = self.audit.clone();
             let request = Arc::clone(&request);
             step_tasks.push(tokio::spawn(run_step(
-                step, input, sender, request, audit, round,
+                step,
+                input,
+                sender,
+                request,
+                audit,
+                StepOptions {
+                    round,
+                    checkpointing,
+                },
             )));
         }
 
-        let applicators = self.applicators.take().ok_or_else(|| {
-            Error::Internal("chain applicators missing after a failed round".into())
-        })?;
         let audit = self.audit.clone();
-        let apply_task = tokio::spawn(run_applicators(applicators, receiver, audit, round));
+        let apply_task = tokio::spawn(run_applicators(
+            applicators,
+            receiver,
+            audit,
+            round,
+            commit_sender,
+        ));
 
         // Collect every task before deciding, so that stages are put back even on failure.
         let collector_outcome = collector_task.await;
@@ -553,6 +642,7 @@ impl Chain {
                 rows_quarantined: report.rows_quarantined,
                 rows_merged: report.rows_merged,
                 seconds: report.seconds,
+                events: report.events.clone(),
             });
         }
         self.lineage.extend(round_lineage.iter().cloned());
@@ -579,7 +669,8 @@ impl Chain {
         let finish_summary = summary.clone();
         let (applicators_back, finished) = tokio::task::spawn_blocking(move || {
             let mut outcome = Ok(());
-            for applicator in applicators.iter_mut() {
+            for sink in applicators.iter_mut() {
+                let applicator = sink.applicator_mut();
                 let mut ctx = StageContext::new(applicator.name(), round, audit.clone());
                 if let Err(error) = applicator.finish(&finish_summary, &mut ctx) {
                     outcome = Err(error);
@@ -599,13 +690,9 @@ impl Chain {
 
 /// Calls [`Applicator::fail`] on every applicator for a failed round. An applicator's own
 /// error here is logged, not returned, so the round's error stays the one reported.
-fn fail_applicators(
-    applicators: &mut [Box<dyn Applicator>],
-    error: &Error,
-    round: u32,
-    audit: &AuditHandle,
-) {
-    for applicator in applicators.iter_mut() {
+fn fail_applicators(applicators: &mut [Sink], error: &Error, round: u32, audit: &AuditHandle) {
+    for sink in applicators.iter_mut() {
+        let applicator = sink.applicator_mut();
         let mut ctx = StageContext::new(applicator.name(), round, audit.clone());
         if let Err(fail_error) = applicator.fail(error, &mut ctx) {
             tracing::warn!(
@@ -618,14 +705,26 @@ fn fail_applicators(
     }
 }
 
+/// Settings of one round that every step task needs.
+#[derive(Debug, Clone, Copy)]
+struct StepOptions {
+    round: u32,
+    /// Whether the chain commits source positions, so a step must not hold rows back.
+    checkpointing: bool,
+}
+
 async fn run_step(
     mut step: Step,
     mut input: mpsc::Receiver<GovernedBatch>,
     output: mpsc::Sender<GovernedBatch>,
     request: Arc<AccessRequest>,
     audit: AuditHandle,
-    round: u32,
+    options: StepOptions,
 ) -> (StepResult, Result<()>) {
+    let StepOptions {
+        round,
+        checkpointing,
+    } = options;
     let name = step.stage().name().to_string();
     let mut report = stage_report(step.stage(), step.kind());
     let params_hash = params_hash(&step.stage().params());
@@ -663,7 +762,20 @@ async fn run_step(
         };
         step = returned_step;
         ctx = returned_ctx;
+        let held = step.held_rows();
         match result {
+            Ok(_) if checkpointing && held > 0 => {
+                outcome = Err(Error::config(
+                    &name,
+                    format!(
+                        "the stage holds {held} rows back after a batch, but the chain commits \
+                         each batch's source position, so a crash would lose those rows; \
+                         remove the stage from the checkpointed chain or configure it not to \
+                         hold rows across batches"
+                    ),
+                ));
+                break;
+            }
             Ok(batch) => {
                 report.rows_out += batch.num_rows() as u64;
                 if output.send(batch).await.is_err() {
@@ -715,6 +827,7 @@ async fn run_step(
     let quarantine = ctx.take_quarantined();
     report.rows_quarantined = quarantine.len() as u64;
     report.rows_merged = ctx.rows_merged();
+    report.events = ctx.take_events();
     (
         StepResult {
             step,
@@ -727,30 +840,33 @@ async fn run_step(
 }
 
 type ApplyOutcome = (
-    Vec<Box<dyn Applicator>>,
+    Vec<Sink>,
     Result<()>,
     Vec<(StageReport, String, u64)>,
     BTreeMap<IssueKind, u64>,
     u64,
 );
 
+/// Hands every batch to every applicator in order. With `commits`, sends each batch's
+/// source position there once all applicators handled it.
 async fn run_applicators(
-    mut applicators: Vec<Box<dyn Applicator>>,
+    mut applicators: Vec<Sink>,
     mut input: mpsc::Receiver<GovernedBatch>,
     audit: AuditHandle,
     round: u32,
+    commits: Option<std_mpsc::Sender<SourcePosition>>,
 ) -> ApplyOutcome {
     let mut reports: Vec<StageReport> = applicators
         .iter()
-        .map(|applicator| stage_report(applicator.as_ref(), "applicator"))
+        .map(|sink| stage_report(sink.applicator(), "applicator"))
         .collect();
     let hashes: Vec<String> = applicators
         .iter()
-        .map(|applicator| params_hash(&applicator.params()))
+        .map(|sink| params_hash(&sink.applicator().params()))
         .collect();
     let mut contexts: Vec<StageContext> = applicators
         .iter()
-        .map(|applicator| StageContext::new(applicator.name(), round, audit.clone()))
+        .map(|sink| StageContext::new(sink.applicator().name(), round, audit.clone()))
         .collect();
     let mut issues_by_kind = BTreeMap::new();
     let mut rows_delivered = 0u64;
@@ -766,9 +882,9 @@ async fn run_applicators(
         let processed = on_rayon("applicators".into(), move || {
             let mut timings = Vec::new();
             let mut result = Ok(());
-            for (applicator, ctx) in applicators.iter_mut().zip(contexts.iter_mut()) {
+            for (sink, ctx) in applicators.iter_mut().zip(contexts.iter_mut()) {
                 let clock = Instant::now();
-                result = applicator.apply(&work_batch, ctx);
+                result = sink.applicator_mut().apply(&work_batch, ctx);
                 timings.push(clock.elapsed().as_secs_f64());
                 if result.is_err() {
                     break;
@@ -800,11 +916,16 @@ async fn run_applicators(
             outcome = Err(error);
             break;
         }
+        if let (Some(commits), Some(position)) = (&commits, &batch.provenance.position) {
+            // The collector task ends only after this sender is dropped, so it still listens.
+            let _ = commits.send(position.clone());
+        }
     }
     for (report, ctx) in reports.iter_mut().zip(contexts.iter_mut()) {
         let quarantined = ctx.take_quarantined().len() as u64;
         report.rows_quarantined = quarantined;
         report.rows_out = report.rows_out.saturating_sub(quarantined);
+        report.events = ctx.take_events();
     }
     let reports = reports
         .into_iter()

@@ -19,8 +19,10 @@
 //! 4. On restart the driver reads [`CheckpointStore::load_position`] and passes the position
 //!    to [`Collector::resume`](crate::Collector::resume) before the first batch.
 //!
-//! NOTE: [`Chain`](crate::Chain) does not call `resume` or `committed` yet. The driver is
-//! `governance_apply::run_checkpointed`, which connects one collector to one sink.
+//! Two drivers follow this contract: a [`Chain`](crate::Chain) built with
+//! [`ChainBuilder::apply_checkpointed`](crate::ChainBuilder::apply_checkpointed), which runs
+//! every stage between the collector and the sink, and `governance_apply::run_checkpointed`,
+//! which connects one collector to one sink without a chain.
 //!
 //! # What "exactly once" means here
 //!

@@ -39,7 +39,7 @@ pub use checkpoint::{CheckpointStore, SourcePosition};
 pub use error::{BoxError, Error, Result};
 pub use feedback::{Feedback, FeedbackTarget, Label};
 pub use issue::{Issue, IssueKind, IssueLog, Severity};
-pub use lineage::{Adjustment, LineageRecord, QuarantinedRow, params_hash};
+pub use lineage::{Adjustment, LineageEvent, LineageRecord, QuarantinedRow, params_hash};
 pub use semantic::{Semantic, Sensitivity};
 pub use stage::{
     AccessRequest, Analyzer, Applicator, Cleaner, Collector, Finding, FindingKind, ForecastDetail,

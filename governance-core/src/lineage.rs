@@ -26,6 +26,20 @@ pub struct LineageRecord {
     pub rows_merged: u64,
     /// Wall time spent inside the stage, in seconds.
     pub seconds: f64,
+    /// Events the stage recorded during the round, such as a re-collection or a change of
+    /// its poll interval, in the order recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<LineageEvent>,
+}
+
+/// Something a stage did during a round that its parameters hash does not show, recorded
+/// through [`StageContext::record_event`](crate::StageContext::record_event).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineageEvent {
+    /// Event kind, such as `recollection` or `poll_interval_changed`.
+    pub kind: String,
+    /// The event's parameters and outcome, as JSON.
+    pub parameters: serde_json::Value,
 }
 
 /// A versioned change a learner made between rounds.

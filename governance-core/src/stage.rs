@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{AccessDetails, AuditAction, AuditHandle};
 use crate::{
-    Adjustment, Error, Feedback, GovernedBatch, QuarantinedRow, Result, Sensitivity, Severity,
+    Adjustment, Error, Feedback, GovernedBatch, LineageEvent, QuarantinedRow, Result, Sensitivity,
+    Severity,
 };
 
 /// Behaviour shared by all stages. Only [`Stage::name`] is required.
@@ -62,6 +63,7 @@ pub struct StageContext {
     quarantined: Vec<QuarantinedRow>,
     rows_merged: u64,
     rows_read: u64,
+    events: Vec<LineageEvent>,
 }
 
 impl StageContext {
@@ -74,6 +76,7 @@ impl StageContext {
             quarantined: Vec::new(),
             rows_merged: 0,
             rows_read: 0,
+            events: Vec::new(),
         }
     }
 
@@ -101,6 +104,20 @@ impl StageContext {
     /// Records rows a collector read from its source, including those it quarantined.
     pub fn record_read(&mut self, count: u64) {
         self.rows_read += count;
+    }
+
+    /// Records an event of `kind` with its parameters; the chain copies it into the stage's
+    /// lineage record of the round ([`LineageRecord::events`](crate::LineageRecord::events)).
+    pub fn record_event(&mut self, kind: impl Into<String>, parameters: serde_json::Value) {
+        self.events.push(LineageEvent {
+            kind: kind.into(),
+            parameters,
+        });
+    }
+
+    /// Takes the events recorded so far.
+    pub fn take_events(&mut self) -> Vec<LineageEvent> {
+        std::mem::take(&mut self.events)
     }
 
     /// Appends an audit record with this stage as the actor.

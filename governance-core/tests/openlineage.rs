@@ -21,6 +21,7 @@ fn summary() -> RunSummary {
         rows_quarantined: 1,
         rows_merged: 0,
         seconds: 0.01,
+        events: Vec::new(),
     };
     RunSummary {
         round: 1,

@@ -36,7 +36,7 @@
 //! reconnects. Every failed attempt is logged.
 
 mod config;
-mod decode;
+pub(crate) mod decode;
 mod window;
 
 use std::collections::{HashSet, VecDeque};

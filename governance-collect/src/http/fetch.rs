@@ -1,0 +1,306 @@
+//! HTTP GET with a time limit per attempt, bounded retries with exponential backoff and
+//! jitter, and errors that name the URL without its credentials or query values.
+
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::config::RetryConfig;
+
+/// A request that failed for good.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The server returned a status that is not a success.
+    #[error(
+        "GET {url} failed with HTTP {status} after {attempts} attempt(s); check the URL and \
+         the server"
+    )]
+    Status {
+        /// The URL, redacted.
+        url: String,
+        /// The last HTTP status.
+        status: u16,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// Every attempt timed out.
+    #[error(
+        "GET {url} timed out after {timeout_ms} ms on each of {attempts} attempt(s); raise \
+         timeout_ms or check the server"
+    )]
+    Timeout {
+        /// The URL, redacted.
+        url: String,
+        /// The time limit of one attempt, in milliseconds.
+        timeout_ms: u64,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The request could not be sent or its body not read.
+    #[error("GET {url} failed after {attempts} attempt(s): {message}")]
+    Transport {
+        /// The URL, redacted.
+        url: String,
+        /// Description of the failure, without the URL.
+        message: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+}
+
+/// Returns `url` without its user name and password, and with every query value replaced
+/// by `REDACTED`, so that it may appear in logs and errors.
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        // Not a URL: keep the part before any '@' or '?', where credentials and query values
+        // would start.
+        let end = url.find(['@', '?']).unwrap_or(url.len());
+        return format!("{}<unparsable>", &url[..end]);
+    };
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    if parsed.query().is_some() {
+        let names: Vec<String> = parsed
+            .query_pairs()
+            .map(|(name, _)| name.into_owned())
+            .collect();
+        let mut pairs = parsed.query_pairs_mut();
+        pairs.clear();
+        for name in names {
+            pairs.append_pair(&name, "REDACTED");
+        }
+    }
+    parsed.to_string()
+}
+
+/// Builds the delay before attempt `attempt + 1` (attempt counts from 1): exponential,
+/// capped, and shortened by a random part of at most `jitter` of it.
+pub(crate) fn backoff(retry: &RetryConfig, attempt: u32, rng: &mut impl Rng) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(30);
+    let full = retry
+        .initial_backoff_ms
+        .saturating_mul(1u64 << exponent)
+        .min(retry.max_backoff_ms);
+    let spread = (full as f64 * retry.jitter) as u64;
+    let cut = if spread == 0 {
+        0
+    } else {
+        rng.random_range(0..=spread)
+    };
+    Duration::from_millis(full - cut)
+}
+
+/// Blocking HTTP GET over reqwest on a private single-thread tokio runtime, so that it
+/// works both on the chain's blocking pool and outside any runtime.
+pub(crate) struct Fetcher {
+    runtime: Option<tokio::runtime::Runtime>,
+    client: reqwest::Client,
+    timeout: Duration,
+    retry: RetryConfig,
+    /// Draws the jitter; seeded from the clock, because jitter needs variety, not secrecy.
+    rng: ChaCha8Rng,
+}
+
+impl Fetcher {
+    pub(crate) fn new(timeout: Duration, retry: RetryConfig) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| format!("cannot start the HTTP runtime: {error}"))?;
+        // Connections are not pooled: they would belong to this runtime's reactor anyway,
+        // and a poll every few seconds gains little from reuse.
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .pool_max_idle_per_host(0)
+            .build()
+            .map_err(|error| format!("cannot build the HTTP client: {}", error.without_url()))?;
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos() as u64);
+        Ok(Fetcher {
+            runtime: Some(runtime),
+            client,
+            timeout,
+            retry,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        })
+    }
+
+    /// Sends GET `url` with `query` appended, retrying on connection errors, timeouts, HTTP
+    /// 429 and 5xx. Returns the body of the first success.
+    pub(crate) fn get(
+        &mut self,
+        url: &str,
+        query: &[(String, String)],
+    ) -> Result<Vec<u8>, FetchError> {
+        let redacted = redact_url(url);
+        let Some(runtime) = self.runtime.as_ref() else {
+            return Err(FetchError::Transport {
+                url: redacted,
+                message: "the HTTP runtime was shut down".into(),
+                attempts: 0,
+            });
+        };
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let outcome = runtime.block_on(self.attempt(url, query));
+            let last = attempt >= self.retry.max_attempts;
+            let error = match outcome {
+                Ok(body) => return Ok(body),
+                Err(Attempt::Permanent(status)) => {
+                    return Err(FetchError::Status {
+                        url: redacted,
+                        status,
+                        attempts: attempt,
+                    });
+                }
+                Err(Attempt::Retryable(error)) => error,
+            };
+            tracing::warn!(url = %redacted, attempt, max_attempts = self.retry.max_attempts, error = %error.describe(), "HTTP poll attempt failed");
+            if last {
+                return Err(error.into_fetch_error(redacted, self.timeout, attempt));
+            }
+            std::thread::sleep(backoff(&self.retry, attempt, &mut self.rng));
+        }
+    }
+
+    async fn attempt(&self, url: &str, query: &[(String, String)]) -> Result<Vec<u8>, Attempt> {
+        let response = self
+            .client
+            .get(url)
+            .query(query)
+            .send()
+            .await
+            .map_err(|error| Attempt::Retryable(Failure::from_reqwest(error)))?;
+        let status = response.status();
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(Attempt::Retryable(Failure::Status(status.as_u16())));
+        }
+        if !status.is_success() {
+            return Err(Attempt::Permanent(status.as_u16()));
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| Attempt::Retryable(Failure::from_reqwest(error)))?;
+        Ok(body.to_vec())
+    }
+}
+
+impl Drop for Fetcher {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which panics inside an async task; this does not.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+enum Attempt {
+    Retryable(Failure),
+    Permanent(u16),
+}
+
+enum Failure {
+    Status(u16),
+    Timeout,
+    Transport(String),
+}
+
+impl Failure {
+    fn from_reqwest(error: reqwest::Error) -> Self {
+        if error.is_timeout() {
+            return Failure::Timeout;
+        }
+        // `without_url` keeps the query string out of the message.
+        let error = error.without_url();
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Failure::Transport(message)
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Failure::Status(status) => format!("HTTP {status}"),
+            Failure::Timeout => "timed out".into(),
+            Failure::Transport(message) => message.clone(),
+        }
+    }
+
+    fn into_fetch_error(self, url: String, timeout: Duration, attempts: u32) -> FetchError {
+        match self {
+            Failure::Status(status) => FetchError::Status {
+                url,
+                status,
+                attempts,
+            },
+            Failure::Timeout => FetchError::Timeout {
+                url,
+                timeout_ms: timeout.as_millis() as u64,
+                attempts,
+            },
+            Failure::Transport(message) => FetchError::Transport {
+                url,
+                message,
+                attempts,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_hides_credentials_and_query_values() {
+        let redacted = redact_url("https://user:secret@example.org/v1/obs?token=abc&limit=10");
+        assert!(!redacted.contains("secret"), "{redacted}");
+        assert!(!redacted.contains("user"), "{redacted}");
+        assert!(!redacted.contains("abc"), "{redacted}");
+        assert_eq!(
+            redacted,
+            "https://example.org/v1/obs?token=REDACTED&limit=REDACTED"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let retry = RetryConfig {
+            max_attempts: 10,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 350,
+            jitter: 0.0,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let delays: Vec<u64> = (1..=4)
+            .map(|attempt| backoff(&retry, attempt, &mut rng).as_millis() as u64)
+            .collect();
+        assert_eq!(delays, vec![100, 200, 350, 350]);
+    }
+
+    #[test]
+    fn backoff_jitter_stays_in_range() {
+        let retry = RetryConfig {
+            max_attempts: 10,
+            initial_backoff_ms: 1000,
+            max_backoff_ms: 1000,
+            jitter: 0.5,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let delays: Vec<u64> = (0..200)
+            .map(|_| backoff(&retry, 1, &mut rng).as_millis() as u64)
+            .collect();
+        assert!(delays.iter().all(|delay| (500..=1000).contains(delay)));
+        let distinct: std::collections::HashSet<u64> = delays.iter().copied().collect();
+        assert!(distinct.len() > 10, "jitter varies the delay: {distinct:?}");
+    }
+}
