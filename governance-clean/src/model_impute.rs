@@ -317,19 +317,25 @@ mod tests {
     /// 300 rows where `no2 = 3 * co + 10` on weekdays and `+ 25` on "sunday", and `level` is
     /// "high" when `co > 4`; every 15th row has `no2` and `level` null.
     fn readings() -> GovernedBatch {
-        let rows = 300;
+        let rows: usize = 300;
         let co: Vec<f64> = (0..rows).map(|i| (i % 9) as f64).collect();
         let day: Vec<&str> = (0..rows)
-            .map(|i| if i % 4 == 0 { "sunday" } else { "monday" })
+            .map(|i| {
+                if i.is_multiple_of(4) {
+                    "sunday"
+                } else {
+                    "monday"
+                }
+            })
             .collect();
         let no2: Vec<Option<f64>> = (0..rows)
             .map(|i| {
-                let base = if i % 4 == 0 { 25.0 } else { 10.0 };
-                (i % 15 != 0).then_some(3.0 * co[i] + base)
+                let base = if i.is_multiple_of(4) { 25.0 } else { 10.0 };
+                (!i.is_multiple_of(15)).then_some(3.0 * co[i] + base)
             })
             .collect();
         let level: Vec<Option<&str>> = (0..rows)
-            .map(|i| (i % 15 != 0).then_some(if co[i] > 4.0 { "high" } else { "low" }))
+            .map(|i| (!i.is_multiple_of(15)).then_some(if co[i] > 4.0 { "high" } else { "low" }))
             .collect();
         let ids = RowIdAllocator::default();
         batch(
@@ -368,10 +374,10 @@ mod tests {
         let level = texts(&output, "level");
         assert!(no2.iter().all(Option::is_some));
         assert!(level.iter().all(Option::is_some));
-        let errors: Vec<f64> = (0..300)
+        let errors: Vec<f64> = (0..300usize)
             .step_by(15)
             .map(|row| {
-                let base = if row % 4 == 0 { 25.0 } else { 10.0 };
+                let base = if row.is_multiple_of(4) { 25.0 } else { 10.0 };
                 let expected = 3.0 * (row % 9) as f64 + base;
                 (no2[row].expect("filled") - expected).abs()
             })

@@ -3,25 +3,25 @@ use super::*;
 /// 400 rows where `y = 2a - b + 3` when `zone` is "east" and `2a - b` otherwise, and `kind`
 /// is "high" when `a > 5`; rows 0, 10, 20 ... have `y` and `kind` missing.
 fn linear_table() -> ImputationTable {
-    let rows = 400;
+    let rows: usize = 400;
     let a: Vec<Option<f64>> = (0..rows).map(|i| Some((i % 11) as f64)).collect();
     let b: Vec<Option<f64>> = (0..rows)
         .map(|i| Some(((i * 7) % 13) as f64 / 2.0))
         .collect();
     let zone: Vec<Option<String>> = (0..rows)
-        .map(|i| Some(if i % 3 == 0 { "east" } else { "west" }.to_string()))
+        .map(|i| Some(if i.is_multiple_of(3) { "east" } else { "west" }.to_string()))
         .collect();
     let y: Vec<Option<f64>> = (0..rows)
         .map(|i| {
-            let shift = if i % 3 == 0 { 3.0 } else { 0.0 };
+            let shift = if i.is_multiple_of(3) { 3.0 } else { 0.0 };
             let value = 2.0 * a[i].unwrap_or(0.0) - b[i].unwrap_or(0.0) + shift;
-            (i % 10 != 0).then_some(value)
+            (!i.is_multiple_of(10)).then_some(value)
         })
         .collect();
     let kind: Vec<Option<String>> = (0..rows)
         .map(|i| {
             let label = if (i % 11) > 5 { "high" } else { "low" };
-            (i % 10 != 0).then(|| label.to_string())
+            (!i.is_multiple_of(10)).then(|| label.to_string())
         })
         .collect();
     ImputationTable::new(vec![
@@ -60,7 +60,7 @@ fn config() -> ImputerConfig {
 }
 
 fn truth(row: usize) -> f64 {
-    let shift = if row % 3 == 0 { 3.0 } else { 0.0 };
+    let shift = if row.is_multiple_of(3) { 3.0 } else { 0.0 };
     2.0 * (row % 11) as f64 - ((row * 7) % 13) as f64 / 2.0 + shift
 }
 
