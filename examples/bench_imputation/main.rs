@@ -182,7 +182,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         Some(length) => mask_runs(batch, &options.columns, length, options.seed)?,
         None => mask_values(batch, &options.columns, options.mask, options.seed)?,
     };
-    let what = match options.gap_hours {
+    let masking = match options.gap_hours {
         Some(length) => format!("runs of {length} hours"),
         None => format!(
             "{:.0}% of the known values, one by one",
@@ -190,7 +190,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         ),
     };
     println!(
-        "read {rows} rows in {:.1} s; hid {what} of {}",
+        "read {rows} rows in {:.1} s; hid {masking} of {}",
         started.elapsed().as_secs_f64(),
         options.columns.join(", ")
     );
