@@ -80,7 +80,9 @@ pub use postgres::{
     Checkpoint, CommitMode, POSTGRES_SINK_NAME, PostgresSink, PostgresSinkConfig, PostgresWriter,
     WriteMode,
 };
-pub use quality::{ColumnQuality, QualityStats};
+pub use quality::{
+    ColumnQuality, QUALITY_SCORE_COLUMN, QUALITY_TIER_COLUMN, QualityStats, TierSummary,
+};
 pub use report::{
     FINDINGS_FILE, LINEAGE_FILE, QUALITY_JSON_FILE, QUALITY_MARKDOWN_FILE, QUARANTINE_FILE,
     QualityReport, REPORT_WRITER_NAME, ReportWriter, ReportWriterConfig, SUMMARY_FILE,

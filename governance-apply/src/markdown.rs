@@ -74,6 +74,10 @@ pub(crate) fn render_quality(report: &QualityReport) -> String {
         }
     }
 
+    if let Some(tiers) = &report.tiers {
+        push_tiers(&mut text, tiers);
+    }
+
     let _ = writeln!(text, "\n## Issues by kind\n");
     let issue_counts: BTreeMap<&str, u64> = summary
         .issues_by_kind
@@ -102,6 +106,38 @@ pub(crate) fn render_quality(report: &QualityReport) -> String {
         "No findings.",
     );
     text
+}
+
+/// Appends the rows per quality tier, best tier first, with each tier's share.
+fn push_tiers(text: &mut String, tiers: &crate::quality::TierSummary) {
+    let _ = writeln!(text, "\n## Quality tiers\n");
+    if let Some(mean) = tiers.mean_score {
+        let _ = writeln!(text, "Mean usability score: {mean:.3}\n");
+    }
+    let total: u64 = tiers.rows_by_tier.values().sum();
+    let _ = writeln!(text, "| tier | rows | share |");
+    let _ = writeln!(text, "|---|---:|---:|");
+    for (tier, count) in ordered_tiers(&tiers.rows_by_tier) {
+        let share = (total > 0).then(|| count as f64 / total as f64);
+        let _ = writeln!(text, "| {} | {count} | {} |", cell(tier), percent(share));
+    }
+}
+
+/// Returns the tiers gold, silver, bronze and below_bronze first, then any other name.
+pub(crate) fn ordered_tiers(rows_by_tier: &BTreeMap<String, u64>) -> Vec<(&str, u64)> {
+    const ORDER: [&str; 4] = ["gold", "silver", "bronze", "below_bronze"];
+    let rank = |tier: &str| {
+        ORDER
+            .iter()
+            .position(|known| *known == tier)
+            .unwrap_or(ORDER.len())
+    };
+    let mut tiers: Vec<(&str, u64)> = rows_by_tier
+        .iter()
+        .map(|(tier, count)| (tier.as_str(), *count))
+        .collect();
+    tiers.sort_by_key(|(tier, _)| rank(tier));
+    tiers
 }
 
 fn counts_table<K: std::fmt::Display>(
@@ -191,6 +227,7 @@ mod tests {
             columns: vec![column],
             row_issues_by_kind: BTreeMap::new(),
             issues_by_severity: BTreeMap::new(),
+            tiers: None,
         }
     }
 
@@ -218,5 +255,25 @@ mod tests {
         let text = render_quality(&report());
         assert!(text.contains("| missing | 2 |"), "{text}");
         assert!(text.contains("| alert | 1 |"), "{text}");
+    }
+
+    #[test]
+    fn tier_table_orders_best_first() {
+        let mut report = report();
+        report.tiers = Some(crate::quality::TierSummary {
+            rows_by_tier: BTreeMap::from([("bronze".into(), 1), ("gold".into(), 3)]),
+            mean_score: Some(0.8125),
+        });
+        let text = render_quality(&report);
+        assert!(text.contains("Mean usability score: 0.812"), "{text}");
+        let gold = text.find("| gold | 3 | 75.0% |").expect("gold row");
+        let bronze = text.find("| bronze | 1 | 25.0% |").expect("bronze row");
+        assert!(gold < bronze, "{text}");
+    }
+
+    #[test]
+    fn tier_section_needs_tiers() {
+        let text = render_quality(&report());
+        assert!(!text.contains("Quality tiers"), "{text}");
     }
 }

@@ -47,6 +47,23 @@ struct ColumnCounts {
     issues_by_kind: BTreeMap<IssueKind, u64>,
 }
 
+/// Name of the tier column that the quality gate of `governance-clean` adds to passing rows.
+pub const QUALITY_TIER_COLUMN: &str = "quality_tier";
+
+/// Name of the usability-score column that the quality gate adds beside the tier.
+pub const QUALITY_SCORE_COLUMN: &str = "quality_score";
+
+/// Rows per quality tier over the batches seen, read from [`QUALITY_TIER_COLUMN`] and
+/// [`QUALITY_SCORE_COLUMN`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TierSummary {
+    /// Rows per tier name (`gold`, `silver`, `bronze`, `below_bronze`); a null tier counts
+    /// under `none`.
+    pub rows_by_tier: BTreeMap<String, u64>,
+    /// Mean of the non-null usability scores, or `None` without a score column or score.
+    pub mean_score: Option<f64>,
+}
+
 /// Accumulates [`ColumnQuality`] over a stream of batches in one pass, keeping only counts.
 #[derive(Debug, Clone, Default)]
 pub struct QualityStats {
@@ -56,6 +73,9 @@ pub struct QualityStats {
     columns: HashMap<String, ColumnCounts>,
     row_issues_by_kind: BTreeMap<IssueKind, u64>,
     issues_by_severity: BTreeMap<Severity, u64>,
+    tiers: Option<BTreeMap<String, u64>>,
+    score_sum: f64,
+    score_count: u64,
 }
 
 impl QualityStats {
@@ -87,6 +107,8 @@ impl QualityStats {
             null_masks.push(nulls);
             blank_masks.push(blank);
         }
+
+        self.observe_tiers(batch);
 
         // Row ids are unique within a batch, so a cell with several error issues is
         // counted once.
@@ -140,6 +162,44 @@ impl QualityStats {
             }
         }
         Ok(())
+    }
+
+    /// Counts the rows per tier and sums the scores, when the batch has a Utf8 tier column.
+    fn observe_tiers(&mut self, batch: &GovernedBatch) {
+        let Ok(tiers) = batch.column(QUALITY_TIER_COLUMN) else {
+            return;
+        };
+        let Some(tiers) = tiers.as_string_opt::<i32>() else {
+            tracing::debug!(
+                column = QUALITY_TIER_COLUMN,
+                data_type = %tiers.data_type(),
+                "tier column is not Utf8; tiers are not counted"
+            );
+            return;
+        };
+        let counts = self.tiers.get_or_insert_with(BTreeMap::new);
+        for tier in tiers.iter() {
+            *counts
+                .entry(tier.unwrap_or("none").to_string())
+                .or_insert(0) += 1;
+        }
+        if let Ok(scores) = batch.column(QUALITY_SCORE_COLUMN)
+            && let Some(scores) = scores.as_primitive_opt::<arrow::datatypes::Float64Type>()
+        {
+            for score in scores.iter().flatten() {
+                self.score_sum += score;
+                self.score_count += 1;
+            }
+        }
+    }
+
+    /// Returns the rows per quality tier, or `None` when no batch had a tier column.
+    pub fn tier_summary(&self) -> Option<TierSummary> {
+        let rows_by_tier = self.tiers.clone()?;
+        Some(TierSummary {
+            rows_by_tier,
+            mean_score: (self.score_count > 0).then(|| self.score_sum / self.score_count as f64),
+        })
     }
 
     fn entry(&mut self, name: &str, data_type: &DataType) -> &mut ColumnCounts {
@@ -345,5 +405,24 @@ mod tests {
         let column = &stats.columns()[0];
         assert_eq!(column.completeness, None);
         assert_eq!(column.validity, None);
+    }
+
+    #[test]
+    fn tier_column_is_counted() {
+        let mut stats = QualityStats::new();
+        assert_eq!(stats.tier_summary(), None);
+        let tiers: ArrayRef = Arc::new(StringArray::from(vec![Some("gold"), Some("bronze"), None]));
+        let scores: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.0), Some(0.5), None]));
+        stats
+            .observe(&governed(vec![
+                (QUALITY_TIER_COLUMN, tiers),
+                (QUALITY_SCORE_COLUMN, scores),
+            ]))
+            .expect("observe");
+        let summary = stats.tier_summary().expect("tiers seen");
+        assert_eq!(summary.rows_by_tier.get("gold"), Some(&1));
+        assert_eq!(summary.rows_by_tier.get("bronze"), Some(&1));
+        assert_eq!(summary.rows_by_tier.get("none"), Some(&1));
+        assert_eq!(summary.mean_score, Some(0.75));
     }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::markdown::render_quality;
 use crate::output::{OutputLayout, write_atomically};
-use crate::quality::{ColumnQuality, QualityStats};
+use crate::quality::{ColumnQuality, QualityStats, TierSummary};
 
 /// Default stage name of a [`ReportWriter`].
 pub const REPORT_WRITER_NAME: &str = "report";
@@ -138,6 +138,9 @@ pub struct QualityReport {
     pub row_issues_by_kind: BTreeMap<IssueKind, u64>,
     /// All issues of the delivered rows, by severity.
     pub issues_by_severity: BTreeMap<Severity, u64>,
+    /// Delivered rows per quality tier, when the rows carry a tier column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<TierSummary>,
 }
 
 /// One line of `quarantine.jsonl`.
@@ -281,6 +284,7 @@ impl Applicator for ReportWriter {
             columns: stats.columns(),
             row_issues_by_kind: stats.row_issues_by_kind().clone(),
             issues_by_severity: stats.issues_by_severity().clone(),
+            tiers: stats.tier_summary(),
         };
         write_json(&folder.join(QUALITY_JSON_FILE), &quality)?;
         write_atomically(

@@ -7,8 +7,11 @@
 //! | [`Rules`] | [`rules`] | only with `null_out` or `correct` | `Missing`, `OutOfRange`, `NotAllowed`, `Canonicalised` |
 //! | [`Dedupe`] | [`dedupe`] | merges rows with a repeated key | `Duplicate`, `Imputed` |
 //! | [`FillGaps`] | [`gaps`] | interpolates short gaps, holding trailing rows back | `Imputed` |
+//! | [`SeasonalFill`] | [`seasonal`] | fills long gaps along a daily or other seasonal profile | `Imputed` |
+//! | [`ModelImpute`] | [`model_impute`] | fills numeric and text cells from the other columns with a learned model | `Imputed` |
 //! | [`ErrorCleaner`] | [`detection`] | applies confident corrections to text columns | `Anomaly`, `Canonicalised` |
 //! | [`RobustOutliers`] | [`outliers`] | never; learns its threshold from feedback | `Outlier`, `OutOfRange` |
+//! | [`QualityGate`] | [`quality`] | adds score and tier columns; quarantines rows below the minimum tier | none |
 //!
 //! Beside the stages, [`checks`] is a declarative rule engine (completeness, keys, ranges,
 //! formats, foreign keys, functional dependencies, SQL predicates through DataFusion, drift
@@ -80,15 +83,21 @@ pub mod dedupe;
 pub mod detection;
 mod edit_distance;
 pub mod gaps;
+pub mod model_impute;
 mod numeric_text;
 pub mod outliers;
 pub mod profile;
+pub mod quality;
 pub mod rules;
+pub mod seasonal;
 mod support;
 
 pub use canonical::{Canonicalise, CanonicaliseConfig, TimestampConfig};
 pub use dedupe::{Dedupe, DedupeConfig};
 pub use detection::{ErrorCleaner, ErrorCleanerConfig};
 pub use gaps::{FillGaps, FillGapsConfig};
+pub use model_impute::{ModelImpute, ModelImputeConfig};
 pub use outliers::{RobustOutliers, RobustOutliersConfig};
+pub use quality::{QualityConfig, QualityGate, Tier};
 pub use rules::{Check, Rule, RuleAction, Rules, RulesConfig};
+pub use seasonal::{SeasonalFill, SeasonalFillConfig};

@@ -249,6 +249,22 @@ impl ChangeCounts {
     }
 }
 
+/// Formats one row as `column=value` pairs, for a quarantined row's raw text.
+pub(crate) fn row_text(data: &arrow::array::RecordBatch, row: usize) -> String {
+    let schema = data.schema();
+    schema
+        .fields()
+        .iter()
+        .zip(data.columns())
+        .map(|(field, array)| {
+            let value = arrow::util::display::array_value_to_string(array, row)
+                .unwrap_or_else(|error| format!("<unprintable: {error}>"));
+            format!("{}={value}", field.name())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Rebuilds the batch data with `columns` replacing the old ones, keeping the schema.
 pub(crate) fn with_columns(batch: &mut GovernedBatch, columns: Vec<ArrayRef>) -> Result<()> {
     let data = arrow::array::RecordBatch::try_new(batch.data().schema(), columns)?;

@@ -9,8 +9,9 @@
 //! paths = ["data/*.csv"]    # files or glob patterns, relative to this file
 //!
 //! [[stages]]
-//! kind = "rules"            # canonicalise, rules, dedupe, fill_gaps, outliers,
-//! rules = [                 # threshold_alerts, sql_indicators or guard
+//! kind = "rules"            # canonicalise, rules, dedupe, fill_gaps, seasonal_fill,
+//! rules = [                 # model_impute, outliers, quality, threshold_alerts,
+//!                           # sql_indicators or guard
 //!   { column = "pm25", check = { range = { min = 0, max = 1000 } } },
 //! ]
 //!
@@ -29,8 +30,10 @@ use governance::AccessRequest;
 use governance::analyze::{SqlIndicatorsConfig, ThresholdAlertsConfig};
 use governance::apply::ParquetCompression;
 use governance::apply::postgres::{CommitMode, WriteMode};
+use governance::clean::quality::QualityConfig;
 use governance::clean::{
-    CanonicaliseConfig, DedupeConfig, FillGapsConfig, RobustOutliersConfig, RulesConfig,
+    CanonicaliseConfig, DedupeConfig, FillGapsConfig, ModelImputeConfig, RobustOutliersConfig,
+    RulesConfig, SeasonalFillConfig,
 };
 use governance::collect::{CsvConfig, ParquetConfig, SyntheticConfig};
 use governance::secure::PiiGuardConfig;
@@ -97,8 +100,14 @@ pub enum StageConfig {
     Dedupe(DedupeConfig),
     /// Interpolation of short gaps.
     FillGaps(FillGapsConfig),
+    /// Filling of long gaps along a seasonal profile.
+    SeasonalFill(SeasonalFillConfig),
+    /// Filling of cells by a model over the other columns.
+    ModelImpute(ModelImputeConfig),
     /// The median/MAD outlier screen.
     Outliers(RobustOutliersConfig),
+    /// Quality scores and tiers, with rows below the minimum tier quarantined.
+    Quality(QualityConfig),
     /// Per-row threshold alerts.
     ThresholdAlerts(ThresholdAlertsConfig),
     /// Indicators in SQL over DataFusion.

@@ -9,7 +9,9 @@ use governance::apply::{
     PostgresSinkConfig, ReportWriter, ReportWriterConfig,
 };
 use governance::audit::{AuditLog, verify_file};
-use governance::clean::{Canonicalise, Dedupe, FillGaps, RobustOutliers, Rules};
+use governance::clean::{
+    Canonicalise, Dedupe, FillGaps, ModelImpute, QualityGate, RobustOutliers, Rules, SeasonalFill,
+};
 use governance::collect::{CsvCollector, ParquetCollector, SyntheticCity};
 use governance::secure::PiiGuard;
 use governance::{AccessRequest, Chain, ChainBuilder, Collector, RunSummary};
@@ -59,7 +61,10 @@ fn add_stage(builder: ChainBuilder, stage: &StageConfig) -> Result<ChainBuilder,
         StageConfig::Rules(config) => builder.clean(Rules::new(config.clone())?),
         StageConfig::Dedupe(config) => builder.clean(Dedupe::new(config.clone())?),
         StageConfig::FillGaps(config) => builder.clean(FillGaps::new(config.clone())?),
+        StageConfig::SeasonalFill(config) => builder.clean(SeasonalFill::new(config.clone())?),
+        StageConfig::ModelImpute(config) => builder.clean(ModelImpute::new(config.clone())?),
         StageConfig::Outliers(config) => builder.clean(RobustOutliers::new(config.clone())?),
+        StageConfig::Quality(config) => builder.clean(QualityGate::new(config.clone())?),
         StageConfig::ThresholdAlerts(config) => {
             builder.analyze(ThresholdAlerts::new(config.clone())?)
         }

@@ -21,6 +21,8 @@
 //!   ([`ModelRegistry`]).
 //! - [`tagger`]: a token tagger for names, street addresses, places and organisations in
 //!   English and Chinese text ([`Tagger`]), with the generator of its training data.
+//! - [`imputer`]: a perceptron that predicts a missing numeric or categorical cell from the
+//!   other columns of its row ([`TrainedImputer`]).
 //! - [`threshold`]: moving a score threshold to the best F1 on labelled feedback.
 //! - [`embed`]: the [`TextEmbedder`] interface of text embeddings.
 //! - [`encoder`]: a pretrained BERT-family sentence encoder such as all-MiniLM-L6-v2
@@ -69,6 +71,7 @@ pub mod embed;
 pub mod encoder;
 mod error;
 pub mod forecaster;
+pub mod imputer;
 pub mod matrix;
 pub mod pair_classifier;
 pub mod registry;
@@ -87,6 +90,10 @@ pub use error::{Error, Result};
 pub use forecaster::{
     ForecastTrainingMetrics, ForecastWindow, ForecasterConfig, HourlySeries, QuantileForecast,
     SeriesSet, TrainedForecaster,
+};
+pub use imputer::{
+    ColumnValues, Imputation, ImputationTable, ImputedValue, ImputerConfig, ImputerMetrics,
+    TableColumn, TrainedImputer,
 };
 pub use matrix::{FeatureMatrix, Standardization};
 pub use pair_classifier::{

@@ -130,6 +130,7 @@ impl HtmlReport {
         push_figure(&mut page, "alerts-timeline", &alerts, &note);
         push_figure(&mut page, "stage-timings", &timings, "");
         self.push_columns_table(&mut page);
+        self.push_tiers_table(&mut page);
         self.push_alerts_table(&mut page);
         page.push_str("</body>\n</html>\n");
         Ok(page)
@@ -188,6 +189,24 @@ impl HtmlReport {
                 share(column.completeness),
                 share(column.validity)
             );
+        }
+        page.push_str("</table>\n");
+    }
+
+    fn push_tiers_table(&self, page: &mut String) {
+        let Some(last) = self.rounds.last() else {
+            return;
+        };
+        let Some(tiers) = &last.quality.tiers else {
+            return;
+        };
+        let _ = writeln!(page, "<h2>Quality tiers in round {}</h2>", last.round());
+        if let Some(mean) = tiers.mean_score {
+            let _ = writeln!(page, "<p>Mean usability score: {mean:.3}</p>");
+        }
+        page.push_str("<table>\n<tr><th>tier</th><th>rows</th></tr>\n");
+        for (tier, count) in crate::markdown::ordered_tiers(&tiers.rows_by_tier) {
+            let _ = writeln!(page, "<tr><td>{}</td><td>{count}</td></tr>", escape(tier));
         }
         page.push_str("</table>\n");
     }

@@ -4,7 +4,7 @@ use governance_core::{IssueKind, RunSummary, StageReport};
 
 use super::*;
 use crate::report::SummaryReport;
-use crate::{ColumnQuality, ReportWriterConfig};
+use crate::{ColumnQuality, ReportWriterConfig, TierSummary};
 
 const INJECTED: &str = "<script>alert(1)</script>";
 
@@ -54,6 +54,10 @@ fn round(number: u32, stage_name: &str, subject: &str) -> RoundRecord {
             columns: vec![column(INJECTED, 0.9, 0.8 + 0.1 * f64::from(number))],
             row_issues_by_kind: BTreeMap::new(),
             issues_by_severity: BTreeMap::new(),
+            tiers: (number == 2).then(|| TierSummary {
+                rows_by_tier: BTreeMap::from([("silver".into(), 6), ("gold".into(), 4)]),
+                mean_score: Some(0.9),
+            }),
         },
         findings: vec![alert, untimed],
     }
@@ -138,4 +142,14 @@ fn missing_reports_name_folder() {
     assert!(message.contains(QUALITY_JSON_FILE), "{message}");
     // The report writer's default layout is the one this reader expects.
     assert!(ReportWriterConfig::new("out").per_round_subdir);
+}
+
+#[test]
+fn last_round_tiers_are_listed() {
+    let page = report().render().expect("render");
+    assert!(page.contains("<h2>Quality tiers in round 2</h2>"), "{page}");
+    assert!(page.contains("<tr><td>gold</td><td>4</td></tr>"), "{page}");
+    let gold = page.find("<td>gold</td>").expect("gold");
+    let silver = page.find("<td>silver</td>").expect("silver");
+    assert!(gold < silver);
 }

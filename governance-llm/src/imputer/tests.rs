@@ -1,0 +1,196 @@
+use super::*;
+
+/// 400 rows where `y = 2a - b + 3` when `zone` is "east" and `2a - b` otherwise, and `kind`
+/// is "high" when `a > 5`; rows 0, 10, 20 ... have `y` and `kind` missing.
+fn linear_table() -> ImputationTable {
+    let rows: usize = 400;
+    let a: Vec<Option<f64>> = (0..rows).map(|i| Some((i % 11) as f64)).collect();
+    let b: Vec<Option<f64>> = (0..rows)
+        .map(|i| Some(((i * 7) % 13) as f64 / 2.0))
+        .collect();
+    let zone: Vec<Option<String>> = (0..rows)
+        .map(|i| Some(if i.is_multiple_of(3) { "east" } else { "west" }.to_string()))
+        .collect();
+    let y: Vec<Option<f64>> = (0..rows)
+        .map(|i| {
+            let shift = if i.is_multiple_of(3) { 3.0 } else { 0.0 };
+            let value = 2.0 * a[i].unwrap_or(0.0) - b[i].unwrap_or(0.0) + shift;
+            (!i.is_multiple_of(10)).then_some(value)
+        })
+        .collect();
+    let kind: Vec<Option<String>> = (0..rows)
+        .map(|i| {
+            let label = if (i % 11) > 5 { "high" } else { "low" };
+            (!i.is_multiple_of(10)).then(|| label.to_string())
+        })
+        .collect();
+    ImputationTable::new(vec![
+        TableColumn {
+            name: "a".into(),
+            values: ColumnValues::Numeric(a),
+        },
+        TableColumn {
+            name: "b".into(),
+            values: ColumnValues::Numeric(b),
+        },
+        TableColumn {
+            name: "zone".into(),
+            values: ColumnValues::Categorical(zone),
+        },
+        TableColumn {
+            name: "y".into(),
+            values: ColumnValues::Numeric(y),
+        },
+        TableColumn {
+            name: "kind".into(),
+            values: ColumnValues::Categorical(kind),
+        },
+    ])
+    .expect("table")
+}
+
+fn config() -> ImputerConfig {
+    ImputerConfig {
+        hidden: 16,
+        epochs: 150,
+        learning_rate: 0.01,
+        batch_size: 64,
+        ..ImputerConfig::default()
+    }
+}
+
+fn truth(row: usize) -> f64 {
+    let shift = if row.is_multiple_of(3) { 3.0 } else { 0.0 };
+    2.0 * (row % 11) as f64 - ((row * 7) % 13) as f64 / 2.0 + shift
+}
+
+#[test]
+fn regression_recovers_linear_target() {
+    let table = linear_table();
+    // Only rows with both `y` and `kind` present are complete, so predictors include `kind`.
+    let model = TrainedImputer::train(&config(), &table, "y").expect("training");
+    let imputations = model.impute(&table).expect("impute");
+
+    assert_eq!(imputations.len(), 40);
+    let mean_error: f64 = imputations
+        .iter()
+        .map(|imputation| match imputation.value {
+            ImputedValue::Number(value) => (value - truth(imputation.row)).abs(),
+            ImputedValue::Category(_) => f64::INFINITY,
+        })
+        .sum::<f64>()
+        / imputations.len() as f64;
+    // `y` spans about -6 to 23 with a std near 6.5; the column mean would miss by about 5.
+    assert!(mean_error < 0.8, "mean absolute error {mean_error}");
+    let metrics = model.metrics();
+    assert!(metrics.rmse.expect("rmse") < 1.0, "{metrics:?}");
+    assert!(
+        imputations[0].confidence > 0.8,
+        "{}",
+        imputations[0].confidence
+    );
+    assert_eq!(model.predictors(), vec!["a", "b", "zone", "kind"]);
+}
+
+#[test]
+fn classification_predicts_category() {
+    let table = linear_table();
+    let model = TrainedImputer::train(&config(), &table, "kind").expect("training");
+    let imputations = model.impute(&table).expect("impute");
+
+    let right = imputations
+        .iter()
+        .filter(|imputation| {
+            let expected = if (imputation.row % 11) > 5 {
+                "high"
+            } else {
+                "low"
+            };
+            imputation.value == ImputedValue::Category(expected.into())
+        })
+        .count();
+    assert!(right >= 36, "{right} of {} right", imputations.len());
+    assert!(model.metrics().accuracy.expect("accuracy") > 0.9);
+    assert!(
+        imputations
+            .iter()
+            .all(|i| (0.5..=1.0).contains(&i.confidence))
+    );
+}
+
+#[test]
+fn training_is_deterministic_for_seed() {
+    let table = linear_table();
+    let first = TrainedImputer::train(&config(), &table, "y").expect("first");
+    let second = TrainedImputer::train(&config(), &table, "y").expect("second");
+    assert_eq!(
+        first.impute(&table).expect("first"),
+        second.impute(&table).expect("second")
+    );
+    let other = ImputerConfig {
+        seed: 99,
+        ..config()
+    };
+    let third = TrainedImputer::train(&other, &table, "y").expect("third");
+    assert_ne!(
+        first.impute(&table).expect("first"),
+        third.impute(&table).expect("third")
+    );
+}
+
+#[test]
+fn too_few_complete_rows_is_rejected() {
+    let table = ImputationTable::new(vec![
+        TableColumn {
+            name: "a".into(),
+            values: ColumnValues::Numeric(vec![Some(1.0); 12]),
+        },
+        TableColumn {
+            name: "y".into(),
+            values: ColumnValues::Numeric(vec![Some(1.0); 12]),
+        },
+    ])
+    .expect("table");
+    let error = TrainedImputer::train(&config(), &table, "y").expect_err("12 rows");
+    let message = error.to_string();
+    assert!(message.contains("12 complete rows of 12"), "{message}");
+    assert!(message.contains("min_train_rows"), "{message}");
+}
+
+#[test]
+fn target_alone_and_unknown_target_are_rejected() {
+    let table = linear_table();
+    let error = TrainedImputer::train(&config(), &table, "z").expect_err("unknown");
+    assert!(
+        error
+            .to_string()
+            .contains("columns are: a, b, zone, y, kind"),
+        "{error}"
+    );
+
+    let alone = ImputationTable::new(vec![TableColumn {
+        name: "y".into(),
+        values: ColumnValues::Numeric(vec![Some(1.0); 40]),
+    }])
+    .expect("table");
+    let error = TrainedImputer::train(&config(), &alone, "y").expect_err("no predictor");
+    assert!(
+        error.to_string().contains("at least one predictor"),
+        "{error}"
+    );
+}
+
+#[test]
+fn invalid_config_names_field() {
+    let bad = ImputerConfig {
+        learning_rate: -1.0,
+        ..ImputerConfig::default()
+    };
+    let error = bad.validate().expect_err("negative rate");
+    assert!(error.to_string().contains("learning_rate is -1"), "{error}");
+    let bad = ImputerConfig {
+        max_train_rows: 5,
+        ..ImputerConfig::default()
+    };
+    assert!(bad.validate().is_err());
+}
