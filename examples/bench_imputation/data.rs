@@ -209,8 +209,8 @@ pub fn mask_runs(
             let last = first + length;
             let same_station = last < end && stations.value(first - 1) == stations.value(last);
             if same_station {
-                for row in first..last {
-                    if let Some(truth) = values[row].take() {
+                for (row, value) in values.iter_mut().enumerate().take(last).skip(first) {
+                    if let Some(truth) = value.take() {
                         cells.push((batch.row_ids().value(row), truth));
                     }
                 }
