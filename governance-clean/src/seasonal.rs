@@ -10,21 +10,20 @@
 //!
 //! A run is filled when it has between `min_gap` and `max_gap` rows, both ends are known and
 //! the timestamps rise strictly across it. Runs at the start or end of a series stay null.
-//! NOTE: unlike [`FillGaps`](crate::FillGaps), this stage holds no rows back, so a run that
+//! NOTE: unlike [`FillGaps`](crate::FillGaps), this stage keeps no rows back, so a run that
 //! crosses a batch boundary stays null, and the profile is estimated from one batch only.
 
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Float64Array, Int64Array};
-use arrow::datatypes::{DataType, TimeUnit};
 use governance_core::{
     Cleaner, Error, GovernedBatch, Issue, IssueKind, Result, Severity, Stage, StageContext,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::support::{
-    ChangeCounts, column_index, float_column, group_by_series, time_values, value_columns,
-    with_columns,
+    ChangeCounts, column_index, float_column, group_by_series, millis_per_unit, time_values,
+    value_columns, with_columns,
 };
 
 const NAME: &str = "seasonal_fill";
@@ -306,19 +305,6 @@ fn null_runs(values: &Float64Array, rows: &[usize]) -> Vec<(usize, usize)> {
         }
     }
     runs
-}
-
-/// Returns the factor `(multiply, divide)` that turns one unit of a timestamp or date column
-/// into milliseconds, or `None` for another type.
-fn millis_per_unit(data_type: &DataType) -> Option<(i128, i128)> {
-    match data_type {
-        DataType::Timestamp(TimeUnit::Second, _) => Some((1000, 1)),
-        DataType::Timestamp(TimeUnit::Millisecond, _) | DataType::Date64 => Some((1, 1)),
-        DataType::Timestamp(TimeUnit::Microsecond, _) => Some((1, 1000)),
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => Some((1, 1_000_000)),
-        DataType::Date32 => Some((86_400_000, 1)),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, StringArray, UInt32Array};
 use arrow::compute::cast;
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, TimeUnit};
 use governance_core::audit::AuditAction;
 use governance_core::{Error, GovernedBatch, Issue, IssueLog, Result, StageContext};
 
@@ -269,6 +269,19 @@ pub(crate) fn row_text(data: &arrow::array::RecordBatch, row: usize) -> String {
 pub(crate) fn with_columns(batch: &mut GovernedBatch, columns: Vec<ArrayRef>) -> Result<()> {
     let data = arrow::array::RecordBatch::try_new(batch.data().schema(), columns)?;
     batch.replace_data(data)
+}
+
+/// Returns the factor `(multiply, divide)` that turns one unit of a timestamp or date column
+/// into milliseconds, or `None` for another type.
+pub(crate) fn millis_per_unit(data_type: &DataType) -> Option<(i128, i128)> {
+    match data_type {
+        DataType::Timestamp(TimeUnit::Second, _) => Some((1000, 1)),
+        DataType::Timestamp(TimeUnit::Millisecond, _) | DataType::Date64 => Some((1, 1)),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => Some((1, 1000)),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => Some((1, 1_000_000)),
+        DataType::Date32 => Some((86_400_000, 1)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@
 //! - consistency: the share of rows without an issue of a consistency kind at or above the
 //!   minimum severity. For a column, only issues on that column's cells count. For a row and
 //!   for the batch, any such issue of the row counts, row-level ones included.
-//! - timeliness: the mean over rows of `1 - age / window`, clamped to [0, 1], where age is the
-//!   reference time minus the row's time; a null time scores 0.
+//! - timeliness: the mean over rows of `1 - age / window`, clamped to [0, 1]. The age is the
+//!   reference time minus the row's time, and a null time scores 0.
 //! - usability: the weighted mean of the dimensions that have a score.
 //!
 //! The batch scores pool all cells (and all rows), so batch usability is not the mean of the
@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 
 use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{DataType, TimeUnit};
+use arrow::datatypes::DataType;
 use governance_core::{GovernedBatch, Result};
 use serde::{Deserialize, Serialize};
 
@@ -309,14 +309,9 @@ fn row_timeliness(
 
 /// Returns the milliseconds in one unit of a time column read by [`time_values`].
 fn millis_factor(data_type: &DataType) -> f64 {
-    match data_type {
-        DataType::Timestamp(TimeUnit::Second, _) => 1000.0,
-        DataType::Timestamp(TimeUnit::Microsecond, _) => 1e-3,
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => 1e-6,
-        DataType::Date32 => 86_400_000.0,
-        // Milliseconds: Timestamp(Millisecond), Date64, and integers by this stage's contract.
-        _ => 1.0,
-    }
+    // Integers are milliseconds by this stage's contract.
+    crate::support::millis_per_unit(data_type)
+        .map_or(1.0, |(multiply, divide)| multiply as f64 / divide as f64)
 }
 
 fn count(values: &[bool]) -> usize {

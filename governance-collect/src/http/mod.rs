@@ -7,7 +7,7 @@
 //! requests the items observed after its cursor, the latest time emitted so far, by adding
 //! `since_param=<cursor>` to the URL. When a response names a next page
 //! ([`HttpPollConfig::next_link_pointer`]), that page is fetched at once and in place of
-//! the URL. The [`HttpPosition`] carried by every batch holds the cursor, the keys of the
+//! the URL. The [`HttpPosition`] carried by every batch contains the cursor, the keys of the
 //! items emitted at exactly the cursor time, the next-page link and the next row id. On
 //! resume, items older than the cursor, or at the cursor with a known key, are skipped as
 //! already committed, so a server that treats `since` as inclusive causes no duplicates.
@@ -496,7 +496,7 @@ impl Stage for HttpPollCollector {
         &self.config.name
     }
 
-    /// The config with the URL redacted, so that lineage never contains a credential.
+    /// Returns the config with the URL redacted, so that lineage never contains a credential.
     fn params(&self) -> Value {
         let mut config = self.config.clone();
         config.url.clone_from(&self.source);
