@@ -4,8 +4,6 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use governance_core::audit::AuditAction;
 use governance_core::{
@@ -16,7 +14,7 @@ use tempfile::NamedTempFile;
 
 use crate::ApplyError;
 use crate::output::{OutputLayout, persist, temp_file_for};
-use crate::parquet_sink::schema_differences;
+use crate::round_schema::RoundSchema;
 
 /// File name of the governed data in a round's folder.
 pub const GOVERNED_CSV_FILE: &str = "governed.csv";
@@ -92,8 +90,19 @@ impl CsvSinkConfig {
 /// Rows are streamed to a temporary file in the round's folder and renamed into place only in
 /// [`Applicator::finish`], which the chain calls only after a successful round. A failed
 /// round therefore leaves no file under the final name, and its temporary file is deleted
-/// when the next round starts or the sink is dropped. Every batch of a round must share the
-/// first batch's schema.
+/// when the next round starts or the sink is dropped.
+///
+/// # Batches with other columns
+///
+/// The columns of a round's batches may change, as they do under a collector's schema drift
+/// policy `adapt`, and no column is dropped. The file's columns are the union of the
+/// batches' columns: the first batch's in their order, then each new column in the order it
+/// first appeared, matched by name. A row of a batch that lacks a column has the null text
+/// there. A batch that brings a new column closes the temporary file being written and starts
+/// another. When the round ends with more than one, [`Applicator::finish`] copies them in
+/// order into the one `governed.csv` under the union's header, and pads the earlier rows
+/// with the null text. A column must keep the data type and field metadata of the batch that
+/// introduced it, otherwise the round fails with [`ApplyError::SchemaChanged`].
 #[derive(Debug)]
 pub struct CsvSink {
     name: String,
@@ -103,14 +112,29 @@ pub struct CsvSink {
     open: Option<OpenRound>,
 }
 
-/// The temporary file of the round being written.
+/// The temporary files of the round being written.
 struct OpenRound {
     round: u32,
     folder: PathBuf,
+    /// The segment being written.
     writer: csv::Writer<BufWriter<NamedTempFile>>,
-    schema: Option<SchemaRef>,
+    /// Data columns in the records of the segment being written.
+    writer_columns: usize,
+    /// Closed segments, in order.
+    segments: Vec<Segment>,
+    /// Union of the data schemas of the round's batches so far.
+    schema: Option<RoundSchema>,
     batches: u64,
     rows: u64,
+}
+
+/// A closed temporary file of a round's rows, all of one column count.
+struct Segment {
+    file: NamedTempFile,
+    /// Data columns per record, without the row id.
+    columns: usize,
+    /// Whether the first record is the header.
+    header: bool,
 }
 
 impl std::fmt::Debug for OpenRound {
@@ -158,18 +182,83 @@ impl CsvSink {
 
     fn open_round(&self, round: u32) -> Result<OpenRound> {
         let folder = self.layout.create_round_dir(round)?;
-        let file = temp_file_for(&folder, GOVERNED_CSV_FILE)?;
-        let writer = csv::WriterBuilder::new()
-            .delimiter(self.delimiter)
-            .from_writer(BufWriter::new(file));
+        let writer = self.open_writer(&folder)?;
         Ok(OpenRound {
             round,
             folder,
             writer,
+            writer_columns: 0,
+            segments: Vec::new(),
             schema: None,
             batches: 0,
             rows: 0,
         })
+    }
+
+    fn open_writer(&self, folder: &Path) -> Result<csv::Writer<BufWriter<NamedTempFile>>> {
+        let file = temp_file_for(folder, GOVERNED_CSV_FILE)?;
+        Ok(csv::WriterBuilder::new()
+            .delimiter(self.delimiter)
+            .from_writer(BufWriter::new(file)))
+    }
+
+    /// Flushes `writer` and returns its temporary file.
+    fn close_writer(
+        &self,
+        writer: csv::Writer<BufWriter<NamedTempFile>>,
+        path: &Path,
+    ) -> Result<NamedTempFile> {
+        let buffered = writer
+            .into_inner()
+            .map_err(|error| Error::io(path, std::io::Error::other(error.to_string())))?;
+        let mut file = buffered
+            .into_inner()
+            .map_err(|error| Error::io(path, error.into_error()))?;
+        file.flush().map_err(|source| Error::io(path, source))?;
+        Ok(file)
+    }
+
+    /// Copies the segments, in order, into one file with `union`'s header, padding each
+    /// record with the null text up to the union's column count.
+    fn merge_segments(
+        &self,
+        folder: &Path,
+        segments: &[Segment],
+        union: &RoundSchema,
+    ) -> Result<NamedTempFile> {
+        let path = folder.join(GOVERNED_CSV_FILE);
+        let mut writer = self.open_writer(folder)?;
+        if self.config.header {
+            let mut names = vec![ROW_ID_COLUMN];
+            names.extend(union.names());
+            writer
+                .write_record(&names)
+                .map_err(|source| self.csv_error(&path, source))?;
+        }
+        let mut record = csv::ByteRecord::new();
+        for segment in segments {
+            let file = segment
+                .file
+                .reopen()
+                .map_err(|source| Error::io(segment.file.path(), source))?;
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(self.delimiter)
+                .has_headers(segment.header)
+                .from_reader(std::io::BufReader::new(file));
+            let padding = union.len().saturating_sub(segment.columns);
+            while reader
+                .read_byte_record(&mut record)
+                .map_err(|source| self.csv_error(segment.file.path(), source))?
+            {
+                for _ in 0..padding {
+                    record.push_field(self.config.null.as_bytes());
+                }
+                writer
+                    .write_byte_record(&record)
+                    .map_err(|source| self.csv_error(&path, source))?;
+            }
+        }
+        self.close_writer(writer, &path)
     }
 
     fn csv_error(&self, path: &Path, source: csv::Error) -> Error {
@@ -182,13 +271,12 @@ impl CsvSink {
         )
     }
 
-    fn write_header(&self, open: &mut OpenRound, data: &RecordBatch) -> Result<()> {
+    fn write_header(&self, open: &mut OpenRound, union: &RoundSchema) -> Result<()> {
         if !self.config.header {
             return Ok(());
         }
-        let schema = data.schema();
         let mut names = vec![ROW_ID_COLUMN];
-        names.extend(schema.fields().iter().map(|field| field.name().as_str()));
+        names.extend(union.names());
         let path = open.folder.join(GOVERNED_CSV_FILE);
         open.writer
             .write_record(&names)
@@ -198,33 +286,60 @@ impl CsvSink {
     fn write_open(&self, open: &mut OpenRound, batch: &GovernedBatch) -> Result<()> {
         open.batches += 1;
         let data = batch.data();
-        match &open.schema {
+        let path = open.folder.join(GOVERNED_CSV_FILE);
+        match open.schema.as_mut() {
             None => {
-                self.write_header(open, data)?;
-                open.schema = Some(data.schema());
+                let union = RoundSchema::new(&data.schema());
+                self.write_header(open, &union)?;
+                open.writer_columns = union.len();
+                open.schema = Some(union);
             }
-            Some(first) => {
-                let differences = schema_differences(first, data);
-                if !differences.is_empty() {
-                    return Err(Error::stage(
+            Some(union) => {
+                let change = union.admit(open.batches, data).map_err(|differences| {
+                    Error::stage(
                         &self.name,
                         ApplyError::SchemaChanged {
                             batch: open.batches,
                             differences,
                         },
-                    ));
+                    )
+                })?;
+                if change.added {
+                    // Records of one segment all have the same number of fields, so a new
+                    // column starts a new segment; `finish` pads the earlier ones.
+                    let columns = union.len();
+                    let next = self.open_writer(&open.folder)?;
+                    let previous = std::mem::replace(&mut open.writer, next);
+                    let file = self.close_writer(previous, &path)?;
+                    open.segments.push(Segment {
+                        file,
+                        columns: open.writer_columns,
+                        header: self.config.header && open.segments.is_empty(),
+                    });
+                    open.writer_columns = columns;
+                    tracing::info!(
+                        stage = %self.name,
+                        round = open.round,
+                        batch = open.batches,
+                        columns,
+                        "the batch adds columns to the round; continuing in a new segment of governed.csv"
+                    );
                 }
             }
         }
+        let Some(union) = open.schema.as_ref() else {
+            return Err(Error::Internal(
+                "csv sink has no schema after its first batch".into(),
+            ));
+        };
+        let columns = union.conform(data)?;
 
         let options = FormatOptions::default().with_null(&self.config.null);
-        let formatters = data
-            .columns()
+        let formatters = columns
             .iter()
             .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
             .collect::<std::result::Result<Vec<_>, _>>()?;
         let row_ids = batch.row_ids();
-        let path = open.folder.join(GOVERNED_CSV_FILE);
         let mut record: Vec<String> = Vec::with_capacity(formatters.len() + 1);
         for row in 0..data.num_rows() {
             record.clear();
@@ -298,14 +413,20 @@ impl Applicator for CsvSink {
             )));
         }
         let path = open.folder.join(GOVERNED_CSV_FILE);
-        let buffered = open
-            .writer
-            .into_inner()
-            .map_err(|error| Error::io(&path, std::io::Error::other(error.to_string())))?;
-        let mut file = buffered
-            .into_inner()
-            .map_err(|error| Error::io(&path, error.into_error()))?;
-        file.flush().map_err(|source| Error::io(&path, source))?;
+        let last = self.close_writer(open.writer, &path)?;
+        let segments = open.segments.len() + 1;
+        let file = match open.schema.as_ref().filter(|_| !open.segments.is_empty()) {
+            None => last,
+            Some(union) => {
+                let mut parts = open.segments;
+                parts.push(Segment {
+                    file: last,
+                    columns: open.writer_columns,
+                    header: false,
+                });
+                self.merge_segments(&open.folder, &parts, union)?
+            }
+        };
         persist(file, &path)?;
 
         ctx.audit(
@@ -317,6 +438,7 @@ impl Applicator for CsvSink {
             stage = %self.name,
             round,
             rows = open.rows,
+            segments,
             path = %path.display(),
             "wrote governed data as CSV"
         );

@@ -8,11 +8,13 @@ use arrow::datatypes::DataType;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApplyError {
-    /// A batch arrived whose schema differs from the first batch of the round, so it cannot
-    /// go into the same Parquet file.
+    /// A batch arrived whose schema the sink cannot write with the earlier batches. A file
+    /// sink rejects a column whose type or field metadata changed, and the PostgreSQL sink
+    /// rejects any schema other than the first batch's.
     #[error(
-        "batch {batch} of the round does not match the schema of batch 1: {}; \
-         every batch of one round must share a schema, so align the columns before this stage",
+        "batch {batch} of the round does not fit the schema of the earlier batches: {}; \
+         align the columns before this stage (cast a retyped column, or set the collector's \
+         schema drift policy to adapt)",
         .differences.join("; ")
     )]
     SchemaChanged {

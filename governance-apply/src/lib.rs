@@ -61,6 +61,7 @@ mod parquet_sink;
 pub mod postgres;
 mod quality;
 mod report;
+mod round_schema;
 mod stream;
 pub mod work_orders;
 

@@ -13,12 +13,15 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use arrow::datatypes::{Schema, SchemaRef};
 use governance_core::audit::AuditAction;
 use governance_core::{
     Applicator, CheckpointStore, Error, GovernedBatch, Result, SourcePosition, Stage, StageContext,
 };
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
@@ -48,6 +51,14 @@ pub struct PartCheckpoint {
 
 /// Writes each batch, with its row ids in [`governance_core::ROW_ID_COLUMN`], to a part
 /// file of its own and commits it with the batch's source position (see the module docs).
+///
+/// Each part has its batch's own schema, so when a stream's columns change (as under a
+/// collector's schema drift policy `adapt` or `alert`), the parts written after the change
+/// have other columns than those before, and no column is dropped. The commit protocol does
+/// not depend on the schema, so a resumed run continues with the next part whatever its
+/// columns. [`ParquetPartSink::committed_schema`] returns the union of the committed parts'
+/// schemas. Read the folder with a reader that merges the parts' schemas by column name and
+/// fills a column that a part lacks with nulls.
 #[derive(Debug)]
 pub struct ParquetPartSink {
     name: String,
@@ -91,6 +102,34 @@ impl ParquetPartSink {
             .collect();
         parts.sort();
         Ok(parts.into_iter().map(|(_, path)| path).collect())
+    }
+
+    /// Returns the union of the committed parts' Arrow schemas: the columns in the order
+    /// they first appear, a column nullable when any part has it nullable. Returns `None`
+    /// when nothing was committed, and fails, naming the part, when two parts give one
+    /// column different types.
+    pub fn committed_schema(&self) -> Result<Option<SchemaRef>> {
+        let mut merged: Option<Schema> = None;
+        for path in self.committed_parts()? {
+            let file = fs::File::open(&path).map_err(|source| Error::io(&path, source))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|error| Error::stage(&self.name, error))?;
+            let schema = builder.schema().as_ref().clone();
+            merged = Some(match merged {
+                None => schema,
+                Some(known) => Schema::try_merge([known, schema]).map_err(|error| {
+                    Error::config(
+                        &self.name,
+                        format!(
+                            "part {} does not fit the columns of the parts before it ({error}); \
+                             read the parts separately or cast the column before the sink",
+                            path.display()
+                        ),
+                    )
+                })?,
+            });
+        }
+        Ok(merged.map(Arc::new))
     }
 
     fn part_path(&self, number: u64) -> PathBuf {
@@ -243,8 +282,6 @@ impl Applicator for ParquetPartSink {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use arrow::array::{Int64Array, RecordBatch};
     use arrow::datatypes::{DataType, Field, Schema};
     use governance_core::{Provenance, RowIdAllocator};

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, RecordBatch};
+use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use governance_core::audit::AuditAction;
 use governance_core::{
@@ -12,6 +12,7 @@ use governance_core::{
     StageContext,
 };
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::{DEFAULT_MAX_ROW_GROUP_ROW_COUNT, WriterProperties};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,10 @@ use tempfile::NamedTempFile;
 
 use crate::ApplyError;
 use crate::output::{OutputLayout, persist, temp_file_for};
+use crate::round_schema::{RoundSchema, UnionChange, conform_columns};
+
+/// Rows per batch when the segments of a round are read back for merging.
+const MERGE_BATCH_ROWS: usize = 8192;
 
 /// File name of the governed data in a round's folder.
 pub const GOVERNED_FILE: &str = "governed.parquet";
@@ -89,9 +94,26 @@ impl ParquetSinkConfig {
 /// round leaves no file under a final name, and its temporary files are deleted when the
 /// next round starts or the sink is dropped.
 ///
-/// Every batch of a round must share the first batch's schema; a batch that differs fails
-/// the round with [`ApplyError::SchemaChanged`]. A round without batches writes a
-/// `governed.parquet` with only the row-id column, because no data schema is known.
+/// # Batches with other columns
+///
+/// The columns of a round's batches may change, as they do under a collector's schema drift
+/// policy `adapt`, and no column is dropped. The file's schema is the union of the batches'
+/// schemas: the first batch's columns in their order, then each new column in the order it
+/// first appeared. A row of a batch that lacks a column has a null there, and a column that
+/// some batch lacks or fills with nulls is written as nullable. Columns are matched by name,
+/// so a batch may also list them in another order.
+///
+/// Because a Parquet file has one schema, a batch that changes the union closes the
+/// temporary file being written and starts another with the new union. When the round ends
+/// with more than one such segment, [`Applicator::finish`] reads them back in order, fills
+/// the missing columns with nulls and writes the one `governed.parquet`, so a round with
+/// changing columns writes its rows twice. A round whose columns never change writes them
+/// once.
+///
+/// A column must keep the data type and field metadata of the batch that introduced it. A
+/// batch that differs there fails the round with [`ApplyError::SchemaChanged`]. A round
+/// without batches writes a `governed.parquet` with only the row-id column, because no data
+/// schema is known.
 #[derive(Debug)]
 pub struct ParquetSink {
     name: String,
@@ -106,6 +128,11 @@ pub struct ParquetSink {
 struct OpenRound {
     round: u32,
     folder: PathBuf,
+    /// Union of the data schemas of the round's batches so far.
+    schema: Option<RoundSchema>,
+    /// Closed segments of the governed data, each written with the union of its time.
+    segments: Vec<NamedTempFile>,
+    /// The segment being written, with the current union.
     data: Option<DataWriter>,
     issues: ArrowWriter<NamedTempFile>,
     batches: u64,
@@ -115,9 +142,7 @@ struct OpenRound {
 
 #[derive(Debug)]
 struct DataWriter {
-    /// Schema of the first batch's data, without the row-id column.
-    data_schema: SchemaRef,
-    /// Schema of the file: the row-id column, then `data_schema`'s fields.
+    /// Schema of the file: the row-id column, then the union's fields.
     file_schema: SchemaRef,
     writer: ArrowWriter<NamedTempFile>,
 }
@@ -179,6 +204,8 @@ impl ParquetSink {
         Ok(OpenRound {
             round,
             folder,
+            schema: None,
+            segments: Vec::new(),
             data: None,
             issues,
             batches: 0,
@@ -187,12 +214,7 @@ impl ParquetSink {
         })
     }
 
-    fn open_data(
-        &self,
-        folder: &Path,
-        data_schema: SchemaRef,
-        file_schema: SchemaRef,
-    ) -> Result<DataWriter> {
+    fn open_data(&self, folder: &Path, file_schema: SchemaRef) -> Result<DataWriter> {
         let path = folder.join(GOVERNED_FILE);
         let file = temp_file_for(folder, GOVERNED_FILE)?;
         let writer = ArrowWriter::try_new(
@@ -202,7 +224,6 @@ impl ParquetSink {
         )
         .map_err(|source| self.parquet_error(&path, source))?;
         Ok(DataWriter {
-            data_schema,
             file_schema,
             writer,
         })
@@ -245,28 +266,58 @@ impl ParquetSink {
         data_schema: SchemaRef,
     ) -> Result<()> {
         open.batches += 1;
-        let with_ids = batch.with_row_id_column()?;
+        let change = match open.schema.as_mut() {
+            None => {
+                open.schema = Some(RoundSchema::new(&data_schema));
+                None
+            }
+            Some(union) => Some(union.admit(open.batches, batch.data()).map_err(
+                |differences| {
+                    Error::stage(
+                        &self.name,
+                        ApplyError::SchemaChanged {
+                            batch: open.batches,
+                            differences,
+                        },
+                    )
+                },
+            )?),
+        };
+        let Some(union) = open.schema.as_ref() else {
+            return Err(Error::Internal(
+                "parquet sink has no schema after its first batch".into(),
+            ));
+        };
+        if change.is_some_and(UnionChange::any)
+            && let Some(previous) = open.data.take()
+        {
+            let governed_path = open.folder.join(GOVERNED_FILE);
+            let segment = previous
+                .writer
+                .into_inner()
+                .map_err(|source| self.parquet_error(&governed_path, source))?;
+            open.segments.push(segment);
+            tracing::info!(
+                stage = %self.name,
+                round = open.round,
+                batch = open.batches,
+                columns = union.len(),
+                "the batch changes the round's columns; continuing in a new segment of governed.parquet"
+            );
+        }
         let data = match open.data.take() {
             Some(data) => data,
-            None => self.open_data(&open.folder, Arc::clone(&data_schema), with_ids.schema())?,
+            None => self.open_data(&open.folder, union.file_schema())?,
         };
         let data = open.data.insert(data);
 
-        let differences = schema_differences(&data.data_schema, batch.data());
-        if !differences.is_empty() {
-            return Err(Error::stage(
-                &self.name,
-                ApplyError::SchemaChanged {
-                    batch: open.batches,
-                    differences,
-                },
-            ));
-        }
-        // A later batch may declare a field nullable where the first batch did not, yet contain
-        // no null. The writer rejects a schema other than its own, so every batch gets the
-        // file's schema.
+        // Every batch gets the file's schema: the union's columns by name, nulls for those
+        // the batch lacks, and the union's nullability.
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(batch.row_ids().clone())];
+        columns.extend(union.conform(batch.data())?);
+        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
         let conformed =
-            RecordBatch::try_new(Arc::clone(&data.file_schema), with_ids.columns().to_vec())?;
+            RecordBatch::try_new_with_options(Arc::clone(&data.file_schema), columns, &options)?;
         let governed_path = open.folder.join(GOVERNED_FILE);
         data.writer
             .write(&conformed)
@@ -282,6 +333,45 @@ impl ParquetSink {
             open.issues_written += batch.issues.len() as u64;
         }
         Ok(())
+    }
+
+    /// Writes the segments of a round, in order, into one file with `file_schema`.
+    fn merge_segments(
+        &self,
+        folder: &Path,
+        segments: Vec<NamedTempFile>,
+        file_schema: SchemaRef,
+    ) -> Result<NamedTempFile> {
+        let governed_path = folder.join(GOVERNED_FILE);
+        let mut merged = self.open_data(folder, Arc::clone(&file_schema))?;
+        let fields: Vec<_> = file_schema.fields().iter().cloned().collect();
+        for segment in &segments {
+            let file = segment
+                .reopen()
+                .map_err(|source| Error::io(segment.path(), source))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|builder| builder.with_batch_size(MERGE_BATCH_ROWS).build())
+                .map_err(|source| self.parquet_error(segment.path(), source))?;
+            for read in reader {
+                let read = read.map_err(|source| {
+                    self.parquet_error(segment.path(), parquet::errors::ParquetError::from(source))
+                })?;
+                let options = RecordBatchOptions::new().with_row_count(Some(read.num_rows()));
+                let conformed = RecordBatch::try_new_with_options(
+                    Arc::clone(&file_schema),
+                    conform_columns(&fields, &read)?,
+                    &options,
+                )?;
+                merged
+                    .writer
+                    .write(&conformed)
+                    .map_err(|source| self.parquet_error(&governed_path, source))?;
+            }
+        }
+        merged
+            .writer
+            .into_inner()
+            .map_err(|source| self.parquet_error(&governed_path, source))
     }
 }
 
@@ -404,14 +494,23 @@ impl Applicator for ParquetSink {
                     DataType::UInt64,
                     false,
                 )]));
-                self.open_data(&open.folder, Arc::new(Schema::empty()), ids_only)?
+                self.open_data(&open.folder, ids_only)?
             }
         };
-        let columns = data.file_schema.fields().len();
-        let data_file = data
+        let file_schema = Arc::clone(&data.file_schema);
+        let columns = file_schema.fields().len();
+        let last = data
             .writer
             .into_inner()
             .map_err(|source| self.parquet_error(&governed_path, source))?;
+        let segments = open.segments.len() + 1;
+        let data_file = if open.segments.is_empty() {
+            last
+        } else {
+            let mut parts = open.segments;
+            parts.push(last);
+            self.merge_segments(&open.folder, parts, file_schema)?
+        };
         let issues_file = open
             .issues
             .into_inner()
@@ -434,6 +533,7 @@ impl Applicator for ParquetSink {
             round,
             rows = open.rows,
             issues = open.issues_written,
+            segments,
             path = %governed_path.display(),
             "wrote governed data"
         );
