@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::csv::{ColumnSpec, CsvCollector, CsvConfig};
-use crate::drift::{DriftConfig, SchemaDriftGuard};
+use crate::drift::{DriftConfig, SchemaDriftGuard, attach_state, detach_state};
 use crate::json_rows::JsonRows;
 use crate::parquet::{ParquetCollector, ParquetConfig};
 
@@ -192,6 +192,11 @@ impl FolderCollector {
     /// Returns the position after the last emitted batch.
     pub fn position(&self) -> &FolderPosition {
         &self.position
+    }
+
+    /// Returns the schema drift guard, when the config sets `schema_drift`.
+    pub fn schema_drift(&self) -> Option<&SchemaDriftGuard> {
+        self.drift.as_ref()
     }
 
     /// Returns the files that changed after they were read, in the order they were noticed.
@@ -502,7 +507,20 @@ impl Stage for FolderCollector {
 impl Collector for FolderCollector {
     fn resume(&mut self, position: Option<&SourcePosition>) -> Result<()> {
         self.reader = None;
-        self.position = match position {
+        let (position, drift_state) = match position {
+            Some(position) => {
+                let (plain, state) = detach_state(&self.config.name, position)?;
+                (Some(plain), state)
+            }
+            None => (None, None),
+        };
+        if let Some(drift) = self.drift.as_mut() {
+            if position.is_some() && drift_state.is_none() {
+                tracing::info!(stage = %self.config.name, "the checkpoint contains no schema drift state, so the next batch becomes the reference");
+            }
+            drift.restore(&self.config.name, drift_state.as_ref())?;
+        }
+        self.position = match position.as_ref() {
             None => FolderPosition::default(),
             Some(position) if position.kind == FOLDER_POSITION_KIND => {
                 serde_json::from_value(position.state.clone()).map_err(|error| {
@@ -552,18 +570,23 @@ impl Collector for FolderCollector {
                 let state = serde_json::to_value(&self.position).map_err(|error| {
                     Error::Internal(format!("cannot serialise a folder position: {error}"))
                 })?;
-                let mut provenance = Provenance::new(source);
-                provenance.position = Some(SourcePosition::new(FOLDER_POSITION_KIND, state));
-                let batch = GovernedBatch::try_new(data, ids, provenance)?;
-                let Some(drift) = self.drift.as_mut() else {
-                    return Ok(Some(batch));
+                let mut position = SourcePosition::new(FOLDER_POSITION_KIND, state);
+                let batch = GovernedBatch::try_new(data, ids, Provenance::new(source))?;
+                let batch = match self.drift.as_mut() {
+                    None => batch,
+                    // A batch quarantined for drift is not emitted; its position is committed
+                    // with the next emitted batch, and read again after a restart before that.
+                    Some(drift) => match drift.check(&self.config.name, batch, ctx)? {
+                        Some(batch) => batch,
+                        None => continue,
+                    },
                 };
-                // A batch quarantined for drift is not emitted; its position is committed
-                // with the next emitted batch, and read again after a restart before that.
-                match drift.check(&self.config.name, batch, ctx)? {
-                    Some(batch) => return Ok(Some(batch)),
-                    None => continue,
-                }
+                // The drift state after this batch's check goes with its position, so a
+                // restart compares the next batch with the same reference and union.
+                attach_state(&mut position, self.drift.as_ref())?;
+                let mut batch = batch;
+                batch.provenance.position = Some(position);
+                return Ok(Some(batch));
             }
             if let Some(current) = self.position.current.take() {
                 ctx.audit(

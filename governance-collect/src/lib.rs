@@ -15,7 +15,8 @@
 //!   after the last committed file and batch.
 //! - [`drift`] compares each batch's schema with the stream's first batch and quarantines,
 //!   flags or adapts a batch with new, missing, renamed or retyped columns. The folder and
-//!   MQTT collectors apply it when their config sets `schema_drift`.
+//!   MQTT collectors apply it when their config sets `schema_drift`, and keep its reference
+//!   in their checkpoints, so it survives a restart.
 //! - [`HttpPollCollector`] polls an HTTP endpoint for JSON rows, NGSI-LD entities or
 //!   SensorThings Observations after a time cursor, with timeouts, retries, re-collection
 //!   of time ranges and a shorter interval while an alert is active.
@@ -63,7 +64,9 @@ pub mod parquet;
 pub mod synthetic;
 
 pub use crate::csv::{ColumnSpec, CsvCollector, CsvConfig, CsvType};
-pub use crate::drift::{DriftConfig, DriftPolicy, SchemaChange, SchemaDriftGuard};
+pub use crate::drift::{
+    DRIFT_STATE_KEY, DriftConfig, DriftPolicy, DriftState, SchemaChange, SchemaDriftGuard,
+};
 pub use crate::folder::{FolderCollector, FolderConfig};
 pub use crate::http::{HttpPayload, HttpPollCollector, HttpPollConfig};
 pub use crate::limits::BatchLimits;

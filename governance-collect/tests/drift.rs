@@ -1,14 +1,17 @@
 //! Schema drift policies on the folder collector: CSV files whose inferred schemas differ
-//! (a renamed, a retyped, a new and a missing column) under quarantine, alert and adapt.
+//! (a renamed, a retyped, a new and a missing column) under quarantine, alert and adapt,
+//! and the reference kept across a restart from a checkpoint.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type};
-use governance_collect::{DriftConfig, DriftPolicy, FolderCollector, FolderConfig};
+use governance_collect::{
+    DRIFT_STATE_KEY, DriftConfig, DriftPolicy, FolderCollector, FolderConfig,
+};
 use governance_core::audit::AuditLog;
-use governance_core::{Collector, GovernedBatch, IssueKind, StageContext};
+use governance_core::{Collector, GovernedBatch, IssueKind, SourcePosition, StageContext};
 
 /// Writes `name` with modification time `seconds` after a fixed instant, so files are read
 /// in that order.
@@ -236,4 +239,93 @@ fn drift_config_rejects_unknown_fields() {
     assert!(error.to_string().contains("rename"), "{error}");
     let config: DriftConfig = serde_json::from_str(r#"{"policy": "alert"}"#).expect("defaults");
     assert_eq!(config, DriftConfig::new(DriftPolicy::Alert));
+}
+
+/// Reads the first `count` batches of `dir` with a fresh collector and returns the position
+/// of the last one, as a sink would have committed it.
+fn position_after(dir: &Path, policy: DriftPolicy, count: usize) -> SourcePosition {
+    let mut collector = collector(dir, policy);
+    let mut ctx = context();
+    let mut position = None;
+    for _ in 0..count {
+        let batch = collector
+            .next_batch(&mut ctx)
+            .expect("next batch")
+            .expect("a batch");
+        position = batch.provenance.position.clone();
+    }
+    position.expect("batches carry positions")
+}
+
+#[test]
+fn restart_keeps_reference_and_union() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fill(dir.path());
+    // The reference (station, pm25), the rename, then the file that adds no2.
+    let position = position_after(dir.path(), DriftPolicy::Adapt, 3);
+    assert!(
+        position.state.get(DRIFT_STATE_KEY).is_some(),
+        "{}",
+        position.state
+    );
+    let text = serde_json::to_string(&position).expect("serialise position");
+    let position: SourcePosition = serde_json::from_str(&text).expect("read position");
+
+    let mut resumed = collector(dir.path(), DriftPolicy::Adapt);
+    resumed.resume(Some(&position)).expect("resume");
+    let mut ctx = context();
+    let batches = drain(&mut resumed, &mut ctx);
+
+    // Only 4.csv is left. It is compared with the reference from before the restart, so
+    // it lacks pm25, and it is reshaped to the union that no2 joined before the restart.
+    assert_eq!(batches.len(), 1);
+    assert_eq!(names(&batches[0]), vec!["station", "pm25", "no2"]);
+    assert_eq!(pm25(&batches[0]), vec![None]);
+    let issues = batches[0].issues.issues();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert!(
+        issues[0].message.contains("missing column \"pm25\""),
+        "{}",
+        issues[0].message
+    );
+    let changed = resumed.schema_drift().map(|guard| guard.changed_batches());
+    assert_eq!(
+        changed,
+        Some(3),
+        "the count goes on from before the restart"
+    );
+}
+
+#[test]
+fn restart_still_quarantines_drift() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fill(dir.path());
+    // Only the reference passes, so the first batch carries the committed position.
+    let position = position_after(dir.path(), DriftPolicy::Quarantine, 1);
+
+    let mut resumed = collector(dir.path(), DriftPolicy::Quarantine);
+    resumed.resume(Some(&position)).expect("resume");
+    let mut ctx = context();
+    let batches = drain(&mut resumed, &mut ctx);
+
+    // Without the stored reference, 2.csv would become the reference and pass.
+    assert!(batches.is_empty(), "{} batches passed", batches.len());
+    assert_eq!(ctx.take_quarantined().len(), 6);
+}
+
+#[test]
+fn checkpoint_without_drift_state_resets_reference() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fill(dir.path());
+    let mut position = position_after(dir.path(), DriftPolicy::Quarantine, 1);
+    if let Some(state) = position.state.as_object_mut() {
+        state.remove(DRIFT_STATE_KEY);
+    }
+
+    let mut resumed = collector(dir.path(), DriftPolicy::Quarantine);
+    resumed.resume(Some(&position)).expect("resume");
+    let mut ctx = context();
+    let batches = drain(&mut resumed, &mut ctx);
+    assert_eq!(batches.len(), 1, "2.csv becomes the reference");
+    assert_eq!(names(&batches[0]), vec!["station", "pm2_5"]);
 }

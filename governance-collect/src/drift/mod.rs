@@ -19,16 +19,25 @@
 //!   casting back) goes to the quarantine, so no value is altered or dropped silently. The
 //!   issues and audit record of `Alert` are written too.
 //!
-//! NOTE: under `Adapt`, the union grows when a column appears that the stream has not had
-//! before, so later batches then carry more columns than earlier ones. The Parquet and CSV
-//! sinks reject such a schema change within a round. Declare the columns of the source where it
-//! allows, or put a cleaner that fixes the columns before such a sink.
+//! Under `Adapt`, the union grows when a column appears that the stream has not had before,
+//! so later batches then carry more columns than earlier ones. The Parquet and CSV sinks of
+//! `governance-apply` write such a stream with the union of the batches' columns, and the
+//! Parquet part sink writes each batch's columns to its part. The PostgreSQL sink still
+//! rejects a batch whose columns differ from the first batch's.
 //!
-//! The reference is kept in memory only: after a restart, the first batch read becomes the
-//! reference again.
+//! # Restarts
+//!
+//! The folder and MQTT collectors store the guard's [`DriftState`] (reference schema, value
+//! profiles, union schema) in the source position of every batch they emit, under
+//! [`DRIFT_STATE_KEY`], and restore it in `resume`. A stream resumed from a checkpoint is
+//! therefore compared with the reference it had before the restart, and under `Adapt` it
+//! keeps the union's columns. A checkpoint written without a drift state (by an older
+//! version, or with drift handling off) makes the first batch after the restart the
+//! reference.
 
 mod adapt;
 mod profile;
+mod state;
 
 use std::fmt;
 use std::sync::Arc;
@@ -43,6 +52,8 @@ use governance_core::{
 use serde::{Deserialize, Serialize};
 
 use self::profile::{ValueProfile, is_numeric, is_textual};
+pub use self::state::{DRIFT_STATE_KEY, DriftState};
+pub(crate) use self::state::{attach as attach_state, detach as detach_state};
 
 /// Detector name of the issues that schema drift records.
 pub const SCHEMA_DRIFT_DETECTOR: &str = "schema_drift";

@@ -5,12 +5,14 @@ use std::collections::BTreeSet;
 use arrow::array::{Array, ArrayRef, Float64Array, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
+use serde::{Deserialize, Serialize};
 
 /// Distinct text values kept per profile; more are not compared.
 const MAX_DISTINCT: usize = 256;
 
-/// A summary of one column's values.
-#[derive(Debug, Clone, PartialEq)]
+/// A summary of one column's values. Its numbers are finite, so it round-trips through JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum ValueProfile {
     /// Numbers, summarised by their moments and range.
     Numeric {

@@ -55,7 +55,7 @@ use xxhash_rust::xxh3::Xxh3;
 pub use self::config::{MessageKey, MqttConfig, MqttPayload};
 use self::window::KeyWindow;
 pub use self::window::{MQTT_POSITION_KIND, MqttPosition};
-use crate::drift::SchemaDriftGuard;
+use crate::drift::{SchemaDriftGuard, attach_state, detach_state};
 use crate::json_rows::JsonRows;
 
 /// Maximum wait for the client to send the acknowledgements of a commit. Unsent ones go
@@ -128,6 +128,11 @@ impl MqttCollector {
     /// Returns the config.
     pub fn config(&self) -> &MqttConfig {
         &self.config
+    }
+
+    /// Returns the schema drift guard, when the config sets `schema_drift`.
+    pub fn schema_drift(&self) -> Option<&SchemaDriftGuard> {
+        self.drift.as_ref()
     }
 
     /// Returns the position after the last emitted batch.
@@ -405,10 +410,20 @@ impl Stage for MqttCollector {
 
 impl Collector for MqttCollector {
     fn resume(&mut self, position: Option<&SourcePosition>) -> Result<()> {
-        let position = match position {
-            Some(position) => MqttPosition::from_source_position(&self.config.name, position)?,
-            None => MqttPosition::default(),
+        let (position, drift_state) = match position {
+            Some(position) => {
+                let (plain, state) = detach_state(&self.config.name, position)?;
+                let plain = MqttPosition::from_source_position(&self.config.name, &plain)?;
+                if state.is_none() && self.drift.is_some() {
+                    tracing::info!(stage = %self.config.name, "the checkpoint contains no schema drift state, so the next batch becomes the reference");
+                }
+                (plain, state)
+            }
+            None => (MqttPosition::default(), None),
         };
+        if let Some(drift) = self.drift.as_mut() {
+            drift.restore(&self.config.name, drift_state.as_ref())?;
+        }
         self.window = KeyWindow::new(self.config.dedupe_window);
         for key in &position.keys {
             self.window.insert(*key);
@@ -419,7 +434,8 @@ impl Collector for MqttCollector {
     }
 
     fn committed(&mut self, position: &SourcePosition) -> Result<()> {
-        let committed = MqttPosition::from_source_position(&self.config.name, position)?;
+        let (position, _) = detach_state(&self.config.name, position)?;
+        let committed = MqttPosition::from_source_position(&self.config.name, &position)?;
         let mut publishes = Vec::new();
         while let Some((batch, _)) = self.unacked.front() {
             if *batch > committed.batch {
@@ -458,8 +474,13 @@ impl Collector for MqttCollector {
                     (Some(batch), Some(drift)) => drift.check(&self.config.name, batch, ctx)?,
                     (batch, _) => batch,
                 };
-                if batch.is_some() {
-                    return Ok(batch);
+                if let Some(mut batch) = batch {
+                    // The drift state after this batch's check goes with its position, so a
+                    // restart compares the next batch with the same reference and union.
+                    if let Some(position) = batch.provenance.position.as_mut() {
+                        attach_state(position, self.drift.as_ref())?;
+                    }
+                    return Ok(Some(batch));
                 }
                 batch_keys.clear();
                 bytes = 0;
