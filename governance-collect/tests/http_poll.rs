@@ -1,5 +1,6 @@
-//! The HTTP poll collector against a scripted server on 127.0.0.1: retries, timeouts,
-//! resume from the cursor, quarantine, adaptive interval, re-collection and batch limits.
+//! The HTTP poll collector against a scripted server on 127.0.0.1: retries, Retry-After,
+//! timeouts, resume from the cursor, quarantine, adaptive interval, re-collection and batch
+//! limits.
 
 #[path = "support/http_server.rs"]
 mod http_server;
@@ -85,6 +86,70 @@ fn server_error_is_retried() {
     assert_eq!(rows(&batches), 2);
     assert_eq!(server.requests().len(), 2);
     assert_eq!(ctx.rows_read(), 2);
+}
+
+/// Polls once through a server that replies `first` and then two items, with a backoff of
+/// 10 ms and the given cap, and returns the time between the two requests.
+fn delay_after(first: Reply, max_backoff_ms: u64) -> Duration {
+    let server = ScriptedServer::start(vec![
+        first,
+        Reply::items(&[reading(0, 3.5), reading(1, 4.0)]),
+    ]);
+    let mut settings = config(format!("{}/readings", server.base_url));
+    settings.retry.max_backoff_ms = max_backoff_ms;
+    settings.retry.jitter = 0.0;
+    let mut collector = HttpPollCollector::new(settings).expect("new");
+    let mut ctx = context();
+    let batches = drain(&mut collector, &mut ctx);
+    assert_eq!(rows(&batches), 2);
+    let arrivals = server.arrivals();
+    assert_eq!(arrivals.len(), 2, "{:?}", server.requests());
+    arrivals[1] - arrivals[0]
+}
+
+#[test]
+fn retry_after_seconds_sets_delay() {
+    let busy = Reply::with_header(429, "Retry-After", "1", "{\"error\":\"slow down\"}");
+    let delay = delay_after(busy, 10_000);
+    assert!(delay >= Duration::from_millis(1_000), "{delay:?}");
+    assert!(delay < Duration::from_millis(3_000), "{delay:?}");
+}
+
+#[test]
+fn retry_after_date_sets_delay() {
+    // An HTTP date has whole seconds, so three seconds ahead waits more than two.
+    let later = std::time::SystemTime::now() + Duration::from_secs(3);
+    let date = httpdate::fmt_http_date(later);
+    let unavailable = Reply::with_header(503, "Retry-After", &date, "{}");
+    let delay = delay_after(unavailable, 10_000);
+    assert!(
+        delay >= Duration::from_millis(1_900),
+        "{delay:?} for {date}"
+    );
+    assert!(delay < Duration::from_millis(5_000), "{delay:?} for {date}");
+}
+
+#[test]
+fn retry_after_is_capped_by_max_backoff() {
+    let busy = Reply::with_header(429, "Retry-After", "120", "{}");
+    let delay = delay_after(busy, 300);
+    assert!(delay >= Duration::from_millis(300), "{delay:?}");
+    assert!(delay < Duration::from_millis(2_000), "{delay:?}");
+}
+
+#[test]
+fn invalid_retry_after_falls_back_to_backoff() {
+    let busy = Reply::with_header(503, "Retry-After", "soon", "{}");
+    let delay = delay_after(busy, 50);
+    assert!(delay < Duration::from_millis(1_000), "{delay:?}");
+}
+
+#[test]
+fn retry_after_ignored_on_other_errors() {
+    // Only 429 and 503 carry a Retry-After that the collector honours.
+    let failed = Reply::with_header(500, "Retry-After", "30", "{}");
+    let delay = delay_after(failed, 50);
+    assert!(delay < Duration::from_millis(1_000), "{delay:?}");
 }
 
 #[test]

@@ -42,7 +42,8 @@ pub struct RetryConfig {
     pub max_attempts: u32,
     /// Delay before the second attempt, in milliseconds; each later delay doubles.
     pub initial_backoff_ms: u64,
-    /// Upper bound of a delay between attempts, in milliseconds.
+    /// Upper bound of a delay between attempts, in milliseconds, also of a delay that a
+    /// `Retry-After` header requests.
     pub max_backoff_ms: u64,
     /// Fraction of each delay drawn at random, from 0 (fixed delays) to 1 (a delay anywhere
     /// between 0 and the computed one), so that many collectors do not retry in step.

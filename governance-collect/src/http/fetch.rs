@@ -1,7 +1,13 @@
 //! HTTP GET with a time limit per attempt, bounded retries with exponential backoff and
 //! jitter, and errors that name the URL without its credentials or query values.
+//!
+//! A 429 or 503 reply with a `Retry-After` header sets the delay before the next attempt in
+//! place of the backoff. The header is a number of seconds or an HTTP date (RFC 9110,
+//! section 10.2.3). The delay is capped by [`RetryConfig::max_backoff_ms`] and gets no
+//! jitter, because the server named the time. A header in neither form is ignored with a
+//! warning.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -148,7 +154,7 @@ impl Fetcher {
             attempt += 1;
             let outcome = runtime.block_on(self.attempt(url, query));
             let last = attempt >= self.retry.max_attempts;
-            let error = match outcome {
+            let (error, retry_after) = match outcome {
                 Ok(body) => return Ok(body),
                 Err(Attempt::Permanent(status)) => {
                     return Err(FetchError::Status {
@@ -157,13 +163,26 @@ impl Fetcher {
                         attempts: attempt,
                     });
                 }
-                Err(Attempt::Retryable(error)) => error,
+                Err(Attempt::Retryable {
+                    failure,
+                    retry_after,
+                }) => (failure, retry_after),
             };
             tracing::warn!(url = %redacted, attempt, max_attempts = self.retry.max_attempts, error = %error.describe(), "HTTP poll attempt failed");
             if last {
                 return Err(error.into_fetch_error(redacted, self.timeout, attempt));
             }
-            std::thread::sleep(backoff(&self.retry, attempt, &mut self.rng));
+            let delay = match retry_after {
+                Some(requested) => {
+                    let cap = Duration::from_millis(self.retry.max_backoff_ms);
+                    if requested > cap {
+                        tracing::warn!(url = %redacted, requested_ms = requested.as_millis() as u64, max_backoff_ms = self.retry.max_backoff_ms, "the server requested a Retry-After delay above max_backoff_ms; retrying after max_backoff_ms");
+                    }
+                    requested.min(cap)
+                }
+                None => backoff(&self.retry, attempt, &mut self.rng),
+            };
+            std::thread::sleep(delay);
         }
     }
 
@@ -174,10 +193,20 @@ impl Fetcher {
             .query(query)
             .send()
             .await
-            .map_err(|error| Attempt::Retryable(Failure::from_reqwest(error)))?;
+            .map_err(|error| Attempt::retryable(Failure::from_reqwest(error)))?;
         let status = response.status();
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Err(Attempt::Retryable(Failure::Status(status.as_u16())));
+            let retry_after = if status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                || status == reqwest::StatusCode::SERVICE_UNAVAILABLE
+            {
+                retry_after_of(&response, url)
+            } else {
+                None
+            };
+            return Err(Attempt::Retryable {
+                failure: Failure::Status(status.as_u16()),
+                retry_after,
+            });
         }
         if !status.is_success() {
             return Err(Attempt::Permanent(status.as_u16()));
@@ -185,7 +214,7 @@ impl Fetcher {
         let body = response
             .bytes()
             .await
-            .map_err(|error| Attempt::Retryable(Failure::from_reqwest(error)))?;
+            .map_err(|error| Attempt::retryable(Failure::from_reqwest(error)))?;
         Ok(body.to_vec())
     }
 }
@@ -200,8 +229,48 @@ impl Drop for Fetcher {
 }
 
 enum Attempt {
-    Retryable(Failure),
+    Retryable {
+        failure: Failure,
+        /// The delay that the reply's `Retry-After` header requested.
+        retry_after: Option<Duration>,
+    },
     Permanent(u16),
+}
+
+impl Attempt {
+    fn retryable(failure: Failure) -> Self {
+        Attempt::Retryable {
+            failure,
+            retry_after: None,
+        }
+    }
+}
+
+/// Reads the `Retry-After` header of `response`. Logs and ignores one that cannot be parsed.
+fn retry_after_of(response: &reqwest::Response, url: &str) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let parsed = value
+        .to_str()
+        .ok()
+        .and_then(|text| parse_retry_after(text, SystemTime::now()));
+    if parsed.is_none() {
+        tracing::warn!(url = %redact_url(url), value = ?value, "ignoring a Retry-After header that is neither a number of seconds nor an HTTP date");
+    }
+    parsed
+}
+
+/// Parses a `Retry-After` value: a whole number of seconds, or an HTTP date, which gives
+/// the time from `now` until then (zero for a date in the past). Returns `None` for any
+/// other text.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
+        // A number above u64::MAX is still a valid, very long delay.
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 enum Failure {
@@ -270,6 +339,37 @@ mod tests {
             redacted,
             "https://example.org/v1/obs?token=REDACTED&limit=REDACTED"
         );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let cases = [
+            ("120", Some(Duration::from_secs(120))),
+            (" 0 ", Some(Duration::ZERO)),
+            (
+                "99999999999999999999999",
+                Some(Duration::from_secs(u64::MAX)),
+            ),
+            // Each of the three date forms of RFC 9110, 97 seconds after `now`.
+            (
+                "Sun, 06 Nov 1994 08:51:14 GMT",
+                Some(Duration::from_secs(97)),
+            ),
+            (
+                "Sunday, 06-Nov-94 08:51:14 GMT",
+                Some(Duration::from_secs(97)),
+            ),
+            ("Sun Nov  6 08:51:14 1994", Some(Duration::from_secs(97))),
+            ("Sun, 06 Nov 1994 08:00:00 GMT", Some(Duration::ZERO)),
+            ("-5", None),
+            ("1.5", None),
+            ("soon", None),
+            ("", None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(parse_retry_after(value, now), expected, "{value:?}");
+        }
     }
 
     #[test]

@@ -20,9 +20,11 @@
 //!
 //! Each request has a time limit ([`HttpPollConfig::timeout_ms`]). Connection errors,
 //! timeouts, HTTP 429 and 5xx are retried with exponential backoff and jitter
-//! ([`RetryConfig`]); after the last attempt, or on another 4xx, the collector fails with
-//! an error that names the URL without credentials or query values, the status and the
-//! attempts. A body that is not JSON, an item without a time, an item the format parser
+//! ([`RetryConfig`]). A 429 or 503 reply's `Retry-After` header, in seconds or as an HTTP
+//! date, sets the delay in place of the backoff, capped by
+//! [`RetryConfig::max_backoff_ms`]. After the last attempt, or on another 4xx, the
+//! collector fails with an error that names the URL without credentials or query values,
+//! the status and the attempts. A body that is not JSON, an item without a time, an item the format parser
 //! rejects and an item above [`BatchLimits::max_bytes`] are quarantined with the reason,
 //! and polling goes on.
 //!

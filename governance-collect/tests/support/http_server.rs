@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -15,6 +15,12 @@ use tokio::net::{TcpListener, TcpStream};
 pub enum Reply {
     /// An HTTP status with a body.
     Body { status: u16, body: String },
+    /// An HTTP status with extra header lines (name, value) and a body.
+    Headed {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
     /// Accepts the request and sends nothing for this long, then closes.
     Hang(Duration),
 }
@@ -24,6 +30,15 @@ impl Reply {
     pub fn json(status: u16, body: impl Into<String>) -> Reply {
         Reply::Body {
             status,
+            body: body.into(),
+        }
+    }
+
+    /// HTTP `status` with the header `name: value` and `body`.
+    pub fn with_header(status: u16, name: &str, value: &str, body: impl Into<String>) -> Reply {
+        Reply::Headed {
+            status,
+            headers: vec![(name.to_string(), value.to_string())],
             body: body.into(),
         }
     }
@@ -38,7 +53,7 @@ impl Reply {
 pub struct ScriptedServer {
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
-    requests: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Mutex<Vec<(String, Instant)>>>,
 }
 
 impl ScriptedServer {
@@ -82,19 +97,29 @@ impl ScriptedServer {
 
     /// Returns the request lines received so far, such as `GET /obs?since=... HTTP/1.1`.
     pub fn requests(&self) -> Vec<String> {
-        self.requests.lock().expect("lock").clone()
+        let requests = self.requests.lock().expect("lock");
+        requests.iter().map(|(line, _)| line.clone()).collect()
+    }
+
+    /// Returns the time each request arrived, in order.
+    pub fn arrivals(&self) -> Vec<Instant> {
+        let requests = self.requests.lock().expect("lock");
+        requests.iter().map(|(_, arrived)| *arrived).collect()
     }
 }
 
 async fn serve(
     mut socket: TcpStream,
-    recorded: Arc<Mutex<Vec<String>>>,
+    recorded: Arc<Mutex<Vec<(String, Instant)>>>,
     script: Arc<Mutex<std::vec::IntoIter<Reply>>>,
 ) {
     let Some(request_line) = read_head(&mut socket).await else {
         return;
     };
-    recorded.lock().expect("lock").push(request_line);
+    recorded
+        .lock()
+        .expect("lock")
+        .push((request_line, Instant::now()));
     let reply = script.lock().expect("lock").next();
     let reply = reply.unwrap_or_else(|| Reply::json(418, "{\"error\":\"no scripted reply left\"}"));
     // Write errors are ignored: the client may have given up, which some tests test.
@@ -103,16 +128,36 @@ async fn serve(
             tokio::time::sleep(duration).await;
         }
         Reply::Body { status, body } => {
-            let head = format!(
-                "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = socket.write_all(head.as_bytes()).await;
-            let _ = socket.write_all(body.as_bytes()).await;
-            let _ = socket.shutdown().await;
+            write_reply(&mut socket, status, &[], &body).await;
+        }
+        Reply::Headed {
+            status,
+            headers,
+            body,
+        } => {
+            write_reply(&mut socket, status, &headers, &body).await;
         }
     }
+}
+
+async fn write_reply(
+    socket: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    body: &str,
+) {
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let head = format!(
+        "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\n{extra}\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = socket.write_all(head.as_bytes()).await;
+    let _ = socket.write_all(body.as_bytes()).await;
+    let _ = socket.shutdown().await;
 }
 
 /// Reads a request head (GET requests have no body) and returns its first line.
