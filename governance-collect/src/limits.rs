@@ -1,6 +1,10 @@
 //! [`BatchLimits`]: the maximum rows and payload bytes a collector puts in one batch, and
 //! the split of a run of items into batches under them.
+//!
+//! Collectors of typed files (CSV, Parquet) have no payload per item once a batch is
+//! decoded, so they bound a batch's Arrow memory instead (`split_by_memory`).
 
+use arrow::array::{Array, RecordBatch};
 use governance_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +13,11 @@ use serde::{Deserialize, Serialize};
 /// The byte limit counts the items' payload bytes as received (the JSON text of an item),
 /// not the Arrow memory of the batch, because it must be checked before conversion. An item
 /// larger than `max_bytes` on its own is quarantined with its size instead of being cut.
+///
+/// [`CsvConfig::with_limits`](crate::CsvConfig::with_limits) and
+/// [`ParquetConfig::with_limits`](crate::ParquetConfig::with_limits) apply the
+/// limits to decoded batches instead: there `max_bytes` bounds the Arrow memory of a batch,
+/// and a row above it is emitted alone, because a decoded row has no payload size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BatchLimits {
@@ -87,9 +96,95 @@ impl BatchLimits {
     }
 }
 
+/// Returns the bytes of Arrow memory that the rows of `batch` occupy. Unlike
+/// `RecordBatch::get_array_memory_size`, a slice counts only its own rows, not the whole
+/// buffers it shares and not the spare capacity of a builder.
+pub(crate) fn memory_of(batch: &RecordBatch) -> Result<usize> {
+    let mut total = 0usize;
+    for column in batch.columns() {
+        total += column.to_data().get_slice_memory_size()?;
+    }
+    Ok(total)
+}
+
+/// Cuts `batch` into consecutive slices of at most `max_bytes` of Arrow memory each (see
+/// [`memory_of`]), in row order, by halving a slice until it fits. A slice of one row is
+/// kept whatever its size, because a row is never cut and a decoded row is not dropped.
+pub(crate) fn split_by_memory(batch: RecordBatch, max_bytes: usize) -> Result<Vec<RecordBatch>> {
+    let mut done = Vec::new();
+    let mut pending = vec![batch];
+    // `pending` is a stack whose top is the earliest slice, so output keeps row order.
+    while let Some(slice) = pending.pop() {
+        if slice.num_rows() <= 1 || memory_of(&slice)? <= max_bytes {
+            done.push(slice);
+            continue;
+        }
+        let half = slice.num_rows() / 2;
+        pending.push(slice.slice(half, slice.num_rows() - half));
+        pending.push(slice.slice(0, half));
+    }
+    Ok(done)
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
     use super::*;
+
+    fn numbers(count: i64) -> RecordBatch {
+        let schema = Schema::new(vec![
+            Field::new("n", DataType::Int64, false),
+            Field::new("text", DataType::Utf8, false),
+        ]);
+        let values: Vec<String> = (0..count).map(|value| "x".repeat(value as usize)).collect();
+        RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(Int64Array::from((0..count).collect::<Vec<_>>())),
+                Arc::new(StringArray::from(values)),
+            ],
+        )
+        .expect("batch")
+    }
+
+    #[test]
+    fn memory_split_keeps_rows_in_order() {
+        let batch = numbers(100);
+        let whole = memory_of(&batch).expect("size");
+        let slices = split_by_memory(batch, whole / 5).expect("split");
+        assert!(slices.len() >= 5, "{}", slices.len());
+        let mut seen = Vec::new();
+        for slice in &slices {
+            assert!(memory_of(slice).expect("size") <= whole / 5 || slice.num_rows() == 1);
+            let column = slice
+                .column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .expect("n");
+            seen.extend(column.values().iter().copied());
+        }
+        assert_eq!(seen, (0..100).collect::<Vec<i64>>());
+    }
+
+    #[test]
+    fn memory_split_keeps_oversized_row_whole() {
+        let slices = split_by_memory(numbers(3), 1).expect("split");
+        assert_eq!(
+            slices.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(),
+            vec![1, 1, 1]
+        );
+    }
+
+    #[test]
+    fn slice_counts_only_its_rows() {
+        let batch = numbers(1000);
+        let slice = batch.slice(0, 10);
+        assert!(memory_of(&slice).expect("size") * 10 < memory_of(&batch).expect("size"));
+    }
 
     #[test]
     fn split_by_row_count() {

@@ -4,13 +4,20 @@
 //! Parquet is typed, so no row is quarantined here: a file that cannot be decoded fails the
 //! round with an error naming the file. All files must have the same Arrow schema (after
 //! projection), so that every batch of a round has one schema.
+//!
+//! A batch contains at most [`ParquetConfig::batch_size`] rows and, with
+//! [`ParquetConfig::max_bytes`], at most that many bytes of Arrow memory: a decoded batch
+//! above it is cut into consecutive slices that each fit, halving until they do. A single
+//! row is never cut or dropped for its size, so a slice of one row may be larger than the
+//! limit.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use ::parquet::arrow::ProjectionMask;
 use ::parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
-use arrow::array::RecordBatchReader;
+use arrow::array::{RecordBatch, RecordBatchReader};
 use arrow::datatypes::SchemaRef;
 use governance_core::audit::AuditAction;
 use governance_core::{
@@ -19,6 +26,7 @@ use governance_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::files::resolve_files;
+use crate::limits::{BatchLimits, split_by_memory};
 
 /// Configuration of a [`ParquetCollector`]. Set either `paths` or `dir`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +46,9 @@ pub struct ParquetConfig {
     pub columns: Option<Vec<String>>,
     /// First row id of each round.
     pub row_id_offset: u64,
+    /// Maximum bytes of Arrow memory per batch (see the [module docs](self)); no byte limit
+    /// when absent.
+    pub max_bytes: Option<usize>,
 }
 
 impl Default for ParquetConfig {
@@ -50,11 +61,21 @@ impl Default for ParquetConfig {
             batch_size: 8192,
             columns: None,
             row_id_offset: 0,
+            max_bytes: None,
         }
     }
 }
 
 impl ParquetConfig {
+    /// Sets `batch_size` to `limits.max_rows` and `max_bytes` to `limits.max_bytes`. Here
+    /// the byte limit bounds the Arrow memory of a decoded batch, and a row above it is
+    /// emitted alone rather than quarantined (see the [module docs](self)).
+    pub fn with_limits(mut self, limits: BatchLimits) -> Self {
+        self.batch_size = limits.max_rows;
+        self.max_bytes = Some(limits.max_bytes);
+        self
+    }
+
     /// Creates a config that reads `paths` in order.
     pub fn from_paths<P: Into<PathBuf>>(paths: impl IntoIterator<Item = P>) -> Self {
         ParquetConfig {
@@ -72,7 +93,8 @@ impl ParquetConfig {
     }
 }
 
-/// Reads Parquet files in batches of at most `batch_size` rows.
+/// Reads Parquet files in batches of at most `batch_size` rows and, when set, `max_bytes`
+/// bytes of Arrow memory (see the [module docs](self)).
 #[derive(Debug)]
 pub struct ParquetCollector {
     config: ParquetConfig,
@@ -82,6 +104,8 @@ pub struct ParquetCollector {
     schema: Option<SchemaRef>,
     next_file: usize,
     current: Option<OpenFile>,
+    /// Slices cut by `max_bytes` and not emitted yet, with the file they came from.
+    slices: VecDeque<(RecordBatch, String)>,
 }
 
 struct OpenFile {
@@ -116,6 +140,12 @@ impl ParquetCollector {
                 "`batch_size` is 0: use at least 1",
             ));
         }
+        if config.max_bytes == Some(0) {
+            return Err(Error::config(
+                &config.name,
+                "`max_bytes` is 0: use at least 1, or remove it for no byte limit",
+            ));
+        }
         if config.columns.as_ref().is_some_and(Vec::is_empty) {
             return Err(Error::config(
                 &config.name,
@@ -129,6 +159,7 @@ impl ParquetCollector {
             schema: None,
             next_file: 0,
             current: None,
+            slices: VecDeque::new(),
         })
     }
 
@@ -254,6 +285,7 @@ impl Collector for ParquetCollector {
     /// ids.
     fn start(&mut self, _ctx: &mut StageContext) -> Result<()> {
         self.current = None;
+        self.slices.clear();
         self.next_file = 0;
         self.schema = None;
         self.ids = RowIdAllocator::starting_at(self.config.row_id_offset);
@@ -269,6 +301,10 @@ impl Collector for ParquetCollector {
     fn next_batch(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {
         if self.files.is_none() {
             self.start(ctx)?;
+        }
+        if let Some((data, source)) = self.slices.pop_front() {
+            let ids = self.ids.allocate(data.num_rows());
+            return GovernedBatch::try_new(data, ids, Provenance::new(source)).map(Some);
         }
         loop {
             let mut open = match self.current.take() {
@@ -313,7 +349,22 @@ impl Collector for ParquetCollector {
                     if rows == 0 {
                         continue;
                     }
-                    let ids = self.ids.allocate(rows);
+                    let (batch, provenance) = match self.config.max_bytes {
+                        None => (batch, provenance),
+                        Some(max_bytes) => {
+                            let source = provenance.source.clone();
+                            self.slices.extend(
+                                split_by_memory(batch, max_bytes)?
+                                    .into_iter()
+                                    .map(|slice| (slice, source.clone())),
+                            );
+                            let Some((first, _)) = self.slices.pop_front() else {
+                                continue;
+                            };
+                            (first, provenance)
+                        }
+                    };
+                    let ids = self.ids.allocate(batch.num_rows());
                     return GovernedBatch::try_new(batch, ids, provenance).map(Some);
                 }
                 None => {

@@ -12,14 +12,22 @@
 //!
 //! Quarantined rows get no row id: ids go only to rows that reach the output, so a round's
 //! ids are consecutive from the configured offset.
+//!
+//! A batch contains at most [`CsvConfig::batch_size`] rows and, with [`CsvConfig::max_bytes`],
+//! at most that many bytes of Arrow memory: a batch above it is cut into consecutive slices
+//! that each fit, halving until they do. A single row is never cut, quarantined or dropped
+//! for its size, so a slice of one row may be larger than the limit.
 
 mod columns;
 mod plan;
 mod schema;
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
 
 use governance_core::audit::AuditAction;
 use governance_core::{
@@ -32,6 +40,7 @@ use self::columns::BatchBuilder;
 use self::plan::{ReadPlan, decode_header};
 use self::schema::{Cell, is_na, parse_cell};
 pub use self::schema::{ColumnSpec, CsvType};
+use crate::limits::{BatchLimits, split_by_memory};
 
 /// Configuration of a [`CsvCollector`]. Set either `paths` or `dir`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +73,9 @@ pub struct CsvConfig {
     pub columns: Option<Vec<String>>,
     /// First row id of each round.
     pub row_id_offset: u64,
+    /// Maximum bytes of Arrow memory per batch (see the [module docs](self)); no byte limit
+    /// when absent.
+    pub max_bytes: Option<usize>,
 }
 
 impl Default for CsvConfig {
@@ -83,11 +95,21 @@ impl Default for CsvConfig {
             infer_rows: 1000,
             columns: None,
             row_id_offset: 0,
+            max_bytes: None,
         }
     }
 }
 
 impl CsvConfig {
+    /// Sets `batch_size` to `limits.max_rows` and `max_bytes` to `limits.max_bytes`. Here
+    /// the byte limit bounds the Arrow memory of a decoded batch, and a row above it is
+    /// emitted alone rather than quarantined (see the [module docs](self)).
+    pub fn with_limits(mut self, limits: BatchLimits) -> Self {
+        self.batch_size = limits.max_rows;
+        self.max_bytes = Some(limits.max_bytes);
+        self
+    }
+
     /// Creates a config that reads `paths` in order.
     pub fn from_paths<P: Into<PathBuf>>(paths: impl IntoIterator<Item = P>) -> Self {
         CsvConfig {
@@ -132,6 +154,12 @@ impl CsvConfig {
                 "`batch_size` is 0: use at least 1",
             ));
         }
+        if self.max_bytes == Some(0) {
+            return Err(Error::config(
+                &self.name,
+                "`max_bytes` is 0: use at least 1, or remove it for no byte limit",
+            ));
+        }
         self.delimiter_byte()?;
         if let Some(columns) = &self.columns
             && columns.is_empty()
@@ -174,6 +202,8 @@ pub struct CsvCollector {
     plan: Option<ReadPlan>,
     next_file: usize,
     current: Option<OpenFile>,
+    /// Slices cut by `max_bytes` and not emitted yet, with the file they came from.
+    slices: VecDeque<(RecordBatch, PathBuf)>,
 }
 
 #[derive(Debug)]
@@ -194,6 +224,7 @@ impl CsvCollector {
             plan: None,
             next_file: 0,
             current: None,
+            slices: VecDeque::new(),
         })
     }
 
@@ -256,6 +287,7 @@ impl Collector for CsvCollector {
     fn start(&mut self, _ctx: &mut StageContext) -> Result<()> {
         self.plan = None;
         self.current = None;
+        self.slices.clear();
         self.next_file = 0;
         self.ids = RowIdAllocator::starting_at(self.config.row_id_offset);
         self.plan = Some(ReadPlan::build(&self.config)?);
@@ -266,22 +298,41 @@ impl Collector for CsvCollector {
         if self.plan.is_none() {
             self.start(ctx)?;
         }
-        let plan = self
-            .plan
-            .take()
-            .ok_or_else(|| Error::Internal("csv read plan missing after start".into()))?;
-        let result = self.read_batch(&plan, ctx);
-        self.plan = Some(plan);
-        result
+        if self.slices.is_empty() {
+            let plan = self
+                .plan
+                .take()
+                .ok_or_else(|| Error::Internal("csv read plan missing after start".into()))?;
+            let result = self.read_batch(&plan, ctx);
+            self.plan = Some(plan);
+            let Some((data, path)) = result? else {
+                return Ok(None);
+            };
+            match self.config.max_bytes {
+                Some(max_bytes) => {
+                    for slice in split_by_memory(data, max_bytes)? {
+                        self.slices.push_back((slice, path.clone()));
+                    }
+                }
+                None => self.slices.push_back((data, path)),
+            }
+        }
+        let Some((data, path)) = self.slices.pop_front() else {
+            return Ok(None);
+        };
+        let ids = self.ids.allocate(data.num_rows());
+        let provenance = Provenance::new(path.display().to_string());
+        GovernedBatch::try_new(data, ids, provenance).map(Some)
     }
 }
 
 impl CsvCollector {
+    /// Reads the next batch of at most `batch_size` rows, with the file it came from.
     fn read_batch(
         &mut self,
         plan: &ReadPlan,
         ctx: &mut StageContext,
-    ) -> Result<Option<GovernedBatch>> {
+    ) -> Result<Option<(RecordBatch, PathBuf)>> {
         let capacity = self.config.batch_size.min(65_536);
         let mut builder = BatchBuilder::new(plan.schema.clone(), &plan.output_types, capacity);
         let mut record = ::csv::ByteRecord::new();
@@ -336,10 +387,7 @@ impl CsvCollector {
                 self.current = Some(open);
             }
             if builder.rows() > 0 {
-                let data = builder.finish()?;
-                let ids = self.ids.allocate(data.num_rows());
-                let provenance = Provenance::new(path.display().to_string());
-                return GovernedBatch::try_new(data, ids, provenance).map(Some);
+                return Ok(Some((builder.finish()?, path)));
             }
         }
     }

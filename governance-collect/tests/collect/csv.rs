@@ -510,3 +510,79 @@ fn zero_batch_size_is_rejected() {
     let error = CsvCollector::new(config).expect_err("batch size 0");
     assert!(error.to_string().contains("`batch_size` is 0"));
 }
+
+/// Returns the Arrow memory of the rows of `batch`, counting only its own slice.
+fn slice_bytes(batch: &governance_core::GovernedBatch) -> usize {
+    batch
+        .data()
+        .columns()
+        .iter()
+        .map(|column| column.to_data().get_slice_memory_size().expect("size"))
+        .sum()
+}
+
+#[test]
+fn batches_split_by_rows_and_bytes() {
+    let dir = TempDir::new().expect("temp dir");
+    let mut text = String::from("id,note\n");
+    for id in 0..200 {
+        text.push_str(&format!("{id},{}\n", "x".repeat(id % 40)));
+    }
+    // One row far above the byte limit, which must pass whole.
+    text.push_str(&format!("200,{}\n", "y".repeat(5000)));
+    let path = write(&dir, "notes.csv", text);
+    let config = CsvConfig::from_paths([&path]).with_limits(governance_collect::BatchLimits {
+        max_rows: 64,
+        max_bytes: 1024,
+    });
+    assert_eq!(config.batch_size, 64);
+    assert_eq!(config.max_bytes, Some(1024));
+    let mut csv = CsvCollector::new(config).expect("config");
+    let mut ctx = context("csv");
+
+    let batches = drain(&mut csv, &mut ctx).expect("read");
+
+    assert!(batches.len() > 201 / 64 + 1, "{} batches", batches.len());
+    for batch in &batches {
+        assert!(batch.num_rows() <= 64, "{} rows", batch.num_rows());
+        assert!(
+            slice_bytes(batch) <= 1024 || batch.num_rows() == 1,
+            "{} bytes in {} rows",
+            slice_bytes(batch),
+            batch.num_rows()
+        );
+    }
+    let ids: Vec<u64> = batches
+        .iter()
+        .flat_map(|batch| batch.row_ids().values().to_vec())
+        .collect();
+    assert_eq!(ids, (0..201).collect::<Vec<u64>>());
+    let values: Vec<i64> = batches
+        .iter()
+        .flat_map(|batch| {
+            batch
+                .column("id")
+                .expect("id")
+                .as_primitive::<Int64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    assert_eq!(values, (0..201).collect::<Vec<i64>>());
+    let last = batches.last().expect("batches");
+    assert_eq!(last.num_rows(), 1);
+    let note = last.column("note").expect("note").as_string::<i32>();
+    assert_eq!(note.value(0).len(), 5000, "the long row is not truncated");
+    assert!(ctx.take_quarantined().is_empty());
+    assert_eq!(ctx.rows_read(), 201);
+}
+
+#[test]
+fn zero_max_bytes_is_rejected() {
+    let config = CsvConfig {
+        max_bytes: Some(0),
+        ..CsvConfig::from_paths(["a.csv"])
+    };
+    let error = CsvCollector::new(config).expect_err("zero bytes");
+    assert!(error.to_string().contains("max_bytes"), "{error}");
+}

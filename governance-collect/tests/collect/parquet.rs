@@ -191,3 +191,51 @@ fn unknown_column_lists_columns() {
     assert!(message.contains(r#"column "no2""#), "{message}");
     assert!(message.contains("columns are: station, pm25"), "{message}");
 }
+
+#[test]
+fn batches_split_by_rows_and_bytes() {
+    let dir = TempDir::new().expect("temp dir");
+    let stations: Vec<String> = (0..300).map(|index| format!("s{index:04}")).collect();
+    let station_refs: Vec<&str> = stations.iter().map(String::as_str).collect();
+    let pm25: Vec<f64> = (0..300).map(f64::from).collect();
+    let path = dir.path().join("a.parquet");
+    write(&path, &readings(&station_refs, &pm25));
+    let config = ParquetConfig::from_paths([&path]).with_limits(governance_collect::BatchLimits {
+        max_rows: 100,
+        max_bytes: 600,
+    });
+    let mut collector = ParquetCollector::new(config).expect("config");
+    let mut ctx = context("parquet");
+
+    let batches = drain(&mut collector, &mut ctx).expect("read");
+
+    assert!(batches.len() > 3, "{} batches", batches.len());
+    for batch in &batches {
+        let bytes: usize = batch
+            .data()
+            .columns()
+            .iter()
+            .map(|column| column.to_data().get_slice_memory_size().expect("size"))
+            .sum();
+        assert!(batch.num_rows() <= 100, "{} rows", batch.num_rows());
+        assert!(bytes <= 600, "{bytes} bytes in {} rows", batch.num_rows());
+    }
+    let ids: Vec<u64> = batches
+        .iter()
+        .flat_map(|batch| batch.row_ids().values().to_vec())
+        .collect();
+    assert_eq!(ids, (0..300).collect::<Vec<u64>>());
+    let values: Vec<f64> = batches
+        .iter()
+        .flat_map(|batch| {
+            batch
+                .column("pm25")
+                .expect("pm25")
+                .as_primitive::<Float64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    assert_eq!(values, pm25);
+    assert_eq!(ctx.rows_read(), 300);
+}
