@@ -371,3 +371,93 @@ fn corrupt_store_line_is_reported() {
         "the store error must be kept as the source: {error}"
     );
 }
+
+#[test]
+fn two_handles_keep_both_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut first = store_in(&dir);
+    let mut second = store_in(&dir);
+
+    let north = first.create(new_order("north")).expect("create").id.clone();
+    // `second` was opened before `north` existed. Its change rereads the store under the
+    // lock, so it neither reuses the id nor drops `north`.
+    let south = second
+        .create(new_order("south"))
+        .expect("create")
+        .id
+        .clone();
+    assert_ne!(north, south);
+    second
+        .assign(&north, "field-team-1", "dispatcher")
+        .expect("assign");
+
+    // `first` still has its snapshot. Its next change reads the assignment made through
+    // `second`, so resolving (assigned to resolved) is valid.
+    first
+        .resolve(&north, ResolutionOutcome::Fixed, "cleaned", "field-team-1")
+        .expect("resolve after the other handle's assignment");
+
+    let reread = store_in(&dir);
+    assert_eq!(reread.all().count(), 2);
+    let north_order = reread.get(&north).expect("north");
+    assert_eq!(north_order.state, WorkOrderState::Resolved);
+    assert_eq!(north_order.assignee.as_deref(), Some("field-team-1"));
+    assert_eq!(
+        reread.get(&south).expect("south").state,
+        WorkOrderState::Open
+    );
+}
+
+#[test]
+fn concurrent_writers_lose_no_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("orders.jsonl");
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = WorkOrderStore::open(&path).expect("open");
+                for index in 0..15 {
+                    store
+                        .create(new_order(&format!("station-{writer}-{index}")))
+                        .expect("create");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("writer thread");
+    }
+
+    let store = WorkOrderStore::open(&path).expect("open");
+    assert_eq!(store.all().count(), 60);
+    let ids: std::collections::HashSet<&str> = store.all().map(|order| order.id.as_str()).collect();
+    assert_eq!(ids.len(), 60, "every order has its own id");
+}
+
+#[test]
+fn change_waits_for_held_lock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("orders.jsonl");
+    let store = WorkOrderStore::open(&path).expect("open");
+    let lock = std::fs::File::create(store.lock_path()).expect("lock file");
+    lock.lock().expect("take the lock");
+
+    let writer = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let mut store = WorkOrderStore::open(&path).expect("open");
+            store.create(new_order("north")).expect("create").id.clone()
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !path.exists(),
+        "the writer must wait while another handle holds the lock"
+    );
+
+    lock.unlock().expect("release the lock");
+    let id = writer.join().expect("writer thread");
+    let reread = WorkOrderStore::open(&path).expect("open");
+    assert!(reread.get(&id).is_some(), "{id}");
+}

@@ -112,37 +112,45 @@ impl Applicator for WorkOrderApplicator {
 
     fn finish(&mut self, summary: &RunSummary, ctx: &mut StageContext) -> Result<()> {
         let mut store = WorkOrderStore::open(&self.config.store)?;
-        let mut created = 0_u64;
-        let mut repeated = 0_u64;
-        for finding in &summary.findings {
-            let severity = finding.severity.unwrap_or(Severity::Info);
-            if !self.config.kinds.contains(&finding.kind) || severity < self.config.min_severity {
-                continue;
+        // The findings are matched against the orders read under the store's lock, so an
+        // order that another writer just created or closed counts.
+        let (created, repeated) = store.locked(|store| {
+            let mut created = 0_u64;
+            let mut repeated = 0_u64;
+            for finding in &summary.findings {
+                let severity = finding.severity.unwrap_or(Severity::Info);
+                if !self.config.kinds.contains(&finding.kind) || severity < self.config.min_severity
+                {
+                    continue;
+                }
+                let active = store
+                    .active_for(&finding.name, finding.subject.as_deref())
+                    .map(|order| order.id.clone());
+                if let Some(id) = active {
+                    store.record_occurrence(&id, &finding.row_ids);
+                    repeated += 1;
+                    continue;
+                }
+                store.insert(NewWorkOrder {
+                    finding: finding.name.clone(),
+                    title: finding.message.clone(),
+                    subject: finding.subject.clone(),
+                    severity,
+                    analyzer: Some(finding.analyzer.clone()),
+                    round: summary.round,
+                    row_ids: finding.row_ids.clone(),
+                    created_by: self.name.clone(),
+                })?;
+                created += 1;
             }
-            let active = store
-                .active_for(&finding.name, finding.subject.as_deref())
-                .map(|order| order.id.clone());
-            if let Some(id) = active {
-                store.record_occurrence(&id, &finding.row_ids);
-                repeated += 1;
-                continue;
+            if created + repeated > 0 {
+                store.save()?;
             }
-            store.insert(NewWorkOrder {
-                finding: finding.name.clone(),
-                title: finding.message.clone(),
-                subject: finding.subject.clone(),
-                severity,
-                analyzer: Some(finding.analyzer.clone()),
-                round: summary.round,
-                row_ids: finding.row_ids.clone(),
-                created_by: self.name.clone(),
-            })?;
-            created += 1;
-        }
+            Ok((created, repeated))
+        })?;
         if created + repeated == 0 {
             return Ok(());
         }
-        store.save()?;
         ctx.audit(
             AuditAction::Change,
             &self.config.store.display().to_string(),

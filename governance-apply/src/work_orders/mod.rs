@@ -10,7 +10,9 @@
 //! [`WorkOrderApplicator`] raises one order per finding (kind and severity filtered) and
 //! counts a repeat of the same finding on the same subject as another occurrence of the order
 //! that is still open or assigned. [`WorkOrderStore`] keeps the orders in a JSON Lines file
-//! that every change rewrites atomically, and queries them by state, assignee and subject.
+//! that every change rewrites atomically under an advisory file lock, so that a chain and a
+//! review tool may change one store at the same time, and queries them by state, assignee
+//! and subject.
 //! Resolving an order turns its outcome into [`Feedback`] on the order
 //! ([`FeedbackTarget::WorkOrder`]), which [`WorkOrderStore::take_feedback`] hands out once,
 //! for [`Chain::learn`](governance_core::Chain::learn).

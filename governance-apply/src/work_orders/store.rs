@@ -17,9 +17,21 @@ use crate::output::write_atomically;
 /// renames it over the old one, so a crash leaves either the old or the new file, never half
 /// of one. The store is meant for thousands of orders, not millions.
 ///
-/// NOTE: the store takes no file lock, so when two processes change the same file at once,
-/// one change can be lost. Keep one writer per file. The applicator rereads the file before
-/// each change, so a review tool and a chain may take turns.
+/// # Several writers
+///
+/// Every change takes an exclusive advisory lock on a lock file beside the store, named by
+/// [`WorkOrderStore::lock_path`]. Under the lock it rereads the store, applies the change to
+/// what it read and writes the file, and only then releases the lock. So two handles, in
+/// one process or in two, never lose each other's changes, and a change is checked against
+/// the latest state of its order. A writer waits while another has the lock. The lock is
+/// `std::fs::File::lock` (`flock` on Unix, `LockFileEx` on Windows), which binds only
+/// writers that take it.
+///
+/// NOTE: advisory locks may not exclude writers on other machines of a network file system;
+/// keep the store on a local disk when several machines write it.
+///
+/// Reads (`get`, `all`, `by_state`) return the orders as of the handle's last open, change
+/// or [`WorkOrderStore::reload`].
 #[derive(Debug)]
 pub struct WorkOrderStore {
     path: PathBuf,
@@ -32,37 +44,7 @@ impl WorkOrderStore {
     /// folder is created on the first change.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, WorkOrderError> {
         let path = path.into();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(error) => {
-                return Err(WorkOrderError::Storage {
-                    store: path.display().to_string(),
-                    source: governance_core::Error::io(&path, error),
-                });
-            }
-        };
-        let mut orders = BTreeMap::new();
-        let mut next_number = 1;
-        for (index, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let order: WorkOrder =
-                serde_json::from_str(line).map_err(|error| WorkOrderError::Corrupt {
-                    store: path.display().to_string(),
-                    line: index + 1,
-                    message: error.to_string(),
-                })?;
-            if let Some(number) = order
-                .id
-                .strip_prefix("wo-")
-                .and_then(|digits| digits.parse::<u64>().ok())
-            {
-                next_number = next_number.max(number + 1);
-            }
-            orders.insert(order.id.clone(), order);
-        }
+        let (orders, next_number) = read_orders(&path)?;
         Ok(WorkOrderStore {
             path,
             orders,
@@ -70,6 +52,90 @@ impl WorkOrderStore {
         })
     }
 
+    /// Rereads the orders from the file in place of what this handle read before, so that
+    /// it returns changes made through other handles.
+    pub fn reload(&mut self) -> Result<(), WorkOrderError> {
+        let (orders, next_number) = read_orders(&self.path)?;
+        self.orders = orders;
+        self.next_number = next_number;
+        Ok(())
+    }
+
+    /// Returns the lock file that changes take: the store's path with `.lock` appended.
+    pub fn lock_path(&self) -> PathBuf {
+        let mut name = self.path.as_os_str().to_os_string();
+        name.push(".lock");
+        PathBuf::from(name)
+    }
+
+    /// Takes the store's lock, waiting for another holder, rereads the store and runs
+    /// `change`, which saves what it changed. The lock is released on return.
+    pub(super) fn locked<T>(
+        &mut self,
+        change: impl FnOnce(&mut Self) -> Result<T, WorkOrderError>,
+    ) -> Result<T, WorkOrderError> {
+        let lock_path = self.lock_path();
+        let storage = |source| WorkOrderError::Storage {
+            store: self.path.display().to_string(),
+            source,
+        };
+        self.create_folder()?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|error| storage(governance_core::Error::io(&lock_path, error)))?;
+        lock.lock()
+            .map_err(|error| storage(governance_core::Error::io(&lock_path, error)))?;
+        let result = self.reload().and_then(|()| change(self));
+        // Closing the file also releases the lock, but an explicit unlock reports a failure.
+        if let Err(error) = lock.unlock() {
+            tracing::warn!(lock = %lock_path.display(), error = %error, "failed to release the work order store lock; it is released when the file closes");
+        }
+        result
+    }
+}
+
+/// Reads the orders of the store file at `path` and the next free id number. A missing
+/// file has no orders.
+fn read_orders(path: &Path) -> Result<(BTreeMap<String, WorkOrder>, u64), WorkOrderError> {
+    let path = path.to_path_buf();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(error) => {
+            return Err(WorkOrderError::Storage {
+                store: path.display().to_string(),
+                source: governance_core::Error::io(&path, error),
+            });
+        }
+    };
+    let mut orders = BTreeMap::new();
+    let mut next_number = 1;
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let order: WorkOrder =
+            serde_json::from_str(line).map_err(|error| WorkOrderError::Corrupt {
+                store: path.display().to_string(),
+                line: index + 1,
+                message: error.to_string(),
+            })?;
+        if let Some(number) = order
+            .id
+            .strip_prefix("wo-")
+            .and_then(|digits| digits.parse::<u64>().ok())
+        {
+            next_number = next_number.max(number + 1);
+        }
+        orders.insert(order.id.clone(), order);
+    }
+    Ok((orders, next_number))
+}
+
+impl WorkOrderStore {
     /// Returns the store file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -115,8 +181,14 @@ impl WorkOrderStore {
 
     /// Creates an open order and saves the store.
     pub fn create(&mut self, new: NewWorkOrder) -> Result<&WorkOrder, WorkOrderError> {
-        let id = self.insert(new)?;
-        self.save()?;
+        let id = self.locked(|store| {
+            let id = store.insert(new)?;
+            if let Err(error) = store.save() {
+                store.orders.remove(&id);
+                return Err(error);
+            }
+            Ok(id)
+        })?;
         self.order(&id)
     }
 
@@ -170,37 +242,43 @@ impl WorkOrderStore {
         by: &str,
     ) -> Result<&WorkOrder, WorkOrderError> {
         require("assignee", assignee)?;
-        let from = self.order(id)?.state;
-        if from != WorkOrderState::Resolved {
-            return Err(WorkOrderError::InvalidTransition {
-                id: id.to_string(),
-                from,
-                to: WorkOrderState::Assigned,
-            });
-        }
-        self.change(id, WorkOrderState::Assigned, by, note, |order| {
-            order.assignee = Some(assignee.to_string());
-        })
+        require("by", by)?;
+        self.locked(|store| {
+            let from = store.order(id)?.state;
+            if from != WorkOrderState::Resolved {
+                return Err(WorkOrderError::InvalidTransition {
+                    id: id.to_string(),
+                    from,
+                    to: WorkOrderState::Assigned,
+                });
+            }
+            store.change_unlocked(id, WorkOrderState::Assigned, by, note, |order| {
+                order.assignee = Some(assignee.to_string());
+            })
+        })?;
+        self.order(id)
     }
 
     /// Returns the feedback of every resolution not handed out before, and marks it handed
     /// out, so that each resolution reaches [`Chain::learn`](governance_core::Chain::learn)
     /// once. A reopened and again resolved order gives feedback again.
     pub fn take_feedback(&mut self) -> Result<Vec<Feedback>, WorkOrderError> {
-        let mut feedback = Vec::new();
-        for order in self.orders.values_mut() {
-            if order.feedback_taken {
-                continue;
+        self.locked(|store| {
+            let mut feedback = Vec::new();
+            for order in store.orders.values_mut() {
+                if order.feedback_taken {
+                    continue;
+                }
+                if let Some(item) = order.feedback() {
+                    feedback.push(item);
+                    order.feedback_taken = true;
+                }
             }
-            if let Some(item) = order.feedback() {
-                feedback.push(item);
-                order.feedback_taken = true;
+            if !feedback.is_empty() {
+                store.save()?;
             }
-        }
-        if !feedback.is_empty() {
-            self.save()?;
-        }
-        Ok(feedback)
+            Ok(feedback)
+        })
     }
 
     /// Adds an order without saving; returns its id.
@@ -248,7 +326,22 @@ impl WorkOrderStore {
         }
     }
 
-    /// Writes every order to the file atomically.
+    fn create_folder(&self) -> Result<(), WorkOrderError> {
+        if let Some(folder) = self
+            .path
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(folder).map_err(|error| WorkOrderError::Storage {
+                store: self.path.display().to_string(),
+                source: governance_core::Error::io(folder, error),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Writes every order to the file atomically. Callers hold the lock (see
+    /// [`WorkOrderStore::locked`]).
     pub(super) fn save(&self) -> Result<(), WorkOrderError> {
         let storage = |source| WorkOrderError::Storage {
             store: self.path.display().to_string(),
@@ -265,14 +358,7 @@ impl WorkOrderStore {
             text.extend_from_slice(&line);
             text.push(b'\n');
         }
-        if let Some(folder) = self
-            .path
-            .parent()
-            .filter(|folder| !folder.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(folder)
-                .map_err(|error| storage(governance_core::Error::io(folder, error)))?;
-        }
+        self.create_folder()?;
         write_atomically(&self.path, &text).map_err(storage)
     }
 
@@ -283,8 +369,9 @@ impl WorkOrderStore {
         })
     }
 
-    /// Moves an order to `to` after checking the life cycle, applies `update`, records the
-    /// transition and saves. Nothing changes when the transition is invalid or saving fails.
+    /// Moves an order to `to` after checking the life cycle against the stored state,
+    /// applies `update`, records the transition and saves, all under the store's lock.
+    /// Nothing changes when the transition is invalid or saving fails.
     fn change(
         &mut self,
         id: &str,
@@ -294,6 +381,18 @@ impl WorkOrderStore {
         update: impl FnOnce(&mut WorkOrder),
     ) -> Result<&WorkOrder, WorkOrderError> {
         require("by", by)?;
+        self.locked(|store| store.change_unlocked(id, to, by, note, update))?;
+        self.order(id)
+    }
+
+    fn change_unlocked(
+        &mut self,
+        id: &str,
+        to: WorkOrderState,
+        by: &str,
+        note: &str,
+        update: impl FnOnce(&mut WorkOrder),
+    ) -> Result<(), WorkOrderError> {
         let from = self.order(id)?.state;
         if !from.can_move_to(to) {
             return Err(WorkOrderError::InvalidTransition {
@@ -318,7 +417,7 @@ impl WorkOrderStore {
             self.orders.insert(id.to_string(), before);
             return Err(error);
         }
-        self.order(id)
+        Ok(())
     }
 }
 
