@@ -4,7 +4,9 @@
 //! - [`ParquetSink`] streams the governed data, with its row ids and semantic field metadata,
 //!   to `governed.parquet`, and the issue log to `issues.parquet`.
 //! - [`CsvSink`] streams the governed data, with its row ids, to `governed.csv`, with a
-//!   configurable delimiter, header and null text.
+//!   configurable delimiter, header and null text. Both sinks write a round whose batches
+//!   gain or lose columns (a collector's schema drift policy `adapt`) with the union of the
+//!   columns, nulls where a batch lacks one.
 //! - [`PostgresSink`] loads the governed data into a PostgreSQL table by binary COPY, appending
 //!   or upserting on a key, and commits a checkpoint in the same transaction as the rows (see
 //!   [`postgres`] for the type mapping).

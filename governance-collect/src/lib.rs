@@ -5,6 +5,7 @@
 //!   column types, and sends malformed rows (ragged, not UTF-8, a value of the wrong type) to
 //!   the quarantine with their file and line instead of dropping them.
 //! - [`ParquetCollector`] streams Parquet files through the `parquet` crate's Arrow reader.
+//!   Both file collectors cut a batch above their `max_bytes` of Arrow memory into slices.
 //! - [`formats`] converts NGSI-LD and NGSI-v2 entities and OGC SensorThings observations to
 //!   Arrow record batches and back, with units and observation times in field metadata and
 //!   malformed items quarantined with their index and reason.
@@ -18,10 +19,11 @@
 //!   MQTT collectors apply it when their config sets `schema_drift`, and keep its reference
 //!   in their checkpoints, so it survives a restart.
 //! - [`HttpPollCollector`] polls an HTTP endpoint for JSON rows, NGSI-LD entities or
-//!   SensorThings Observations after a time cursor, with timeouts, retries, re-collection
-//!   of time ranges and a shorter interval while an alert is active.
+//!   SensorThings Observations after a time cursor, with timeouts, retries that honour a
+//!   `Retry-After` header, re-collection of time ranges and a shorter interval while an
+//!   alert is active.
 //! - [`BatchLimits`] caps the rows and payload bytes of a batch and sets apart an item
-//!   larger than a batch may be.
+//!   larger than a batch may be; the CSV and Parquet collectors take it with `with_limits`.
 //! - [`synthetic::SyntheticCity`] generates a city's air-quality readings with injected
 //!   errors, its weather, and service tickets with personal data, all with ground truth,
 //!   lazily and deterministically from a seed, for tests, benchmarks and demonstrations.
