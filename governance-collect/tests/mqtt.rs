@@ -1,7 +1,7 @@
 //! The MQTT collector against a real Mosquitto broker on 127.0.0.1: redelivery after a
 //! crash before the commit, a broker restart in the middle of a stream, and quarantine of
 //! malformed messages, and the schema drift policy on NGSI-LD entities that gain an
-//! attribute. Each test skips when `mosquitto` is not installed.
+//! attribute, also across a restart. Each test skips when `mosquitto` is not installed.
 
 #![allow(
     clippy::print_stderr,
@@ -463,4 +463,49 @@ fn drift_adapts_new_ngsi_attribute() {
     let no2 = batches[1].column("no2").expect("no2 joins the union");
     assert_eq!(no2.null_count(), 0);
     assert!(ctx.take_quarantined().is_empty());
+}
+
+#[test]
+fn drift_reference_survives_restart() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let config = drift_config(
+        broker.port(),
+        "drift-restart",
+        "ngsi/drift-r",
+        DriftPolicy::Quarantine,
+    );
+    open_session(&config);
+    publish_growing_entities(broker.port(), "ngsi/drift-r");
+
+    // The first process reads and commits the reference batch (pm25 only), then stops.
+    let mut first = MqttCollector::new(config.clone()).expect("collector");
+    let mut ctx = context();
+    let batch = first
+        .next_batch(&mut ctx)
+        .expect("read")
+        .expect("the reference batch");
+    assert!(batch.column("no2").is_err());
+    let position = batch.provenance.position.clone().expect("a position");
+    first.committed(&position).expect("commit");
+    drop(first);
+
+    // The restarted collector compares the redelivered entities with that reference, so
+    // the ones that gained no2 are quarantined instead of becoming the new reference.
+    let mut restarted = MqttCollector::new(config).expect("collector");
+    restarted.resume(Some(&position)).expect("resume");
+    let mut ctx = context();
+    let mut rows = 0;
+    while let Some(batch) = restarted.next_batch(&mut ctx).expect("next batch") {
+        rows += batch.num_rows();
+    }
+    assert_eq!(rows, 0);
+    let quarantined = ctx.take_quarantined();
+    assert_eq!(quarantined.len(), 2, "{quarantined:?}");
+    assert!(
+        quarantined[0].reason.contains("new column \"no2\""),
+        "{}",
+        quarantined[0].reason
+    );
 }
