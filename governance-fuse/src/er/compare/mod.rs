@@ -250,8 +250,8 @@ impl FittedComparator {
         Some(similarity)
     }
 
-    /// Whether the comparator reads nothing but the normalised text of each value, so that
-    /// normalising a column once can serve every pair.
+    /// Returns whether the comparator reads nothing but the normalised text of each value, so
+    /// that normalising a column once can serve every pair.
     fn reads_normalized_text(&self) -> bool {
         matches!(
             self.comparator,
@@ -259,8 +259,8 @@ impl FittedComparator {
         )
     }
 
-    /// Similarity of two values that [`normalize`] already produced; the caller checks
-    /// [`Self::reads_normalized_text`] first.
+    /// Computes the similarity of two values that [`normalize`] already produced. The caller
+    /// checks [`Self::reads_normalized_text`] first.
     fn similarity_of_normalized(&self, left: &str, right: &str) -> f64 {
         match self.comparator {
             Comparator::Levenshtein => levenshtein_normalized(left, right),
@@ -389,7 +389,7 @@ impl Comparison {
     }
 }
 
-/// The normalised form of every value of attribute `index`, in row order.
+/// Normalises every value of attribute `index`, in row order.
 fn normalized_column(table: &RecordTable, index: usize) -> Vec<Option<String>> {
     use rayon::prelude::*;
     table
@@ -512,7 +512,7 @@ impl FittedComparison {
             .collect()
     }
 
-    /// [`Self::level_of`] for two values that [`normalize`] already produced.
+    /// Computes [`Self::level_of`] for two values that [`normalize`] already produced.
     fn level_of_normalized(&self, left: Option<&str>, right: Option<&str>) -> u8 {
         let (Some(left), Some(right)) = (left, right) else {
             return NULL_LEVEL;
@@ -527,7 +527,7 @@ impl FittedComparison {
         (self.comparison.thresholds.len() + 1) as u8
     }
 
-    /// The highest threshold level that `similarity` reaches, or 0 (`else`).
+    /// Returns the highest threshold level that `similarity` reaches, or 0 (`else`).
     fn level_of_similarity(&self, similarity: f64) -> u8 {
         let thresholds = &self.comparison.thresholds;
         match thresholds
