@@ -187,8 +187,8 @@ async fn separate_processes_match_plain_context() {
 
 /// Executor 1 is killed with SIGKILL after both executors finished at least one partition,
 /// so output held by the killed process is lost while the job still runs. The scheduler
-/// declares it dead at the latest after 4 seconds without a heartbeat, and runs its work
-/// again on the other executor.
+/// removes it when a task launch on it fails, or at the latest after 4 seconds without a
+/// heartbeat, and runs its work again on the other executor.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_executor_job_completes() {
     let city = SyntheticCity::new(SyntheticConfig {

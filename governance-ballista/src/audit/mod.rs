@@ -18,6 +18,10 @@
 //!
 //! The folder must be one that the executors and the client share, such as a network
 //! volume mounted at the same path, in the same way as the chain's input files.
+//!
+//! NOTE: a stage that only passes issue columns on, after a shuffle, writes files too, and a
+//! partition whose stream is dropped before its end (such as under a `LIMIT`) writes none.
+//! The plan of a [`crate::ColumnChain`] is one stage that is read to the end.
 
 #[cfg(feature = "cluster")]
 mod engine;
