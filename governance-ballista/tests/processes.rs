@@ -268,4 +268,10 @@ async fn killed_executor_job_completes() {
         collected.repeated_attempts
     );
     check_outputs(&local, &remote, input_rows, &collected, partitions);
+    // The killed executor had finished a partition whose output it held, so that partition
+    // ran again and left a second complete audit file, which the collection dropped.
+    assert!(
+        collected.repeated_attempts >= 1,
+        "no partition ran twice after the kill"
+    );
 }
