@@ -171,29 +171,28 @@ fn train_like_splink(
     let err = |err: governance::fuse::er::ErError| err.to_string();
     let random = random_pairs(LinkMode::Dedupe, table.len(), table.len(), 1_000_000, 7);
     let random_levels = LevelMatrix::compare(fitted, table, table, &random).map_err(err)?;
-    let session = |rule: Vec<KeyExpr>| -> Result<(FellegiSunterModel, u64), String> {
+    let session = |attributes: &[&str]| -> Result<(FellegiSunterModel, u64), String> {
+        let rule = attributes
+            .iter()
+            .map(|attribute| KeyExpr::new(*attribute, KeyFunction::Exact))
+            .collect();
         let pairs = StandardBlocker::from_rules(vec![rule])
             .map_err(err)?
             .dedupe(table)
             .map_err(err)?
             .pairs;
         let levels = LevelMatrix::compare(fitted, table, table, &pairs).map_err(err)?;
-        let model = FellegiSunterModel::train(
-            &FellegiSunterConfig::default(),
-            &levels,
-            Some(&random_levels),
-        )
-        .map_err(err)?;
+        let config = FellegiSunterConfig {
+            blocked_comparisons: attributes.iter().map(|a| (*a).to_owned()).collect(),
+            ..FellegiSunterConfig::default()
+        };
+        let model =
+            FellegiSunterModel::train(&config, &levels, Some(&random_levels)).map_err(err)?;
         Ok((model, pairs.len() as u64))
     };
-    let exact = |attribute: &str| KeyExpr::new(attribute, KeyFunction::Exact);
-    let (by_name, _) = session(vec![exact("first_name"), exact("last_name")])?;
-    let (by_birth, _) = session(vec![exact("date_of_birth"), exact("city")])?;
-    let (_, deterministic) = session(vec![
-        exact("first_name"),
-        exact("last_name"),
-        exact("date_of_birth"),
-    ])?;
+    let (by_name, _) = session(&["first_name", "last_name"])?;
+    let (by_birth, _) = session(&["date_of_birth", "city"])?;
+    let (_, deterministic) = session(&["first_name", "last_name", "date_of_birth"])?;
 
     let mut model = by_name.clone();
     for (index, comparison) in model.comparisons.iter_mut().enumerate() {

@@ -321,7 +321,8 @@ fn run_fill_gaps(
     Ok(outputs)
 }
 
-/// Runs `SeasonalFill` per station with hourly buckets of a day.
+/// Runs `SeasonalFill` per station with hourly buckets of a day, flushing the rows it holds
+/// back.
 fn run_seasonal(
     batch: &GovernedBatch,
     options: &Options,
@@ -332,7 +333,9 @@ fn run_seasonal(
         ..SeasonalFillConfig::default()
     })?;
     let mut ctx = StageContext::new("seasonal_fill", 1, AuditLog::in_memory().into_handle());
-    Ok(vec![stage.clean(batch.clone(), &mut ctx)?])
+    let mut outputs = vec![stage.clean(batch.clone(), &mut ctx)?];
+    outputs.extend(stage.flush(&mut ctx)?);
+    Ok(outputs)
 }
 
 /// Runs `ModelImpute` on every target with the month, hour, the other measurements, the wind

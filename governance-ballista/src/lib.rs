@@ -15,6 +15,8 @@
 //! - [`session`]: contexts with the codecs installed, for Ballista standalone and remote.
 //! - `cluster` (feature `cluster`): a scheduler and an executor with the codecs, run by the
 //!   `governance-cluster` binary.
+//! - [`audit`]: the audit files that executors write per task partition, and their
+//!   collection on the client, once per partition even when Ballista ran a task again.
 //!
 //! ```no_run
 //! use governance_ballista::{ChainInput, ColumnChain, session};
@@ -37,8 +39,10 @@
 //! Heavy dependencies and why: `ballista` and `ballista-core` run plans on a scheduler and
 //! executors and provide the codecs this crate wraps. `datafusion-proto` defines the codec
 //! traits, and `hyperloglogplus` keeps the distinct-count sketch mergeable across executors.
+//! `futures` (feature `cluster`) wraps the record-batch stream that the audit operator counts.
 
 pub mod aggregate;
+pub mod audit;
 pub mod chain;
 #[cfg(feature = "cluster")]
 pub mod cluster;

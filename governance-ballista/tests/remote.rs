@@ -54,6 +54,7 @@ async fn remote_cluster_matches_plain_context() {
     let scheduler = SchedulerSettings {
         host: "127.0.0.1".into(),
         port: free_port(),
+        ..SchedulerSettings::default()
     };
     let executor = ExecutorSettings {
         host: "127.0.0.1".into(),
@@ -62,6 +63,7 @@ async fn remote_cluster_matches_plain_context() {
         scheduler_host: "127.0.0.1".into(),
         scheduler_port: scheduler.port,
         concurrent_tasks: 2,
+        ..ExecutorSettings::default()
     };
     let scheduler_task = {
         let settings = scheduler.clone();

@@ -18,9 +18,10 @@ use governance_core::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::holdback::HeldRows;
 use crate::support::{
-    ChangeCounts, column_index, float_column, group_by_series, take_rows, time_values,
-    value_columns, with_columns,
+    ChangeCounts, column_index, float_column, group_by_series, time_values, value_columns,
+    with_columns,
 };
 
 /// Configuration of [`FillGaps`].
@@ -56,7 +57,7 @@ pub struct FillGaps {
     name: String,
     config: FillGapsConfig,
     /// Trailing rows held back for the next batch.
-    held: Option<GovernedBatch>,
+    held: HeldRows,
 }
 
 /// One filled cell.
@@ -79,7 +80,7 @@ impl FillGaps {
         Ok(FillGaps {
             name: "fill_gaps".into(),
             config,
-            held: None,
+            held: HeldRows::default(),
         })
     }
 
@@ -176,28 +177,7 @@ impl Stage for FillGaps {
 
 impl Cleaner for FillGaps {
     fn clean(&mut self, batch: GovernedBatch, ctx: &mut StageContext) -> Result<GovernedBatch> {
-        let mut batch = match self.held.take() {
-            Some(held) => {
-                if held.data().schema().fields() != batch.data().schema().fields() {
-                    // Keep the held rows so that a caller that recovers can still flush them.
-                    let message = format!(
-                        "batch schema changed while rows were held back; held columns: {}; new \
-                         columns: {}",
-                        held.column_names().join(", "),
-                        batch.column_names().join(", ")
-                    );
-                    self.held = Some(held);
-                    return Err(Error::InvalidInput(message));
-                }
-                let mut combined =
-                    GovernedBatch::concat(&[held, batch.clone()])?.ok_or_else(|| {
-                        Error::Internal("concatenating two batches returned none".into())
-                    })?;
-                combined.provenance = batch.provenance;
-                combined
-            }
-            None => batch,
-        };
+        let mut batch = self.held.prepend(batch)?;
 
         let series = match &self.config.series {
             Some(name) => Some(column_index(&batch, &self.name, "series", name)?),
@@ -259,21 +239,7 @@ impl Cleaner for FillGaps {
         batch.provenance.stages.push(self.name.clone());
         changes.audit(ctx)?;
 
-        let mut held_rows = vec![false; batch.num_rows()];
-        for (group, start) in groups.iter().zip(&hold_from) {
-            if let Some(start) = start {
-                for &row in &group.rows[*start..] {
-                    held_rows[row] = true;
-                }
-            }
-        }
-        if !held_rows.contains(&true) {
-            return Ok(batch);
-        }
-        let (held, released): (Vec<usize>, Vec<usize>) =
-            (0..batch.num_rows()).partition(|&row| held_rows[row]);
-        self.held = Some(take_rows(&batch, &held, false)?);
-        take_rows(&batch, &released, true)
+        self.held.hold_back(batch, &groups, &hold_from)
     }
 
     fn flush(&mut self, _ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {
@@ -281,7 +247,7 @@ impl Cleaner for FillGaps {
     }
 
     fn held_rows(&self) -> u64 {
-        self.held.as_ref().map_or(0, |held| held.num_rows() as u64)
+        self.held.len()
     }
 }
 

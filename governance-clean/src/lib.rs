@@ -83,6 +83,7 @@ pub mod dedupe;
 pub mod detection;
 mod edit_distance;
 pub mod gaps;
+mod holdback;
 pub mod model_impute;
 mod numeric_text;
 pub mod outliers;

@@ -10,9 +10,15 @@
 //!
 //! A run is filled when it has between `min_gap` and `max_gap` rows, both ends are known and
 //! the timestamps rise strictly across it. Runs at the start or end of a series stay null.
-//! NOTE: unlike [`FillGaps`](crate::FillGaps), this stage keeps no rows back, so a run that
-//! crosses a batch boundary stays null, and the profile is estimated from one batch only.
+//!
+//! Streaming: as in [`FillGaps`](crate::FillGaps), a run at the end of a batch may close in
+//! the next batch. The stage therefore holds back each series' rows from the last known
+//! value before such a run (at most `max_gap + 1` rows per series), and [`Cleaner::flush`]
+//! releases what is left. The profile sums every known value the stage has released, per series
+//! and column, plus those of the current batch, so a batch too short for a profile of its
+//! own still gets one. The state is one sum and one count per bucket, series and column.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Float64Array, Int64Array};
@@ -21,6 +27,7 @@ use governance_core::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::holdback::HeldRows;
 use crate::support::{
     ChangeCounts, column_index, float_column, group_by_series, millis_per_unit, time_values,
     value_columns, with_columns,
@@ -72,6 +79,41 @@ impl Default for SeasonalFillConfig {
 pub struct SeasonalFill {
     name: String,
     config: SeasonalFillConfig,
+    /// Trailing rows held back for the next batch.
+    held: HeldRows,
+    /// Sums of the released known values, by series name and column name.
+    profiles: HashMap<(Option<String>, String), ProfileSums>,
+}
+
+/// Sums of known values per bucket and overall, from which a profile is computed.
+#[derive(Debug, Clone)]
+struct ProfileSums {
+    /// Sum and count of the known values in each bucket.
+    buckets: Vec<(f64, u64)>,
+    /// Sum and count of all known values.
+    total: (f64, u64),
+}
+
+impl ProfileSums {
+    fn new(buckets: usize) -> Self {
+        ProfileSums {
+            buckets: vec![(0.0, 0); buckets],
+            total: (0.0, 0),
+        }
+    }
+
+    /// Adds the known values of `rows` that have a bucket.
+    fn add(&mut self, values: &Float64Array, rows: &[usize], buckets: &[Option<usize>]) {
+        for &row in rows {
+            if let (true, Some(bucket)) = (values.is_valid(row), buckets[row]) {
+                let value = values.value(row);
+                self.buckets[bucket].0 += value;
+                self.buckets[bucket].1 += 1;
+                self.total.0 += value;
+                self.total.1 += 1;
+            }
+        }
+    }
 }
 
 impl SeasonalFill {
@@ -99,6 +141,8 @@ impl SeasonalFill {
         Ok(SeasonalFill {
             name: NAME.into(),
             config,
+            held: HeldRows::default(),
+            profiles: HashMap::new(),
         })
     }
 
@@ -127,31 +171,28 @@ impl SeasonalFill {
             .collect()
     }
 
-    /// Returns the profile of one series: the mean deviation from the series mean per bucket.
+    /// Returns the profile of one series and column: the mean deviation from the series
+    /// mean per bucket, over the `past` sums and the known values of `rows`.
     fn profile(
         &self,
         values: &Float64Array,
         rows: &[usize],
         buckets: &[Option<usize>],
+        past: Option<&ProfileSums>,
     ) -> Vec<f64> {
-        let known: Vec<(usize, f64)> = rows
-            .iter()
-            .filter(|&&row| values.is_valid(row))
-            .filter_map(|&row| buckets[row].map(|bucket| (bucket, values.value(row))))
-            .collect();
+        let mut sums = past
+            .cloned()
+            .unwrap_or_else(|| ProfileSums::new(self.config.buckets));
+        sums.add(values, rows, buckets);
         let mut profile = vec![0.0; self.config.buckets];
-        if known.is_empty() {
+        if sums.total.1 == 0 {
             return profile;
         }
-        let mean = known.iter().map(|(_, value)| value).sum::<f64>() / known.len() as f64;
-        let mut sums = vec![(0.0, 0usize); self.config.buckets];
-        for (bucket, value) in known {
-            sums[bucket].0 += value - mean;
-            sums[bucket].1 += 1;
-        }
-        for (slot, (sum, count)) in profile.iter_mut().zip(sums) {
-            if count >= self.config.min_bucket_values.max(1) {
-                *slot = sum / count as f64;
+        let mean = sums.total.0 / sums.total.1 as f64;
+        let min_values = self.config.min_bucket_values.max(1) as u64;
+        for (slot, (sum, count)) in profile.iter_mut().zip(sums.buckets) {
+            if count >= min_values {
+                *slot = sum / count as f64 - mean;
             }
         }
         profile
@@ -176,7 +217,8 @@ impl Stage for SeasonalFill {
 }
 
 impl Cleaner for SeasonalFill {
-    fn clean(&mut self, mut batch: GovernedBatch, ctx: &mut StageContext) -> Result<GovernedBatch> {
+    fn clean(&mut self, batch: GovernedBatch, ctx: &mut StageContext) -> Result<GovernedBatch> {
+        let mut batch = self.held.prepend(batch)?;
         let series = match &self.config.series {
             Some(name) => Some(column_index(&batch, &self.name, "series", name)?),
             None => None,
@@ -206,14 +248,21 @@ impl Cleaner for SeasonalFill {
         let groups = group_by_series(&batch, series)?;
 
         let mut columns: Vec<ArrayRef> = batch.data().columns().to_vec();
+        let mut hold_from: Vec<Option<usize>> = vec![None; groups.len()];
         let mut changes = ChangeCounts::default();
         let mut issues = Vec::new();
         for &target in &targets {
             let values = float_column(&batch, &self.name, target)?;
             let column_name = batch.data().schema().field(target).name().clone();
             let mut filled: Option<Vec<Option<f64>>> = None;
-            for group in &groups {
-                let profile = self.profile(values, &group.rows, &buckets);
+            for (group, held_start) in groups.iter().zip(hold_from.iter_mut()) {
+                let past = self
+                    .profiles
+                    .get(&(group.name.clone(), column_name.clone()));
+                let profile = self.profile(values, &group.rows, &buckets, past);
+                if let Some(hold) = trailing_run_start(values, &group.rows, self.config.max_gap) {
+                    *held_start = Some(held_start.map_or(hold, |current| current.min(hold)));
+                }
                 let runs = null_runs(values, &group.rows);
                 for (start, end) in runs {
                     let run = end - start;
@@ -276,14 +325,45 @@ impl Cleaner for SeasonalFill {
                 columns[target] = Arc::new(Float64Array::from(filled));
             }
         }
+
+        // The released rows' known values join the profile. Held rows join when released,
+        // and filled values never do.
+        for &target in &targets {
+            let values = float_column(&batch, &self.name, target)?;
+            let column_name = batch.data().schema().field(target).name().clone();
+            for (group, held_start) in groups.iter().zip(&hold_from) {
+                let released = &group.rows[..held_start.unwrap_or(group.rows.len())];
+                self.profiles
+                    .entry((group.name.clone(), column_name.clone()))
+                    .or_insert_with(|| ProfileSums::new(self.config.buckets))
+                    .add(values, released, &buckets);
+            }
+        }
+
         if changes.total() > 0 {
             with_columns(&mut batch, columns)?;
         }
         batch.issues.extend(issues);
         batch.provenance.stages.push(self.name.clone());
         changes.audit(ctx)?;
-        Ok(batch)
+        self.held.hold_back(batch, &groups, &hold_from)
     }
+
+    fn flush(&mut self, _ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {
+        Ok(self.held.take())
+    }
+
+    fn held_rows(&self) -> u64 {
+        self.held.len()
+    }
+}
+
+/// Returns the position in `rows` of the last known value when a run of at most `max_gap`
+/// nulls follows it to the end of `rows`: a run that the next batch may close.
+fn trailing_run_start(values: &Float64Array, rows: &[usize], max_gap: usize) -> Option<usize> {
+    let last_known = rows.iter().rposition(|&row| values.is_valid(row))?;
+    let run = rows.len() - 1 - last_known;
+    (run > 0 && run <= max_gap).then_some(last_known)
 }
 
 /// Returns the runs of nulls within `rows` that have a known value on both sides, as
@@ -378,6 +458,108 @@ mod tests {
         let output = stage(2).clean(input, &mut context(NAME)).expect("clean");
         assert_eq!(floats(&output, "value")[10], None);
         assert!(output.issues.is_empty());
+    }
+
+    /// Builds one series' rows for the hours of `range`, with nulls at the hours in `gap`.
+    fn hours_batch(
+        range: std::ops::Range<i64>,
+        gap: std::ops::Range<i64>,
+        ids: &RowIdAllocator,
+    ) -> GovernedBatch {
+        let hours: Vec<i64> = range.collect();
+        let values: Vec<Option<f64>> = hours
+            .iter()
+            .map(|&hour| (!gap.contains(&hour)).then(|| cycle(hour)))
+            .collect();
+        series_batch(&vec!["A"; hours.len()], &hours, &values, ids)
+    }
+
+    #[test]
+    fn gap_across_batches_is_filled() {
+        let ids = RowIdAllocator::default();
+        let mut stage = stage(1);
+        let mut ctx = context(NAME);
+        let first = stage
+            .clean(hours_batch(0..46, 40..52, &ids), &mut ctx)
+            .expect("first");
+        // The known value at hour 39 and the six nulls after it wait for the next batch.
+        assert_eq!(first.num_rows(), 39);
+        assert_eq!(stage.held_rows(), 7);
+
+        let second = stage
+            .clean(hours_batch(46..120, 40..52, &ids), &mut ctx)
+            .expect("second");
+        assert_eq!(second.num_rows(), 81);
+        assert_eq!(stage.held_rows(), 0);
+        let filled = floats(&second, "value");
+        // Row 0 of the second output is hour 39, so hour h sits at position h - 39.
+        let error: f64 = (40..52)
+            .map(|hour: i64| {
+                let value = filled[(hour - 39) as usize].expect("filled");
+                (value - cycle(hour)).abs()
+            })
+            .sum::<f64>()
+            / 12.0;
+        assert!(error < 1.5, "seasonal error {error}");
+        assert_eq!(second.issues.len(), 12);
+        assert!(stage.flush(&mut ctx).expect("flush").is_none());
+    }
+
+    #[test]
+    fn profile_carries_over_batches() {
+        let ids = RowIdAllocator::default();
+        let mut stage = stage(1);
+        let mut ctx = context(NAME);
+        stage
+            .clean(hours_batch(0..108, 0..0, &ids), &mut ctx)
+            .expect("history");
+        // Eighteen hours with a ten-hour gap across midnight: too few values for a profile
+        // of their own.
+        let output = stage
+            .clean(hours_batch(108..126, 112..122, &ids), &mut ctx)
+            .expect("short batch");
+        let filled = floats(&output, "value");
+        let error: f64 = (112..122)
+            .map(|hour: i64| (filled[(hour - 108) as usize].expect("filled") - cycle(hour)).abs())
+            .sum::<f64>()
+            / 10.0;
+        assert!(error < 1.5, "seasonal error {error}");
+
+        // A new stage has a flat profile and draws a straight line across the gap.
+        let mut fresh = SeasonalFill::new(SeasonalFillConfig {
+            min_gap: 1,
+            ..SeasonalFillConfig::default()
+        })
+        .expect("valid");
+        let alone = fresh
+            .clean(hours_batch(108..126, 112..122, &ids), &mut ctx)
+            .expect("alone");
+        let alone_values = floats(&alone, "value");
+        let alone_error: f64 = (112..122)
+            .map(|hour: i64| {
+                (alone_values[(hour - 108) as usize].expect("filled") - cycle(hour)).abs()
+            })
+            .sum::<f64>()
+            / 10.0;
+        assert!(
+            alone_error > 2.0 * error,
+            "alone {alone_error}, carried {error}"
+        );
+    }
+
+    #[test]
+    fn flush_releases_unclosed_run() {
+        let ids = RowIdAllocator::default();
+        let mut stage = stage(1);
+        let mut ctx = context(NAME);
+        let output = stage
+            .clean(hours_batch(0..30, 27..30, &ids), &mut ctx)
+            .expect("clean");
+        assert_eq!(output.num_rows(), 26);
+        let flushed = stage.flush(&mut ctx).expect("flush").expect("held rows");
+        assert_eq!(flushed.num_rows(), 4);
+        assert_eq!(floats(&flushed, "value")[1..], [None, None, None]);
+        assert_eq!(stage.held_rows(), 0);
     }
 
     #[test]

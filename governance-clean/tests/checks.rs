@@ -490,6 +490,26 @@ fn missing_column_lists_columns() {
 }
 
 #[test]
+fn first_failing_rule_names_error() {
+    let ids = RowIdAllocator::default();
+    let batch = governed(vec![("pm25", floats(&[Some(1.0)]))], &ids);
+    let config = SuiteConfig::from_json(
+        r#"{"rules": [
+            {"name": "fine", "check": {"range": {"column": "pm25", "max": 5}}},
+            {"name": "first", "check": {"range": {"column": "pm10", "max": 5}}},
+            {"name": "second", "check": {"range": {"column": "no2", "max": 5}}}
+        ]}"#,
+    )
+    .expect("config");
+    let mut suite = Suite::new(config).expect("suite");
+    for _ in 0..20 {
+        let message = suite.check_batch(&batch).expect_err("missing").to_string();
+        assert!(message.contains("\"pm10\""), "{message}");
+        assert!(!message.contains("no2"), "{message}");
+    }
+}
+
+#[test]
 fn invalid_settings_name_rule_and_field() {
     let cases = [
         (

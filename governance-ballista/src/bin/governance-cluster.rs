@@ -2,12 +2,18 @@
 //!
 //! ```text
 //! governance-cluster scheduler [--host 127.0.0.1] [--port 50050]
-//! governance-cluster executor [--host 127.0.0.1] [--flight-port 50051] [--grpc-port 50052]
+//!                              [--executor-timeout-seconds 180]
+//!                              [--expire-dead-executor-interval-seconds 15]
+//!                              [--task-max-failures 4]
+//! governance-cluster executor [--host 127.0.0.1] [--external-host HOST]
+//!                             [--flight-port 50051] [--grpc-port 50052]
 //!                             [--scheduler-host 127.0.0.1] [--scheduler-port 50050]
-//!                             [--concurrent-tasks N]
+//!                             [--concurrent-tasks 0] [--heartbeat-interval-seconds 60]
+//!                             [--audit-dir DIR]
 //! ```
 //!
 //! Clients connect with `governance_ballista::session::remote_context("df://HOST:PORT")`.
+//! The crate's README describes every option.
 
 use std::process::ExitCode;
 
@@ -16,10 +22,21 @@ use governance_ballista::cluster::{
 };
 
 const USAGE: &str = "usage: governance-cluster scheduler [--host ADDRESS] [--port PORT]
-       governance-cluster executor [--host ADDRESS] [--flight-port PORT] [--grpc-port PORT]
+                                   [--executor-timeout-seconds S]
+                                   [--expire-dead-executor-interval-seconds S]
+                                   [--task-max-failures N]
+       governance-cluster executor [--host ADDRESS] [--external-host ADDRESS]
+                                   [--flight-port PORT] [--grpc-port PORT]
                                    [--scheduler-host ADDRESS] [--scheduler-port PORT]
-                                   [--concurrent-tasks N]
-Addresses default to 127.0.0.1; ports to 50050 (scheduler), 50051 (flight), 50052 (grpc).";
+                                   [--concurrent-tasks N] [--heartbeat-interval-seconds S]
+                                   [--audit-dir DIR]
+Addresses default to 127.0.0.1, and an executor advertises --host unless --external-host
+is given; ports default to 50050 (scheduler), 50051 (flight), 50052 (grpc).
+An executor is dead after --executor-timeout-seconds (default 180) without a heartbeat,
+checked every --expire-dead-executor-interval-seconds (default 15); executors send one
+every --heartbeat-interval-seconds (default 60). A task is tried --task-max-failures times
+(default 4). --concurrent-tasks 0 (the default) runs one task per CPU core. --audit-dir
+makes the executor write one audit file per task partition into DIR (default: none).";
 
 enum Command {
     Scheduler(SchedulerSettings),
@@ -52,6 +69,16 @@ fn parse(args: &[String]) -> Result<Command, String> {
                 match option {
                     "--host" => settings.host = value.to_string(),
                     "--port" => settings.port = parse_number(option, value)?,
+                    "--executor-timeout-seconds" => {
+                        settings.executor_timeout_seconds = parse_number(option, value)?;
+                    }
+                    "--expire-dead-executor-interval-seconds" => {
+                        settings.expire_dead_executor_interval_seconds =
+                            parse_number(option, value)?;
+                    }
+                    "--task-max-failures" => {
+                        settings.task_max_failures = parse_number(option, value)?;
+                    }
                     other => return Err(format!("unknown scheduler option {other:?}")),
                 }
             }
@@ -62,6 +89,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
             for (option, value) in pairs {
                 match option {
                     "--host" => settings.host = value.to_string(),
+                    "--external-host" => settings.external_host = Some(value.to_string()),
                     "--flight-port" => settings.flight_port = parse_number(option, value)?,
                     "--grpc-port" => settings.grpc_port = parse_number(option, value)?,
                     "--scheduler-host" => settings.scheduler_host = value.to_string(),
@@ -69,6 +97,10 @@ fn parse(args: &[String]) -> Result<Command, String> {
                     "--concurrent-tasks" => {
                         settings.concurrent_tasks = parse_number(option, value)?;
                     }
+                    "--heartbeat-interval-seconds" => {
+                        settings.heartbeat_interval_seconds = parse_number(option, value)?;
+                    }
+                    "--audit-dir" => settings.audit_dir = Some(value.into()),
                     other => return Err(format!("unknown executor option {other:?}")),
                 }
             }
@@ -109,15 +141,25 @@ fn main() -> ExitCode {
         match command {
             Command::Scheduler(settings) => {
                 eprintln!(
-                    "scheduler starting on {}:{} with the governance codecs",
-                    settings.host, settings.port
+                    "scheduler starting on {}:{} with the governance codecs (executor timeout \
+                     {} s, checked every {} s, {} attempts per task)",
+                    settings.host,
+                    settings.port,
+                    settings.executor_timeout_seconds,
+                    settings.expire_dead_executor_interval_seconds,
+                    settings.task_max_failures
                 );
                 run_scheduler(&settings).await
             }
             Command::Executor(settings) => {
+                let audit = settings.audit_dir.as_ref().map_or_else(
+                    || "no audit files".to_string(),
+                    |dir| format!("audit files in {}", dir.display()),
+                );
+                let advertised = settings.external_host.as_ref().unwrap_or(&settings.host);
                 eprintln!(
-                    "executor starting on {} (flight port {}, grpc port {}), registering with \
-                     the scheduler at {}:{}",
+                    "executor starting on {} as {advertised} (flight port {}, grpc port {}), \
+                     registering with the scheduler at {}:{}, {audit}",
                     settings.host,
                     settings.flight_port,
                     settings.grpc_port,

@@ -3,6 +3,9 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
+#[cfg(feature = "cluster")]
+pub mod cluster;
+
 use std::fs::File;
 use std::path::Path;
 

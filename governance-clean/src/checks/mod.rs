@@ -411,28 +411,45 @@ impl Suite {
     /// Checks one batch: returns the issues of per-batch rules and updates the state of
     /// whole-table rules. Fails when a rule names a column that the batch lacks (the error
     /// lists the columns present) or a column of the wrong type.
+    ///
+    /// The rules run in parallel on the rayon pool, because each reads the batch and keeps
+    /// its own state; the issues come back in rule order all the same.
     pub fn check_batch(&mut self, batch: &GovernedBatch) -> Result<Vec<Issue>> {
+        use rayon::prelude::*;
+
         self.rows += batch.num_rows() as u64;
         self.batches += 1;
+        let Self {
+            config,
+            rules,
+            references,
+            detector,
+            ..
+        } = self;
+        let per_rule = rules
+            .par_iter_mut()
+            .map(|rule| {
+                let scope = Scope {
+                    rule: &rule.name,
+                    config,
+                    references,
+                };
+                let mut failures = Vec::new();
+                rule.evaluator
+                    .check_batch(batch, &scope, &mut rule.stats, &mut failures)?;
+                Ok(failures
+                    .into_iter()
+                    .map(|failure| {
+                        to_issue(failure, &rule.name, rule.kind, rule.severity, detector)
+                    })
+                    .collect::<Vec<Issue>>())
+            })
+            .collect::<Vec<Result<Vec<Issue>>>>();
+        // Collected in order before the errors are looked at, so that the error returned is
+        // the first rule's, as if the rules ran one after another.
         let mut issues = Vec::new();
-        for rule in &mut self.rules {
-            let scope = Scope {
-                rule: &rule.name,
-                config: &self.config,
-                references: &self.references,
-            };
-            let mut failures = Vec::new();
-            rule.evaluator
-                .check_batch(batch, &scope, &mut rule.stats, &mut failures)?;
-            issues.extend(failures.into_iter().map(|failure| {
-                to_issue(
-                    failure,
-                    &rule.name,
-                    rule.kind,
-                    rule.severity,
-                    &self.detector,
-                )
-            }));
+        for found in per_rule {
+            issues.extend(found?);
         }
         Ok(issues)
     }

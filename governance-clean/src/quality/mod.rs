@@ -247,6 +247,21 @@ impl Cleaner for QualityGate {
         }
         detail.push_str(&format!(" {}", describe_scores(&quality.batch)));
         ctx.audit(AuditAction::Decision, ctx.stage(), &detail)?;
+        // The scores also go to lineage, where a round's record shows what the gate saw
+        // beside the parameters it ran with.
+        let tier_counts: serde_json::Map<String, serde_json::Value> = counts
+            .iter()
+            .map(|(tier, count)| (tier.as_str().to_string(), (*count).into()))
+            .collect();
+        ctx.record_event(
+            "quality_scored",
+            serde_json::json!({
+                "rows": quality.rows,
+                "quarantined": quarantined,
+                "tiers": tier_counts,
+                "scores": quality.batch,
+            }),
+        );
         tracing::debug!(stage = %self.name, %detail, "scored batch quality");
         self.last = Some(quality);
         Ok(output)

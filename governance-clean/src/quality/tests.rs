@@ -152,6 +152,18 @@ fn rows_below_min_tier_are_quarantined() {
     assert_eq!(quarantined[1].raw, "a=4.0, b=z");
 
     assert_eq!(stage.tier_counts().get(&Tier::Bronze), Some(&2));
+    let events = ctx.take_events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "quality_scored");
+    let parameters = &events[0].parameters;
+    assert_eq!(parameters["rows"], 4);
+    assert_eq!(parameters["quarantined"], 2);
+    assert_eq!(parameters["tiers"]["bronze"], 2);
+    assert_eq!(parameters["tiers"]["gold"], 1);
+    let usability = parameters["scores"]["usability"]
+        .as_f64()
+        .expect("a number");
+    assert!((usability - 0.75).abs() < 1e-9, "{usability}");
     assert_eq!(
         audit_details(&ctx),
         vec![

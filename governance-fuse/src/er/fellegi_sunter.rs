@@ -152,6 +152,42 @@ impl LevelMatrix {
     }
 
     /// Distinct rows with their counts, sorted so that training does not depend on hash order.
+    /// Returns, per comparison, whether EM uses it: false for each one that `blocked` names by
+    /// comparison name or by attribute.
+    fn active_comparisons(&self, blocked: &[String]) -> Result<Vec<bool>, ErError> {
+        let attribute = |name: &str| name.split(':').next().unwrap_or(name).to_owned();
+        for entry in blocked {
+            if !self
+                .names
+                .iter()
+                .any(|name| name == entry || attribute(name) == *entry)
+            {
+                return Err(ErError::InvalidConfig(format!(
+                    "blocked comparison '{entry}' matches none of the comparisons [{}]; name a \
+                     comparison or its attribute",
+                    self.names.join(", ")
+                )));
+            }
+        }
+        let active: Vec<bool> = self
+            .names
+            .iter()
+            .map(|name| {
+                !blocked
+                    .iter()
+                    .any(|entry| entry == name || *entry == attribute(name))
+            })
+            .collect();
+        if !active.contains(&true) {
+            return Err(ErError::InvalidConfig(format!(
+                "every comparison [{}] is blocked, so EM has no evidence to learn from; block \
+                 on fewer attributes",
+                self.names.join(", ")
+            )));
+        }
+        Ok(active)
+    }
+
     fn patterns(&self) -> Vec<(&[u8], f64)> {
         let width = self.names.len();
         let mut counts: HashMap<&[u8], u64> = HashMap::new();
@@ -224,6 +260,12 @@ pub struct FellegiSunterConfig {
     /// Whether `u` estimated from random pairs stays fixed during EM (Splink's default). Without
     /// random pairs EM always trains `u`.
     pub fix_u: bool,
+    /// Comparisons that the training pairs were blocked on, by comparison name
+    /// (`first_name:jaro_winkler`) or attribute (`first_name`). Such pairs agree on them by
+    /// construction, so EM leaves them out: their evidence would make every pair look like a
+    /// match. Their m (and u when EM trains it) keep the starting values, so take them from
+    /// a session blocked on other attributes.
+    pub blocked_comparisons: Vec<String>,
 }
 
 impl Default for FellegiSunterConfig {
@@ -234,6 +276,7 @@ impl Default for FellegiSunterConfig {
             tolerance: 1e-6,
             smoothing: 0.5,
             fix_u: true,
+            blocked_comparisons: Vec::new(),
         }
     }
 }
@@ -348,6 +391,7 @@ impl FellegiSunterModel {
             u_fixed = config.fix_u;
         }
 
+        let active = candidates.active_comparisons(&config.blocked_comparisons)?;
         let patterns = candidates.patterns();
         let mut lambda = config.initial_match_probability;
         let mut iterations = 0;
@@ -356,7 +400,7 @@ impl FellegiSunterModel {
             iterations += 1;
             let posteriors: Vec<f64> = patterns
                 .par_iter()
-                .map(|(row, _)| posterior(row, lambda, &m, &u))
+                .map(|(row, _)| posterior(row, lambda, &m, &u, &active))
                 .collect();
             let total: f64 = patterns.iter().map(|(_, count)| count).sum();
             let matched: f64 = patterns
@@ -370,7 +414,8 @@ impl FellegiSunterModel {
                 .zip(&posteriors)
                 .map(|((_, count), p)| count * p)
                 .collect();
-            let new_m = level_frequencies(&patterns, &match_weights, &sizes, config.smoothing);
+            let mut new_m = level_frequencies(&patterns, &match_weights, &sizes, config.smoothing);
+            keep_inactive(&mut new_m, &m, &active);
             let mut change = (new_lambda - lambda).abs().max(max_change(&m, &new_m));
             if !u_fixed {
                 let non_match_weights: Vec<f64> = patterns
@@ -378,8 +423,9 @@ impl FellegiSunterModel {
                     .zip(&posteriors)
                     .map(|((_, count), p)| count * (1.0 - p))
                     .collect();
-                let new_u =
+                let mut new_u =
                     level_frequencies(&patterns, &non_match_weights, &sizes, config.smoothing);
+                keep_inactive(&mut new_u, &u, &active);
                 change = change.max(max_change(&u, &new_u));
                 u = new_u;
             }
@@ -531,16 +577,25 @@ fn ramp(size: usize, rising: bool) -> Vec<f64> {
     raw.into_iter().map(|value| value / total).collect()
 }
 
-/// Posterior match probability of one level vector.
-fn posterior(row: &[u8], lambda: f64, m: &[Vec<f64>], u: &[Vec<f64>]) -> f64 {
+/// Computes the posterior match probability of one level vector from the `active` comparisons.
+fn posterior(row: &[u8], lambda: f64, m: &[Vec<f64>], u: &[Vec<f64>], active: &[bool]) -> f64 {
     let mut log_odds = (lambda / (1.0 - lambda)).ln();
     for (k, &level) in row.iter().enumerate() {
-        if level != NULL_LEVEL {
+        if level != NULL_LEVEL && active[k] {
             let level = usize::from(level);
             log_odds += (m[k][level] / u[k][level]).ln();
         }
     }
     1.0 / (1.0 + (-log_odds).exp())
+}
+
+/// Restores the previous probabilities of the comparisons that EM leaves out.
+fn keep_inactive(new: &mut [Vec<f64>], old: &[Vec<f64>], active: &[bool]) {
+    for ((new, old), &active) in new.iter_mut().zip(old).zip(active) {
+        if !active {
+            new.clone_from(old);
+        }
+    }
 }
 
 /// Weighted level frequencies per comparison, null levels excluded, with `smoothing` added
@@ -663,6 +718,61 @@ mod tests {
             FellegiSunterModel::train(&FellegiSunterConfig::default(), &data, Some(&random))
                 .expect("trains");
         assert_recovers(&model, 0.02);
+    }
+
+    /// `data` with a fourth comparison `d:exact` appended: level 1 (agree) on every pair,
+    /// as for pairs blocked on `d`, or level 0 with probability 0.99 when not `blocked`.
+    fn with_blocked_column(data: &LevelMatrix, blocked: bool, seed: u64) -> LevelMatrix {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut levels = Vec::new();
+        for row in 0..data.num_pairs() {
+            levels.extend_from_slice(data.row(row));
+            let agree = blocked || rng.random::<f64>() < 0.01;
+            levels.push(u8::from(agree));
+        }
+        let mut names = data.names().to_vec();
+        names.push("d:exact".into());
+        let mut labels = data.labels().to_vec();
+        labels.push(vec!["else".into(), "exact".into()]);
+        LevelMatrix::new(names, labels, levels).expect("valid matrix")
+    }
+
+    #[test]
+    fn blocked_comparisons_stay_out_of_em() {
+        let plain_data = synthetic(40_000, LAMBDA, 2);
+        let plain_random = synthetic(40_000, 0.0, 3);
+        let plain = FellegiSunterModel::train(
+            &FellegiSunterConfig::default(),
+            &plain_data,
+            Some(&plain_random),
+        )
+        .expect("trains");
+        let data = with_blocked_column(&plain_data, true, 8);
+        let random = with_blocked_column(&plain_random, false, 9);
+        let blocked = FellegiSunterConfig {
+            blocked_comparisons: vec!["d".into()],
+            ..FellegiSunterConfig::default()
+        };
+        let model = FellegiSunterModel::train(&blocked, &data, Some(&random)).expect("trains");
+        assert_recovers(&model, 0.02);
+        // Leaving `d` out of EM gives the model trained without it.
+        assert!((model.match_probability - plain.match_probability).abs() < 1e-12);
+        assert_eq!(model.comparisons[..3], plain.comparisons[..]);
+
+        // With `d` in EM, its constant agreement makes every pair look like a match.
+        let naive =
+            FellegiSunterModel::train(&FellegiSunterConfig::default(), &data, Some(&random))
+                .expect("trains");
+        assert!(naive.match_probability > 0.9, "{}", naive.match_probability);
+
+        let unknown = FellegiSunterConfig {
+            blocked_comparisons: vec!["postcode".into()],
+            ..FellegiSunterConfig::default()
+        };
+        let error = FellegiSunterModel::train(&unknown, &data, Some(&random))
+            .expect_err("no such comparison");
+        assert!(error.to_string().contains("postcode"), "{error}");
+        assert!(error.to_string().contains("d:exact"), "{error}");
     }
 
     #[test]

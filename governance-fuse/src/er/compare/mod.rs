@@ -34,8 +34,8 @@ pub use numeric::{
     absolute_similarity, date_similarity, parse_date, parse_number, relative_similarity,
 };
 pub use string::{
-    EDIT_MAX_CHARS, containment, exact, jaccard, jaro_winkler, levenshtein, qgram_jaccard,
-    token_jaccard,
+    EDIT_MAX_CHARS, containment, exact, jaccard, jaro_winkler, jaro_winkler_normalized,
+    levenshtein, levenshtein_normalized, qgram_jaccard, token_jaccard,
 };
 pub use text::{codes, is_cjk, normalize, qgrams, squash, tokens};
 pub use tfidf::{SparseVector, TfIdf};
@@ -250,6 +250,25 @@ impl FittedComparator {
         Some(similarity)
     }
 
+    /// Returns whether the comparator reads nothing but the normalised text of each value, so
+    /// that normalising a column once can serve every pair.
+    fn reads_normalized_text(&self) -> bool {
+        matches!(
+            self.comparator,
+            Comparator::Exact | Comparator::Levenshtein | Comparator::JaroWinkler
+        )
+    }
+
+    /// Computes the similarity of two values that [`normalize`] already produced. The caller
+    /// checks [`Self::reads_normalized_text`] first.
+    fn similarity_of_normalized(&self, left: &str, right: &str) -> f64 {
+        match self.comparator {
+            Comparator::Levenshtein => levenshtein_normalized(left, right),
+            Comparator::JaroWinkler => jaro_winkler_normalized(left, right),
+            _ => f64::from(u8::from(left == right)),
+        }
+    }
+
     /// Whether two present values are the same: equal normalised text, or equal numbers or
     /// dates for the numeric and date comparators.
     pub fn is_exact(&self, left: &str, right: &str) -> bool {
@@ -370,6 +389,21 @@ impl Comparison {
     }
 }
 
+/// Normalises every value of attribute `index`, in row order.
+fn normalized_column(table: &RecordTable, index: usize) -> Vec<Option<String>> {
+    use rayon::prelude::*;
+    table
+        .column(index)
+        .unwrap_or_default()
+        .par_iter()
+        .map(|value| value.as_deref().map(normalize))
+        .collect()
+}
+
+fn normalized_value(values: &[Option<String>], row: u32) -> Option<&str> {
+    values.get(row as usize).and_then(Option::as_deref)
+}
+
 fn column_values(table: &RecordTable, index: usize) -> impl Iterator<Item = &str> {
     table
         .column(index)
@@ -439,20 +473,17 @@ impl FittedComparison {
         let Some(similarity) = self.comparator.similarity(Some(left), Some(right)) else {
             return NULL_LEVEL;
         };
-        let thresholds = &self.comparison.thresholds;
         if self.comparison.exact_level && self.comparator.is_exact(left, right) {
-            return (thresholds.len() + 1) as u8;
+            return self.exact_level();
         }
-        match thresholds
-            .iter()
-            .position(|&threshold| similarity >= threshold)
-        {
-            Some(index) => (thresholds.len() - index) as u8,
-            None => 0,
-        }
+        self.level_of_similarity(similarity)
     }
 
     /// Levels of many pairs, in pair order, computed in parallel.
+    ///
+    /// The text comparators normalise each column once instead of each value once per pair
+    /// when there are at least half as many pairs as records, with the same levels as
+    /// [`Self::level`].
     pub fn levels(
         &self,
         left: &RecordTable,
@@ -460,10 +491,52 @@ impl FittedComparison {
         pairs: &[CandidatePair],
     ) -> Vec<u8> {
         use rayon::prelude::*;
+        if self.comparator.reads_normalized_text() && pairs.len() * 2 >= left.len() + right.len() {
+            let left_values = normalized_column(left, self.left_index);
+            let deduplicating = std::ptr::eq(left, right) && self.left_index == self.right_index;
+            let right_owned = (!deduplicating).then(|| normalized_column(right, self.right_index));
+            let right_values = right_owned.as_deref().unwrap_or(&left_values);
+            return pairs
+                .par_iter()
+                .map(|pair| {
+                    self.level_of_normalized(
+                        normalized_value(&left_values, pair.left),
+                        normalized_value(right_values, pair.right),
+                    )
+                })
+                .collect();
+        }
         pairs
             .par_iter()
             .map(|&pair| self.level(left, right, pair))
             .collect()
+    }
+
+    /// Computes [`Self::level_of`] for two values that [`normalize`] already produced.
+    fn level_of_normalized(&self, left: Option<&str>, right: Option<&str>) -> u8 {
+        let (Some(left), Some(right)) = (left, right) else {
+            return NULL_LEVEL;
+        };
+        if self.comparison.exact_level && left == right {
+            return self.exact_level();
+        }
+        self.level_of_similarity(self.comparator.similarity_of_normalized(left, right))
+    }
+
+    fn exact_level(&self) -> u8 {
+        (self.comparison.thresholds.len() + 1) as u8
+    }
+
+    /// Returns the highest threshold level that `similarity` reaches, or 0 (`else`).
+    fn level_of_similarity(&self, similarity: f64) -> u8 {
+        let thresholds = &self.comparison.thresholds;
+        match thresholds
+            .iter()
+            .position(|&threshold| similarity >= threshold)
+        {
+            Some(index) => (thresholds.len() - index) as u8,
+            None => 0,
+        }
     }
 
     /// Label of a level, such as `exact`, `jaro_winkler >= 0.92`, `else` or `null`.
@@ -661,5 +734,59 @@ mod tests {
             .fit(&left, &right)
             .expect_err("no such attribute");
         assert!(error.to_string().contains("surname"), "{error}");
+    }
+
+    /// Values that exercise normalisation: case, punctuation, CJK, digits with a decimal
+    /// point, an empty normal form, missing values, and two long values that differ only
+    /// after the edit comparators' prefix.
+    fn awkward_table(name: &str) -> RecordTable {
+        let long = "a".repeat(EDIT_MAX_CHARS + 10);
+        let values = [
+            Some("Martha  O'Neil".to_string()),
+            Some("MARTHA oneil".to_string()),
+            Some("北京市 朝阳区".to_string()),
+            Some("北京市朝阳区".to_string()),
+            Some("129.95".to_string()),
+            Some("129 95".to_string()),
+            Some("---".to_string()),
+            Some("".to_string()),
+            None,
+            Some(format!("{long}x")),
+            Some(format!("{long}y")),
+        ];
+        let mut table = RecordTable::new(name, vec!["name".into()]).expect("valid");
+        for (row, value) in values.into_iter().enumerate() {
+            table.push(row.to_string(), vec![value]).expect("arity");
+        }
+        table
+    }
+
+    #[test]
+    fn batch_levels_match_single_levels() {
+        let left = awkward_table("left");
+        let right = awkward_table("right");
+        let rows = left.len() as u32;
+        let all_pairs: Vec<CandidatePair> = (0..rows)
+            .flat_map(|l| (0..rows).map(move |r| CandidatePair::new(l, r)))
+            .collect();
+        let dedupe_pairs: Vec<CandidatePair> = (0..rows)
+            .flat_map(|l| (l + 1..rows).map(move |r| CandidatePair::new(l, r)))
+            .collect();
+        for comparator in [
+            Comparator::Exact,
+            Comparator::Levenshtein,
+            Comparator::JaroWinkler,
+        ] {
+            let comparison = Comparison::new("name", comparator, vec![0.9, 0.7, 0.3]);
+            for (second, pairs) in [(&right, &all_pairs), (&left, &dedupe_pairs)] {
+                let fitted = comparison.fit(&left, second).expect("fits");
+                let batch = fitted.levels(&left, second, pairs);
+                let single: Vec<u8> = pairs
+                    .iter()
+                    .map(|&pair| fitted.level(&left, second, pair))
+                    .collect();
+                assert_eq!(batch, single, "{}", fitted.name());
+            }
+        }
     }
 }

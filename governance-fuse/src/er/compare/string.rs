@@ -24,14 +24,23 @@ pub fn exact(left: &str, right: &str) -> f64 {
 
 /// `1 - distance / max(length)` on the normalised values, by Levenshtein distance.
 pub fn levenshtein(left: &str, right: &str) -> f64 {
-    let (left, right) = (prefix(&normalize(left)), prefix(&normalize(right)));
-    strsim::normalized_levenshtein(&left, &right)
+    levenshtein_normalized(&normalize(left), &normalize(right))
+}
+
+/// [`levenshtein`] of two values that are already normalised, such as the output of
+/// [`normalize`] kept for many comparisons.
+pub fn levenshtein_normalized(left: &str, right: &str) -> f64 {
+    strsim::normalized_levenshtein(prefix(left), prefix(right))
 }
 
 /// Jaro-Winkler similarity of the normalised values (prefix scale 0.1, as `strsim` fixes it).
 pub fn jaro_winkler(left: &str, right: &str) -> f64 {
-    let (left, right) = (prefix(&normalize(left)), prefix(&normalize(right)));
-    strsim::jaro_winkler(&left, &right)
+    jaro_winkler_normalized(&normalize(left), &normalize(right))
+}
+
+/// [`jaro_winkler`] of two values that are already normalised.
+pub fn jaro_winkler_normalized(left: &str, right: &str) -> f64 {
+    strsim::jaro_winkler(prefix(left), prefix(right))
 }
 
 /// Jaccard similarity of the padded character q-gram sets.
@@ -66,8 +75,12 @@ pub fn containment<T: Eq + Hash>(part: &[T], whole: &[T]) -> f64 {
     part.iter().filter(|item| whole.contains(*item)).count() as f64 / part.len() as f64
 }
 
-fn prefix(value: &str) -> String {
-    value.chars().take(EDIT_MAX_CHARS).collect()
+/// The first [`EDIT_MAX_CHARS`] characters of `value`, borrowed.
+fn prefix(value: &str) -> &str {
+    match value.char_indices().nth(EDIT_MAX_CHARS) {
+        Some((end, _)) => &value[..end],
+        None => value,
+    }
 }
 
 #[cfg(test)]
