@@ -16,6 +16,10 @@
 //! | [`PiiKind::GpsCoordinate`] | `gps_coordinate` | latitude and longitude ranges | validated |
 //! | [`PiiKind::Passport`] | `cn_passport`, `passport` (needs a keyword) | none | pattern only |
 //! | [`PiiKind::Url`], [`PiiKind::Domain`] | `url`, `domain` | host rules, top-level domain list | pattern only |
+//! | [`PiiKind::Age`] | `age` (needs an age phrase) | 1 to 125 years | pattern only |
+//! | [`PiiKind::DateTime`] | `date_time` | real date, hours and minutes | validated for calendar dates, else pattern only |
+//! | [`PiiKind::PostalCode`] | `postal_code` (needs a postal keyword or a US state) | not all zeros | pattern only |
+//! | [`PiiKind::Nrp`] | `nrp` (word lists) | none | pattern only |
 //!
 //! # How a text is scanned
 //!
@@ -56,6 +60,7 @@
 //! # Ok::<(), governance_core::Error>(())
 //! ```
 
+mod age;
 mod boundary;
 mod cn_id;
 pub mod column;
@@ -63,16 +68,20 @@ mod column_names;
 mod context;
 mod credit_code;
 mod date;
+mod datetime;
 mod detector;
 mod email;
 mod financial;
 mod gps;
 mod kind;
 mod network;
+mod nrp;
 mod passport;
 mod phone;
 mod plate;
+mod postal;
 mod ssn;
+mod tagged;
 mod web;
 pub(crate) mod width;
 
@@ -125,7 +134,8 @@ pub struct PiiFinding {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectorConfig {
-    /// Kinds to look for. Default: every kind.
+    /// Kinds to look for. Default: every kind but [`PiiKind::DateTime`] (see
+    /// [`PiiKind::defaults`]).
     pub kinds: Vec<PiiKind>,
     /// Number of characters before and after a value searched for context keywords. Default
     /// 20, and 0 turns context off (and with it the recognizers that need a keyword).
@@ -145,7 +155,7 @@ pub struct DetectorConfig {
 impl Default for DetectorConfig {
     fn default() -> Self {
         DetectorConfig {
-            kinds: PiiKind::ALL.to_vec(),
+            kinds: PiiKind::defaults(),
             context_window_chars: 20,
             min_tier: ConfidenceTier::PatternOnly,
             report_failed_check_character: false,
@@ -187,6 +197,21 @@ pub(crate) trait Recognizer: Send + Sync + fmt::Debug {
     fn requires_context(&self) -> bool {
         false
     }
+    /// Returns the part of a validated candidate that is reported, in bytes of `candidate`.
+    /// Recognizers whose pattern includes a context phrase (`aged 42`) report the value
+    /// alone. Default: the whole candidate.
+    fn value_range(&self, candidate: &str) -> Range<usize> {
+        0..candidate.len()
+    }
+}
+
+/// Returns the range of the first of the named groups `names` that takes part in the match
+/// of `pattern` at the start of `candidate`, or the whole candidate when none does.
+pub(crate) fn value_group(pattern: &Regex, candidate: &str, names: &[&str]) -> Range<usize> {
+    pattern
+        .captures(candidate)
+        .and_then(|captures| names.iter().find_map(|name| captures.name(name)))
+        .map_or(0..candidate.len(), |group| group.range())
 }
 
 /// Compiles a recognizer's built-in pattern. A failure is a bug in this crate.
