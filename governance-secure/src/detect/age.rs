@@ -20,7 +20,7 @@ use super::{ConfidenceTier, PiiKind, Recognizer, Today, compile, value_group};
 const MAX_AGE: u32 = 125;
 
 /// An age phrase with the number in the group `value`.
-const AGE_PATTERN: &str = r"(?i:(?:aged|age(?: of)?|turn(?:s|ed|ing)?)[: ]+(?P<value>[0-9]{1,3})|(?P<before>[0-9]{1,3})[ \-]?(?:years?|yrs?)[ \-]old)";
+const AGE_PATTERN: &str = r"(?i-u:(?:aged|age(?: of)?|turn(?:s|ed|ing)?)[: ]+(?P<value>[0-9]{1,3})|(?P<before>[0-9]{1,3})[ \-]?(?:years?|yrs?)[ \-]old)";
 
 /// Recognizes ages inside age phrases.
 #[derive(Debug)]

@@ -29,10 +29,10 @@ use super::{ConfidenceTier, PiiKind, Recognizer, Today, compile, value_group};
 /// preposition. Month and day forms have no group.
 fn date_time_pattern() -> String {
     let date = numeric_or_named_date();
-    let time = r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?: ?(?i:[ap]\.?m\.?))?";
-    let hour_only = r"[0-9]{1,2} ?(?i:[ap]\.m\.|[ap]m)";
+    let time = r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?: ?(?i-u:[ap]\.?m\.?))?";
+    let hour_only = r"[0-9]{1,2} ?(?i-u:[ap]\.m\.|[ap]m)";
     let ordinal = r"(?:st|nd|rd|th)?";
-    let prepositions = r"(?i:in|during|since|until|till|by|from|before|after|circa|around)";
+    let prepositions = r"(?i-u:in|during|since|until|till|by|from|before|after|circa|around)";
     format!(
         r"(?P<date>{date})(?:[T ](?P<time>{time}))?|(?P<clock>{time}|{hour_only})|{prepositions} (?P<year>(?:19|20)[0-9]{{2}})|{MONTHS}\.? (?:[0-9]{{4}}|[0-9]{{1,2}}{ordinal})|[0-9]{{1,2}}{ordinal} {MONTHS}"
     )

@@ -313,7 +313,7 @@ fn nrp_pattern() -> String {
     political.sort_by_key(|word| std::cmp::Reverse(word.len()));
     let parties: Vec<String> = political.iter().map(|word| with_plurals(word)).collect();
     format!(
-        "(?i:{})(?P<country> Republic)?|{}",
+        "(?i-u:{})(?P<country> Republic)?|{}",
         groups.join("|"),
         parties.join("|")
     )

@@ -34,7 +34,7 @@ const US_STATES: &str = "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|L
 /// Builds the pattern: a keyword then a code in the group `code`, or a state abbreviation
 /// then a US code in the group `zip`.
 fn postal_pattern() -> String {
-    let keyword = r"(?i:zip(?: ?code)?|postal ?code|post ?code|plz|cep)";
+    let keyword = r"(?i-u:zip(?: ?code)?|postal ?code|post ?code|plz|cep)";
     let shapes = [
         r"[0-9]{5}(?:-[0-9]{3,4})?",
         r"[0-9]{3} [0-9]{2}",
