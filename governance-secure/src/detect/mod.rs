@@ -33,14 +33,18 @@
 //!    that are whole tokens (see the `boundary` module). A value glued to Chinese characters
 //!    counts. A digit run inside a longer digit run, or an address inside a longer token,
 //!    does not. No reported span cuts a token in two.
-//! 4. Validators run on the candidates only (see the table).
+//! 4. Validators run on the candidates only (see the table). Recognizers whose pattern
+//!    includes a context phrase (`aged 42`, `ZIP: 62704`, `in 1998`) report the value alone.
 //! 5. Context keywords up to [`DetectorConfig::context_window_chars`] characters before or
 //!    after a candidate (`电话`, `email`, `身份证`, `出生`, `车牌`) raise its confidence. Some
 //!    recognizers report a candidate only with a keyword: dates of birth, nine-digit SSNs,
 //!    passports other than Chinese ones. For those the keyword must be in the same clause:
 //!    the search stops at clause punctuation and at the neighbouring candidates of the same
 //!    recognizer.
-//! 6. Overlapping candidates are resolved in favour of the higher tier, then the longer span,
+//! 6. With a token tagger set, its spans are cleaned up first (pieces of one entity joined,
+//!    lone lower-case words and single characters dropped), and a postal code right after a
+//!    tagged address becomes part of that address.
+//! 7. Overlapping candidates are resolved in favour of the higher tier, then the longer span,
 //!    then the recognizer listed first in the table.
 //!
 //! ```
