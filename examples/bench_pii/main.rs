@@ -8,8 +8,8 @@
 //! Each FILE is a JSON list of `{"full_text", "spans": [{"entity_type", "start_position",
 //! "end_position"}]}` with character offsets. A prediction matches a labelled span when their
 //! intersection over union is at least 0.5, whatever the types. The benchmark prints
-//! precision, recall, F2, recall per labelled type, the precision and recall of validated
-//! identifiers, sentences/s and MB/s, on one thread. `--presidio` runs Presidio's regex
+//! precision, recall, F2, recall per labelled type, precision per predicted kind, the
+//! precision and recall of validated identifiers, sentences/s and MB/s, on one thread. `--presidio` runs Presidio's regex
 //! recognizers on the same file in the same run (installing them into a virtualenv on first
 //! use), `--presidio-spacy` also runs it with a spaCy model, and both are scored with the
 //! same code.
@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use governance::llm::tagger::Tagger;
-use governance::secure::detect::{ConfidenceTier, Detector, DetectorConfig};
+use governance::secure::detect::{ConfidenceTier, Detector, DetectorConfig, PiiKind};
 use serde::Serialize;
 
 use crate::dataset::Sentence;
@@ -56,7 +56,8 @@ Scores personal-data detection on labelled sentence sets.
   --tagger DIR  also score the detector with the token tagger whose weights are in
                 DIR (governance-llm/models/tagger holds the project's); the main
                 figures are then the tagger's, and the patterns-only ones are kept
-  --show-errors N  print up to N missed labels and N unmatched predictions per set
+  --show-errors N  print up to N missed labels and N unmatched predictions (with
+                their kinds) per set
   --json OUT    also write the figures as JSON to OUT";
 
 struct Options {
@@ -155,6 +156,7 @@ fn predict(detector: &Detector, sentences: &[Sentence]) -> Vec<Vec<Predicted>> {
                 .map(|finding| Predicted {
                     span: finding.char_span,
                     validated: finding.tier >= ConfidenceTier::Validated,
+                    kind: finding.kind.as_str().to_string(),
                 })
                 .collect()
         })
@@ -281,11 +283,17 @@ fn bench_set(
             ratio(*matched, *total)
         );
     }
+    for (kind, (matched, total)) in &ours.per_predicted_kind {
+        println!(
+            "    precision {kind:<21} {:.3}  ({matched}/{total} predictions match a label)",
+            ratio(*matched, *total)
+        );
+    }
     for (kind, text) in ours.missed.iter().take(options.show_errors) {
         println!("    missed {kind}: {text:?}");
     }
-    for text in ours.spurious.iter().take(options.show_errors) {
-        println!("    unmatched prediction: {text:?}");
+    for (kind, text) in ours.spurious.iter().take(options.show_errors) {
+        println!("    unmatched {kind}: {text:?}");
     }
 
     let mut ours_by_label = vec![("patterns", &patterns)];
@@ -378,7 +386,12 @@ struct Detectors {
 }
 
 fn run(options: &Options) -> Result<(), String> {
-    let build = || Detector::new(DetectorConfig::default()).map_err(|error| error.to_string());
+    // Every kind, dates and times included, as the labelled sets mark them.
+    let config = DetectorConfig {
+        kinds: PiiKind::ALL.to_vec(),
+        ..DetectorConfig::default()
+    };
+    let build = || Detector::new(config.clone()).map_err(|error| error.to_string());
     let tagged = match &options.tagger {
         Some(dir) => {
             let tagger = Tagger::load(dir).map_err(|error| error.to_string())?;

@@ -136,7 +136,7 @@ fn resolve_overlaps(mut raw: Vec<(usize, usize, String, f64)>) -> Vec<Predicted>
             .then_with(|| (b.1 - b.0).cmp(&(a.1 - a.0)))
     });
     let mut kept: Vec<Predicted> = Vec::new();
-    for (start, end, _, _) in raw {
+    for (start, end, kind, _) in raw {
         if kept
             .iter()
             .all(|p| end <= p.span.start || p.span.end <= start)
@@ -144,6 +144,7 @@ fn resolve_overlaps(mut raw: Vec<(usize, usize, String, f64)>) -> Vec<Predicted>
             kept.push(Predicted {
                 span: start..end,
                 validated: false,
+                kind,
             });
         }
     }

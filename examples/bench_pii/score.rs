@@ -10,11 +10,13 @@ use crate::dataset::Sentence;
 /// Minimum intersection over union for a match.
 const MIN_IOU: f64 = 0.5;
 
-/// One predicted span in characters, with whether a validator confirmed it.
+/// One predicted span in characters, with its kind and whether a validator confirmed it.
 #[derive(Debug, Clone)]
 pub struct Predicted {
     pub span: Range<usize>,
     pub validated: bool,
+    /// The detector's name for the kind, such as `person` or Presidio's `PERSON`.
+    pub kind: String,
 }
 
 /// Gold types whose values have a validator (check digit, checksum, address syntax). Their
@@ -45,8 +47,10 @@ pub struct Score {
     pub validated_predicted_matched: usize,
     /// Labelled spans no prediction matched, as (type, text).
     pub missed: Vec<(String, String)>,
-    /// Predictions that matched no labelled span, as text.
-    pub spurious: Vec<String>,
+    /// Predictions that matched no labelled span, as (kind, text).
+    pub spurious: Vec<(String, String)>,
+    /// Per predicted kind: (predictions matching a labelled span, predictions).
+    pub per_predicted_kind: BTreeMap<String, (usize, usize)>,
 }
 
 /// Returns the characters `span` of `text`.
@@ -98,9 +102,18 @@ impl Score {
             }
         }
         for (index, prediction) in predictions.iter().enumerate() {
-            if !used[index] {
-                self.spurious
-                    .push(char_slice(&sentence.full_text, &prediction.span));
+            let entry = self
+                .per_predicted_kind
+                .entry(prediction.kind.clone())
+                .or_default();
+            entry.1 += 1;
+            if used[index] {
+                entry.0 += 1;
+            } else {
+                self.spurious.push((
+                    prediction.kind.clone(),
+                    char_slice(&sentence.full_text, &prediction.span),
+                ));
             }
             if prediction.validated {
                 self.validated_predicted += 1;
@@ -162,6 +175,7 @@ mod tests {
         Predicted {
             span: start..end,
             validated: false,
+            kind: "person".into(),
         }
     }
 

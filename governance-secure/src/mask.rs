@@ -173,9 +173,16 @@ pub fn mask_value(kind: PiiKind, value: &str, operator: MaskOperator) -> String 
                 PiiKind::Passport => partial::passport(value),
                 PiiKind::GpsCoordinate => partial::coordinates(value),
                 PiiKind::Person => partial::name(value),
-                // An address, organisation or place has no part that is safe to keep and
-                // still tells values apart, so it gets the type tag.
-                PiiKind::StreetAddress | PiiKind::Organization | PiiKind::Place => {
+                // An address, organisation, place, age, date, postal code or group has no
+                // part that is safe to keep and still distinguishes values, so it gets the
+                // type tag.
+                PiiKind::StreetAddress
+                | PiiKind::Organization
+                | PiiKind::Place
+                | PiiKind::Age
+                | PiiKind::DateTime
+                | PiiKind::PostalCode
+                | PiiKind::Nrp => {
                     format!("<{}>", kind.tag())
                 }
             }

@@ -19,17 +19,22 @@ use super::{ConfidenceTier, PiiKind, Recognizer, Today, compile};
 /// Earliest accepted birth year: no living person was born before it.
 const EARLIEST_BIRTH_YEAR: i32 = 1880;
 
-const MONTHS: &str = r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+pub(crate) const MONTHS: &str = r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+
+/// Builds the pattern of the numeric and English date forms, without groups.
+pub(crate) fn numeric_or_named_date() -> String {
+    let numeric =
+        r"[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.][0-9]{4}";
+    let ordinal = r"(?:st|nd|rd|th)?";
+    format!(
+        r"{numeric}|{MONTHS}\.? [0-9]{{1,2}}{ordinal},? [0-9]{{4}}|[0-9]{{1,2}}{ordinal} {MONTHS}\.?,? [0-9]{{4}}"
+    )
+}
 
 /// Builds the pattern of every accepted date form.
 fn date_pattern() -> String {
-    let numeric =
-        r"[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.][0-9]{4}";
     let chinese = r"[0-9]{4} ?年 ?[0-9]{1,2} ?月 ?[0-9]{1,2} ?[日号]";
-    let ordinal = r"(?:st|nd|rd|th)?";
-    format!(
-        r"{numeric}|{chinese}|{MONTHS}\.? [0-9]{{1,2}}{ordinal},? [0-9]{{4}}|[0-9]{{1,2}}{ordinal} {MONTHS}\.?,? [0-9]{{4}}"
-    )
+    format!("{}|{chinese}", numeric_or_named_date())
 }
 
 /// Returns the month (1 to 12) named by an English word or its abbreviation.
@@ -44,7 +49,7 @@ fn month_number(word: &str) -> Option<u32> {
 
 /// Returns the real dates a candidate can mean: one for most forms, two for `01/02/1990`
 /// (day first and month first).
-fn possible_dates(candidate: &str) -> Vec<NaiveDate> {
+pub(crate) fn possible_dates(candidate: &str) -> Vec<NaiveDate> {
     let numbers: Vec<&str> = candidate
         .split(|c: char| !c.is_ascii_digit())
         .filter(|run| !run.is_empty())

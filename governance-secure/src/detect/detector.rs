@@ -12,9 +12,9 @@ use regex::{Regex, RegexSet, RegexSetBuilder};
 use super::context::ContextMatcher;
 use super::width::{ScannedText, to_ascii_width};
 use super::{
-    CONTEXT_BONUS, ConfidenceTier, DetectorConfig, PiiFinding, PiiKind, Recognizer, Today,
-    boundary, cn_id, credit_code, date, email, financial, gps, network, passport, phone, plate,
-    ssn, web,
+    CONTEXT_BONUS, ConfidenceTier, DetectorConfig, PiiFinding, PiiKind, Recognizer, Today, age,
+    boundary, cn_id, credit_code, date, datetime, email, financial, gps, network, nrp, passport,
+    phone, plate, postal, ssn, tagged, web,
 };
 
 /// Cache capacity of the prefilter set's lazy DFA, in bytes.
@@ -143,10 +143,13 @@ impl Detector {
                 haystack,
                 recognizer.token_rule(),
             );
-            for (position, span) in spans.iter().enumerate() {
-                let Some(tier) = recognizer.validate(&haystack[span.clone()], today) else {
+            for (position, matched_span) in spans.iter().enumerate() {
+                let candidate = &haystack[matched_span.clone()];
+                let Some(tier) = recognizer.validate(candidate, today) else {
                     continue;
                 };
+                let value = recognizer.value_range(candidate);
+                let span = &(matched_span.start + value.start..matched_span.start + value.end);
                 let has_context = if recognizer.requires_context() {
                     let previous_end = position
                         .checked_sub(1)
@@ -184,6 +187,7 @@ impl Detector {
                 });
             }
         }
+        absorb_postal_codes(haystack, &mut candidates);
         to_findings(&scanned, resolve_overlaps(candidates))
     }
 
@@ -196,8 +200,7 @@ impl Detector {
         if self.config.min_tier > ConfidenceTier::PatternOnly {
             return Vec::new();
         }
-        tagger
-            .tag(haystack)
+        tagged::refine(haystack, tagger.tag(haystack))
             .into_iter()
             .filter_map(|span| {
                 let kind = kind_of_label(span.label)?;
@@ -358,7 +361,50 @@ fn build_recognizers(config: &DetectorConfig) -> Result<Vec<Box<dyn Recognizer>>
     if wants(PiiKind::Domain) {
         recognizers.push(Box::new(web::DomainRecognizer::new()?));
     }
+    if wants(PiiKind::DateTime) {
+        recognizers.push(Box::new(datetime::DateTimeRecognizer::new()?));
+    }
+    if wants(PiiKind::Age) {
+        recognizers.push(Box::new(age::AgeRecognizer::new()?));
+    }
+    if wants(PiiKind::PostalCode) {
+        recognizers.push(Box::new(postal::PostalCodeRecognizer::new()?));
+    }
+    if wants(PiiKind::Nrp) {
+        recognizers.push(Box::new(nrp::NrpRecognizer::new()?));
+    }
     Ok(recognizers)
+}
+
+/// Extends each tagger address that a postal code follows (see [`tagged::joins_address`])
+/// over the code, and drops the code's own candidate.
+fn absorb_postal_codes(text: &str, candidates: &mut Vec<Candidate>) {
+    let postal: Vec<usize> = (0..candidates.len())
+        .filter(|&index| candidates[index].kind == PiiKind::PostalCode)
+        .collect();
+    let mut absorbed = Vec::new();
+    for index in postal {
+        let code = candidates[index].span.clone();
+        let address = candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, candidate)| {
+                candidate.recognizer == TAGGER_RECOGNIZER
+                    && candidate.kind == PiiKind::StreetAddress
+                    && candidate.span.end <= code.start
+            })
+            .max_by_key(|(_, candidate)| candidate.span.end)
+            .map(|(position, candidate)| (position, candidate.span.end));
+        if let Some((position, end)) = address
+            && text.get(end..code.start).is_some_and(tagged::joins_address)
+        {
+            candidates[position].span.end = code.end;
+            absorbed.push(index);
+        }
+    }
+    for index in absorbed.into_iter().rev() {
+        candidates.remove(index);
+    }
 }
 
 /// Keeps the strongest of overlapping candidates: higher tier first, then the longer span,

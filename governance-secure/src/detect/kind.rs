@@ -49,11 +49,21 @@ pub enum PiiKind {
     Organization,
     /// A city, region or country named on its own. Found only by the token tagger.
     Place,
+    /// A person's age in years, next to an age phrase (`aged 42`, `42 years old`).
+    Age,
+    /// A calendar date, a time of day, or a year after a time preposition (`in 1998`). Not
+    /// in the default kinds, because most dates in city records are not personal data.
+    DateTime,
+    /// A postal code after a postal keyword (`ZIP`, `postcode`) or a US state abbreviation.
+    PostalCode,
+    /// A nationality, religious or political group (`Finnish`, `Buddhists`, `Republicans`),
+    /// Presidio's NRP.
+    Nrp,
 }
 
 impl PiiKind {
     /// Every kind, in declaration order.
-    pub const ALL: [PiiKind; 19] = [
+    pub const ALL: [PiiKind; 23] = [
         PiiKind::Email,
         PiiKind::Phone,
         PiiKind::ResidentId,
@@ -73,7 +83,20 @@ impl PiiKind {
         PiiKind::StreetAddress,
         PiiKind::Organization,
         PiiKind::Place,
+        PiiKind::Age,
+        PiiKind::DateTime,
+        PiiKind::PostalCode,
+        PiiKind::Nrp,
     ];
+
+    /// Returns the kinds a default [`DetectorConfig`](super::DetectorConfig) looks for: every
+    /// kind but [`PiiKind::DateTime`].
+    pub fn defaults() -> Vec<PiiKind> {
+        PiiKind::ALL
+            .into_iter()
+            .filter(|kind| *kind != PiiKind::DateTime)
+            .collect()
+    }
 
     /// Returns the snake_case name used in configs, issues and audit records.
     pub fn as_str(self) -> &'static str {
@@ -97,6 +120,10 @@ impl PiiKind {
             PiiKind::StreetAddress => "street_address",
             PiiKind::Organization => "organization",
             PiiKind::Place => "place",
+            PiiKind::Age => "age",
+            PiiKind::DateTime => "date_time",
+            PiiKind::PostalCode => "postal_code",
+            PiiKind::Nrp => "nrp",
         }
     }
 
@@ -122,6 +149,10 @@ impl PiiKind {
             PiiKind::StreetAddress => "ADDRESS",
             PiiKind::Organization => "ORGANIZATION",
             PiiKind::Place => "PLACE",
+            PiiKind::Age => "AGE",
+            PiiKind::DateTime => "DATE_TIME",
+            PiiKind::PostalCode => "POSTAL_CODE",
+            PiiKind::Nrp => "NRP",
         }
     }
 }

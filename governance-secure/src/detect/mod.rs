@@ -16,6 +16,10 @@
 //! | [`PiiKind::GpsCoordinate`] | `gps_coordinate` | latitude and longitude ranges | validated |
 //! | [`PiiKind::Passport`] | `cn_passport`, `passport` (needs a keyword) | none | pattern only |
 //! | [`PiiKind::Url`], [`PiiKind::Domain`] | `url`, `domain` | host rules, top-level domain list | pattern only |
+//! | [`PiiKind::Age`] | `age` (needs an age phrase) | 1 to 125 years | pattern only |
+//! | [`PiiKind::DateTime`] | `date_time` | real date, hours and minutes | validated for calendar dates, else pattern only |
+//! | [`PiiKind::PostalCode`] | `postal_code` (needs a postal keyword or a US state) | not all zeros | pattern only |
+//! | [`PiiKind::Nrp`] | `nrp` (word lists) | none | pattern only |
 //!
 //! # How a text is scanned
 //!
@@ -29,14 +33,18 @@
 //!    that are whole tokens (see the `boundary` module). A value glued to Chinese characters
 //!    counts. A digit run inside a longer digit run, or an address inside a longer token,
 //!    does not. No reported span cuts a token in two.
-//! 4. Validators run on the candidates only (see the table).
+//! 4. Validators run on the candidates only (see the table). Recognizers whose pattern
+//!    includes a context phrase (`aged 42`, `ZIP: 62704`, `in 1998`) report the value alone.
 //! 5. Context keywords up to [`DetectorConfig::context_window_chars`] characters before or
 //!    after a candidate (`电话`, `email`, `身份证`, `出生`, `车牌`) raise its confidence. Some
 //!    recognizers report a candidate only with a keyword: dates of birth, nine-digit SSNs,
 //!    passports other than Chinese ones. For those the keyword must be in the same clause:
 //!    the search stops at clause punctuation and at the neighbouring candidates of the same
 //!    recognizer.
-//! 6. Overlapping candidates are resolved in favour of the higher tier, then the longer span,
+//! 6. With a token tagger set, its spans are cleaned up first (pieces of one entity joined,
+//!    lone lower-case words and single characters dropped), and a postal code right after a
+//!    tagged address becomes part of that address.
+//! 7. Overlapping candidates are resolved in favour of the higher tier, then the longer span,
 //!    then the recognizer listed first in the table.
 //!
 //! ```
@@ -56,6 +64,7 @@
 //! # Ok::<(), governance_core::Error>(())
 //! ```
 
+mod age;
 mod boundary;
 mod cn_id;
 pub mod column;
@@ -63,16 +72,20 @@ mod column_names;
 mod context;
 mod credit_code;
 mod date;
+mod datetime;
 mod detector;
 mod email;
 mod financial;
 mod gps;
 mod kind;
 mod network;
+mod nrp;
 mod passport;
 mod phone;
 mod plate;
+mod postal;
 mod ssn;
+mod tagged;
 mod web;
 pub(crate) mod width;
 
@@ -125,7 +138,8 @@ pub struct PiiFinding {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectorConfig {
-    /// Kinds to look for. Default: every kind.
+    /// Kinds to look for. Default: every kind but [`PiiKind::DateTime`] (see
+    /// [`PiiKind::defaults`]).
     pub kinds: Vec<PiiKind>,
     /// Number of characters before and after a value searched for context keywords. Default
     /// 20, and 0 turns context off (and with it the recognizers that need a keyword).
@@ -145,7 +159,7 @@ pub struct DetectorConfig {
 impl Default for DetectorConfig {
     fn default() -> Self {
         DetectorConfig {
-            kinds: PiiKind::ALL.to_vec(),
+            kinds: PiiKind::defaults(),
             context_window_chars: 20,
             min_tier: ConfidenceTier::PatternOnly,
             report_failed_check_character: false,
@@ -187,6 +201,21 @@ pub(crate) trait Recognizer: Send + Sync + fmt::Debug {
     fn requires_context(&self) -> bool {
         false
     }
+    /// Returns the part of a validated candidate that is reported, in bytes of `candidate`.
+    /// Recognizers whose pattern includes a context phrase (`aged 42`) report the value
+    /// alone. Default: the whole candidate.
+    fn value_range(&self, candidate: &str) -> Range<usize> {
+        0..candidate.len()
+    }
+}
+
+/// Returns the range of the first of the named groups `names` that takes part in the match
+/// of `pattern` at the start of `candidate`, or the whole candidate when none does.
+pub(crate) fn value_group(pattern: &Regex, candidate: &str, names: &[&str]) -> Range<usize> {
+    pattern
+        .captures(candidate)
+        .and_then(|captures| names.iter().find_map(|name| captures.name(name)))
+        .map_or(0..candidate.len(), |group| group.range())
 }
 
 /// Compiles a recognizer's built-in pattern. A failure is a bug in this crate.
