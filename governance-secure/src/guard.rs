@@ -515,6 +515,19 @@ impl Stage for PiiGuard {
         &self.name
     }
 
+    /// Returns `1`, or with a token tagger `1+tagger-` and the first 12 hex digits of the
+    /// tagger's training data hash, so that lineage shows which model tagged each round.
+    fn version(&self) -> String {
+        match self.detector.tagger() {
+            Some(tagger) => {
+                let hash = &tagger.metadata().training.training_data_hash;
+                let short: String = hash.chars().take(12).collect();
+                format!("1+tagger-{short}")
+            }
+            None => "1".to_string(),
+        }
+    }
+
     fn params(&self) -> serde_json::Value {
         serde_json::to_value(&self.config).unwrap_or_else(|error| {
             tracing::error!(stage = %self.name, %error, "guard config could not be written as JSON");

@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use governance_core::Stage;
 use governance_llm::tagger::Tagger;
 use governance_secure::detect::{
     ConfidenceTier, Detector, DetectorConfig, PiiKind, TAGGER_RECOGNIZER,
 };
-use governance_secure::{MaskConfig, mask_text};
+use governance_secure::{MaskConfig, PiiGuard, PiiGuardConfig, mask_text};
 
 #[expect(clippy::print_stderr, reason = "a skipped test says why on stderr")]
 fn tagger() -> Option<Arc<Tagger>> {
@@ -82,5 +83,24 @@ fn validated_tier_floor_skips_tagger() {
         findings
             .iter()
             .all(|finding| finding.recognizer != TAGGER_RECOGNIZER)
+    );
+}
+
+#[test]
+fn guard_version_names_tagger() {
+    let Some(tagger) = tagger() else { return };
+    let plain = PiiGuard::new(PiiGuardConfig::default()).expect("guard");
+    assert_eq!(plain.version(), "1");
+
+    let hash = tagger.metadata().training.training_data_hash.clone();
+    let tagged = PiiGuard::new(PiiGuardConfig::default())
+        .expect("guard")
+        .with_tagger(tagger);
+    let version = tagged.version();
+    assert!(version.starts_with("1+tagger-"), "{version}");
+    assert_eq!(version.len(), "1+tagger-".len() + 12);
+    assert!(
+        hash.starts_with(&version["1+tagger-".len()..]),
+        "{version} {hash}"
     );
 }
