@@ -41,7 +41,7 @@ use governance::fuse::er::fellegi_sunter::{
 use governance::fuse::er::metrics::{
     BlockingQuality, cluster_pair_metrics, true_pairs_from_entities,
 };
-use governance::fuse::er::{LinkMode, RecordTable};
+use governance::fuse::er::{CandidatePair, LinkMode, RecordTable};
 use serde::Serialize;
 
 const USAGE: &str = "\
@@ -171,28 +171,30 @@ fn train_like_splink(
     let err = |err: governance::fuse::er::ErError| err.to_string();
     let random = random_pairs(LinkMode::Dedupe, table.len(), table.len(), 1_000_000, 7);
     let random_levels = LevelMatrix::compare(fitted, table, table, &random).map_err(err)?;
-    let session = |attributes: &[&str]| -> Result<(FellegiSunterModel, u64), String> {
+    let block = |attributes: &[&str]| -> Result<Vec<CandidatePair>, String> {
         let rule = attributes
             .iter()
             .map(|attribute| KeyExpr::new(*attribute, KeyFunction::Exact))
             .collect();
-        let pairs = StandardBlocker::from_rules(vec![rule])
+        Ok(StandardBlocker::from_rules(vec![rule])
             .map_err(err)?
             .dedupe(table)
             .map_err(err)?
-            .pairs;
+            .pairs)
+    };
+    let session = |attributes: &[&str]| -> Result<FellegiSunterModel, String> {
+        let pairs = block(attributes)?;
         let levels = LevelMatrix::compare(fitted, table, table, &pairs).map_err(err)?;
         let config = FellegiSunterConfig {
             blocked_comparisons: attributes.iter().map(|a| (*a).to_owned()).collect(),
             ..FellegiSunterConfig::default()
         };
-        let model =
-            FellegiSunterModel::train(&config, &levels, Some(&random_levels)).map_err(err)?;
-        Ok((model, pairs.len() as u64))
+        FellegiSunterModel::train(&config, &levels, Some(&random_levels)).map_err(err)
     };
-    let (by_name, _) = session(&["first_name", "last_name"])?;
-    let (by_birth, _) = session(&["date_of_birth", "city"])?;
-    let (_, deterministic) = session(&["first_name", "last_name", "date_of_birth"])?;
+    let by_name = session(&["first_name", "last_name"])?;
+    let by_birth = session(&["date_of_birth", "city"])?;
+    // The prior needs only the number of pairs of the deterministic rule, as in Splink.
+    let deterministic = block(&["first_name", "last_name", "date_of_birth"])?.len();
 
     let mut model = by_name.clone();
     for (index, comparison) in model.comparisons.iter_mut().enumerate() {
