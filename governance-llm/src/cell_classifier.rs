@@ -146,6 +146,7 @@ pub struct TrainedCellClassifier {
     config: CellClassifierConfig,
     width: usize,
     network: CellNetwork,
+    initial_loss: f32,
     final_loss: f32,
 }
 
@@ -210,8 +211,9 @@ impl TrainedCellClassifier {
         let target = Tensor::<2>::from_data(TensorData::new(targets, [rows, 1]), &device);
         let weight = Tensor::<2>::from_data(TensorData::new(row_weights, [rows, 1]), &device);
         let mut optimizer = AdamConfig::new().init();
+        let mut initial_loss = f32::NAN;
         let mut final_loss = f32::NAN;
-        for _ in 0..config.epochs {
+        for epoch in 0..config.epochs {
             let logits = network.forward(input.clone());
             let loss = (bce_with_logits(logits, target.clone()) * weight.clone()).sum()
                 + network.weight_norm().mul_scalar(config.l2);
@@ -219,6 +221,9 @@ impl TrainedCellClassifier {
             final_loss = loss
                 .try_into_scalar()
                 .map_err(|error| Error::Internal(format!("reading the loss failed: {error:?}")))?;
+            if epoch == 0 {
+                initial_loss = final_loss;
+            }
             network = optimizer.step(config.learning_rate, network, gradients);
         }
         if !final_loss.is_finite() {
@@ -231,6 +236,7 @@ impl TrainedCellClassifier {
             config: config.clone(),
             width,
             network: network.valid(),
+            initial_loss,
             final_loss,
         })
     }
@@ -261,6 +267,12 @@ impl TrainedCellClassifier {
     /// Returns the number of input features.
     pub fn width(&self) -> usize {
         self.width
+    }
+
+    /// Returns the training loss at the initial weights, before the first step, penalty
+    /// included; compare it with [`Self::final_loss`] to see whether training made progress.
+    pub fn initial_loss(&self) -> f32 {
+        self.initial_loss
     }
 
     /// Returns the training loss after the last step, penalty included.

@@ -29,6 +29,17 @@
 //!   ([`SentenceEncoder`]), loaded from safetensors weights and a `tokenizer.json` that the
 //!   caller provides; it implements [`TextEmbedder`].
 //!
+//! # Model conformance suite
+//!
+//! `tests/conformance.rs` runs the same four checks on every burn model of the crate (the
+//! autoencoder, the cell and pair classifiers, the imputer, the forecaster and the tagger) on
+//! the CPU: the output shape of `forward` or of the predict call, equal predictions after a
+//! save and load round trip, equal predictions for equal seeds and different ones for
+//! different seeds, and a training loss that falls. The cell classifier and the imputer have
+//! no save or load API, so they skip the round trip. Run it with
+//! `cargo test -p governance-llm --test conformance`; a new model should get its own module
+//! under `tests/conformance/`.
+//!
 //! # Why burn
 //!
 //! burn (0.22) is a deep-learning framework written in Rust, so models train and run inside

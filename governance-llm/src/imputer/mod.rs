@@ -199,6 +199,13 @@ pub struct ImputerMetrics {
     pub target_std: Option<f64>,
     /// Share of held-out rows whose class was predicted right (classification only).
     pub accuracy: Option<f64>,
+    /// Mean batch loss of the first training epoch, on standardised targets (squared error)
+    /// or classes (cross-entropy).
+    #[serde(default)]
+    pub first_epoch_loss: f32,
+    /// Mean batch loss of the last training epoch, in the units of `first_epoch_loss`.
+    #[serde(default)]
+    pub last_epoch_loss: f32,
 }
 
 /// An imputer trained for one target column.
@@ -288,7 +295,7 @@ impl TrainedImputer {
         }
         let inputs = encode_rows(&predictors, table, &rows);
         let classify = matches!(target_encoding, ColumnEncoding::Categorical { .. });
-        let network = fit_network(
+        let (network, epoch_losses) = fit_network(
             config,
             &Targets {
                 values: &targets,
@@ -311,6 +318,8 @@ impl TrainedImputer {
                 rmse: None,
                 target_std: None,
                 accuracy: None,
+                first_epoch_loss: epoch_losses.first().copied().unwrap_or(f32::NAN),
+                last_epoch_loss: epoch_losses.last().copied().unwrap_or(f32::NAN),
             },
         };
         model.measure(table, &held_out)?;
@@ -569,14 +578,15 @@ fn training_targets(
     (rows, targets)
 }
 
-/// Runs mini-batch Adam and returns the trained network.
+/// Runs mini-batch Adam and returns the trained network with the mean batch loss of each
+/// epoch.
 fn fit_network(
     config: &ImputerConfig,
     targets: &Targets<'_>,
     inputs: &[f32],
     spans: &[FeatureSpan],
     rng: &mut ChaCha8Rng,
-) -> Result<ImputerNetwork> {
+) -> Result<(ImputerNetwork, Vec<f32>)> {
     let width: usize = spans.iter().map(|span| span.width).sum();
     let outputs = targets.outputs;
     let rows = inputs.len() / width;
@@ -589,9 +599,12 @@ fn fit_network(
     let mut optimizer = AdamConfig::new().init();
     let mut order: Vec<usize> = (0..rows).collect();
     let mut last_loss = 0.0f32;
+    let mut epoch_losses = Vec::with_capacity(config.epochs);
 
     for _ in 0..config.epochs {
         order.shuffle(rng);
+        let mut loss_sum = 0.0f32;
+        let mut batches = 0usize;
         for batch in order.chunks(config.batch_size) {
             let mut batch_inputs = Vec::with_capacity(batch.len() * width);
             let mut batch_targets = Vec::with_capacity(batch.len() * outputs);
@@ -630,8 +643,11 @@ fn fit_network(
             last_loss = loss
                 .try_into_scalar()
                 .map_err(|error| Error::Internal(format!("reading the loss failed: {error:?}")))?;
+            loss_sum += last_loss;
+            batches += 1;
             network = optimizer.step(config.learning_rate, network, gradients);
         }
+        epoch_losses.push(loss_sum / batches.max(1) as f32);
     }
 
     if !last_loss.is_finite() {
@@ -640,7 +656,7 @@ fn fit_network(
             config.learning_rate
         )));
     }
-    Ok(network.valid())
+    Ok((network.valid(), epoch_losses))
 }
 
 fn read_values(tensor: Tensor<2>) -> Result<Vec<f32>> {

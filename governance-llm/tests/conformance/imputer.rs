@@ -1,0 +1,116 @@
+//! Conformance of the cell imputer. It has no save or load API, so it has no round-trip test.
+
+use governance_llm::imputer::ImputerNetwork;
+use governance_llm::{
+    ColumnValues, ImputationTable, ImputedValue, ImputerConfig, TableColumn, TrainedImputer,
+};
+
+use super::{cpu, ramp};
+
+/// 300 rows where `y = 2a - b`, plus 3 when `zone` is "east"; every tenth `y` is missing.
+fn table() -> ImputationTable {
+    let rows = 300;
+    let a: Vec<Option<f64>> = (0..rows).map(|i| Some((i % 11) as f64)).collect();
+    let b: Vec<Option<f64>> = (0..rows)
+        .map(|i| Some(((i * 7) % 13) as f64 / 2.0))
+        .collect();
+    let zone: Vec<Option<String>> = (0..rows)
+        .map(|i| Some(if i % 3 == 0 { "east" } else { "west" }.to_string()))
+        .collect();
+    let y: Vec<Option<f64>> = (0..rows)
+        .map(|i| {
+            let shift = if i % 3 == 0 { 3.0 } else { 0.0 };
+            let value = 2.0 * (i % 11) as f64 - ((i * 7) % 13) as f64 / 2.0 + shift;
+            (i % 10 != 0).then_some(value)
+        })
+        .collect();
+    ImputationTable::new(vec![
+        TableColumn {
+            name: "a".into(),
+            values: ColumnValues::Numeric(a),
+        },
+        TableColumn {
+            name: "b".into(),
+            values: ColumnValues::Numeric(b),
+        },
+        TableColumn {
+            name: "zone".into(),
+            values: ColumnValues::Categorical(zone),
+        },
+        TableColumn {
+            name: "y".into(),
+            values: ColumnValues::Numeric(y),
+        },
+    ])
+    .expect("table")
+}
+
+fn config(seed: u64) -> ImputerConfig {
+    ImputerConfig {
+        hidden: 8,
+        epochs: 4,
+        batch_size: 32,
+        learning_rate: 0.01,
+        seed,
+        ..Default::default()
+    }
+}
+
+fn train(seed: u64) -> TrainedImputer {
+    TrainedImputer::train(&config(seed), &table(), "y").expect("training")
+}
+
+fn predicted_numbers(model: &TrainedImputer) -> Vec<f64> {
+    model
+        .impute(&table())
+        .expect("impute")
+        .iter()
+        .map(|imputation| match imputation.value {
+            ImputedValue::Number(value) => value,
+            ImputedValue::Category(ref label) => panic!("numeric target imputed as {label:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn imputer_forward_shape() {
+    let network = ImputerNetwork::new(5, 8, 3, 1, &cpu());
+    for rows in [1, 6] {
+        assert_eq!(network.forward(ramp(rows, 5)).dims(), [rows, 3]);
+    }
+
+    let model = train(1);
+    // Rows 0, 10, ..., 290 miss `y`.
+    assert_eq!(model.impute(&table()).expect("impute").len(), 30);
+    let one = model.predict_rows(&table(), &[10]).expect("predict");
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].row, 10);
+    assert_eq!(
+        model
+            .predict_rows(&table(), &[1, 2, 3])
+            .expect("predict")
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn imputer_seed_determinism() {
+    let first = predicted_numbers(&train(2));
+    let second = predicted_numbers(&train(2));
+    assert_eq!(first, second);
+
+    let other = predicted_numbers(&train(3));
+    assert_ne!(first, other);
+}
+
+#[test]
+fn imputer_training_lowers_loss() {
+    let metrics = *train(4).metrics();
+    assert!(
+        metrics.last_epoch_loss < metrics.first_epoch_loss,
+        "last epoch loss {} is not below the first {}",
+        metrics.last_epoch_loss,
+        metrics.first_epoch_loss
+    );
+}
