@@ -24,7 +24,9 @@ fn tiny_config(seed: u64) -> TaggerConfig {
         held_out_sentences: 40,
         epochs: 3,
         batch_size: 16,
-        learning_rate: 0.01,
+        // At 0.01 some seeds tag no span in the probes after three epochs, and a check that
+        // compares two runs' spans would then compare empty output.
+        learning_rate: 0.02,
         seed,
         ..TaggerConfig::default()
     }
@@ -71,7 +73,12 @@ fn training_is_deterministic_for_a_seed() {
         first.metadata().training.training_data_hash,
         second.metadata().training.training_data_hash
     );
-    assert_eq!(first.tag_batch(&PROBES), second.tag_batch(&PROBES));
+    let spans = first.tag_batch(&PROBES);
+    assert!(
+        spans.iter().any(|found| !found.is_empty()),
+        "no span tagged"
+    );
+    assert_eq!(spans, second.tag_batch(&PROBES));
 }
 
 #[test]
@@ -101,7 +108,12 @@ fn save_and_load_give_identical_outputs() {
         loaded.metadata().training.epoch_losses,
         tagger.metadata().training.epoch_losses
     );
-    assert_eq!(loaded.tag_batch(&PROBES), tagger.tag_batch(&PROBES));
+    let spans = tagger.tag_batch(&PROBES);
+    assert!(
+        spans.iter().any(|found| !found.is_empty()),
+        "no span tagged"
+    );
+    assert_eq!(loaded.tag_batch(&PROBES), spans);
 }
 
 #[test]
