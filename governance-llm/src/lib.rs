@@ -31,10 +31,10 @@
 //!
 //! # Model conformance suite
 //!
-//! `tests/conformance.rs` runs the same four checks on every burn model of the crate (the
-//! autoencoder, the cell and pair classifiers, the imputer, the forecaster and the tagger) on
-//! the CPU: the output shape of `forward` or of the predict call, equal predictions after a
-//! save and load round trip, equal predictions for equal seeds and different ones for
+//! `tests/conformance.rs` runs the same four checks on the CPU for every burn model of the
+//! crate: the autoencoder, the cell and pair classifiers, the imputer, the forecaster and the
+//! tagger. The checks are the output shape of `forward` or of the predict call, equal
+//! predictions after a save and load round trip, equal predictions for equal seeds and different ones for
 //! different seeds, and a training loss that falls. The cell classifier and the imputer have
 //! no save or load API, so they skip the round trip. Run it with
 //! `cargo test -p governance-llm --test conformance`; a new model should get its own module

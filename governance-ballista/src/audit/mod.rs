@@ -43,7 +43,7 @@ pub const ACTOR: &str = "governance-ballista executor";
 /// Extension of the audit files.
 const EXTENSION: &str = "json";
 
-/// What one attempt of one task partition did: the audit record set of that partition.
+/// The audit record set of one attempt of one task partition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartitionAudit {
@@ -140,8 +140,8 @@ impl CollectedAudit {
     }
 
     /// Appends one `change` record per kept partition to `log`, in key order, and returns
-    /// how many it appended. The subject names the job, stage and partition; the detail
-    /// holds the attempt, the executor, the rows and the issue cells per column.
+    /// how many it appended. The subject names the job, stage and partition. The detail
+    /// contains the attempt, the executor, the rows and the issue cells per column.
     pub fn append_to(&self, log: &mut AuditLog) -> Result<usize> {
         for partition in &self.partitions {
             let subject = format!(

@@ -413,7 +413,7 @@ impl Suite {
     /// lists the columns present) or a column of the wrong type.
     ///
     /// The rules run in parallel on the rayon pool, because each reads the batch and keeps
-    /// its own state; the issues come back in rule order all the same.
+    /// its own state. The issues still come back in rule order.
     pub fn check_batch(&mut self, batch: &GovernedBatch) -> Result<Vec<Issue>> {
         use rayon::prelude::*;
 

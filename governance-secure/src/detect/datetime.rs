@@ -136,19 +136,10 @@ impl Recognizer for DateTimeRecognizer {
 
 #[cfg(test)]
 mod tests {
-    use crate::detect::{Detector, DetectorConfig, PiiKind};
+    use crate::detect::{PiiKind, found_texts};
 
     fn dates(text: &str) -> Vec<String> {
-        let config = DetectorConfig {
-            kinds: vec![PiiKind::DateTime],
-            ..DetectorConfig::default()
-        };
-        let detector = Detector::new(config).expect("detector");
-        detector
-            .detect(text)
-            .into_iter()
-            .map(|finding| text[finding.byte_span].to_string())
-            .collect()
+        found_texts(PiiKind::DateTime, text)
     }
 
     #[test]

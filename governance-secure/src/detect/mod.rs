@@ -225,6 +225,22 @@ pub(crate) fn compile(pattern: &str) -> Result<Regex> {
     })
 }
 
+/// Returns the text of each finding of `kind` in `text`, from a detector that looks for that
+/// kind alone.
+#[cfg(test)]
+pub(crate) fn found_texts(kind: PiiKind, text: &str) -> Vec<String> {
+    let config = DetectorConfig {
+        kinds: vec![kind],
+        ..DetectorConfig::default()
+    };
+    let detector = Detector::new(config).expect("detector");
+    detector
+        .detect(text)
+        .into_iter()
+        .map(|finding| text[finding.byte_span].to_string())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

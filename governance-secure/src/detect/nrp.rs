@@ -361,19 +361,10 @@ impl Recognizer for NrpRecognizer {
 
 #[cfg(test)]
 mod tests {
-    use crate::detect::{Detector, DetectorConfig, PiiKind};
+    use crate::detect::{PiiKind, found_texts};
 
     fn groups(text: &str) -> Vec<String> {
-        let config = DetectorConfig {
-            kinds: vec![PiiKind::Nrp],
-            ..DetectorConfig::default()
-        };
-        let detector = Detector::new(config).expect("detector");
-        detector
-            .detect(text)
-            .into_iter()
-            .map(|finding| text[finding.byte_span].to_string())
-            .collect()
+        found_texts(PiiKind::Nrp, text)
     }
 
     #[test]

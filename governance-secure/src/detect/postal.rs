@@ -97,19 +97,10 @@ impl Recognizer for PostalCodeRecognizer {
 
 #[cfg(test)]
 mod tests {
-    use crate::detect::{Detector, DetectorConfig, PiiKind};
+    use crate::detect::{PiiKind, found_texts};
 
     fn codes(text: &str) -> Vec<String> {
-        let config = DetectorConfig {
-            kinds: vec![PiiKind::PostalCode],
-            ..DetectorConfig::default()
-        };
-        let detector = Detector::new(config).expect("detector");
-        detector
-            .detect(text)
-            .into_iter()
-            .map(|finding| text[finding.byte_span].to_string())
-            .collect()
+        found_texts(PiiKind::PostalCode, text)
     }
 
     #[test]

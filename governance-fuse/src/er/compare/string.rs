@@ -75,7 +75,7 @@ pub fn containment<T: Eq + Hash>(part: &[T], whole: &[T]) -> f64 {
     part.iter().filter(|item| whole.contains(*item)).count() as f64 / part.len() as f64
 }
 
-/// The first [`EDIT_MAX_CHARS`] characters of `value`, borrowed.
+/// Returns the first [`EDIT_MAX_CHARS`] characters of `value`, borrowed.
 fn prefix(value: &str) -> &str {
     match value.char_indices().nth(EDIT_MAX_CHARS) {
         Some((end, _)) => &value[..end],
