@@ -93,7 +93,7 @@ pub use autoencoder::{
     AutoencoderConfig, AutoencoderNetwork, ColumnContribution, RowScore, TrainedAutoencoder,
     TrainingMetrics,
 };
-pub use backend::{Device, DeviceConfig};
+pub use backend::{Device, DeviceConfig, WgpuAdapter};
 pub use cell_classifier::{CellClassifierConfig, CellNetwork, TrainedCellClassifier};
 pub use embed::{TextEmbedder, cosine};
 pub use encoder::{EncoderError, EncoderOptions, SentenceEncoder};

@@ -14,6 +14,9 @@
 //! NOTE: the cell classifier and the imputer have no save or load API and no registry kind,
 //! so they have no `save_load_round_trip` test.
 //!
+//! With the `wgpu` feature, one more test trains the autoencoder on a wgpu adapter named in its
+//! config, and skips where the machine has none.
+//!
 //! Run it with `cargo test -p governance-llm --test conformance`. The trainings are tiny (a
 //! few hundred rows, a few epochs, small hidden layers), so the suite checks the contract of
 //! each model, not its accuracy.
@@ -24,6 +27,9 @@ mod common;
 mod autoencoder;
 #[path = "conformance/cell_classifier.rs"]
 mod cell_classifier;
+#[cfg(feature = "wgpu")]
+#[path = "conformance/devices.rs"]
+mod devices;
 #[path = "conformance/forecaster.rs"]
 mod forecaster;
 #[path = "conformance/imputer.rs"]
