@@ -8,6 +8,7 @@ use super::assert_close;
 use super::common::{correlated_rows, matrix};
 
 #[test]
+#[expect(clippy::print_stderr, reason = "a skipped test says why on stderr")]
 fn autoencoder_trains_on_wgpu() {
     let device: DeviceConfig =
         serde_json::from_str(r#"{"wgpu": {"adapter": "preferred"}}"#).expect("device parses");
