@@ -11,16 +11,23 @@
 //! loss would learn to call every cell clean. Per-row weights on top of that let a caller count
 //! a cell labelled by a person more than one whose label was propagated to it.
 
+use std::path::Path;
+
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams};
+use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::{Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{Device, DeviceConfig};
+use crate::registry::{ModelCard, ModelMeta, ModelMetrics, RegisteredModel, sha256_of_floats};
 use crate::{Error, Result};
+
+/// The `kind` of [`TrainedCellClassifier`] in the registry's `meta.json`.
+pub const CELL_CLASSIFIER_KIND: &str = "cell_classifier";
 
 /// Configuration of the cell classifier and of its training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +155,16 @@ pub struct TrainedCellClassifier {
     network: CellNetwork,
     initial_loss: f32,
     final_loss: f32,
+    /// Hex SHA-256 of the features, labels and weights trained on.
+    training_data_hash: String,
+    training_rows: usize,
+}
+
+/// The training record of a saved cell classifier.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct CellTrainingRecord {
+    initial_loss: f32,
+    final_loss: f32,
 }
 
 impl TrainedCellClassifier {
@@ -202,6 +219,7 @@ impl TrainedCellClassifier {
             .iter()
             .map(|&label| f32::from(u8::from(label)))
             .collect();
+        let training_data_hash = sha256_of_floats(&[features, &targets, weights]);
 
         let device = config.device.training_device();
         device.seed(config.seed);
@@ -238,6 +256,8 @@ impl TrainedCellClassifier {
             network: network.valid(),
             initial_loss,
             final_loss,
+            training_data_hash,
+            training_rows: rows,
         })
     }
 
@@ -283,6 +303,87 @@ impl TrainedCellClassifier {
     /// Returns the configuration the model was trained with.
     pub fn config(&self) -> &CellClassifierConfig {
         &self.config
+    }
+}
+
+/// The features of a cell classifier have no names, so the registry lists them as
+/// `feature_0`, `feature_1`, and so on. Their count is the model's width.
+impl RegisteredModel for TrainedCellClassifier {
+    const KIND: &'static str = CELL_CLASSIFIER_KIND;
+
+    fn card(&self) -> Result<ModelCard> {
+        let to_json = |value: serde_json::Result<serde_json::Value>| {
+            value
+                .map_err(|error| Error::Internal(format!("model record not serialisable: {error}")))
+        };
+        let record = CellTrainingRecord {
+            initial_loss: self.initial_loss,
+            final_loss: self.final_loss,
+        };
+        Ok(ModelCard {
+            training_data_hash: self.training_data_hash.clone(),
+            training_rows: self.training_rows,
+            columns: (0..self.width)
+                .map(|index| format!("feature_{index}"))
+                .collect(),
+            standardization: None,
+            metrics: ModelMetrics {
+                final_loss: self.final_loss,
+                threshold: None,
+            },
+            config: to_json(serde_json::to_value(&self.config))?,
+            training: to_json(serde_json::to_value(record))?,
+        })
+    }
+
+    fn save_weights(&self, path: &Path) -> Result<()> {
+        let mut store = SafetensorsStore::from_file(path)
+            .overwrite(true)
+            .metadata("model_kind", CELL_CLASSIFIER_KIND);
+        self.network
+            .save_into(&mut store)
+            .map_err(|error| Error::Weights {
+                action: "save",
+                path: path.to_path_buf(),
+                message: error.to_string(),
+            })
+    }
+
+    fn load(meta: &ModelMeta, weights: &Path) -> Result<Self> {
+        let context =
+            |what: &str| format!("model {:?} version {}: {what}", meta.name, meta.version);
+        let config: CellClassifierConfig = serde_json::from_value(meta.card.config.clone())
+            .map_err(|error| Error::InvalidInput(context(&format!("invalid config: {error}"))))?;
+        config.validate()?;
+        let record: CellTrainingRecord = serde_json::from_value(meta.card.training.clone())
+            .map_err(|error| {
+                Error::InvalidInput(context(&format!("invalid training record: {error}")))
+            })?;
+        let width = meta.card.columns.len();
+        if width == 0 {
+            return Err(Error::InvalidInput(context(
+                "the model lists no features; save it again from a trained classifier",
+            )));
+        }
+        let device = config.device.device();
+        let mut network = CellNetwork::new(width, config.hidden, config.seed, &device);
+        let mut store = SafetensorsStore::from_file(weights);
+        network
+            .load_from(&mut store)
+            .map_err(|error| Error::Weights {
+                action: "load",
+                path: weights.to_path_buf(),
+                message: error.to_string(),
+            })?;
+        Ok(TrainedCellClassifier {
+            config,
+            width,
+            network,
+            initial_loss: record.initial_loss,
+            final_loss: record.final_loss,
+            training_data_hash: meta.card.training_data_hash.clone(),
+            training_rows: meta.card.training_rows,
+        })
     }
 }
 

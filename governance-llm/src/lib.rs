@@ -35,8 +35,7 @@
 //! crate: the autoencoder, the cell and pair classifiers, the imputer, the forecaster and the
 //! tagger. The checks are the output shape of `forward` or of the predict call, equal
 //! predictions after a save and load round trip, equal predictions for equal seeds and different ones for
-//! different seeds, and a training loss that falls. The cell classifier and the imputer have
-//! no save or load API, so they skip the round trip. Run it with
+//! different seeds, and a training loss that falls. Run it with
 //! `cargo test -p governance-llm --test conformance`; a new model should get its own module
 //! under `tests/conformance/`.
 //!
@@ -94,7 +93,9 @@ pub use autoencoder::{
     TrainingMetrics,
 };
 pub use backend::{Device, DeviceConfig, WgpuAdapter};
-pub use cell_classifier::{CellClassifierConfig, CellNetwork, TrainedCellClassifier};
+pub use cell_classifier::{
+    CELL_CLASSIFIER_KIND, CellClassifierConfig, CellNetwork, TrainedCellClassifier,
+};
 pub use embed::{TextEmbedder, cosine};
 pub use encoder::{EncoderError, EncoderOptions, SentenceEncoder};
 pub use error::{Error, Result};
@@ -103,8 +104,8 @@ pub use forecaster::{
     SeriesSet, TrainedForecaster,
 };
 pub use imputer::{
-    ColumnValues, Imputation, ImputationTable, ImputedValue, ImputerConfig, ImputerMetrics,
-    TableColumn, TrainedImputer,
+    ColumnValues, IMPUTER_KIND, Imputation, ImputationTable, ImputedValue, ImputerConfig,
+    ImputerMetrics, TableColumn, TrainedImputer,
 };
 pub use matrix::{FeatureMatrix, Standardization};
 pub use pair_classifier::{

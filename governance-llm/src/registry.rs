@@ -19,6 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::autoencoder::{AutoencoderConfig, SavedParts, TrainedAutoencoder, TrainingMetrics};
 use crate::matrix::Standardization;
@@ -30,6 +31,20 @@ pub const AUTOENCODER_KIND: &str = "dense_autoencoder";
 const WEIGHTS_FILE: &str = "model.safetensors";
 const META_FILE: &str = "meta.json";
 const LATEST_FILE: &str = "LATEST";
+
+/// Returns the hex SHA-256 of float slices: each slice's length as a little-endian `u64`, then
+/// its values' little-endian `f32` bytes. Models without a [`crate::FeatureMatrix`] hash their
+/// training data with it.
+pub(crate) fn sha256_of_floats(slices: &[&[f32]]) -> String {
+    let mut hasher = Sha256::new();
+    for slice in slices {
+        hasher.update((slice.len() as u64).to_le_bytes());
+        for value in *slice {
+            hasher.update(value.to_le_bytes());
+        }
+    }
+    hex::encode(hasher.finalize())
+}
 
 /// A model the registry can save and load.
 pub trait RegisteredModel: Sized {

@@ -11,9 +11,6 @@
 //! - `training_lowers_loss`: the loss the model reports falls from the start of training to
 //!   its end.
 //!
-//! NOTE: the cell classifier and the imputer have no save or load API and no registry kind,
-//! so they have no `save_load_round_trip` test.
-//!
 //! With the `wgpu` feature, one more test trains the autoencoder on a wgpu adapter named in its
 //! config, and skips where the machine has none.
 //!

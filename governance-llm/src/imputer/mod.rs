@@ -23,6 +23,7 @@
 //! NOTE: the confidence of a numeric imputation is measured on complete held-out rows, so it
 //! overstates the quality of a prediction whose row misses several predictors.
 
+mod saved;
 mod table;
 
 use burn::module::Module;
@@ -35,10 +36,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+pub use saved::IMPUTER_KIND;
 pub use table::{ColumnValues, ImputationTable, TableColumn};
 
 use crate::backend::{Device, DeviceConfig};
 use crate::cell_classifier::seeded_linear;
+use crate::registry::sha256_of_floats;
 use crate::{Error, Result};
 use table::ColumnEncoding;
 
@@ -218,6 +221,8 @@ pub struct TrainedImputer {
     predictors: Vec<(String, ColumnEncoding)>,
     network: ImputerNetwork,
     metrics: ImputerMetrics,
+    /// Hex SHA-256 of the encoded training inputs and targets.
+    training_data_hash: String,
 }
 
 impl TrainedImputer {
@@ -294,6 +299,7 @@ impl TrainedImputer {
             )));
         }
         let inputs = encode_rows(&predictors, table, &rows);
+        let training_data_hash = sha256_of_floats(&[&inputs, &targets]);
         let classify = matches!(target_encoding, ColumnEncoding::Categorical { .. });
         let (network, epoch_losses) = fit_network(
             config,
@@ -321,6 +327,7 @@ impl TrainedImputer {
                 first_epoch_loss: epoch_losses.first().copied().unwrap_or(f32::NAN),
                 last_epoch_loss: epoch_losses.last().copied().unwrap_or(f32::NAN),
             },
+            training_data_hash,
         };
         model.measure(table, &held_out)?;
         tracing::debug!(

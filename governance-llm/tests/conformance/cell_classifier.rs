@@ -1,9 +1,10 @@
-//! Conformance of the cell classifier. It has no save or load API, so it has no round-trip
-//! test.
+//! Conformance of the cell classifier.
 
-use governance_llm::{CellClassifierConfig, CellNetwork, TrainedCellClassifier};
+use governance_llm::{
+    CELL_CLASSIFIER_KIND, CellClassifierConfig, CellNetwork, ModelRegistry, TrainedCellClassifier,
+};
 
-use super::{cpu, ramp};
+use super::{assert_close, cpu, ramp};
 
 const WIDTH: usize = 3;
 
@@ -61,6 +62,28 @@ fn cell_classifier_forward_shape() {
             "probability {probability}"
         );
     }
+}
+
+#[test]
+fn cell_classifier_save_load_round_trip() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let registry = ModelRegistry::open(dir.path()).expect("registry");
+    let model = train(5);
+    let meta = registry.save("cells", &model, None).expect("save");
+    assert_eq!(meta.kind, CELL_CLASSIFIER_KIND);
+    assert_eq!(meta.card.training_rows, 300);
+    assert_eq!(meta.card.columns.len(), WIDTH);
+    assert_eq!(meta.card.training_data_hash.len(), 64);
+
+    let loaded: TrainedCellClassifier = registry.load("cells", 1).expect("load");
+    assert_eq!(loaded.width(), model.width());
+    assert_eq!(loaded.config(), model.config());
+    assert_eq!(loaded.final_loss(), model.final_loss());
+    assert_close(
+        &model.predict(&probe()).expect("predict"),
+        &loaded.predict(&probe()).expect("predict"),
+        "probabilities",
+    );
 }
 
 #[test]

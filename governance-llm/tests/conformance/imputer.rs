@@ -1,8 +1,9 @@
-//! Conformance of the cell imputer. It has no save or load API, so it has no round-trip test.
+//! Conformance of the cell imputer.
 
 use governance_llm::imputer::ImputerNetwork;
 use governance_llm::{
-    ColumnValues, ImputationTable, ImputedValue, ImputerConfig, TableColumn, TrainedImputer,
+    ColumnValues, IMPUTER_KIND, ImputationTable, ImputedValue, ImputerConfig, ModelRegistry,
+    TableColumn, TrainedImputer,
 };
 
 use super::{cpu, ramp};
@@ -92,6 +93,40 @@ fn imputer_forward_shape() {
             .len(),
         3
     );
+}
+
+#[test]
+fn imputer_save_load_round_trip() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let registry = ModelRegistry::open(dir.path()).expect("registry");
+    // One numeric target and one categorical target, so both encodings go through the card.
+    for (name, target) in [("y-imputer", "y"), ("zone-imputer", "zone")] {
+        let model = TrainedImputer::train(&config(5), &table(), target).expect("training");
+        let meta = registry.save(name, &model, None).expect("save");
+        assert_eq!(meta.kind, IMPUTER_KIND);
+        assert_eq!(meta.card.columns.len(), 3, "{target}");
+        assert_eq!(meta.card.training_data_hash.len(), 64);
+
+        let loaded: TrainedImputer = registry.load(name, 1).expect("load");
+        assert_eq!(loaded.target(), target);
+        assert_eq!(loaded.predictors(), model.predictors());
+        assert_eq!(loaded.metrics(), model.metrics());
+        let rows: Vec<usize> = (0..40).collect();
+        let before = model.predict_rows(&table(), &rows).expect("predict");
+        let after = loaded.predict_rows(&table(), &rows).expect("predict");
+        assert_eq!(before.len(), after.len());
+        for (left, right) in before.iter().zip(&after) {
+            assert_eq!(left.row, right.row);
+            assert_eq!(left.value, right.value, "{target} row {}", left.row);
+            assert!(
+                (left.confidence - right.confidence).abs() <= 1e-6,
+                "{target} row {}: confidence {} then {}",
+                left.row,
+                left.confidence,
+                right.confidence
+            );
+        }
+    }
 }
 
 #[test]
