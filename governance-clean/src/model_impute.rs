@@ -16,6 +16,7 @@
 //! NOTE: each batch trains its own models and nothing is kept between batches, so a batch
 //! needs at least `model.min_train_rows` complete rows per target to be filled.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Float64Array, StringArray};
@@ -235,6 +236,13 @@ impl Cleaner for ModelImpute {
                 (None, Some(accuracy)) => format!("held-out accuracy {accuracy:.3}"),
                 (None, None) => "no held-out measure".to_string(),
             };
+            let kept: Vec<usize> = imputations
+                .iter()
+                .filter(|imputation| imputation.confidence >= self.config.min_confidence)
+                .map(|imputation| imputation.row)
+                .collect();
+            let explanations = explain_imputations(&model, &table, &kept)
+                .map_err(|error| Error::stage(&self.name, error))?;
             let mut numbers: Option<Vec<Option<f64>>> = None;
             let mut labels: Option<Vec<Option<String>>> = None;
             let mut filled = 0u64;
@@ -272,8 +280,11 @@ impl Cleaner for ModelImpute {
                         &self.name,
                         format!(
                             "the original value was null; a model over {} other columns \
-                             predicted {text:?} ({metric})",
-                            model.predictors().len()
+                             predicted {text:?} ({metric}); moved most by {}",
+                            model.predictors().len(),
+                            explanations
+                                .get(&imputation.row)
+                                .map_or("no single column", String::as_str)
                         ),
                     )
                     .with_suggested(text)
@@ -297,6 +308,36 @@ impl Cleaner for ModelImpute {
         changes.audit(ctx)?;
         Ok(batch)
     }
+}
+
+/// Returns, for each of `rows`, the predictors whose hiding moves the imputation most, as
+/// `name +1.23` text, at most three of them, with the amounts in the target's units (a
+/// probability for a categorical target). Rows where no predictor moves it get no entry.
+fn explain_imputations(
+    model: &TrainedImputer,
+    table: &ImputationTable,
+    rows: &[usize],
+) -> governance_llm::Result<HashMap<usize, String>> {
+    let contributions = model.contributions(table, rows)?;
+    let names = model.predictors();
+    Ok(rows
+        .iter()
+        .zip(contributions)
+        .filter_map(|(&row, values)| {
+            let mut ranked: Vec<(usize, f32)> = values
+                .into_iter()
+                .enumerate()
+                .filter(|(_, value)| value.abs() > 0.0)
+                .collect();
+            ranked.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+            let named: Vec<String> = ranked
+                .iter()
+                .take(3)
+                .map(|(index, value)| format!("{} {value:+.3}", names[*index]))
+                .collect();
+            (!named.is_empty()).then(|| (row, named.join(", ")))
+        })
+        .collect())
 }
 
 fn float_options(array: &ArrayRef) -> Vec<Option<f64>> {
@@ -406,6 +447,17 @@ mod tests {
             issues[0].message
         );
         assert!(issues.iter().all(|issue| issue.confidence > 0.0));
+        // Each fill names the predictors that moved it most, and `no2` depends on `co` and `day`.
+        for issue in issues
+            .iter()
+            .filter(|issue| issue.column.as_deref() == Some("no2"))
+        {
+            let Some((_, top)) = issue.message.split_once("moved most by ") else {
+                panic!("no explanation in {:?}", issue.message);
+            };
+            let first = top.split(' ').next().unwrap_or_default();
+            assert!(["co", "day"].contains(&first), "{}", issue.message);
+        }
         assert_eq!(
             audit_details(&ctx),
             vec!["count=40 level=20 no2=20".to_string()]

@@ -112,6 +112,28 @@ fn labels_train_detection_and_correction() {
         .iter()
         .find(|issue| issue.kind == IssueKind::Anomaly && issue.message.contains("fired:"));
     assert!(explained.is_some(), "no flag names the features that fired");
+    // Every flag the classifier raised on an unlabelled cell names the features that moved
+    // its logit most, with signed amounts.
+    let contributions: Vec<&str> = output
+        .issues
+        .issues()
+        .iter()
+        .filter(|issue| issue.kind == IssueKind::Anomaly && issue.message.contains("likely"))
+        .map(|issue| issue.message.as_str())
+        .collect();
+    assert!(!contributions.is_empty(), "no flag on an unlabelled cell");
+    for message in &contributions {
+        let Some((_, top)) = message.split_once("classifier logit contributions: ") else {
+            panic!("flag without contributions: {message}");
+        };
+        let first = top.split(", ").next().unwrap_or_default();
+        let amount = first.rsplit(' ').next().unwrap_or_default();
+        assert!(
+            amount.starts_with('+') || amount.starts_with('-'),
+            "contribution {first:?} has no signed amount in {message}"
+        );
+        assert!(amount[1..].parse::<f32>().is_ok(), "{message}");
+    }
 
     let cities = output
         .column("city")

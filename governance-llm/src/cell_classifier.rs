@@ -284,6 +284,49 @@ impl TrainedCellClassifier {
             .map_err(|error| Error::Internal(format!("predictions are not f32: {error:?}")))
     }
 
+    /// Returns each feature's contribution to each row's logit, row-major like `features`:
+    /// the row's logit minus its logit with that feature set to 0, the value of a detector
+    /// that did not fire. For logistic regression (`hidden` 0) this is exactly the weight
+    /// times the feature. With a hidden layer it is an occlusion estimate, and the
+    /// contributions need not add up to the logit.
+    pub fn contributions(&self, features: &[f32]) -> Result<Vec<f32>> {
+        if self.width == 0 {
+            return Err(Error::Internal("classifier with no features".into()));
+        }
+        let rows = features.len() / self.width;
+        check_shape(features, self.width, rows)?;
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        // Per row: the row itself, then one copy per feature with that feature at 0.
+        let variants = self.width + 1;
+        let mut input = Vec::with_capacity(rows * variants * self.width);
+        for row in features.chunks(self.width) {
+            input.extend_from_slice(row);
+            for feature in 0..self.width {
+                input.extend_from_slice(row);
+                let end = input.len();
+                input[end - self.width + feature] = 0.0;
+            }
+        }
+        let device = self.config.device.device();
+        let logits = self
+            .network
+            .forward(Tensor::<2>::from_data(
+                TensorData::new(input, [rows * variants, self.width]),
+                &device,
+            ))
+            .try_into_data()
+            .map_err(|error| Error::Internal(format!("reading logits failed: {error:?}")))?
+            .try_into_vec::<f32>()
+            .map_err(|error| Error::Internal(format!("logits are not f32: {error:?}")))?;
+        let mut contributions = Vec::with_capacity(rows * self.width);
+        for row in logits.chunks(variants) {
+            contributions.extend(row[1..].iter().map(|without| row[0] - without));
+        }
+        Ok(contributions)
+    }
+
     /// Returns the number of input features.
     pub fn width(&self) -> usize {
         self.width
@@ -468,6 +511,34 @@ mod tests {
         for (score, label) in scores.iter().zip(&labels) {
             assert_eq!(*score > 0.5, *label, "scores {scores:?}");
         }
+    }
+
+    #[test]
+    fn logistic_contributions_are_weight_times_feature() {
+        let (features, labels) = separable();
+        let weights = vec![1.0; labels.len()];
+        let model = TrainedCellClassifier::train(
+            &CellClassifierConfig::default(),
+            &features,
+            2,
+            &labels,
+            &weights,
+        )
+        .expect("training");
+        let probe = [0.9f32, 0.1, 0.2, 0.8];
+        let contributions = model.contributions(&probe).expect("contributions");
+        assert_eq!(contributions.len(), probe.len());
+
+        // Zeroing both features leaves the bias, so the two contributions of a row add up
+        // to its logit minus the bias.
+        let zero = model.contributions(&[0.0, 0.0]).expect("contributions");
+        assert_eq!(zero, vec![0.0, 0.0]);
+        let logit = |p: f32| (p / (1.0 - p)).ln();
+        let bias = logit(model.predict(&[0.0, 0.0]).expect("predict")[0]);
+        let first = logit(model.predict(&probe[..2]).expect("predict")[0]);
+        assert!((contributions[0] + contributions[1] - (first - bias)).abs() < 1e-3);
+        // Feature 0 decides the class in the training data, so it dominates.
+        assert!(contributions[0].abs() > contributions[1].abs());
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! entity's truth is flagged as far as the truths proved right on held-out labelled entities,
 //! and the truth becomes a correction candidate.
 
+mod explain;
 pub(crate) mod fd;
 mod features;
 mod sampling;
@@ -38,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::correction::{LabelledCell, Proposal, TruthSource, propose};
 use crate::support::{ChangeCounts, with_columns};
+use explain::{Scorer, fired_detectors};
 use features::{ColumnFeatures, GENERIC, column_features};
 use sampling::{Clusters, TrainingLabel, pick_rows, propagate};
 use table::{CellTable, Interned};
@@ -275,8 +277,13 @@ impl ErrorCleaner {
         out
     }
 
-    /// Returns the error probability of every cell, per column.
-    fn score(&self, analysis: &Analysis, labels: &BatchLabels<'_>) -> Result<Vec<Vec<f32>>> {
+    /// Returns the error probability of every cell, per column, and the classifier that
+    /// scored each column.
+    fn score(
+        &self,
+        analysis: &Analysis,
+        labels: &BatchLabels<'_>,
+    ) -> Result<(Vec<Vec<f32>>, Vec<Scorer>)> {
         let rows = analysis.table.rows;
         let mut spread: Vec<Vec<Option<TrainingLabel>>> = Vec::new();
         let (mut shared_x, mut shared_y, mut shared_w) = (Vec::new(), Vec::new(), Vec::new());
@@ -295,9 +302,12 @@ impl ErrorCleaner {
             }
             spread.push(column_spread);
         }
-        let shared = self.train(&shared_x, GENERIC.len(), &shared_y, &shared_w);
+        let shared = self
+            .train(&shared_x, GENERIC.len(), &shared_y, &shared_w)
+            .map(Arc::new);
 
         let mut scores = Vec::with_capacity(analysis.features.len());
+        let mut scorers = Vec::with_capacity(analysis.features.len());
         for (column, features) in analysis.features.iter().enumerate() {
             let has_both = labels[column].values().any(|label| label.is_error)
                 && labels[column].values().any(|label| !label.is_error);
@@ -324,8 +334,13 @@ impl ErrorCleaner {
                 self.calibrate(&mut probabilities, &labels[column]);
             }
             scores.push(probabilities);
+            scorers.push(match (own, &shared) {
+                (Some(model), _) => Scorer::Own(Arc::new(model)),
+                (None, Some(model)) => Scorer::Shared(Arc::clone(model)),
+                (None, None) => Scorer::Unscored,
+            });
         }
-        Ok(scores)
+        Ok((scores, scorers))
     }
 
     /// Scales down the shared model's scores in a column where it flags cells a person
@@ -450,7 +465,10 @@ impl Cleaner for ErrorCleaner {
             .truths
             .as_ref()
             .map(|truths| truth_record(&analysis, truths, &labels));
-        let mut scores = self.score(&analysis, &labels)?;
+        let (mut scores, scorers) = self.score(&analysis, &labels)?;
+        // The classifier's own scores, kept to tell which flags it raised before the truths
+        // join in, because only those flags have a classifier explanation.
+        let model_scores = analysis.truths.as_ref().map(|_| scores.clone());
         if let (Some(truths), Some(record)) = (&analysis.truths, &record) {
             // The truths join the ensemble as a detector of their own, trusted as far as
             // they were right on labelled entities they had not seen.
@@ -520,6 +538,18 @@ impl Cleaner for ErrorCleaner {
         let ids = batch.row_ids().clone();
         for (column, column_flags) in flagged.iter().enumerate() {
             let name = &analysis.table.names[column];
+            let own_scores = model_scores
+                .as_ref()
+                .map_or(&scores[column], |model| &model[column]);
+            let explained: Vec<usize> = (0..rows)
+                .filter(|&row| {
+                    column_flags[row]
+                        && !labels[column].contains_key(&row)
+                        && own_scores[row] >= self.config.threshold
+                })
+                .collect();
+            let contributions =
+                scorers[column].top_contributions(&analysis.features[column], &explained);
             for row in (0..rows).filter(|&row| column_flags[row]) {
                 let value = &analysis.table.columns[column][row];
                 let probability = match labels[column].get(&row) {
@@ -531,9 +561,12 @@ impl Cleaner for ErrorCleaner {
                     None => format!(
                         "value {:?} is likely an error (probability {probability:.2}); fired: {}",
                         shorten(value),
-                        explain(&analysis.features[column], row)
+                        fired_detectors(&analysis.features[column], row)
                     ),
                 };
+                if let Some(top) = contributions.get(&row) {
+                    message.push_str(&format!("; classifier logit contributions: {top}"));
+                }
                 let mut issue = Issue::cell(
                     ids.value(row),
                     name,
@@ -674,24 +707,6 @@ fn truth_record(analysis: &Analysis, truths: &Truths, labels: &BatchLabels<'_>) 
         }
     }
     record
-}
-
-/// Lists the features of a cell at 0.5 or more that are worth naming, at most five.
-fn explain(features: &ColumnFeatures, row: usize) -> String {
-    let fired: Vec<&str> = features
-        .row(row)
-        .iter()
-        .zip(&features.names)
-        .zip(&features.explains)
-        .filter(|((value, _), explains)| **value >= 0.5 && **explains)
-        .map(|((_, name), _)| name.as_str())
-        .take(5)
-        .collect();
-    if fired.is_empty() {
-        "no single detector (the model combined weak signals)".into()
-    } else {
-        fired.join(", ")
-    }
 }
 
 /// Cuts a value to 80 characters for a message.

@@ -23,6 +23,7 @@
 //! NOTE: the confidence of a numeric imputation is measured on complete held-out rows, so it
 //! overstates the quality of a prediction whose row misses several predictors.
 
+mod explain;
 mod saved;
 mod table;
 
