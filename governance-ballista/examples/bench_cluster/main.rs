@@ -8,12 +8,13 @@
 //! target/debug/examples/bench_cluster --json bench.json
 //! ```
 //!
-//! Every engine runs the same plan with the same session options: the chain (canonical
-//! numbers, trimming, timestamp, a range rule, an allowed-values rule that corrects typos,
-//! and keyed pseudonyms of the station) followed by a count of the non-null cells of every
-//! output column. The counts make every kernel run on every row, but only one row comes
-//! back to the client, so the figures measure the governance work and Ballista's task
-//! overhead rather than the transfer of 20 million rows into one process. The counts of
+//! Every engine runs the same plan with the same session options. The plan is the chain
+//! (canonical numbers, trimming, timestamp, a range rule, an allowed-values rule that
+//! corrects typos, and keyed pseudonyms of the station), followed by a count of the
+//! non-null cells of every output column. The counts make every kernel run on every row,
+//! but only one row comes back to the client, so the figures measure the governance work
+//! and Ballista's task overhead rather than the transfer of 20 million rows into one
+//! process. The counts of
 //! every engine must agree, or the run fails.
 //!
 //! Run with `--help` for the options.
