@@ -9,19 +9,21 @@
 //! | added column | type | contents |
 //! |---|---|---|
 //! | `timestamp` (the configured output) | Timestamp(ms) | the timestamp built from date parts |
-//! | `issues__STAGE__COLUMN` | Utf8 | the issues that stage `STAGE` logged on cell `COLUMN` of the row |
+//! | `issues__STAGE__COLUMN` | List(Struct) | the issues that stage `STAGE` logged on cell `COLUMN` of the row |
 //! | `pii_kinds__COLUMN` | Utf8 | kinds of personal data found in `COLUMN`, comma-separated |
 //! | a name you choose | List(Utf8) or Float64 | blocking keys or similarity |
 //!
 //! An issue column maps to the [`governance_core::IssueLog`] of a `GovernedBatch` that the
 //! local chain produces. A non-null cell of `issues__STAGE__COLUMN` lists each
 //! [`governance_core::Issue`] of that row whose `column` is `COLUMN` and that stage `STAGE`
-//! logged. Each issue is written as `kind: message` (`kind` as in
-//! [`governance_core::IssueKind::as_str`]), in log order and joined by `; `. `STAGE` is `canonicalise`, `rules_N` for the
-//! N-th rule of the rules stage (counted from 0, in config order), `checks_N` for the N-th
-//! rule of a check suite and `guard` for masking. Severity, confidence and suggested values
-//! are not carried. Row ids are not carried either: the plan keeps no row order, so compare
-//! by key columns or by sorted rows.
+//! logged, in log order. Each list item is a struct with the issue's `kind` and `severity`
+//! (the snake_case names of [`governance_core::IssueKind::as_str`] and
+//! [`governance_core::Severity::as_str`]), `message`, `suggested` (null when the stage
+//! suggested no value) and `confidence` (Float32), typed as
+//! [`crate::kernel::issue_list_type`]. A row without such issues is null. `STAGE` is
+//! `canonicalise`, `rules_N` for the N-th rule of the rules stage (counted from 0, in config
+//! order), `checks_N` for the N-th rule of a check suite and `guard` for masking. Row ids are
+//! not carried: the plan keeps no row order, so compare by key columns or by sorted rows.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -54,5 +54,5 @@ pub mod session;
 pub use aggregate::{AggregateKernel, GovernanceUdaf, aggregate, aggregate_udf};
 pub use chain::{ChainInput, ColumnChain, issue_column};
 pub use codec::{GovernanceLogicalCodec, GovernancePhysicalCodec};
-pub use kernel::{KernelOutput, KeySource, ScalarKernel};
+pub use kernel::{KernelOutput, KeySource, ScalarKernel, issue_fields, issue_list_type};
 pub use scalar::{GovernanceUdf, call, scalar_udf};

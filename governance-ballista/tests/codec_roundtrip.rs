@@ -4,7 +4,8 @@
 
 mod common;
 
-use arrow::array::{AsArray, RecordBatch};
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::Float32Type;
 use datafusion::logical_expr::{col, ident, lit};
 use datafusion::prelude::SessionContext;
 use datafusion_proto::bytes::{
@@ -219,6 +220,40 @@ async fn scalar_kernels_round_trip() {
     assert!(
         !stations.contains(&"Dongsi "),
         "space not trimmed: {stations:?}"
+    );
+
+    // The correction of "Dongsii" keeps its severity, suggestion and confidence through the
+    // decoded plan: one edit in seven letters.
+    let corrections = column("issues__rules_1__station");
+    let corrections = corrections.as_list::<i32>();
+    let corrected: Vec<usize> = (0..corrections.len())
+        .filter(|row| corrections.is_valid(*row))
+        .collect();
+    assert_eq!(corrected.len(), 1, "one station is corrected");
+    let issues = corrections.value(corrected[0]);
+    let issues = issues.as_struct();
+    let text = |name: &str, index: usize| {
+        issues
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("issue struct lacks {name}"))
+            .as_string::<i32>()
+            .value(index)
+            .to_string()
+    };
+    let kinds: Vec<String> = (0..issues.len()).map(|index| text("kind", index)).collect();
+    assert_eq!(kinds, ["not_allowed", "canonicalised"]);
+    assert_eq!(text("severity", 0), "error");
+    assert_eq!(text("severity", 1), "info");
+    assert_eq!(text("suggested", 1), "Dongsi");
+    let confidence = issues
+        .column_by_name("confidence")
+        .expect("confidence field")
+        .as_primitive::<Float32Type>();
+    assert_eq!(confidence.value(0), 1.0);
+    assert!(
+        (confidence.value(1) - 6.0 / 7.0).abs() < 1e-6,
+        "confidence {}",
+        confidence.value(1)
     );
 }
 

@@ -14,7 +14,9 @@ use governance_clean::checks::{CheckSuite, Suite, SuiteConfig};
 use governance_clean::{Canonicalise, CanonicaliseConfig, Rules, RulesConfig};
 use governance_collect::{SyntheticCity, SyntheticConfig};
 use governance_core::audit::AuditLog;
-use governance_core::{AccessRequest, Cleaner, GovernedBatch, Guard, Issue, StageContext};
+use governance_core::{
+    AccessRequest, Cleaner, GovernedBatch, Guard, Issue, Severity, StageContext,
+};
 use governance_secure::fpe::FpeConfig;
 use governance_secure::policy::{AccessPolicy, RolePolicy};
 use governance_secure::{
@@ -228,14 +230,38 @@ async fn plain_and_standalone_agree_with_local_stages() {
     let names = column_names(&plain_batches);
     let mut expected = Vec::new();
     let mut issue_count = 0;
+    let mut local_issues = Vec::new();
     for batch in sensors {
         let ids = row_ids(&batch);
         let (governed, issues) = local_sensors(&city, batch);
         issue_count += issues.len();
         expected.extend(expected_rows(&names, governed.data(), &ids, &issues));
+        local_issues.extend(issues);
     }
     expected.sort();
     assert!(issue_count > 0, "the synthetic errors gave no issue");
+    // The comparison covers severity, suggestion and confidence only if the local issues
+    // vary in them.
+    assert!(
+        local_issues
+            .iter()
+            .any(|issue| issue.severity == Severity::Info),
+        "no info issue in the local log"
+    );
+    assert!(
+        local_issues
+            .iter()
+            .any(|issue| issue.severity == Severity::Error),
+        "no error issue in the local log"
+    );
+    assert!(
+        local_issues.iter().any(|issue| issue.confidence < 1.0),
+        "no issue with confidence below 1 in the local log"
+    );
+    assert!(
+        local_issues.iter().any(|issue| issue.suggested.is_some()),
+        "no suggested value in the local log"
+    );
     assert_same_rows(
         "sensors, DataFusion vs local stages",
         &expected,

@@ -4,18 +4,18 @@
 //! `0..rows` and an in-memory audit log that is dropped afterwards. A cell therefore comes
 //! out as the local chain would leave it, and its issues carry the same kind and message.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
+use arrow::array::{Array, ArrayRef, RecordBatch, UInt64Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
 use governance_clean::checks::{RuleCheck, Suite, SuiteConfig};
 use governance_clean::{Canonicalise, CanonicaliseConfig, Rules, RulesConfig};
 use governance_core::audit::AuditLog;
-use governance_core::{Cleaner, GovernedBatch, Issue, Provenance, StageContext};
+use governance_core::{Cleaner, GovernedBatch, Provenance, StageContext};
 
+use super::issues::issue_list;
 use super::{KernelOutput, ScalarKernel, check_lengths, sdk_error};
 
 /// Name of the one column that the canonicalise kernels put in their batch.
@@ -163,9 +163,9 @@ impl CleanKernel {
                 let mut stage = stage.as_ref().clone();
                 let batch = run(self.name, &mut stage, batch)?;
                 match self.output {
-                    KernelOutput::Issue => Ok(issue_texts(rows, batch.issues.issues(), |issue| {
+                    KernelOutput::Issue => issue_list(rows, batch.issues.issues(), |issue| {
                         issue.column.as_deref() == Some(issue_column.as_str())
-                    })),
+                    }),
                     KernelOutput::Value => {
                         let value = output_column(self.name, &batch, issue_column)?;
                         // Trim keeps a view or large text type; the UDF returns Utf8.
@@ -183,9 +183,9 @@ impl CleanKernel {
                 let mut stage = stage.clone();
                 let batch = run(self.name, &mut stage, batch)?;
                 match self.output {
-                    KernelOutput::Issue => Ok(issue_texts(rows, batch.issues.issues(), |issue| {
+                    KernelOutput::Issue => issue_list(rows, batch.issues.issues(), |issue| {
                         issue.column.as_deref() == Some(column.as_str())
-                    })),
+                    }),
                     KernelOutput::Value => {
                         let value = output_column(self.name, &batch, column)?;
                         Ok(cast(&value, columns[0].data_type())?)
@@ -205,7 +205,7 @@ impl CleanKernel {
                 let issues = suite
                     .check_batch(&batch)
                     .map_err(|error| sdk_error(self.name, error))?;
-                Ok(issue_texts(rows, &issues, |_| true))
+                issue_list(rows, &issues, |_| true)
             }
         }
     }
@@ -279,31 +279,10 @@ fn output_column(kernel: &str, batch: &GovernedBatch, name: &str) -> Result<Arra
         .ok_or_else(|| DataFusionError::Internal(format!("{kernel}: stage output lacks {name}")))
 }
 
-/// Formats the issues that pass `keep` per row as `kind: message`, joined by `; ` in log
-/// order; rows without issues are null. Row ids are row positions.
-pub(crate) fn issue_texts(
-    rows: usize,
-    issues: &[Issue],
-    keep: impl Fn(&Issue) -> bool,
-) -> ArrayRef {
-    let mut by_row: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    for issue in issues.iter().filter(|issue| keep(issue)) {
-        by_row.entry(issue.row_id).or_default().push(format!(
-            "{}: {}",
-            issue.kind.as_str(),
-            issue.message
-        ));
-    }
-    let texts: StringArray = (0..rows as u64)
-        .map(|row| by_row.get(&row).map(|texts| texts.join("; ")))
-        .collect();
-    Arc::new(texts)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{AsArray, Float64Array};
+    use arrow::array::{AsArray, Float64Array, StringArray};
 
     fn kernel(json: &str) -> super::super::CompiledKernel {
         let kernel: ScalarKernel = serde_json::from_str(json).expect("kernel config parses");
@@ -333,18 +312,23 @@ mod tests {
         let issues = kernel(r#"{"kernel": "canonical_number", "output": "issue"}"#)
             .evaluate(&[text])
             .expect("kernel runs");
-        let issues = issues.as_string::<i32>();
-        assert!(
-            issues.value(0).starts_with("canonicalised: "),
-            "{}",
-            issues.value(0)
-        );
+        let issues = issues.as_list::<i32>();
+        // The first issue's field `name` on `row`.
+        let field = |row: usize, name: &str| {
+            let issue = issues.value(row);
+            issue
+                .as_struct()
+                .column_by_name(name)
+                .expect("issue field")
+                .as_string::<i32>()
+                .value(0)
+                .to_string()
+        };
+        assert_eq!(field(0, "kind"), "canonicalised");
+        assert_eq!(field(0, "severity"), "info");
         assert!(issues.is_null(1));
-        assert!(
-            issues.value(2).starts_with("format: "),
-            "{}",
-            issues.value(2)
-        );
+        assert_eq!(field(2, "kind"), "format");
+        assert_eq!(field(2, "severity"), "error");
         assert!(issues.is_null(3));
     }
 

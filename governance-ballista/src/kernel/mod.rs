@@ -12,6 +12,7 @@
 
 mod clean;
 mod fuse;
+mod issues;
 mod secure;
 
 use arrow::array::{Array, ArrayRef, StringArray};
@@ -25,6 +26,7 @@ use governance_fuse::er::compare::Comparator;
 use governance_secure::{DetectorConfig, MaskConfig, MaskOperator, PiiKind};
 use serde::{Deserialize, Serialize};
 
+pub use issues::{issue_fields, issue_list_type};
 pub use secure::KeySource;
 
 /// The result of a kernel that a UDF returns.
@@ -34,7 +36,8 @@ pub enum KernelOutput {
     /// The cell after the stage: the canonical, corrected or masked value.
     #[default]
     Value,
-    /// The issues the stage logged for the cell as `kind: message` (several joined by `; `),
+    /// The issues the stage logged for the cell, as a list of structs with the kind,
+    /// severity, message, suggested value and confidence of each (see [`issue_list_type`]),
     /// or null when it logged none.
     Issue,
 }
@@ -86,7 +89,7 @@ pub enum ScalarKernel {
         output: KernelOutput,
     },
     /// One cell-level rule of the check suite. One argument per column the check reads;
-    /// returns the issue text (Utf8) of each failing cell.
+    /// returns the issues of each failing cell, typed as [`issue_list_type`].
     Check {
         /// The rule, as in the check suite's config. Whole-table checks (unique, row count,
         /// freshness, foreign keys, functional dependencies, SQL, drift) are rejected.
@@ -240,7 +243,7 @@ impl ScalarKernel {
             );
         }
         if self.output() == KernelOutput::Issue {
-            return Ok(DataType::Utf8);
+            return Ok(issue_list_type());
         }
         match self {
             ScalarKernel::CanonicalNumber { .. } => {
@@ -271,7 +274,7 @@ impl ScalarKernel {
                 expect_types(name, arg_types, is_text, "Utf8, LargeUtf8 or Utf8View")?;
                 Ok(DataType::Float64)
             }
-            ScalarKernel::Check { .. } => Ok(DataType::Utf8),
+            ScalarKernel::Check { .. } => Ok(issue_list_type()),
         }
     }
 

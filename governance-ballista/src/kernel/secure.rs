@@ -18,7 +18,7 @@ use governance_secure::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::clean::issue_texts;
+use super::issues::issue_list;
 use super::{KernelOutput, ScalarKernel, check_lengths, sdk_error, utf8};
 
 /// Stage name written into the issues of the secure kernels, as the guard's default name.
@@ -244,7 +244,7 @@ impl SecureKernel {
                 }
                 match self.output {
                     KernelOutput::Value => Ok(Arc::new(StringArray::from(values))),
-                    KernelOutput::Issue => Ok(issue_texts(rows, &issues, |_| true)),
+                    KernelOutput::Issue => issue_list(rows, &issues, |_| true),
                 }
             }
             SecureStep::MaskValue(kind, operator) => {
@@ -262,7 +262,7 @@ impl SecureKernel {
                                 column_fallback_issue(STAGE, *row as u64, "", fallback)
                             })
                             .collect();
-                        Ok(issue_texts(rows, &issues, |_| true))
+                        issue_list(rows, &issues, |_| true)
                     }
                 }
             }

@@ -9,7 +9,8 @@ pub mod cluster;
 use std::fs::File;
 use std::path::Path;
 
-use arrow::array::RecordBatch;
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Float32Type};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use governance_core::Issue;
 use parquet::arrow::ArrowWriter;
@@ -47,10 +48,72 @@ pub fn column_names(batches: &[RecordBatch]) -> Vec<String> {
 }
 
 fn format_cell(batch: &RecordBatch, column: usize, row: usize) -> String {
+    let array = batch.column(column);
+    if let DataType::List(item) = array.data_type()
+        && matches!(item.data_type(), DataType::Struct(_))
+    {
+        return format_issue_cell(array.as_ref(), row);
+    }
     let options = FormatOptions::default().with_null(NULL);
-    let formatter =
-        ArrayFormatter::try_new(batch.column(column).as_ref(), &options).expect("formatter");
+    let formatter = ArrayFormatter::try_new(array.as_ref(), &options).expect("formatter");
     formatter.value(row).to_string()
+}
+
+/// Formats one issue with every field that the plan's issue columns carry.
+fn format_issue(
+    kind: &str,
+    severity: &str,
+    confidence: f32,
+    suggested: Option<&str>,
+    message: &str,
+) -> String {
+    format!(
+        "{kind} ({severity}, confidence {confidence}, suggested {}): {message}",
+        suggested.unwrap_or(NULL)
+    )
+}
+
+/// Formats a cell of an issue column (a list of issue structs) as [`format_issue`] does the
+/// local issues, joined by `; `, or [`NULL`].
+fn format_issue_cell(array: &dyn Array, row: usize) -> String {
+    if array.is_null(row) {
+        return NULL.to_string();
+    }
+    let items = array.as_list::<i32>().value(row);
+    let items = items.as_struct();
+    let text = |name: &str| {
+        items
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("issue struct lacks {name}"))
+            .as_string::<i32>()
+            .clone()
+    };
+    let (kind, severity, message, suggested) = (
+        text("kind"),
+        text("severity"),
+        text("message"),
+        text("suggested"),
+    );
+    let confidence = items
+        .column_by_name("confidence")
+        .expect("issue struct lacks confidence")
+        .as_primitive::<Float32Type>();
+    let issues: Vec<String> = (0..items.len())
+        .map(|index| {
+            format_issue(
+                kind.value(index),
+                severity.value(index),
+                confidence.value(index),
+                suggested.is_valid(index).then(|| suggested.value(index)),
+                message.value(index),
+            )
+        })
+        .collect();
+    assert!(
+        !issues.is_empty(),
+        "an issue cell is an empty list, not null"
+    );
+    issues.join("; ")
 }
 
 /// Formats every row of `batches` as text, cells in column order, and sorts the rows, so
@@ -109,7 +172,15 @@ pub fn expected_rows(
                             && issue.detector == detector
                             && issue.column.as_deref() == Some(column)
                     })
-                    .map(|issue| format!("{}: {}", issue.kind.as_str(), issue.message))
+                    .map(|issue| {
+                        format_issue(
+                            issue.kind.as_str(),
+                            issue.severity.as_str(),
+                            issue.confidence,
+                            issue.suggested.as_deref(),
+                            &issue.message,
+                        )
+                    })
                     .collect();
                 cells.push(if texts.is_empty() {
                     NULL.to_string()
