@@ -24,6 +24,60 @@ pub enum ApplyError {
         differences: Vec<String>,
     },
 
+    /// A batch for the PostgreSQL sink in strict mode has other columns than its first batch.
+    #[error(
+        "batch {batch} does not fit table {table}, which the sink planned from the first \
+         batch: {}; set the sink's schema_evolution to add_columns to add new columns and \
+         write missing ones as NULL, or align the columns before this stage",
+        .differences.join("; ")
+    )]
+    TableSchemaChanged {
+        /// The qualified table name.
+        table: String,
+        /// 1-based number of the batch since the writer connected.
+        batch: u64,
+        /// One entry per differing field, naming the field and both versions of it.
+        differences: Vec<String>,
+    },
+
+    /// A batch has a column whose PostgreSQL type differs from the table's column.
+    #[error(
+        "column {column:?} of table {table} is {table_type}, but batch {batch} has it as \
+         {data_type}, which maps to {batch_type}; the sink adds columns but never changes \
+         a column's type: cast the column to an Arrow type that maps to {table_type} before \
+         this stage, or migrate the table first (ALTER TABLE {table} ALTER COLUMN ... TYPE \
+         {batch_type})"
+    )]
+    ColumnRetyped {
+        /// The qualified table name.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its type in the table, as `format_type` prints it.
+        table_type: String,
+        /// Its Arrow type in the batch.
+        data_type: DataType,
+        /// The PostgreSQL type that the Arrow type maps to.
+        batch_type: String,
+        /// 1-based number of the batch since the writer connected.
+        batch: u64,
+    },
+
+    /// A batch lacks a column that is NOT NULL in the table, so it cannot be written as NULL.
+    #[error(
+        "batch {batch} lacks column {column:?}, which is NOT NULL in table {table}; send the \
+         column in every batch, or allow nulls (ALTER TABLE {table} ALTER COLUMN ... DROP NOT \
+         NULL)"
+    )]
+    MissingNotNullColumn {
+        /// The qualified table name.
+        table: String,
+        /// The column.
+        column: String,
+        /// 1-based number of the batch since the writer connected.
+        batch: u64,
+    },
+
     /// The data contains a column with the name reserved for row ids.
     #[error(
         "the data has a column named {column:?}, which is reserved for row ids in the output; \
