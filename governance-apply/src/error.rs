@@ -4,6 +4,24 @@ use std::path::PathBuf;
 
 use arrow::datatypes::DataType;
 
+/// A column whose PostgreSQL type differs between the table and a batch, in
+/// [`ApplyError::ColumnRetyped`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetypedColumn {
+    /// The qualified table name.
+    pub table: String,
+    /// The column.
+    pub column: String,
+    /// Its type in the table, as `format_type` prints it.
+    pub table_type: String,
+    /// Its Arrow type in the batch.
+    pub data_type: DataType,
+    /// The PostgreSQL type that the Arrow type maps to.
+    pub batch_type: String,
+    /// 1-based number of the batch since the writer connected.
+    pub batch: u64,
+}
+
 /// Errors of the applicators in this crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -40,28 +58,17 @@ pub enum ApplyError {
         differences: Vec<String>,
     },
 
-    /// A batch has a column whose PostgreSQL type differs from the table's column.
+    /// A batch has a column whose PostgreSQL type differs from the table's column. The
+    /// details are boxed to keep every `Result<_, ApplyError>` small.
     #[error(
-        "column {column:?} of table {table} is {table_type}, but batch {batch} has it as \
-         {data_type}, which maps to {batch_type}; the sink adds columns but never changes \
-         a column's type: cast the column to an Arrow type that maps to {table_type} before \
-         this stage, or migrate the table first (ALTER TABLE {table} ALTER COLUMN ... TYPE \
-         {batch_type})"
+        "column {:?} of table {} is {}, but batch {} has it as {}, which maps to {}; the sink \
+         adds columns but never changes a column's type: cast the column to an Arrow type \
+         that maps to {} before this stage, or migrate the table first (ALTER TABLE {} ALTER \
+         COLUMN ... TYPE {})",
+        .0.column, .0.table, .0.table_type, .0.batch, .0.data_type, .0.batch_type,
+        .0.table_type, .0.table, .0.batch_type
     )]
-    ColumnRetyped {
-        /// The qualified table name.
-        table: String,
-        /// The column.
-        column: String,
-        /// Its type in the table, as `format_type` prints it.
-        table_type: String,
-        /// Its Arrow type in the batch.
-        data_type: DataType,
-        /// The PostgreSQL type that the Arrow type maps to.
-        batch_type: String,
-        /// 1-based number of the batch since the writer connected.
-        batch: u64,
-    },
+    ColumnRetyped(Box<RetypedColumn>),
 
     /// A batch lacks a column that is NOT NULL in the table, so it cannot be written as NULL.
     #[error(

@@ -292,20 +292,15 @@ fn retyped_column_is_rejected() {
 
     let retyped = batch(vec![("station", text(&["b"])), ("pm25", text(&["high"]))]);
     let error = run_chain(config, vec![retyped]).expect_err("retyped column");
-    let ApplyError::ColumnRetyped {
-        column,
-        table_type,
-        data_type,
-        batch_type,
-        ..
-    } = apply_error(&error)
-    else {
+    let ApplyError::ColumnRetyped(retyped) = apply_error(&error) else {
         panic!("expected ColumnRetyped, got {error:?}");
     };
-    assert_eq!(column, "pm25");
-    assert_eq!(table_type, "double precision");
-    assert_eq!(data_type, &DataType::Utf8);
-    assert_eq!(batch_type, "text");
+    assert_eq!(retyped.column, "pm25");
+    assert_eq!(retyped.table, "\"public\".\"typed\"");
+    assert_eq!(retyped.table_type, "double precision");
+    assert_eq!(retyped.data_type, DataType::Utf8);
+    assert_eq!(retyped.batch_type, "text");
+    assert_eq!(retyped.batch, 1, "the first batch of the second run");
     let message = apply_error(&error).to_string();
     assert!(message.contains("cast the column"), "{message}");
     assert!(message.contains("ALTER TABLE"), "{message}");

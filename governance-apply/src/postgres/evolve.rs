@@ -8,6 +8,7 @@ use governance_core::ROW_ID_COLUMN;
 use super::sql::{comment_on_column, quote_identifier};
 use super::table::{PlannedColumn, TablePlan};
 use crate::ApplyError;
+use crate::error::RetypedColumn;
 
 /// A column of an existing table, as the server's catalog describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,14 +39,14 @@ pub(crate) fn retyped_column(
             .field_with_name(&column.name)
             .map(|field| field.data_type().clone())
             .ok()?;
-        return Some(ApplyError::ColumnRetyped {
+        return Some(ApplyError::ColumnRetyped(Box::new(RetypedColumn {
             table: batch_plan.table.clone(),
             column: column.name.clone(),
             table_type: known.sql_type.clone(),
             data_type,
             batch_type,
             batch,
-        });
+        })));
     }
     None
 }
