@@ -4,6 +4,24 @@ use std::path::PathBuf;
 
 use arrow::datatypes::DataType;
 
+/// A column whose PostgreSQL type differs between the table and a batch, in
+/// [`ApplyError::ColumnRetyped`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetypedColumn {
+    /// The qualified table name.
+    pub table: String,
+    /// The column.
+    pub column: String,
+    /// Its type in the table, as `format_type` prints it.
+    pub table_type: String,
+    /// Its Arrow type in the batch.
+    pub data_type: DataType,
+    /// The PostgreSQL type that the Arrow type maps to.
+    pub batch_type: String,
+    /// 1-based number of the batch since the writer connected.
+    pub batch: u64,
+}
+
 /// Errors of the applicators in this crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -22,6 +40,49 @@ pub enum ApplyError {
         batch: u64,
         /// One entry per differing field, naming the field and both versions of it.
         differences: Vec<String>,
+    },
+
+    /// A batch for the PostgreSQL sink in strict mode has other columns than its first batch.
+    #[error(
+        "batch {batch} does not fit table {table}, which the sink planned from the first \
+         batch: {}; set the sink's schema_evolution to add_columns to add new columns and \
+         write missing ones as NULL, or align the columns before this stage",
+        .differences.join("; ")
+    )]
+    TableSchemaChanged {
+        /// The qualified table name.
+        table: String,
+        /// 1-based number of the batch since the writer connected.
+        batch: u64,
+        /// One entry per differing field, naming the field and both versions of it.
+        differences: Vec<String>,
+    },
+
+    /// A batch has a column whose PostgreSQL type differs from the table's column. The
+    /// details are boxed to keep every `Result<_, ApplyError>` small.
+    #[error(
+        "column {:?} of table {} is {}, but batch {} has it as {}, which maps to {}; the sink \
+         adds columns but never changes a column's type: cast the column to an Arrow type \
+         that maps to {} before this stage, or migrate the table first (ALTER TABLE {} ALTER \
+         COLUMN ... TYPE {})",
+        .0.column, .0.table, .0.table_type, .0.batch, .0.data_type, .0.batch_type,
+        .0.table_type, .0.table, .0.batch_type
+    )]
+    ColumnRetyped(Box<RetypedColumn>),
+
+    /// A batch lacks a column that is NOT NULL in the table, so it cannot be written as NULL.
+    #[error(
+        "batch {batch} lacks column {column:?}, which is NOT NULL in table {table}; send the \
+         column in every batch, or allow nulls (ALTER TABLE {table} ALTER COLUMN ... DROP NOT \
+         NULL)"
+    )]
+    MissingNotNullColumn {
+        /// The qualified table name.
+        table: String,
+        /// The column.
+        column: String,
+        /// 1-based number of the batch since the writer connected.
+        batch: u64,
     },
 
     /// The data contains a column with the name reserved for row ids.

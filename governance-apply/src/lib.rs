@@ -69,7 +69,7 @@ pub mod work_orders;
 
 pub use alerts::{ALERT_SINK_NAME, AlertSink, AlertSinkConfig, WebhookConfig};
 pub use csv_sink::{CSV_SINK_NAME, CsvSink, CsvSinkConfig, GOVERNED_CSV_FILE};
-pub use error::ApplyError;
+pub use error::{ApplyError, RetypedColumn};
 pub use html_report::{HtmlReport, RoundRecord};
 pub use openlineage::{OpenLineageWriter, OpenLineageWriterConfig};
 pub use parquet_parts::{
@@ -81,7 +81,7 @@ pub use parquet_sink::{
 };
 pub use postgres::{
     Checkpoint, CommitMode, POSTGRES_SINK_NAME, PostgresSink, PostgresSinkConfig, PostgresWriter,
-    WriteMode,
+    SchemaEvolution, WriteMode,
 };
 pub use quality::{
     ColumnQuality, QUALITY_SCORE_COLUMN, QUALITY_TIER_COLUMN, QualityStats, TierSummary,

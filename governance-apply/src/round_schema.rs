@@ -57,6 +57,14 @@ impl RoundSchema {
         Arc::new(Schema::new_with_metadata(fields, self.metadata.clone()))
     }
 
+    /// Returns the schema of the data columns, without the row-id column.
+    pub(crate) fn data_schema(&self) -> SchemaRef {
+        Arc::new(Schema::new_with_metadata(
+            self.fields.clone(),
+            self.metadata.clone(),
+        ))
+    }
+
     /// Returns the number of data columns.
     pub(crate) fn len(&self) -> usize {
         self.fields.len()

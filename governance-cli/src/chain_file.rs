@@ -5,7 +5,7 @@
 //! rounds = 1                # rounds to run
 //! out = "out"               # output folder, relative to this file; `--out` overrides it
 //!
-//! [source.csv]              # or [source.parquet] or [source.synthetic]
+//! [source.csv]              # or [source.parquet], [source.folder], [source.synthetic]
 //! paths = ["data/*.csv"]    # files or glob patterns, relative to this file
 //!
 //! [[stages]]
@@ -17,25 +17,37 @@
 //!
 //! [sinks.parquet]           # [sinks.csv] and [sinks.postgres] too
 //!
+//! [alerts]                  # findings to webhooks, failures to the dead letter
+//! dead_letter = "alerts/dead_letter.jsonl"
+//! webhooks = [{ name = "ops", url_env = "OPS_WEBHOOK" }]
+//!
+//! [work_orders]             # findings become work orders in a JSON Lines store
+//! store = "work_orders.jsonl"
+//!
 //! [request]                 # who consumes the output, matched by a guard's policy
 //! role = "analyst"
 //! purpose = "monthly report"
 //! ```
 //!
+//! A `[source.folder]` watches a folder and takes a schema drift policy, for example
+//! `schema_drift = { policy = "adapt" }` (`quarantine`, `alert` or `adapt`).
+//!
 //! Every table rejects keys it does not know, and the error names the key and the valid ones.
+//! Relative paths (`out`, source paths and folders, the alerts' dead letter, the work-order
+//! store) are resolved against the folder of the chain file.
 
 use std::path::{Path, PathBuf};
 
 use governance::AccessRequest;
 use governance::analyze::{SqlIndicatorsConfig, ThresholdAlertsConfig};
-use governance::apply::ParquetCompression;
-use governance::apply::postgres::{CommitMode, WriteMode};
+use governance::apply::postgres::{CommitMode, SchemaEvolution, WriteMode};
+use governance::apply::{AlertSinkConfig, ParquetCompression, WorkOrderConfig};
 use governance::clean::quality::QualityConfig;
 use governance::clean::{
     CanonicaliseConfig, DedupeConfig, FillGapsConfig, ModelImputeConfig, RobustOutliersConfig,
     RulesConfig, SeasonalFillConfig,
 };
-use governance::collect::{CsvConfig, ParquetConfig, SyntheticConfig};
+use governance::collect::{CsvConfig, FolderConfig, ParquetConfig, SyntheticConfig};
 use governance::secure::PiiGuardConfig;
 use serde::Deserialize;
 
@@ -62,6 +74,12 @@ pub struct ChainFile {
     /// Sinks of the governed data.
     #[serde(default)]
     pub sinks: SinksConfig,
+    /// Webhook alerts for findings and failed rounds; none when absent.
+    #[serde(default)]
+    pub alerts: Option<AlertSinkConfig>,
+    /// Work orders raised from findings; none when absent.
+    #[serde(default)]
+    pub work_orders: Option<WorkOrderConfig>,
     /// The consumer of the output, matched against a guard's access policy.
     #[serde(default)]
     pub request: Option<AccessRequest>,
@@ -83,6 +101,9 @@ pub enum SourceConfig {
     Csv(CsvConfig),
     /// Parquet files; entries of `paths` may be glob patterns.
     Parquet(ParquetConfig),
+    /// A watched folder of CSV, NDJSON and Parquet files, with an optional schema drift
+    /// policy (`schema_drift`).
+    Folder(FolderConfig),
     /// The synthetic city's sensor readings.
     Synthetic(SyntheticConfig),
 }
@@ -183,6 +204,10 @@ pub struct PostgresSinkTable {
     pub pipeline_id: Option<String>,
     /// Table of checkpoints; `checkpoints` by default.
     pub checkpoint_table: Option<String>,
+    /// Handling of batches whose columns change: `strict` (the default) rejects them,
+    /// `add_columns` adds new columns to the table and writes missing ones as NULL.
+    #[serde(default)]
+    pub schema_evolution: SchemaEvolution,
 }
 
 impl ChainFile {
@@ -225,9 +250,19 @@ impl ChainFile {
         if let Some(out) = &self.out {
             self.out = Some(base.join(out));
         }
+        if let Some(alerts) = &mut self.alerts {
+            alerts.dead_letter = base.join(&alerts.dead_letter);
+        }
+        if let Some(work_orders) = &mut self.work_orders {
+            work_orders.store = base.join(&work_orders.store);
+        }
         let (paths, dir) = match &mut self.source {
             SourceConfig::Csv(config) => (&mut config.paths, &mut config.dir),
             SourceConfig::Parquet(config) => (&mut config.paths, &mut config.dir),
+            SourceConfig::Folder(config) => {
+                config.dir = base.join(&config.dir);
+                return Ok(());
+            }
             SourceConfig::Synthetic(_) => return Ok(()),
         };
         if let Some(folder) = dir {
@@ -294,6 +329,56 @@ mod tests {
             .to_string();
         assert!(message.contains("clean_all"), "{message}");
         assert!(message.contains("fill_gaps"), "{message}");
+    }
+
+    #[test]
+    fn folder_source_reads_drift_policy() {
+        let text = "[source.folder]\ndir = \"in\"\nschema_drift = { policy = \"alert\" }\n";
+        let mut file: ChainFile = toml::from_str(text).expect("folder source");
+        file.resolve_paths(Path::new("/base")).expect("resolve");
+        let SourceConfig::Folder(config) = &file.source else {
+            panic!("folder source expected");
+        };
+        assert_eq!(config.dir, Path::new("/base/in"));
+        let drift = config.schema_drift.as_ref().expect("drift config");
+        assert_eq!(drift.policy, governance::collect::DriftPolicy::Alert);
+    }
+
+    #[test]
+    fn unknown_drift_policy_lists_policies() {
+        let text = "[source.folder]\ndir = \"in\"\nschema_drift = { policy = \"adopt\" }\n";
+        let message = toml::from_str::<ChainFile>(text)
+            .expect_err("unknown policy")
+            .to_string();
+        assert!(message.contains("adopt"), "{message}");
+        for policy in ["quarantine", "alert", "adapt"] {
+            assert!(message.contains(policy), "{policy} missing: {message}");
+        }
+    }
+
+    #[test]
+    fn alert_and_work_order_paths_resolve() {
+        let text = "[source.synthetic]\n\
+                    [alerts]\ndead_letter = \"dead.jsonl\"\n\
+                    webhooks = [{ name = \"ops\", url = \"http://127.0.0.1:9/\" }]\n\
+                    [work_orders]\nstore = \"orders.jsonl\"\nmin_severity = \"warning\"\n";
+        let mut file: ChainFile = toml::from_str(text).expect("alerts and work orders");
+        file.resolve_paths(Path::new("/base")).expect("resolve");
+        let alerts = file.alerts.expect("alerts");
+        assert_eq!(alerts.dead_letter, Path::new("/base/dead.jsonl"));
+        let orders = file.work_orders.expect("work orders");
+        assert_eq!(orders.store, Path::new("/base/orders.jsonl"));
+        assert_eq!(orders.min_severity, governance::Severity::Warning);
+    }
+
+    #[test]
+    fn unknown_work_order_key_is_named() {
+        let text = "[source.synthetic]\n[work_orders]\nstore = \"o.jsonl\"\nseverity = \"error\"\n";
+        let message = toml::from_str::<ChainFile>(text)
+            .expect_err("unknown key")
+            .to_string();
+        assert!(message.contains("severity"), "{message}");
+        assert!(message.contains("min_severity"), "{message}");
     }
 
     #[test]

@@ -101,6 +101,8 @@ pub fn demo_chain(settings: &DemoSettings) -> Result<ChainFile, CliError> {
             }),
             postgres: None,
         },
+        alerts: None,
+        work_orders: None,
         request: Some(AccessRequest::new("analyst", "air quality monitoring")),
     })
 }

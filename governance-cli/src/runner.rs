@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 
 use governance::analyze::{SqlIndicators, ThresholdAlerts};
 use governance::apply::{
-    CsvSink, CsvSinkConfig, HtmlReport, ParquetSink, ParquetSinkConfig, PostgresSink,
-    PostgresSinkConfig, ReportWriter, ReportWriterConfig,
+    AlertSink, CsvSink, CsvSinkConfig, HtmlReport, ParquetSink, ParquetSinkConfig, PostgresSink,
+    PostgresSinkConfig, ReportWriter, ReportWriterConfig, WorkOrderApplicator,
 };
 use governance::audit::{AuditLog, verify_file};
 use governance::clean::{
     Canonicalise, Dedupe, FillGaps, ModelImpute, QualityGate, RobustOutliers, Rules, SeasonalFill,
 };
-use governance::collect::{CsvCollector, ParquetCollector, SyntheticCity};
+use governance::collect::{CsvCollector, FolderCollector, ParquetCollector, SyntheticCity};
 use governance::secure::PiiGuard;
 use governance::{AccessRequest, Chain, ChainBuilder, Collector, RunSummary};
 
@@ -49,6 +49,7 @@ fn collector(source: &SourceConfig) -> Result<Box<dyn Collector>, CliError> {
     Ok(match source {
         SourceConfig::Csv(config) => Box::new(CsvCollector::new(config.clone())?),
         SourceConfig::Parquet(config) => Box::new(ParquetCollector::new(config.clone())?),
+        SourceConfig::Folder(config) => Box::new(FolderCollector::new(config.clone())?),
         SourceConfig::Synthetic(config) => {
             Box::new(SyntheticCity::new(config.clone())?.sensor_collector())
         }
@@ -117,6 +118,7 @@ fn add_sinks(
         }
         config.mode = table.mode.clone();
         config.commit = table.commit;
+        config.schema_evolution = table.schema_evolution;
         builder = builder.apply(PostgresSink::new(config)?);
     }
     Ok(builder.apply(ReportWriter::new(ReportWriterConfig::new(out))?))
@@ -142,6 +144,12 @@ pub fn run_chain(file: &ChainFile, options: &RunOptions) -> Result<RunOutcome, C
         builder = add_stage(builder, stage)?;
     }
     builder = add_sinks(builder, &file.sinks, &file.name, out)?;
+    if let Some(config) = &file.alerts {
+        builder = builder.apply(AlertSink::new(config.clone())?);
+    }
+    if let Some(config) = &file.work_orders {
+        builder = builder.apply(WorkOrderApplicator::new(config.clone())?);
+    }
     let request = file
         .request
         .clone()

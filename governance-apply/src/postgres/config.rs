@@ -110,6 +110,22 @@ pub enum CommitMode {
     Batch,
 }
 
+/// Handling of a batch whose columns differ from those of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaEvolution {
+    /// Every batch must have the columns, types and field metadata of the writer's first
+    /// batch; any other batch fails with [`ApplyError::TableSchemaChanged`](crate::ApplyError).
+    #[default]
+    Strict,
+    /// A batch may bring new columns and may lack known ones. A new column is added with
+    /// `ALTER TABLE ... ADD COLUMN` in the transaction that writes the batch's rows and the
+    /// checkpoint, and a column the batch lacks is written as NULL. A column whose type
+    /// differs from the table's is still rejected, with
+    /// [`ApplyError::ColumnRetyped`](crate::ApplyError).
+    AddColumns,
+}
+
 /// Configuration of a [`PostgresSink`](super::PostgresSink).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,6 +149,9 @@ pub struct PostgresSinkConfig {
     /// Table of checkpoints, in the same schema; `checkpoints` by default.
     #[serde(default = "default_checkpoint_table")]
     pub checkpoint_table: String,
+    /// Handling of batches whose columns change: `strict` (the default) or `add_columns`.
+    #[serde(default)]
+    pub schema_evolution: SchemaEvolution,
 }
 
 fn default_schema() -> String {
@@ -159,6 +178,7 @@ impl PostgresSinkConfig {
             commit: CommitMode::default(),
             pipeline_id: pipeline_id.into(),
             checkpoint_table: default_checkpoint_table(),
+            schema_evolution: SchemaEvolution::default(),
         }
     }
 
@@ -276,6 +296,26 @@ mod tests {
         assert_eq!(config.commit, CommitMode::Batch);
         assert_eq!(config.schema, "public");
         assert_eq!(config.checkpoint_table, "checkpoints");
+        assert_eq!(config.schema_evolution, SchemaEvolution::Strict);
+    }
+
+    #[test]
+    fn config_reads_schema_evolution() {
+        let config: PostgresSinkConfig = serde_json::from_str(
+            r#"{"connection": "host=127.0.0.1", "table": "t", "pipeline_id": "p",
+                "schema_evolution": "add_columns"}"#,
+        )
+        .expect("valid config");
+        assert_eq!(config.schema_evolution, SchemaEvolution::AddColumns);
+
+        let error = serde_json::from_str::<PostgresSinkConfig>(
+            r#"{"connection": "host=127.0.0.1", "table": "t", "pipeline_id": "p",
+                "schema_evolution": "add"}"#,
+        )
+        .expect_err("unknown variant");
+        let message = error.to_string();
+        assert!(message.contains("add_columns"), "{message}");
+        assert!(message.contains("strict"), "{message}");
     }
 
     #[test]

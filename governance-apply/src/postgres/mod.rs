@@ -14,6 +14,14 @@
 //! comment, as a JSON object. An existing table must have every column with the same type;
 //! extra columns are left to their defaults.
 //!
+//! By default ([`SchemaEvolution::Strict`]) every batch must have the first batch's columns.
+//! With [`SchemaEvolution::AddColumns`] the table follows a stream whose columns change: a
+//! batch's new column is added by `ALTER TABLE ... ADD COLUMN` with the mapped type, in the
+//! same transaction as the batch's rows and the checkpoint, so a crash before the commit
+//! leaves neither the column nor the rows. A column the batch lacks is written as NULL, and
+//! a column whose type differs from the table's fails with an error that names both types.
+//! In this mode the data columns that the sink creates are nullable, except upsert keys.
+//!
 //! | Arrow type | PostgreSQL type |
 //! |---|---|
 //! | Int8, Int16, UInt8 | `smallint` |
@@ -41,13 +49,14 @@
 
 mod config;
 mod encode;
+mod evolve;
 mod sink;
 mod sql;
 mod table;
 mod types;
 mod writer;
 
-pub use config::{CommitMode, ConnectionString, PostgresSinkConfig, WriteMode};
+pub use config::{CommitMode, ConnectionString, PostgresSinkConfig, SchemaEvolution, WriteMode};
 pub use sink::PostgresSink;
 pub use table::ROW_ID_COMMENT;
 pub use writer::{Checkpoint, PostgresWriter};

@@ -8,7 +8,7 @@ use arrow::datatypes::{Field, SchemaRef};
 use governance_core::{Error, ROW_ID_COLUMN, Result};
 use tokio_postgres::types::Type;
 
-use super::config::{PostgresSinkConfig, WriteMode};
+use super::config::{PostgresSinkConfig, SchemaEvolution, WriteMode};
 use super::sql::{self, ColumnDefinition, check_identifier, qualified};
 use super::types::{PgType, pg_type_for};
 use crate::ApplyError;
@@ -58,6 +58,8 @@ impl TablePlan {
             WriteMode::Append => Vec::new(),
             WriteMode::Upsert { key } => key.clone(),
         };
+        // Under add_columns a later batch may lack any data column, which is then NULL.
+        let evolving = config.schema_evolution == SchemaEvolution::AddColumns;
         let mut columns = vec![PlannedColumn {
             name: ROW_ID_COLUMN.to_string(),
             pg_type: PgType::BigInt,
@@ -79,7 +81,7 @@ impl TablePlan {
             columns.push(PlannedColumn {
                 name: name.clone(),
                 pg_type,
-                nullable: field.is_nullable() && !key.contains(name),
+                nullable: (field.is_nullable() || evolving) && !key.contains(name),
                 comment: semantic_comment(field),
             });
         }
@@ -140,8 +142,9 @@ impl TablePlan {
     }
 
     /// Returns the statement that creates the session's staging table for upserts, with the
-    /// table's columns (no constraints) and the ordinal column.
-    pub(crate) fn create_staging(&self, staging: &str) -> String {
+    /// table's columns (no constraints) and the ordinal column. With `replace` it drops an
+    /// earlier staging table first, whose columns may differ.
+    pub(crate) fn create_staging(&self, staging: &str, replace: bool) -> String {
         let mut definitions: Vec<String> = self
             .columns
             .iter()
@@ -154,10 +157,15 @@ impl TablePlan {
             })
             .collect();
         definitions.push(format!("{} bigint", sql::quote_identifier(ORDINAL_COLUMN)));
-        format!(
+        let create = format!(
             "CREATE TEMP TABLE IF NOT EXISTS {staging} ({}) ON COMMIT DELETE ROWS",
             definitions.join(", ")
-        )
+        );
+        if replace {
+            format!("DROP TABLE IF EXISTS {staging}; {create}")
+        } else {
+            create
+        }
     }
 
     /// Compares the planned columns with those of the existing table, given as (name, type as
@@ -255,6 +263,23 @@ mod tests {
         };
         let plan = TablePlan::new("sink", &config(mode), schema()).expect("plan");
         assert!(!plan.columns[2].nullable, "key columns are NOT NULL");
+    }
+
+    #[test]
+    fn evolving_plan_makes_data_columns_nullable() {
+        let mut evolving = config(WriteMode::Upsert {
+            key: vec!["pm25".into()],
+        });
+        evolving.schema_evolution = SchemaEvolution::AddColumns;
+        let plan = TablePlan::new("sink", &evolving, schema()).expect("plan");
+        assert!(plan.columns[1].nullable, "station may be missing later");
+        assert!(!plan.columns[2].nullable, "key columns stay NOT NULL");
+
+        let strict = TablePlan::new("sink", &config(WriteMode::Append), schema()).expect("plan");
+        assert!(
+            !strict.columns[1].nullable,
+            "strict keeps the field's nullability"
+        );
     }
 
     #[test]

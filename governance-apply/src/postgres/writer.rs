@@ -6,18 +6,20 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use arrow::array::Array;
+use arrow::array::{Array, ArrayRef};
 use governance_core::{Error, GovernedBatch, ROW_ID_COLUMN, Result};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::{Client, NoTls};
 
 use super::POSTGRES_SINK_NAME;
-use super::config::PostgresSinkConfig;
+use super::config::{PostgresSinkConfig, SchemaEvolution};
 use super::encode::{Cell, ColumnReader};
+use super::evolve::{self, TableColumn};
 use super::sql::{self, qualified, quote_identifier};
 use super::table::{ORDINAL_COLUMN, TablePlan};
 use crate::ApplyError;
 use crate::parquet_sink::schema_differences;
+use crate::round_schema::RoundSchema;
 
 /// Session-local table that upserts are copied into before the merge.
 const STAGING_TABLE: &str = "governance_upsert_staging";
@@ -42,14 +44,22 @@ pub struct Checkpoint {
 /// become visible at once or not at all. A writer dropped before `commit` closes its
 /// connection, and the server rolls the transaction back.
 ///
-/// Every batch must share the first batch's schema, field metadata included, because the
-/// table and its column comments are planned from it.
+/// With [`SchemaEvolution::Strict`] (the default) every batch must share the first batch's
+/// schema, field metadata included, because the table and its column comments are planned
+/// from it. With [`SchemaEvolution::AddColumns`] the columns written are the union of the
+/// batches' columns since the writer connected: a new column is added to the table inside the
+/// data transaction, and a column the batch lacks is written as NULL.
 pub struct PostgresWriter {
     name: String,
     config: PostgresSinkConfig,
     client: Client,
     checkpoint_table: String,
     plan: Option<TablePlan>,
+    /// Under add_columns, the union of the data columns of the batches written so far.
+    union: Option<RoundSchema>,
+    /// Under add_columns, the table's columns in the open transaction. They are read again
+    /// after a rollback, which undoes the columns that the transaction added.
+    layout: Option<Vec<TableColumn>>,
     in_transaction: bool,
     /// Batches passed to `write` since the connection opened, for error messages.
     batches: u64,
@@ -101,6 +111,8 @@ impl PostgresWriter {
             client,
             checkpoint_table,
             plan: None,
+            union: None,
+            layout: None,
             in_transaction: false,
             batches: 0,
         };
@@ -179,10 +191,20 @@ impl PostgresWriter {
     /// Returns (column name, type) of each column of `table` in the configured schema, in
     /// table order; empty when the table does not exist.
     async fn table_layout(&self, table: &str) -> Result<Vec<(String, String)>> {
+        let columns = self.table_columns(table).await?;
+        Ok(columns
+            .into_iter()
+            .map(|column| (column.name, column.sql_type))
+            .collect())
+    }
+
+    /// Returns name, type and nullability of each column of `table` in the configured
+    /// schema, in table order; empty when the table does not exist.
+    async fn table_columns(&self, table: &str) -> Result<Vec<TableColumn>> {
         let rows = self
             .client
             .query(
-                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) \
+                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull \
                  FROM pg_catalog.pg_attribute a \
                  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
@@ -208,7 +230,14 @@ impl PostgresWriter {
             let sql_type: String = row
                 .try_get(1)
                 .map_err(|source| self.postgres_error("read a column type".into(), source))?;
-            columns.push((name, sql_type));
+            let not_null: bool = row.try_get(2).map_err(|source| {
+                self.postgres_error("read a column's nullability".into(), source)
+            })?;
+            columns.push(TableColumn {
+                name,
+                sql_type,
+                not_null,
+            });
         }
         Ok(columns)
     }
@@ -262,7 +291,10 @@ impl PostgresWriter {
                 .await?;
             self.in_transaction = true;
         }
-        let written = self.write_in_transaction(batch).await;
+        let written = match self.config.schema_evolution {
+            SchemaEvolution::Strict => self.write_in_transaction(batch).await,
+            SchemaEvolution::AddColumns => self.write_evolving(batch).await,
+        };
         if written.is_err() {
             self.rollback().await?;
         }
@@ -280,6 +312,10 @@ impl PostgresWriter {
                 tracing::warn!(stage = %self.name, error = %rollback, "failed to roll back the table creation");
             }
             return Err(error);
+        }
+        if self.config.schema_evolution == SchemaEvolution::AddColumns {
+            // Each batch's columns are checked and added in its own transaction.
+            return Ok(());
         }
         let existing = self.table_layout(&self.config.table).await?;
         let differences = plan.layout_differences(&existing);
@@ -305,23 +341,98 @@ impl PostgresWriter {
         if !differences.is_empty() {
             return Err(Error::stage(
                 &self.name,
-                ApplyError::SchemaChanged {
+                ApplyError::TableSchemaChanged {
+                    table: plan.table.clone(),
                     batch: self.batches,
                     differences,
                 },
             ));
         }
+        self.load(plan, batch, batch.data().columns(), false).await
+    }
+
+    /// Writes `batch` under [`SchemaEvolution::AddColumns`]: rejects a retyped column, adds
+    /// the new columns to the table and copies the rows with NULL for the missing columns.
+    async fn write_evolving(&mut self, batch: &GovernedBatch) -> Result<u64> {
+        let data = batch.data();
+        let schema = data.schema();
+        // Checks names and types of the batch's own columns before the union takes them.
+        let batch_plan = TablePlan::new(&self.name, &self.config, schema.clone())?;
+        let mut existing = match self.layout.take() {
+            Some(existing) => existing,
+            None => self.table_columns(&self.config.table).await?,
+        };
+        if let Some(error) = evolve::retyped_column(&batch_plan, &schema, &existing, self.batches) {
+            return Err(Error::stage(&self.name, error));
+        }
+        let union = match &mut self.union {
+            Some(union) => {
+                union.admit(self.batches, data).map_err(|differences| {
+                    Error::stage(
+                        &self.name,
+                        ApplyError::SchemaChanged {
+                            batch: self.batches,
+                            differences,
+                        },
+                    )
+                })?;
+                union
+            }
+            None => self.union.insert(RoundSchema::new(&schema)),
+        };
+        let written = TablePlan::new(&self.name, &self.config, union.data_schema())?;
+        let columns = union.conform(data)?;
+        if let Some(error) = evolve::missing_not_null(&written, &schema, &existing, self.batches) {
+            return Err(Error::stage(&self.name, error));
+        }
+
+        let mut statements = Vec::new();
+        let mut added = Vec::new();
+        for column in &written.columns {
+            if existing.iter().any(|known| known.name == column.name) {
+                continue;
+            }
+            statements.extend(evolve::add_column_statements(&written.table, column));
+            added.push(column.name.clone());
+            existing.push(TableColumn {
+                name: column.name.clone(),
+                sql_type: column.pg_type.sql_name(),
+                not_null: false,
+            });
+        }
+        if !statements.is_empty() {
+            tracing::info!(stage = %self.name, table = %written.table, batch = self.batches, columns = ?added, "adding columns to the table");
+            self.execute_batch(&statements.join("; "), || {
+                format!("add columns {added:?} to {}", written.table)
+            })
+            .await?;
+        }
+        let rows = self.load(&written, batch, &columns, true).await?;
+        self.layout = Some(existing);
+        Ok(rows)
+    }
+
+    /// Loads the rows of `batch`, whose data columns are `data` in the order of `plan`, by
+    /// COPY, or in upsert mode by COPY into the staging table and a merge. `new_staging`
+    /// recreates the staging table, whose columns may have changed since the last batch.
+    async fn load(
+        &self,
+        plan: &TablePlan,
+        batch: &GovernedBatch,
+        data: &[ArrayRef],
+        new_staging: bool,
+    ) -> Result<u64> {
         if plan.key.is_empty() {
-            return self.copy_rows(plan, batch, &plan.table, false).await;
+            return self.copy_rows(plan, batch, data, &plan.table, false).await;
         }
 
         self.check_keys(plan, batch)?;
         let staging = quote_identifier(STAGING_TABLE);
-        self.execute_batch(&plan.create_staging(&staging), || {
+        self.execute_batch(&plan.create_staging(&staging, new_staging), || {
             "create the upsert staging table".into()
         })
         .await?;
-        self.copy_rows(plan, batch, &staging, true).await?;
+        self.copy_rows(plan, batch, data, &staging, true).await?;
         let merge = sql::upsert_from_staging(
             &plan.table,
             &staging,
@@ -366,12 +477,14 @@ impl PostgresWriter {
         Ok(())
     }
 
-    /// Streams the batch's rows, row id first, by binary COPY into `target`. With `ordinal`,
-    /// each row also carries its position in the batch.
+    /// Streams the batch's rows, row id first and then the columns `data` in plan order, by
+    /// binary COPY into `target`. With `ordinal`, each row also carries its position in the
+    /// batch.
     async fn copy_rows(
         &self,
         plan: &TablePlan,
         batch: &GovernedBatch,
+        data: &[ArrayRef],
         target: &str,
         ordinal: bool,
     ) -> Result<u64> {
@@ -391,7 +504,15 @@ impl PostgresWriter {
 
         let row_ids: Arc<dyn Array> = Arc::new(batch.row_ids().clone());
         let mut arrays = vec![&row_ids];
-        arrays.extend(batch.data().columns());
+        arrays.extend(data);
+        if arrays.len() != plan.columns.len() {
+            return Err(Error::Internal(format!(
+                "the PostgreSQL writer has {} arrays for the {} columns of {}",
+                arrays.len(),
+                plan.columns.len(),
+                plan.table
+            )));
+        }
         let mut readers = Vec::with_capacity(arrays.len());
         for (array, column) in arrays.into_iter().zip(&plan.columns) {
             let reader = ColumnReader::new(array).ok_or_else(|| {
@@ -471,6 +592,10 @@ impl PostgresWriter {
             .await;
         // After COMMIT, successful or not, the session has no open transaction.
         self.in_transaction = false;
+        if committed.is_err() {
+            // The server rolled back, and with it the columns that the transaction added.
+            self.layout = None;
+        }
         committed
     }
 
@@ -480,6 +605,7 @@ impl PostgresWriter {
             return Ok(());
         }
         self.in_transaction = false;
+        self.layout = None;
         self.execute_batch("ROLLBACK", || "roll back the transaction".into())
             .await
     }

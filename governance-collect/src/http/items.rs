@@ -154,9 +154,44 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|error| format!("{text:?} is not an RFC 3339 date-time ({error})"))
 }
 
-/// Returns the key of an item's JSON text, to recognise an item seen before.
-pub(crate) fn item_key(text: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+/// Returns the key of an item, to recognise an item seen before. The key is a hash of the
+/// JSON value written with object keys sorted, so the same item with its keys in another
+/// order gets the same key, whatever serde_json's `preserve_order` feature is.
+pub(crate) fn item_key(value: &Value) -> u64 {
+    let mut canonical = String::new();
+    write_canonical(value, &mut canonical);
+    xxhash_rust::xxh3::xxh3_64(canonical.as_bytes())
+}
+
+/// Writes `value` as compact JSON with the keys of every object in sorted order.
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|left, right| left.0.cmp(right.0));
+            out.push('{');
+            for (index, (key, item)) in entries.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(item, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -164,6 +199,34 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn item_key_ignores_key_order() {
+        let first: Value = serde_json::from_str(
+            r#"{"sensor": "s1", "nested": {"b": 1, "a": [2, {"y": 0, "x": 1}]}}"#,
+        )
+        .expect("json");
+        let reordered: Value = serde_json::from_str(
+            r#"{"nested": {"a": [2, {"x": 1, "y": 0}], "b": 1}, "sensor": "s1"}"#,
+        )
+        .expect("json");
+        assert_eq!(item_key(&first), item_key(&reordered));
+
+        let other: Value = serde_json::from_str(
+            r#"{"sensor": "s2", "nested": {"b": 1, "a": [2, {"y": 0, "x": 1}]}}"#,
+        )
+        .expect("json");
+        assert_ne!(item_key(&first), item_key(&other));
+        let reordered_array: Value = serde_json::from_str(
+            r#"{"sensor": "s1", "nested": {"b": 1, "a": [{"y": 0, "x": 1}, 2]}}"#,
+        )
+        .expect("json");
+        assert_ne!(
+            item_key(&first),
+            item_key(&reordered_array),
+            "array order counts"
+        );
+    }
 
     #[test]
     fn sensorthings_page_has_items_and_next_link() {

@@ -12,6 +12,14 @@
 //! resume, items older than the cursor, or at the cursor with a known key, are skipped as
 //! already committed, so a server that treats `since` as inclusive causes no duplicates.
 //!
+//! An item's key is a hash of its JSON value with object keys sorted, so the same item with
+//! its keys in another order is still recognised. Two items with equal values and times
+//! count as one, also within one response. Items that share the cursor's time are neither
+//! lost nor repeated at a poll boundary, at a batch boundary inside a page or after a
+//! restart, provided the server treats `since` as inclusive (time >= since). NOTE: a server
+//! that treats `since` as exclusive never returns an item that arrives after a poll with the
+//! same time as the cursor, so that item is lost; the collector cannot detect this.
+//!
 //! Items of a response are emitted in time order. NOTE: across responses the cursor is
 //! correct only when the server returns items in ascending time order, page after page;
 //! an item older than the cursor that arrives later is skipped as already committed.
@@ -46,7 +54,7 @@ mod control;
 mod fetch;
 mod items;
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -347,6 +355,7 @@ impl HttpPollCollector {
         }
         let recollection = matches!(origin, Origin::Recollection);
         let mut timed: Vec<(DateTime<Utc>, u64, Item)> = Vec::new();
+        let mut in_page: HashSet<(DateTime<Utc>, u64)> = HashSet::new();
         for item in page.items {
             let time = match item_time(
                 &item.value,
@@ -362,8 +371,9 @@ impl HttpPollCollector {
                     continue;
                 }
             };
-            let key = item_key(&item.text);
-            if !recollection && self.seen(time, key) {
+            let key = item_key(&item.value);
+            // An item repeated within one response is emitted once.
+            if !recollection && (self.seen(time, key) || !in_page.insert((time, key))) {
                 self.skipped += 1;
                 continue;
             }
@@ -371,6 +381,8 @@ impl HttpPollCollector {
             counts.items += 1;
             timed.push((time, key, item));
         }
+        // A stable sort keeps the server's order among items of one time, and the cursor's
+        // keys make any order safe on the next poll.
         timed.sort_by_key(|(time, _, _)| *time);
 
         let limits: BatchLimits = self.config.limits;
