@@ -1,22 +1,22 @@
 //! [`GovernanceUdaf`]: DataFusion aggregate UDFs for quality metrics and column profiles.
 //!
 //! Each aggregate splits into a partial state per partition and a final merge, so Ballista
-//! can run the partial step on every executor. States are small (counts, a HyperLogLog
-//! sketch) except the column profile's, which carries the group's values.
+//! can run the partial step on every executor. States are bounded: counts, a HyperLogLog
+//! sketch, and for the column profile the profiler's own mergeable state.
 
 use std::any::Any;
 use std::hash::{BuildHasher, DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BinaryArray, ListArray, RecordBatch};
-use arrow::compute::{cast, concat};
-use arrow::datatypes::{DataType, Field, FieldRef, Schema};
-use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err, plan_err};
+use arrow::array::{Array, ArrayRef, AsArray, BinaryArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{DataFusionError, Result, ScalarValue, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, Expr, Signature, Volatility,
 };
-use governance_clean::profile::{ProfileConfig, profile_batches};
+use governance_clean::profile::{ColumnProfileState, ProfileConfig};
 use hyperloglogplus::{HyperLogLog, HyperLogLogPlus};
 use serde::{Deserialize, Serialize};
 
@@ -193,17 +193,7 @@ impl AggregateUDFImpl for GovernanceUdaf {
             ],
             AggregateKernel::DistinctEstimate => vec![field("sketch", DataType::Binary)],
             AggregateKernel::FailingCount { .. } => vec![field("failing", DataType::UInt64)],
-            AggregateKernel::ColumnProfile { .. } => {
-                let input = args
-                    .input_fields
-                    .first()
-                    .map(|field| field.data_type().clone())
-                    .unwrap_or(DataType::Null);
-                vec![field(
-                    "values",
-                    DataType::List(Arc::new(Field::new("item", input, true))),
-                )]
-            }
+            AggregateKernel::ColumnProfile { .. } => vec![field("profile", DataType::Binary)],
         })
     }
 
@@ -223,12 +213,11 @@ impl AggregateUDFImpl for GovernanceUdaf {
                     .first()
                     .map(|field| field.data_type().clone())
                     .unwrap_or(DataType::Null);
-                Box::new(ColumnProfileAccumulator {
-                    column: column.clone(),
-                    config: config.clone(),
+                Box::new(ColumnProfileAccumulator::new(
+                    column,
+                    config.clone(),
                     input,
-                    values: Vec::new(),
-                })
+                )?)
             }
         })
     }
@@ -412,77 +401,68 @@ impl Accumulator for FailingCount {
 
 #[derive(Debug)]
 struct ColumnProfileAccumulator {
-    column: String,
     config: ProfileConfig,
+    /// The group's profile state, bounded as the profiler's own (see `ColumnProfileState`).
+    state: ColumnProfileState,
+    column: String,
     input: DataType,
-    /// Every value of the group seen so far, in arrival order.
-    // NOTE: the state carries all values of the group to the final step, so a group must fit
-    // in one executor's memory. The profiler's sketches cannot be merged yet.
-    values: Vec<ArrayRef>,
 }
 
 impl ColumnProfileAccumulator {
-    fn collected(&self) -> Result<ArrayRef> {
-        if self.values.is_empty() {
-            return Ok(arrow::array::new_empty_array(&self.input));
-        }
-        let parts: Vec<&dyn Array> = self.values.iter().map(|value| value.as_ref()).collect();
-        Ok(concat(&parts)?)
+    fn new(column: &str, config: ProfileConfig, input: DataType) -> Result<Self> {
+        Ok(ColumnProfileAccumulator {
+            state: profile_state(column, &input)?,
+            config,
+            column: column.to_string(),
+            input,
+        })
     }
+}
+
+fn profile_state(column: &str, input: &DataType) -> Result<ColumnProfileState> {
+    ColumnProfileState::new(column, input)
+        .map_err(|error| DataFusionError::Execution(format!("governance_column_profile: {error}")))
+}
+
+fn profile_error(error: governance_core::Error) -> DataFusionError {
+    DataFusionError::Execution(format!("governance_column_profile: {error}"))
 }
 
 impl Accumulator for ColumnProfileAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        self.values.push(Arc::clone(&values[0]));
-        Ok(())
+        self.state
+            .update(&values[0], &self.config)
+            .map_err(profile_error)
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let values = self.collected()?;
-        let schema = Schema::new(vec![Field::new(
-            &self.column,
-            values.data_type().clone(),
-            true,
-        )]);
-        let batch = RecordBatch::try_new(Arc::new(schema), vec![values])?;
-        let profile = profile_batches([&batch], self.config.clone()).map_err(|error| {
-            DataFusionError::Execution(format!("governance_column_profile: {error}"))
-        })?;
-        let Some(column) = profile.columns.first() else {
-            return exec_err!("governance_column_profile: the profiler returned no column");
-        };
-        let json = serde_json::to_string(column).map_err(|error| {
+        let state = std::mem::replace(&mut self.state, profile_state(&self.column, &self.input)?);
+        let profile = state.finish(&self.config);
+        let json = serde_json::to_string(&profile).map_err(|error| {
             DataFusionError::Internal(format!("profile did not serialise: {error}"))
         })?;
         Ok(ScalarValue::Utf8(Some(json)))
     }
 
     fn size(&self) -> usize {
-        size_of_val(self)
-            + self
-                .values
-                .iter()
-                .map(|value| value.get_array_memory_size())
-                .sum::<usize>()
+        size_of_val(self) + self.state.estimated_bytes()
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let values = self.collected()?;
-        let list = ListArray::new(
-            Arc::new(Field::new("item", values.data_type().clone(), true)),
-            arrow::buffer::OffsetBuffer::from_lengths([values.len()]),
-            values,
-            None,
-        );
-        Ok(vec![ScalarValue::List(Arc::new(list))])
+        let bytes = self.state.to_bytes().map_err(profile_error)?;
+        Ok(vec![ScalarValue::Binary(Some(bytes))])
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let lists = states[0]
-            .as_list_opt::<i32>()
-            .ok_or_else(|| DataFusionError::Internal("profile state is not a list".into()))?;
-        for values in lists.iter().flatten() {
-            self.values.push(values);
+        let states = states[0]
+            .as_any()
+            .downcast_ref::<BinaryArray>()
+            .ok_or_else(|| DataFusionError::Internal("profile state is not Binary".into()))?;
+        for bytes in states.iter().flatten() {
+            let other = ColumnProfileState::from_bytes(bytes).map_err(profile_error)?;
+            self.state
+                .merge(other, &self.config)
+                .map_err(profile_error)?;
         }
         Ok(())
     }

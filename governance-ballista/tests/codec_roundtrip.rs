@@ -321,4 +321,8 @@ async fn aggregate_kernels_round_trip() {
     assert_eq!(profile["rows"], 5);
     assert_eq!(profile["null_count"], 2);
     assert_eq!(profile["name"], "pm25");
+    // The final step rebuilds these from the partial step's serialised profile state.
+    assert_eq!(profile["distinct_count"], 3);
+    assert_eq!(profile["min"], "-4");
+    assert_eq!(profile["max"], "1234");
 }

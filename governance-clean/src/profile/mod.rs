@@ -37,11 +37,11 @@
 
 mod discover;
 mod pattern;
+mod state;
 mod suggest;
 
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-use std::hash::DefaultHasher;
+use std::hash::{BuildHasher, DefaultHasher};
 
 use arrow::array::{Array, Float64Array, RecordBatch};
 use arrow::compute::cast;
@@ -56,6 +56,7 @@ use crate::support::text_values;
 
 pub use discover::{DependencyConfig, DiscoveredDependency, discover_dependencies};
 pub use pattern::{signature, signature_regex};
+pub use state::ColumnProfileState;
 pub use suggest::{SuggestConfig, Suggestion, suggest_rules};
 
 use pattern::{ValueClass, classify};
@@ -238,7 +239,21 @@ impl TableProfile {
     }
 }
 
-type Sketch = HyperLogLogPlus<str, BuildHasherDefault<DefaultHasher>>;
+/// Builds SipHash hashers with fixed keys, so that sketches built in different processes
+/// hash a value alike and can be merged. Serialisable, as the sketch type requires of its
+/// builder.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub(crate) struct FixedHasher;
+
+impl BuildHasher for FixedHasher {
+    type Hasher = DefaultHasher;
+
+    fn build_hasher(&self) -> DefaultHasher {
+        DefaultHasher::new()
+    }
+}
+
+type Sketch = HyperLogLogPlus<str, FixedHasher>;
 
 struct ColumnState {
     name: String,
@@ -262,7 +277,7 @@ struct ColumnState {
 
 impl ColumnState {
     fn new(name: &str, data_type: &DataType) -> Result<Self> {
-        let sketch = HyperLogLogPlus::new(14, BuildHasherDefault::<DefaultHasher>::default())
+        let sketch = HyperLogLogPlus::new(14, FixedHasher)
             .map_err(|error| Error::Internal(format!("HyperLogLog setup failed: {error:?}")))?;
         Ok(ColumnState {
             name: name.to_string(),

@@ -63,7 +63,7 @@ pub fn signature_regex(signature: &str) -> Option<String> {
 }
 
 /// The kind of a single text value, the vote of one value towards a column's semantic type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum ValueClass {
     Integer,
     Decimal,
