@@ -16,14 +16,16 @@ use std::path::Path;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::{Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{Device, DeviceConfig};
-use crate::registry::{ModelCard, ModelMeta, ModelMetrics, RegisteredModel, sha256_of_floats};
+use crate::registry::{
+    ModelCard, ModelMeta, ModelMetrics, RegisteredModel, card_json, load_module, save_module,
+    sha256_of_floats,
+};
 use crate::{Error, Result};
 
 /// The `kind` of [`TrainedCellClassifier`] in the registry's `meta.json`.
@@ -355,10 +357,6 @@ impl RegisteredModel for TrainedCellClassifier {
     const KIND: &'static str = CELL_CLASSIFIER_KIND;
 
     fn card(&self) -> Result<ModelCard> {
-        let to_json = |value: serde_json::Result<serde_json::Value>| {
-            value
-                .map_err(|error| Error::Internal(format!("model record not serialisable: {error}")))
-        };
         let record = CellTrainingRecord {
             initial_loss: self.initial_loss,
             final_loss: self.final_loss,
@@ -374,22 +372,13 @@ impl RegisteredModel for TrainedCellClassifier {
                 final_loss: self.final_loss,
                 threshold: None,
             },
-            config: to_json(serde_json::to_value(&self.config))?,
-            training: to_json(serde_json::to_value(record))?,
+            config: card_json(&self.config)?,
+            training: card_json(&record)?,
         })
     }
 
     fn save_weights(&self, path: &Path) -> Result<()> {
-        let mut store = SafetensorsStore::from_file(path)
-            .overwrite(true)
-            .metadata("model_kind", CELL_CLASSIFIER_KIND);
-        self.network
-            .save_into(&mut store)
-            .map_err(|error| Error::Weights {
-                action: "save",
-                path: path.to_path_buf(),
-                message: error.to_string(),
-            })
+        save_module(&self.network, path, CELL_CLASSIFIER_KIND)
     }
 
     fn load(meta: &ModelMeta, weights: &Path) -> Result<Self> {
@@ -410,14 +399,7 @@ impl RegisteredModel for TrainedCellClassifier {
         }
         let device = config.device.device();
         let mut network = CellNetwork::new(width, config.hidden, config.seed, &device);
-        let mut store = SafetensorsStore::from_file(weights);
-        network
-            .load_from(&mut store)
-            .map_err(|error| Error::Weights {
-                action: "load",
-                path: weights.to_path_buf(),
-                message: error.to_string(),
-            })?;
+        load_module(&mut network, weights)?;
         Ok(TrainedCellClassifier {
             config,
             width,

@@ -16,7 +16,6 @@ use std::path::Path;
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::{Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -26,7 +25,9 @@ use serde::{Deserialize, Serialize};
 use crate::backend::{Device, DeviceConfig};
 use crate::cell_classifier::{bce_with_logits, seeded_linear};
 use crate::matrix::{FeatureMatrix, Standardization};
-use crate::registry::{ModelCard, ModelMeta, ModelMetrics, RegisteredModel};
+use crate::registry::{
+    ModelCard, ModelMeta, ModelMetrics, RegisteredModel, card_json, load_module, save_module,
+};
 use crate::threshold::best_f1_threshold;
 use crate::{Error, Result};
 
@@ -448,16 +449,7 @@ impl TrainedPairClassifier {
     }
 
     fn save_weights(&self, path: &Path) -> Result<()> {
-        let mut store = SafetensorsStore::from_file(path)
-            .overwrite(true)
-            .metadata("model_kind", PAIR_CLASSIFIER_KIND);
-        self.network
-            .save_into(&mut store)
-            .map_err(|error| Error::Weights {
-                action: "save",
-                path: path.to_path_buf(),
-                message: error.to_string(),
-            })
+        save_module(&self.network, path, PAIR_CLASSIFIER_KIND)
     }
 }
 
@@ -465,10 +457,6 @@ impl RegisteredModel for TrainedPairClassifier {
     const KIND: &'static str = PAIR_CLASSIFIER_KIND;
 
     fn card(&self) -> Result<ModelCard> {
-        let to_json = |value: serde_json::Result<serde_json::Value>| {
-            value
-                .map_err(|error| Error::Internal(format!("model record not serialisable: {error}")))
-        };
         Ok(ModelCard {
             training_data_hash: self.training_data_hash.clone(),
             training_rows: self.training_rows,
@@ -478,8 +466,8 @@ impl RegisteredModel for TrainedPairClassifier {
                 final_loss: self.metrics.final_loss,
                 threshold: Some(self.threshold),
             },
-            config: to_json(serde_json::to_value(&self.config))?,
-            training: to_json(serde_json::to_value(&self.metrics))?,
+            config: card_json(&self.config)?,
+            training: card_json(&self.metrics)?,
         })
     }
 
@@ -516,14 +504,7 @@ impl RegisteredModel for TrainedPairClassifier {
         }
         let device = config.device.device();
         let mut network = PairNetwork::new(width, &config.hidden, config.seed, &device);
-        let mut store = SafetensorsStore::from_file(weights);
-        network
-            .load_from(&mut store)
-            .map_err(|error| Error::Weights {
-                action: "load",
-                path: weights.to_path_buf(),
-                message: error.to_string(),
-            })?;
+        load_module(&mut network, weights)?;
         Ok(Self {
             config,
             columns: meta.card.columns.clone(),

@@ -18,6 +18,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use burn::store::{ModuleSnapshot, SafetensorsStore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -44,6 +45,39 @@ pub(crate) fn sha256_of_floats(slices: &[&[f32]]) -> String {
         }
     }
     hex::encode(hasher.finalize())
+}
+
+/// Writes `module`'s weights to a safetensors file at `path`, tagged with the model `kind`.
+pub(crate) fn save_module<M: ModuleSnapshot>(module: &M, path: &Path, kind: &str) -> Result<()> {
+    let mut store = SafetensorsStore::from_file(path)
+        .overwrite(true)
+        .metadata("model_kind", kind);
+    module
+        .save_into(&mut store)
+        .map_err(|error| Error::Weights {
+            action: "save",
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        })
+}
+
+/// Reads the safetensors file at `path` into `module`, whose shapes must match the file's.
+pub(crate) fn load_module<M: ModuleSnapshot>(module: &mut M, path: &Path) -> Result<()> {
+    let mut store = SafetensorsStore::from_file(path);
+    module
+        .load_from(&mut store)
+        .map(|_| ())
+        .map_err(|error| Error::Weights {
+            action: "load",
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        })
+}
+
+/// Serialises a model's config or training record for its [`ModelCard`].
+pub(crate) fn card_json<T: Serialize>(value: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(value)
+        .map_err(|error| Error::Internal(format!("model record not serialisable: {error}")))
 }
 
 /// A model the registry can save and load.

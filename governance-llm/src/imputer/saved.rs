@@ -6,12 +6,13 @@
 
 use std::path::Path;
 
-use burn::store::{ModuleSnapshot, SafetensorsStore};
 use serde::{Deserialize, Serialize};
 
 use super::table::ColumnEncoding;
 use super::{ImputerConfig, ImputerMetrics, ImputerNetwork, TrainedImputer, output_width};
-use crate::registry::{ModelCard, ModelMeta, ModelMetrics, RegisteredModel};
+use crate::registry::{
+    ModelCard, ModelMeta, ModelMetrics, RegisteredModel, card_json, load_module, save_module,
+};
 use crate::{Error, Result};
 
 /// The `kind` of [`TrainedImputer`] in the registry's `meta.json`.
@@ -31,10 +32,6 @@ impl RegisteredModel for TrainedImputer {
     const KIND: &'static str = IMPUTER_KIND;
 
     fn card(&self) -> Result<ModelCard> {
-        let to_json = |value: serde_json::Result<serde_json::Value>| {
-            value
-                .map_err(|error| Error::Internal(format!("model record not serialisable: {error}")))
-        };
         let record = ImputerRecord {
             target: self.target.clone(),
             target_encoding: self.target_encoding.clone(),
@@ -58,22 +55,13 @@ impl RegisteredModel for TrainedImputer {
                 final_loss: self.metrics.last_epoch_loss,
                 threshold: None,
             },
-            config: to_json(serde_json::to_value(&self.config))?,
-            training: to_json(serde_json::to_value(&record))?,
+            config: card_json(&self.config)?,
+            training: card_json(&record)?,
         })
     }
 
     fn save_weights(&self, path: &Path) -> Result<()> {
-        let mut store = SafetensorsStore::from_file(path)
-            .overwrite(true)
-            .metadata("model_kind", IMPUTER_KIND);
-        self.network
-            .save_into(&mut store)
-            .map_err(|error| Error::Weights {
-                action: "save",
-                path: path.to_path_buf(),
-                message: error.to_string(),
-            })
+        save_module(&self.network, path, IMPUTER_KIND)
     }
 
     fn load(meta: &ModelMeta, weights: &Path) -> Result<Self> {
@@ -115,14 +103,7 @@ impl RegisteredModel for TrainedImputer {
 
         let device = config.device.device();
         let mut network = ImputerNetwork::new(inputs, config.hidden, outputs, config.seed, &device);
-        let mut store = SafetensorsStore::from_file(weights);
-        network
-            .load_from(&mut store)
-            .map_err(|error| Error::Weights {
-                action: "load",
-                path: weights.to_path_buf(),
-                message: error.to_string(),
-            })?;
+        load_module(&mut network, weights)?;
         Ok(TrainedImputer {
             config,
             target: record.target,
