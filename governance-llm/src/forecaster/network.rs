@@ -54,8 +54,8 @@ impl ForecastNetwork {
 
 /// Networks of the same shape whose outputs are averaged, in model units.
 ///
-/// NOTE: weights are stored under `members.{i}.`, so forecasters saved before ensembles
-/// existed (one network at the top level) fail to load and must be trained again.
+/// NOTE: weights are stored under `members.{i}.`, so the weight files of forecasters saved
+/// before ensembles existed (one network at the top level) do not match; train them again.
 #[derive(Module, Debug)]
 pub struct ForecastEnsemble {
     members: Vec<ForecastNetwork>,
