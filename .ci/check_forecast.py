@@ -11,15 +11,15 @@ Checks:
 - the mean interval coverage is within COVERAGE_TOLERANCE of the nominal coverage.
 
 The floors sit below the quick-mode figures recorded in BENCHMARKS.md for the Beijing data
-(mean improvement 0.130, every station between 0.117 and 0.142, mean coverage 0.803 of a
-nominal 0.80), so a drop of about a quarter of the gain fails the check. The full run's goal
-of a 0.20 improvement is not met yet (see BENCHMARKS.md), so it is not a floor here.
+(mean improvement 0.159, mean coverage 0.789 of a nominal 0.80), so a drop of about a
+quarter of the gain fails the check. The full run's goal of a 0.20 improvement is not met
+yet (see BENCHMARKS.md), so it is not a floor here.
 """
 
 import json
 import sys
 
-MIN_MEAN_IMPROVEMENT = 0.10
+MIN_MEAN_IMPROVEMENT = 0.12
 COVERAGE_TOLERANCE = 0.05
 
 with open(sys.argv[1], encoding="utf-8") as handle:

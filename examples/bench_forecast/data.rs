@@ -41,6 +41,9 @@ pub struct Dataset {
 /// Weather columns of the Beijing files used as covariates, besides the wind vector.
 const BEIJING_WEATHER: [&str; 5] = ["TEMP", "PRES", "DEWP", "RAIN", "WSPM"];
 
+/// Pollutant columns of the Beijing files that `extra` adds as covariates at the origin.
+const BEIJING_POLLUTANTS: [&str; 3] = ["PM10", "CO", "NO2"];
+
 /// The 16 compass points of the Beijing `wd` column, clockwise from north.
 const COMPASS: [&str; 16] = [
     "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW",
@@ -78,14 +81,23 @@ fn collect_clean(
     Ok(batches)
 }
 
-/// Loads the Beijing multi-site folder: PM2.5 per station, with weather covariates.
-pub fn beijing(dir: &Path) -> Result<Dataset> {
+/// Returns the relative humidity in percent from temperature and dew point in °C, by the
+/// Magnus formula with the coefficients of Alduchov and Eskridge (1996).
+fn relative_humidity(temperature: f32, dew_point: f32) -> f32 {
+    let saturation = |celsius: f32| (17.625 * celsius / (243.04 + celsius)).exp();
+    (100.0 * saturation(dew_point) / saturation(temperature)).min(100.0)
+}
+
+/// Loads the Beijing multi-site folder: PM2.5 per station, with weather covariates. `extra`
+/// adds the relative humidity and the station's PM10, CO and NO2.
+pub fn beijing(dir: &Path, extra: bool) -> Result<Dataset> {
     let mut config = CsvConfig::from_dir(dir);
     config.name = "beijing_csv".into();
     let mut columns: Vec<String> = ["year", "month", "day", "hour", "PM2.5", "wd", "station"]
         .map(String::from)
         .to_vec();
     columns.extend(BEIJING_WEATHER.map(String::from));
+    columns.extend(BEIJING_POLLUTANTS.map(String::from));
     config.columns = Some(columns);
     let mut schema: Vec<ColumnSpec> = ["year", "month", "day", "hour"]
         .into_iter()
@@ -95,6 +107,7 @@ pub fn beijing(dir: &Path) -> Result<Dataset> {
     schema.extend(
         BEIJING_WEATHER
             .into_iter()
+            .chain(BEIJING_POLLUTANTS)
             .map(|name| ColumnSpec::new(name, CsvType::Float64)),
     );
     schema.push(ColumnSpec::new("wd", CsvType::Utf8));
@@ -104,6 +117,7 @@ pub fn beijing(dir: &Path) -> Result<Dataset> {
 
     let mut numeric: Vec<String> = vec!["PM2.5".into()];
     numeric.extend(BEIJING_WEATHER.map(String::from));
+    numeric.extend(BEIJING_POLLUTANTS.map(String::from));
     let mut canonical = Canonicalise::new(CanonicaliseConfig {
         numeric,
         ..CanonicaliseConfig::hourly_air_quality()
@@ -114,6 +128,10 @@ pub fn beijing(dir: &Path) -> Result<Dataset> {
 
     let mut covariate_names: Vec<String> = BEIJING_WEATHER.map(String::from).to_vec();
     covariate_names.extend(["wind_from_sin".to_string(), "wind_from_cos".to_string()]);
+    if extra {
+        covariate_names.push("RH".into());
+        covariate_names.extend(BEIJING_POLLUTANTS.map(String::from));
+    }
     let mut hours: BTreeMap<String, BTreeMap<i64, Vec<f32>>> = BTreeMap::new();
     let (mut unknown_direction, mut without_time) = (0usize, 0usize);
     for batch in &batches {
@@ -133,6 +151,10 @@ pub fn beijing(dir: &Path) -> Result<Dataset> {
             .map(|name| floats(data, name))
             .collect::<Result<_>>()?;
         let speed = floats(data, "WSPM")?;
+        let pollutants: Vec<Vec<f32>> = BEIJING_POLLUTANTS
+            .iter()
+            .map(|name| floats(data, name))
+            .collect::<Result<_>>()?;
         for row in 0..data.num_rows() {
             let (Some(time), false) = (times[row], stations.is_null(row)) else {
                 without_time += 1;
@@ -157,6 +179,11 @@ pub fn beijing(dir: &Path) -> Result<Dataset> {
                     unknown_direction += 1;
                     values.extend([f32::NAN, f32::NAN]);
                 }
+            }
+            if extra {
+                // TEMP and DEWP are the first and third weather columns.
+                values.push(relative_humidity(weather[0][row], weather[2][row]));
+                values.extend(pollutants.iter().map(|column| column[row]));
             }
             hours
                 .entry(stations.value(row).to_string())

@@ -2,8 +2,8 @@
 //! baseline, on hourly city data.
 //!
 //! ```text
-//! cargo run --release --example bench_forecast -- [--dataset beijing|i94] [--quick]
-//!     [--json FILE] [--horizon HOURS] [--lags HOURS] [--learning-rate RATE] DIR
+//! cargo run --release --features polars --example bench_forecast -- \
+//!     [--dataset beijing|i94] [--quick] [--json FILE] [OPTIONS] DIR
 //! ```
 //!
 //! The forecaster trains on the hours before the test start (2016-01-01 for Beijing,
@@ -11,7 +11,8 @@
 //! scored on the same windows: those whose value is known, whose seasonal-naive values
 //! (24 h and 168 h before the forecast hour) are known, and whose lag window is usable by the
 //! forecaster (at most `max_missing_lags` missing). The seasonal-naive forecast of an hour is
-//! the value 24 h earlier, which for a 24 h horizon is the last observed value.
+//! the value 24 h earlier, which for a 24 h horizon is the last observed value. `--help`
+//! lists the options that change the forecaster's configuration.
 
 #![expect(
     clippy::print_stdout,
@@ -21,8 +22,8 @@
 
 mod baseline;
 mod data;
+mod options;
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use governance::llm::{ForecasterConfig, SeriesSet, TrainedForecaster};
@@ -30,24 +31,7 @@ use serde::Serialize;
 
 use crate::baseline::LinearAr;
 use crate::data::Dataset;
-
-const USAGE: &str = "\
-usage: bench_forecast [--dataset beijing|i94] [--quick] [--json FILE] [--horizon HOURS]
-                      [--lags HOURS] [--learning-rate RATE] DIR
-
-Trains the quantile forecaster on the years before the test start and scores it per series
-against seasonal-naive and linear autoregressive baselines.
-
-  DIR              the Beijing multi-site folder (PRSA_Data_*.csv) or, with --dataset i94,
-                   the folder of Metro_Interstate_Traffic_Volume.csv
-  --dataset NAME   beijing (PM2.5 per station, test from 2016-01-01) or i94 (traffic
-                   volume, test from 2017-01-01); default beijing
-  --quick          at most 30,000 training windows and 8 epochs, for CI
-  --json FILE      also write [{station, mae, seasonal_naive_mae, ar_mae, coverage,
-                   nominal_coverage, ...}] to FILE
-  --horizon HOURS  hours ahead to forecast; default 24
-  --lags HOURS     hours of history per window; default 48
-  --learning-rate RATE  Adam learning rate; default 0.0002";
+use crate::options::{Options, parse_args};
 
 /// Per-series figures written by `--json`.
 #[derive(Debug, Serialize)]
@@ -60,68 +44,6 @@ struct SeriesScore {
     coverage: f64,
     nominal_coverage: f64,
     windows: usize,
-}
-
-struct Options {
-    dataset: String,
-    quick: bool,
-    json: Option<PathBuf>,
-    horizon: usize,
-    lags: usize,
-    learning_rate: f64,
-    dir: PathBuf,
-}
-
-fn parse_args() -> Result<Options, String> {
-    let mut args = std::env::args().skip(1);
-    let mut options = Options {
-        dataset: "beijing".into(),
-        quick: false,
-        json: None,
-        horizon: 24,
-        lags: 48,
-        learning_rate: 0.0002,
-        dir: PathBuf::new(),
-    };
-    let mut dir = None;
-    let number = |flag: &str, value: Option<String>| -> Result<usize, String> {
-        let value = value.ok_or_else(|| format!("{flag} needs a number of hours"))?;
-        value
-            .parse()
-            .map_err(|_| format!("{flag} {value:?} is not a whole number of hours"))
-    };
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--dataset" => {
-                options.dataset = args.next().ok_or("--dataset needs beijing or i94")?;
-            }
-            "--quick" => options.quick = true,
-            "--json" => {
-                options.json = Some(args.next().ok_or("--json needs a file path")?.into());
-            }
-            "--horizon" => options.horizon = number("--horizon", args.next())?,
-            "--lags" => options.lags = number("--lags", args.next())?,
-            "--learning-rate" => {
-                let value = args.next().ok_or("--learning-rate needs a number")?;
-                options.learning_rate = value
-                    .parse()
-                    .map_err(|_| format!("--learning-rate {value:?} is not a number"))?;
-            }
-            "-h" | "--help" => return Err(USAGE.into()),
-            other if other.starts_with("--") => {
-                return Err(format!("unknown option {other:?}\n\n{USAGE}"));
-            }
-            other => dir = Some(PathBuf::from(other)),
-        }
-    }
-    options.dir = dir.ok_or_else(|| format!("missing DIR\n\n{USAGE}"))?;
-    if !["beijing", "i94"].contains(&options.dataset.as_str()) {
-        return Err(format!(
-            "--dataset {:?} is unknown; use beijing or i94",
-            options.dataset
-        ));
-    }
-    Ok(options)
 }
 
 fn main() {
@@ -157,8 +79,20 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let (dataset, test_start) = match options.dataset.as_str() {
         "i94" => (data::i94(&options.dir)?, "2017-01-01"),
-        _ => (data::beijing(&options.dir)?, "2016-01-01"),
+        _ => (
+            data::beijing(&options.dir, options.extra_weather)?,
+            "2016-01-01",
+        ),
     };
+    let mut dataset = dataset;
+    if options.perfect_prognosis {
+        shift_covariates(&mut dataset, options.config.horizon);
+        println!(
+            "PERFECT PROGNOSIS: covariates are the observed weather {} h after the origin, \
+             which no real forecast knows",
+            options.config.horizon
+        );
+    }
     let test_start_ms = chrono::NaiveDate::parse_from_str(test_start, "%Y-%m-%d")?
         .and_hms_opt(0, 0, 0)
         .ok_or("invalid test start")?
@@ -175,28 +109,38 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         println!("  {note}");
     }
 
-    let config = ForecasterConfig {
-        lags: options.lags,
-        horizon: options.horizon,
-        max_train_windows: if options.quick { 30_000 } else { 400_000 },
-        epochs: if options.quick { 8 } else { 30 },
-        patience: if options.quick { 3 } else { 4 },
-        learning_rate: options.learning_rate,
-        ..ForecasterConfig::default()
-    };
+    let config = options.config.clone();
+    println!(
+        "config: lags {}, hidden {:?}, learning rate {} (cosine decay {}), epochs {}, \
+         patience {}, batch {}, \
+         weight decay {}, ensemble {}, split {:?} ({}), summaries {:?} h, derived: {}",
+        config.lags,
+        config.hidden,
+        config.learning_rate,
+        config.cosine_decay,
+        config.epochs,
+        config.patience,
+        config.batch_size,
+        config.weight_decay,
+        config.ensemble_size,
+        config.validation,
+        config.validation_share,
+        config.summary_hours,
+        options::describe_derived(&config.derived)
+    );
     let training = training_part(&dataset, test_start_ms);
     let train_started = Instant::now();
     let model = TrainedForecaster::train(&config, &training)?;
     let metrics = model.metrics();
     println!(
-        "trained in {:.1} s: {} windows (of {}), {} epochs, best {}; skipped {} windows for a \
+        "trained in {:.1} s: {} windows (of {}), {} epochs, best {:?}; skipped {} windows for a \
          missing target and {} for missing lags; calibration: raw coverage {:.3}, interval \
          moved by {:+.3} model units",
         train_started.elapsed().as_secs_f64(),
         metrics.train_windows,
         metrics.train_windows_available,
         metrics.epochs_run,
-        metrics.best_epoch,
+        metrics.best_epochs,
         metrics.skipped_missing_target,
         metrics.skipped_missing_lags,
         metrics.raw_calibration_coverage,
@@ -204,13 +148,26 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let scores = evaluate(&dataset, &model, &config, test_start_ms)?;
-    print_scores(&scores, &dataset.target, options);
+    print_scores(&scores, &dataset.target, &config);
     if let Some(path) = &options.json {
         std::fs::write(path, serde_json::to_string_pretty(&scores)?)?;
         println!("wrote {}", path.display());
     }
     println!("total {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Replaces each covariate value at hour `t` by the one at `t + hours` (missing past the
+/// end), for the perfect-prognosis variant.
+fn shift_covariates(dataset: &mut Dataset, hours: usize) {
+    for series in &mut dataset.series {
+        for column in &mut series.covariates {
+            let length = column.len();
+            for hour in 0..length {
+                column[hour] = column.get(hour + hours).copied().unwrap_or(f32::NAN);
+            }
+        }
+    }
 }
 
 /// Returns the series cut before `test_start_ms`; series that start later are left out.
@@ -252,8 +209,12 @@ fn evaluate(
     test_start_ms: i64,
 ) -> Result<Vec<SeriesScore>, Box<dyn std::error::Error>> {
     let (lags, horizon) = (config.lags, config.horizon);
+    let prepared = model.prepare(&SeriesSet {
+        covariate_names: dataset.covariate_names.clone(),
+        series: dataset.series.clone(),
+    })?;
     let mut scores = Vec::new();
-    for series in &dataset.series {
+    for (series, prepared) in dataset.series.iter().zip(&prepared.series) {
         let first_test = hours_before(series.start_ms, test_start_ms);
         let Some(ar) = LinearAr::fit(
             series,
@@ -285,7 +246,7 @@ fn evaluate(
                 missing_naive += 1;
                 continue;
             }
-            let Some(window) = series.window(target - horizon, lags) else {
+            let Some(window) = prepared.window(target - horizon, lags) else {
                 continue;
             };
             windows.push(window);
@@ -334,10 +295,10 @@ fn evaluate(
     Ok(scores)
 }
 
-fn print_scores(scores: &[SeriesScore], target: &str, options: &Options) {
+fn print_scores(scores: &[SeriesScore], target: &str, config: &ForecasterConfig) {
     println!(
         "\n{target}, {} h ahead, MAE per series (coverage of the nominal {:.0}% interval)",
-        options.horizon,
+        config.horizon,
         scores
             .first()
             .map_or(0.0, |score| score.nominal_coverage * 100.0)

@@ -100,8 +100,8 @@ pub use embed::{TextEmbedder, cosine};
 pub use encoder::{EncoderError, EncoderOptions, SentenceEncoder};
 pub use error::{Error, Result};
 pub use forecaster::{
-    ForecastTrainingMetrics, ForecastWindow, ForecasterConfig, HourlySeries, QuantileForecast,
-    SeriesSet, TrainedForecaster,
+    DerivedCovariates, ForecastTrainingMetrics, ForecastWindow, ForecasterConfig, HourlySeries,
+    QuantileForecast, SeriesSet, TrainedForecaster, ValidationSplit,
 };
 pub use imputer::{
     ColumnValues, IMPUTER_KIND, Imputation, ImputationTable, ImputedValue, ImputerConfig,

@@ -5,7 +5,7 @@
 //! target plus calendar, covariate and series features (see [`series`] for the layout). Its
 //! output is the median and a central prediction interval of the value `horizon` hours after
 //! the window. It is trained with the pinball (quantile) loss, with early stopping on
-//! the last hours of each series.
+//! held-out hours chosen by [`ValidationSplit`].
 //!
 //! # Interval calibration
 //!
@@ -15,8 +15,8 @@
 //! Regression", 2019): on calibration windows that training never saw, each window's score is
 //! how far its value lies outside the raw interval (negative inside), and the interval is
 //! moved outwards by the `ceil((n + 1) * level) / n` empirical quantile of those scores, in
-//! model units. The calibration windows are the odd days of the validation hours; the even
-//! days serve early stopping, so no window is used for both.
+//! model units. The held-out days are split between calibration and early stopping (see
+//! [`ValidationSplit`]), so no window is used for both.
 //!
 //! NOTE: the guarantee of split conformal prediction assumes exchangeable windows; hourly
 //! series are autocorrelated and drift by season, so the coverage on later years is an
@@ -29,9 +29,11 @@
 //! filled and marked (see [`series`]), and a missing covariate is imputed with its mean and
 //! marked by a mask feature.
 
+mod derived;
 mod network;
 mod quantiles;
 pub mod series;
+mod split;
 mod train;
 
 use std::path::Path;
@@ -44,9 +46,11 @@ use crate::backend::DeviceConfig;
 use crate::registry::{ModelCard, ModelMeta, ModelMetrics, RegisteredModel};
 use crate::{Error, Result};
 
-pub use network::ForecastNetwork;
+pub use derived::DerivedCovariates;
+pub use network::{ForecastEnsemble, ForecastNetwork};
 pub use quantiles::QuantileForecast;
 pub use series::{ForecastWindow, HOUR_MS, HourlySeries, SeriesSet, TargetTransform};
+pub use split::ValidationSplit;
 
 use series::FeatureLayout;
 
@@ -81,14 +85,31 @@ pub struct ForecasterConfig {
     pub patience: usize,
     /// Windows per optimisation step.
     pub batch_size: usize,
-    /// Adam learning rate.
+    /// Adam learning rate (of the first epoch, under `cosine_decay`).
     pub learning_rate: f64,
+    /// Whether the learning rate falls along a half cosine over `epochs`, from
+    /// `learning_rate` to a twentieth of it in the last epoch.
+    pub cosine_decay: bool,
     /// Seed of the weight initialisation, the window sample and the shuffling.
     pub seed: u64,
     /// Largest number of training windows; more are sampled down to it.
     pub max_train_windows: usize,
-    /// Share of each series' hours, at its end, held out for early stopping and calibration.
+    /// Share of the hours held out for early stopping and calibration; `validation` says
+    /// which hours.
     pub validation_share: f64,
+    /// Which hours are held out for early stopping and calibration.
+    pub validation: ValidationSplit,
+    /// Window lengths, in hours, over which the mean and maximum of the last lags enter as
+    /// features; each at most `lags`. Empty: none.
+    pub summary_hours: Vec<usize>,
+    /// Covariate columns derived from the series set before training; a trained model
+    /// derives the same ones in [`TrainedForecaster::prepare`].
+    pub derived: DerivedCovariates,
+    /// Networks trained with seeds `seed`, `seed + 1`, ...; the forecast averages their
+    /// outputs in model units.
+    pub ensemble_size: usize,
+    /// Decoupled weight decay of the AdamW optimiser; 0 makes it plain Adam.
+    pub weight_decay: f64,
     /// Whether the interval is calibrated by split conformal prediction; see the module docs.
     pub calibrate: bool,
     /// Device to train and predict on.
@@ -108,9 +129,15 @@ impl Default for ForecasterConfig {
             patience: 4,
             batch_size: 256,
             learning_rate: 0.002,
+            cosine_decay: false,
             seed: 42,
             max_train_windows: 400_000,
             validation_share: 0.15,
+            validation: ValidationSplit::Tail,
+            summary_hours: Vec::new(),
+            derived: DerivedCovariates::default(),
+            ensemble_size: 1,
+            weight_decay: 0.0,
             calibrate: true,
             device: DeviceConfig::Cpu,
         }
@@ -127,6 +154,7 @@ impl ForecasterConfig {
             ("patience", self.patience),
             ("batch_size", self.batch_size),
             ("max_train_windows", self.max_train_windows),
+            ("ensemble_size", self.ensemble_size),
         ];
         for (field, value) in positive {
             if value == 0 {
@@ -159,6 +187,22 @@ impl ForecasterConfig {
                 self.learning_rate
             )));
         }
+        if let Some(hours) = self
+            .summary_hours
+            .iter()
+            .find(|&&hours| hours == 0 || hours > self.lags)
+        {
+            return Err(Error::Config(format!(
+                "summary_hours contains {hours}, but each must lie between 1 and lags ({})",
+                self.lags
+            )));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(Error::Config(format!(
+                "weight_decay is {}; it must be 0 or a positive number such as 0.0001",
+                self.weight_decay
+            )));
+        }
         if !(self.validation_share > 0.0 && self.validation_share < 0.5) {
             return Err(Error::Config(format!(
                 "validation_share is {}; it must lie strictly between 0 and 0.5, such as 0.15",
@@ -183,13 +227,17 @@ pub struct ForecastTrainingMetrics {
     pub initial_loss: f32,
     /// Mean pinball loss on the training windows with the kept weights.
     pub final_loss: f32,
-    /// Mean pinball loss on the early-stopping windows with the kept weights.
+    /// Mean pinball loss on the early-stopping windows with the kept weights of the whole
+    /// ensemble.
     pub validation_loss: f32,
-    /// Epochs run before training stopped.
+    /// Epochs run before training of the first network stopped.
     pub epochs_run: usize,
-    /// Epoch whose weights were kept, from 1.
+    /// Epoch whose weights were kept, from 1, for the first network of the ensemble.
     pub best_epoch: usize,
-    /// Mean training loss of each epoch, as seen during the epoch.
+    /// Epoch whose weights were kept, for each network of the ensemble.
+    #[serde(default)]
+    pub best_epochs: Vec<usize>,
+    /// Mean training loss of each epoch of the first network, as seen during the epoch.
     pub epoch_losses: Vec<f32>,
     /// Training windows used, after sampling.
     pub train_windows: usize,
@@ -223,7 +271,7 @@ struct ForecasterState {
 pub struct TrainedForecaster {
     config: ForecasterConfig,
     layout: FeatureLayout,
-    network: ForecastNetwork,
+    network: ForecastEnsemble,
     metrics: ForecastTrainingMetrics,
     training_data_hash: String,
 }
@@ -280,6 +328,32 @@ impl TrainedForecaster {
         Ok(forecasts)
     }
 
+    /// Returns `data` with the covariate columns the model derives (see
+    /// [`DerivedCovariates`]) appended; windows for [`TrainedForecaster::predict`] are cut
+    /// from the result with [`HourlySeries::window`]. Without derived covariates this is a
+    /// copy of `data`. Cross-series columns need the other series over the same hours.
+    ///
+    /// # Errors
+    /// Covariate names that differ from those the model was trained on.
+    pub fn prepare(&self, data: &SeriesSet) -> Result<SeriesSet> {
+        let expected = if self.layout.input_covariate_names.is_empty() {
+            &self.layout.covariate_names
+        } else {
+            &self.layout.input_covariate_names
+        };
+        if data.covariate_names != *expected {
+            return Err(Error::InvalidInput(format!(
+                "the series have covariates [{}] but the model was trained on [{}]; pass the \
+                 same columns in the same order",
+                data.covariate_names.join(", "),
+                expected.join(", ")
+            )));
+        }
+        self.config
+            .derived
+            .apply(data, &self.layout.series_names, self.layout.target.log)
+    }
+
     /// Returns the estimated probability that the forecast value is above `limit`; see
     /// [`QuantileForecast::exceedance_probability`].
     pub fn exceedance_probability(&self, forecast: &QuantileForecast, limit: f32) -> f64 {
@@ -297,7 +371,8 @@ impl TrainedForecaster {
         }
         if window.covariates.len() != self.layout.covariate_names.len() {
             return Err(Error::InvalidInput(format!(
-                "window of series {:?} has {} covariates but the model takes [{}]",
+                "window of series {:?} has {} covariates but the model takes [{}]; cut windows \
+                 from the output of TrainedForecaster::prepare",
                 window.series,
                 window.covariates.len(),
                 self.layout.covariate_names.join(", ")
@@ -315,7 +390,7 @@ impl TrainedForecaster {
     /// Runs the network over feature rows and returns three values per row, in model units.
     pub(crate) fn forward_rows(&self, rows: &[f32]) -> Result<Vec<f32>> {
         forward_rows(
-            &self.network,
+            &|input| self.network.forward(input),
             rows,
             self.layout.width(),
             &self.config.device.device(),
@@ -379,7 +454,7 @@ impl TrainedForecaster {
 /// Runs `network` over feature rows of `width` features, in chunks, and returns three values
 /// per row.
 pub(crate) fn forward_rows(
-    network: &ForecastNetwork,
+    network: &dyn Fn(Tensor<2>) -> Tensor<2>,
     rows: &[f32],
     width: usize,
     device: &burn::tensor::Device,
@@ -388,8 +463,7 @@ pub(crate) fn forward_rows(
     for chunk in rows.chunks(PREDICT_CHUNK_ROWS * width) {
         let count = chunk.len() / width;
         let input = Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [count, width]), device);
-        let output = network
-            .forward(input)
+        let output = network(input)
             .try_into_data()
             .map_err(|error| Error::Internal(format!("reading forecasts failed: {error:?}")))?
             .try_into_vec::<f32>()
@@ -448,8 +522,13 @@ impl RegisteredModel for TrainedForecaster {
             )));
         }
         let device = config.device.device();
-        let mut network =
-            ForecastNetwork::new(layout.width(), &config.hidden, config.seed, &device);
+        let mut network = ForecastEnsemble::new(
+            layout.width(),
+            &config.hidden,
+            config.ensemble_size,
+            config.seed,
+            &device,
+        );
         let mut store = SafetensorsStore::from_file(weights);
         network
             .load_from(&mut store)

@@ -52,6 +52,48 @@ impl ForecastNetwork {
     }
 }
 
+/// Networks of the same shape whose outputs are averaged, in model units.
+///
+/// NOTE: weights are stored under `members.{i}.`, so the weight files of forecasters saved
+/// before ensembles existed (one network at the top level) do not match; train them again.
+#[derive(Module, Debug)]
+pub struct ForecastEnsemble {
+    members: Vec<ForecastNetwork>,
+}
+
+impl ForecastEnsemble {
+    /// Creates `count` networks seeded with `seed`, `seed + 1`, ...
+    pub fn new(inputs: usize, hidden: &[usize], count: usize, seed: u64, device: &Device) -> Self {
+        let members = (0..count as u64)
+            .map(|member| ForecastNetwork::new(inputs, hidden, seed.wrapping_add(member), device))
+            .collect();
+        ForecastEnsemble { members }
+    }
+
+    /// Wraps trained networks.
+    pub fn from_members(members: Vec<ForecastNetwork>) -> Self {
+        ForecastEnsemble { members }
+    }
+
+    /// Maps feature rows `[rows, features]` to the mean of the members' `[rows, 3]` outputs.
+    /// Averaging keeps the three columns ordered, because each member's are.
+    pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        let count = self.members.len().max(1);
+        let mut total: Option<Tensor<2>> = None;
+        for member in &self.members {
+            let output = member.forward(input.clone());
+            total = Some(match total {
+                Some(sum) => sum + output,
+                None => output,
+            });
+        }
+        match total {
+            Some(sum) => sum.div_scalar(count as f64),
+            None => Tensor::zeros([input.dims()[0], 3], &input.device()),
+        }
+    }
+}
+
 /// Returns the mean pinball loss of `quantiles` `[rows, 3]` against `target` `[rows, 1]`,
 /// summed over the three quantile levels `levels`.
 pub(crate) fn pinball_loss(quantiles: Tensor<2>, target: Tensor<2>, levels: [f64; 3]) -> Tensor<1> {

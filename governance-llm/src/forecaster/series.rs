@@ -7,7 +7,9 @@
 //! 1. the last `lags` values of the target, oldest first, transformed (see
 //!    [`TargetTransform`]). A missing lag is filled with the previous known lag in the window,
 //!    or with the first known one for leading gaps,
-//! 2. the share of missing lags, so the network can discount filled values,
+//! 2. the share of missing lags, so the network can discount filled values, then for each
+//!    of the layout's `summary_hours` the mean and the maximum of that many last lags
+//!    (filled, in model units),
 //! 3. calendar features of the forecast time: hour of day, day of week and day of year, each
 //!    as a sine and cosine pair,
 //! 4. the covariates at the origin (weather, for example), standardised, with 0 for a missing
@@ -221,12 +223,24 @@ pub struct FeatureLayout {
     pub covariates: CovariateScaling,
     /// Series names of the one-hot code, in code order.
     pub series_names: Vec<String>,
+    /// Window lengths, in hours, of the lag means and maxima; each at most `lags`.
+    #[serde(default)]
+    pub summary_hours: Vec<usize>,
+    /// Covariate names of the series set given to training, before derived columns were
+    /// appended; empty when equal to `covariate_names`.
+    #[serde(default)]
+    pub input_covariate_names: Vec<String>,
 }
 
 impl FeatureLayout {
     /// Returns the number of features per window.
     pub fn width(&self) -> usize {
-        self.lags + 1 + CALENDAR_FEATURES + 2 * self.covariate_names.len() + self.series_names.len()
+        self.lags
+            + 1
+            + 2 * self.summary_hours.len()
+            + CALENDAR_FEATURES
+            + 2 * self.covariate_names.len()
+            + self.series_names.len()
     }
 
     /// Returns the feature names, in order.
@@ -235,6 +249,10 @@ impl FeatureLayout {
             .map(|lag| format!("lag_{}", self.lags - lag - 1))
             .collect();
         names.push("missing_lag_share".into());
+        for hours in &self.summary_hours {
+            names.push(format!("lag_mean_{hours}h"));
+            names.push(format!("lag_max_{hours}h"));
+        }
         for part in ["hour", "weekday", "yearday"] {
             names.push(format!("{part}_sin"));
             names.push(format!("{part}_cos"));
@@ -268,6 +286,7 @@ impl FeatureLayout {
             .find(|value| !value.is_nan())
             .unwrap_or(0.0);
         let mut previous = self.target.forward(first_known);
+        let start = out.len();
         for &value in &window.lags {
             if !value.is_nan() {
                 previous = self.target.forward(value);
@@ -275,6 +294,14 @@ impl FeatureLayout {
             out.push(previous);
         }
         out.push(missing as f32 / window.lags.len() as f32);
+        for &hours in &self.summary_hours {
+            let filled = &out[start..start + self.lags];
+            let recent = &filled[self.lags - hours.clamp(1, self.lags)..];
+            let mean = recent.iter().sum::<f32>() / recent.len() as f32;
+            let max = recent.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            out.push(mean);
+            out.push(max);
+        }
 
         let target_ms = window.origin_ms + self.horizon as i64 * HOUR_MS;
         out.extend_from_slice(&calendar_features(target_ms));
@@ -357,6 +384,8 @@ mod tests {
                 std: vec![2.0],
             },
             series_names: vec!["a".into(), "b".into()],
+            summary_hours: Vec::new(),
+            input_covariate_names: Vec::new(),
         }
     }
 
@@ -381,6 +410,23 @@ mod tests {
         assert_eq!(row[12], 1.0, "and marked missing");
         assert_eq!(&row[13..], &[0.0, 1.0]);
         assert_eq!(layout.feature_names().len(), layout.width());
+    }
+
+    #[test]
+    fn encode_summarises_recent_lags() {
+        let mut layout = layout(2);
+        layout.summary_hours = vec![2, 4];
+        let window = ForecastWindow {
+            series: "a".into(),
+            origin_ms: 0,
+            lags: vec![8.0, 1.0, f32::NAN, 3.0],
+            covariates: vec![10.0],
+        };
+        let mut row = Vec::new();
+        assert!(layout.encode(&window, &mut row));
+        assert_eq!(row.len(), layout.width());
+        assert_eq!(layout.feature_names()[5], "lag_mean_2h");
+        assert_eq!(&row[5..9], &[2.0, 3.0, 3.25, 8.0]);
     }
 
     #[test]

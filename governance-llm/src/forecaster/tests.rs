@@ -216,3 +216,104 @@ fn predict_skips_gappy_windows_and_checks_shape() {
     let error = model.predict(&[short]).expect_err("wrong lag count");
     assert!(error.to_string().contains("has 23 lags"), "{error}");
 }
+
+/// A config with every new feature family on: summaries, derived covariates, random
+/// held-out days, weight decay and an ensemble of two.
+fn rich_config() -> ForecasterConfig {
+    ForecasterConfig {
+        epochs: 3,
+        summary_hours: vec![6, 24],
+        derived: DerivedCovariates {
+            change_hours: vec![3],
+            change_columns: Vec::new(),
+            cross_series_targets: true,
+            cross_series_mean: true,
+            cross_series_lag_hours: vec![2],
+        },
+        validation: ValidationSplit::RandomDays,
+        ensemble_size: 2,
+        weight_decay: 1e-4,
+        ..quick_config()
+    }
+}
+
+#[test]
+fn rich_model_round_trips_registry() {
+    let data = daily_cycles(30, 9);
+    let model = TrainedForecaster::train(&rich_config(), &data).expect("train");
+    // 1 input covariate, 1 change, 3 series targets and their mean, at 0 and 2 hours back.
+    assert_eq!(model.covariate_names().len(), 1 + 1 + 2 * 4);
+    assert_eq!(model.metrics().best_epochs.len(), 2);
+    assert!(model.metrics().calibration_windows > 0);
+
+    let prepared = model.prepare(&data).expect("prepare");
+    let window = prepared.series[2].window(300, 24).expect("window");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let registry = ModelRegistry::open(dir.path()).expect("registry");
+    registry.save("rich", &model, None).expect("save");
+    let (_, loaded) = registry
+        .load_latest::<TrainedForecaster>("rich")
+        .expect("load")
+        .expect("a version");
+    let before = model
+        .predict(std::slice::from_ref(&window))
+        .expect("predict");
+    let after = loaded.predict(&[window]).expect("predict");
+    assert!(before[0].is_some());
+    assert_eq!(before, after);
+}
+
+#[test]
+fn rich_training_is_deterministic() {
+    let data = daily_cycles(20, 10);
+    let first = TrainedForecaster::train(&rich_config(), &data).expect("train");
+    let second = TrainedForecaster::train(&rich_config(), &data).expect("train");
+    assert_eq!(first.metrics(), second.metrics());
+}
+
+#[test]
+fn unprepared_windows_are_rejected() {
+    let data = daily_cycles(20, 11);
+    let model = TrainedForecaster::train(&rich_config(), &data).expect("train");
+    let raw = data.series[0].window(200, 24).expect("window");
+    let error = model.predict(&[raw]).expect_err("covariates not derived");
+    assert!(error.to_string().contains("prepare"), "{error}");
+
+    let mut renamed = data.clone();
+    renamed.covariate_names = vec!["other".into()];
+    let error = model.prepare(&renamed).expect_err("other covariates");
+    assert!(error.to_string().contains("cycle_hint"), "{error}");
+}
+
+#[test]
+fn summary_hours_beyond_lags_are_rejected() {
+    let config = ForecasterConfig {
+        summary_hours: vec![48],
+        ..quick_config()
+    };
+    let error = config.validate().expect_err("longer than lags");
+    assert!(error.to_string().contains("summary_hours"), "{error}");
+}
+
+#[test]
+fn cosine_decay_falls_to_a_twentieth() {
+    let config = ForecasterConfig {
+        epochs: 11,
+        learning_rate: 0.01,
+        cosine_decay: true,
+        ..quick_config()
+    };
+    let rate = |epoch| train::epoch_learning_rate(&config, epoch);
+    assert!((rate(1) - 0.01).abs() < 1e-12);
+    assert!(
+        (rate(6) - 0.01 * 0.525).abs() < 1e-12,
+        "half way: {}",
+        rate(6)
+    );
+    assert!((rate(11) - 0.0005).abs() < 1e-12);
+    let constant = ForecasterConfig {
+        cosine_decay: false,
+        ..config
+    };
+    assert_eq!(train::epoch_learning_rate(&constant, 11), 0.01);
+}

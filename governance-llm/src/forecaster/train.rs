@@ -2,17 +2,18 @@
 //! conformal calibration.
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
-use super::network::{ForecastNetwork, pinball_loss};
+use super::network::{ForecastEnsemble, ForecastNetwork, pinball_loss};
 use super::series::{
-    CovariateScaling, FeatureLayout, HOUR_MS, SeriesSet, TargetTransform, mean_std,
+    CovariateScaling, FeatureLayout, HOUR_MS, HourlySeries, SeriesSet, TargetTransform, mean_std,
 };
+use super::split::{Part, Splitter};
 use super::{ForecastTrainingMetrics, ForecasterConfig, TrainedForecaster, forward_rows};
 use crate::{Error, Result};
 
@@ -42,9 +43,14 @@ struct SplitWindows {
 pub(super) fn train(config: &ForecasterConfig, data: &SeriesSet) -> Result<TrainedForecaster> {
     config.validate()?;
     data.validate(config.log_transform)?;
-    let layout = fit_layout(config, data);
+    let series_names: Vec<String> = data.series.iter().map(|one| one.name.clone()).collect();
+    let prepared = config
+        .derived
+        .apply(data, &series_names, config.log_transform)?;
+    let mut layout = fit_layout(config, &prepared);
+    layout.input_covariate_names = data.covariate_names.clone();
     let width = layout.width();
-    let mut windows = cut_windows(config, data, &layout);
+    let mut windows = cut_windows(config, &prepared, &layout);
     let available = windows.train.len();
     for (set, what) in [
         (&windows.train, "training"),
@@ -81,17 +87,112 @@ pub(super) fn train(config: &ForecasterConfig, data: &SeriesSet) -> Result<Train
 
     let levels = config.quantile_levels();
     let inference = config.device.device();
+    let mut members = Vec::with_capacity(config.ensemble_size);
+    let mut fits = Vec::with_capacity(config.ensemble_size);
+    for member in 0..config.ensemble_size {
+        let seed = config.seed.wrapping_add(member as u64);
+        let (network, fit) = fit_network(config, seed, member, &windows, width)?;
+        members.push(network);
+        fits.push(fit);
+    }
+    let network = ForecastEnsemble::from_members(members);
+    let ensemble_forward = |input| network.forward(input);
+    let final_loss = mean_loss(&ensemble_forward, &windows.train, width, levels, &inference)?;
+    let validation_loss = mean_loss(
+        &ensemble_forward,
+        &windows.validation,
+        width,
+        levels,
+        &inference,
+    )?;
+    let (raw_calibration_coverage, conformal_correction) = calibrate(
+        &ensemble_forward,
+        &windows.calibration,
+        width,
+        config,
+        &inference,
+    )?;
+    let first = fits.first().cloned().unwrap_or_default();
+    tracing::info!(
+        best_epochs = ?fits.iter().map(|fit| fit.best_epoch).collect::<Vec<_>>(),
+        validation_loss,
+        raw_calibration_coverage,
+        conformal_correction,
+        "trained forecaster"
+    );
+    let metrics = ForecastTrainingMetrics {
+        initial_loss: first.initial_loss,
+        final_loss,
+        validation_loss,
+        epochs_run: first.epoch_losses.len(),
+        best_epoch: first.best_epoch,
+        best_epochs: fits.iter().map(|fit| fit.best_epoch).collect(),
+        epoch_losses: first.epoch_losses,
+        train_windows: windows.train.len(),
+        train_windows_available: available,
+        validation_windows: windows.validation.len(),
+        calibration_windows: windows.calibration.len(),
+        skipped_missing_target: windows.skipped_missing_target,
+        skipped_missing_lags: windows.skipped_missing_lags,
+        raw_calibration_coverage,
+        conformal_correction: if config.calibrate {
+            conformal_correction
+        } else {
+            0.0
+        },
+    };
+    Ok(TrainedForecaster {
+        config: config.clone(),
+        training_data_hash: hash_windows(&windows.train),
+        layout,
+        network,
+        metrics,
+    })
+}
+
+/// What fitting one network of the ensemble recorded.
+#[derive(Debug, Clone, Default)]
+struct NetworkFit {
+    initial_loss: f32,
+    best_epoch: usize,
+    epoch_losses: Vec<f32>,
+}
+
+/// Trains one network with its own seed and keeps the weights of the epoch with the lowest
+/// early-stopping loss.
+fn fit_network(
+    config: &ForecasterConfig,
+    seed: u64,
+    member: usize,
+    windows: &SplitWindows,
+    width: usize,
+) -> Result<(ForecastNetwork, NetworkFit)> {
+    let levels = config.quantile_levels();
+    let inference = config.device.device();
     let device = config.device.training_device();
-    device.seed(config.seed);
-    let mut network = ForecastNetwork::new(width, &config.hidden, config.seed, &device);
-    let initial_loss = mean_loss(&network.valid(), &windows.train, width, levels, &inference)?;
-    let mut optimizer = AdamConfig::new().init();
+    device.seed(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5E_ED0F_0AD3);
+    let mut network = ForecastNetwork::new(width, &config.hidden, seed, &device);
+    let initial_loss = {
+        let valid = network.valid();
+        mean_loss(
+            &|input| valid.forward(input),
+            &windows.train,
+            width,
+            levels,
+            &inference,
+        )?
+    };
+    let mut optimizer = AdamWConfig::new()
+        .with_weight_decay(config.weight_decay as f32)
+        .init();
     let mut order: Vec<usize> = (0..windows.train.len()).collect();
     let mut epoch_losses = Vec::new();
     let mut best: Option<(f32, usize, ForecastNetwork)> = None;
     let mut since_best = 0;
     let mut batch_rows = Vec::with_capacity(config.batch_size * width);
     for epoch in 1..=config.epochs {
+        let learning_rate = epoch_learning_rate(config, epoch);
         order.shuffle(&mut rng);
         let (mut loss_sum, mut rows_seen) = (0.0f64, 0usize);
         for batch in order.chunks(config.batch_size) {
@@ -116,7 +217,7 @@ pub(super) fn train(config: &ForecasterConfig, data: &SeriesSet) -> Result<Train
                 .map_err(|error| Error::Internal(format!("reading the loss failed: {error:?}")))?;
             loss_sum += f64::from(value) * batch.len() as f64;
             rows_seen += batch.len();
-            network = optimizer.step(config.learning_rate, network, gradients);
+            network = optimizer.step(learning_rate, network, gradients);
         }
         let epoch_loss = (loss_sum / rows_seen.max(1) as f64) as f32;
         if !epoch_loss.is_finite() {
@@ -127,14 +228,16 @@ pub(super) fn train(config: &ForecasterConfig, data: &SeriesSet) -> Result<Train
             )));
         }
         epoch_losses.push(epoch_loss);
+        let valid = network.valid();
         let validation_loss = mean_loss(
-            &network.valid(),
+            &|input| valid.forward(input),
             &windows.validation,
             width,
             levels,
             &inference,
         )?;
         tracing::info!(
+            member,
             epoch,
             train_loss = epoch_loss,
             validation_loss,
@@ -153,64 +256,42 @@ pub(super) fn train(config: &ForecasterConfig, data: &SeriesSet) -> Result<Train
             }
         }
     }
-    let (validation_loss, best_epoch, network) = match best {
-        Some((loss, epoch, kept)) => (loss, epoch, kept.valid()),
-        None => {
-            return Err(Error::Internal(
-                "training ran no epoch although epochs is at least 1".into(),
-            ));
-        }
-    };
-    let final_loss = mean_loss(&network, &windows.train, width, levels, &inference)?;
-
-    let (raw_calibration_coverage, conformal_correction) =
-        calibrate(&network, &windows.calibration, width, config, &inference)?;
-    tracing::info!(
-        best_epoch,
-        validation_loss,
-        raw_calibration_coverage,
-        conformal_correction,
-        "trained forecaster"
-    );
-    let metrics = ForecastTrainingMetrics {
-        initial_loss,
-        final_loss,
-        validation_loss,
-        epochs_run: epoch_losses.len(),
-        best_epoch,
-        epoch_losses,
-        train_windows: windows.train.len(),
-        train_windows_available: available,
-        validation_windows: windows.validation.len(),
-        calibration_windows: windows.calibration.len(),
-        skipped_missing_target: windows.skipped_missing_target,
-        skipped_missing_lags: windows.skipped_missing_lags,
-        raw_calibration_coverage,
-        conformal_correction: if config.calibrate {
-            conformal_correction
-        } else {
-            0.0
-        },
-    };
-    Ok(TrainedForecaster {
-        config: config.clone(),
-        training_data_hash: hash_windows(&windows.train),
-        layout,
-        network,
-        metrics,
-    })
+    match best {
+        Some((_, best_epoch, kept)) => Ok((
+            kept.valid(),
+            NetworkFit {
+                initial_loss,
+                best_epoch,
+                epoch_losses,
+            },
+        )),
+        None => Err(Error::Internal(
+            "training ran no epoch although epochs is at least 1".into(),
+        )),
+    }
 }
 
-/// Returns the hour that starts the held-out tail of a series of `hours` hours.
-fn split_hour(hours: usize, share: f64) -> usize {
-    ((hours as f64) * (1.0 - share)).floor() as usize
+/// Returns the learning rate of `epoch` (from 1); see [`ForecasterConfig::cosine_decay`].
+pub(super) fn epoch_learning_rate(config: &ForecasterConfig, epoch: usize) -> f64 {
+    if !config.cosine_decay || config.epochs < 2 {
+        return config.learning_rate;
+    }
+    let progress = (epoch - 1) as f64 / (config.epochs - 1) as f64;
+    let floor = 0.05;
+    let share = floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
+    config.learning_rate * share
 }
 
-/// Fits the target transform and the covariate scaling on the hours before each series'
-/// held-out tail.
+/// Fits the target transform and the covariate scaling on the hours that may fit them (see
+/// [`Splitter::fits_scaling`]).
 fn fit_layout(config: &ForecasterConfig, data: &SeriesSet) -> FeatureLayout {
-    let train_part = |values: &[f32]| -> std::ops::Range<usize> {
-        0..split_hour(values.len(), config.validation_share)
+    let splitter = |series: &HourlySeries| {
+        Splitter::new(
+            config.validation,
+            config.validation_share,
+            config.seed,
+            series.values.len(),
+        )
     };
     let warp = |value: f32| {
         if config.log_transform {
@@ -220,9 +301,13 @@ fn fit_layout(config: &ForecasterConfig, data: &SeriesSet) -> FeatureLayout {
         }
     };
     let (mean, std) = mean_std(data.series.iter().flat_map(|series| {
-        series.values[train_part(&series.values)]
+        let splitter = splitter(series);
+        series
+            .values
             .iter()
-            .map(move |&value| warp(value))
+            .enumerate()
+            .filter(move |(hour, _)| splitter.fits_scaling(*hour))
+            .map(move |(_, &value)| warp(value))
     }));
     let mut covariates = CovariateScaling {
         mean: Vec::new(),
@@ -230,8 +315,12 @@ fn fit_layout(config: &ForecasterConfig, data: &SeriesSet) -> FeatureLayout {
     };
     for column in 0..data.covariate_names.len() {
         let (mean, std) = mean_std(data.series.iter().flat_map(|series| {
-            let values = &series.covariates[column];
-            values[train_part(values)].iter().copied()
+            let splitter = splitter(series);
+            series.covariates[column]
+                .iter()
+                .enumerate()
+                .filter(move |(hour, _)| splitter.fits_scaling(*hour))
+                .map(|(_, &value)| value)
         }));
         covariates.mean.push(mean);
         covariates.std.push(std);
@@ -252,13 +341,13 @@ fn fit_layout(config: &ForecasterConfig, data: &SeriesSet) -> FeatureLayout {
             .iter()
             .map(|series| series.name.clone())
             .collect(),
+        summary_hours: config.summary_hours.clone(),
+        input_covariate_names: Vec::new(),
     }
 }
 
-/// Cuts every window of every series. A window whose forecast hour is before the series'
-/// held-out tail goes to training. One whose origin is inside the tail goes to early stopping
-/// (even days) or calibration (odd days). One that straddles the boundary is left out, so no
-/// training target is a held-out value.
+/// Cuts every window of every series and assigns it to training, early stopping or
+/// calibration by the configured [`ValidationSplit`](super::ValidationSplit).
 fn cut_windows(
     config: &ForecasterConfig,
     data: &SeriesSet,
@@ -270,13 +359,21 @@ fn cut_windows(
         if hours < config.lags + config.horizon {
             continue;
         }
-        let boundary = split_hour(hours, config.validation_share);
+        let splitter = Splitter::new(
+            config.validation,
+            config.validation_share,
+            config.seed,
+            hours,
+        );
         for origin in config.lags - 1..hours - config.horizon {
             let target_hour = origin + config.horizon;
-            let straddles = target_hour >= boundary && origin < boundary;
-            if straddles {
-                continue;
-            }
+            let target_ms = series.start_ms + target_hour as i64 * HOUR_MS;
+            let set = match splitter.part(origin, target_hour, target_ms) {
+                Part::Excluded => continue,
+                Part::Train => &mut split.train,
+                Part::EarlyStopping => &mut split.validation,
+                Part::Calibration => &mut split.calibration,
+            };
             let value = series.values[target_hour];
             if value.is_nan() {
                 split.skipped_missing_target += 1;
@@ -284,13 +381,6 @@ fn cut_windows(
             }
             let Some(window) = series.window(origin, config.lags) else {
                 continue;
-            };
-            let set = if target_hour < boundary {
-                &mut split.train
-            } else if (window.origin_ms.div_euclid(HOUR_MS) / 24) % 2 == 0 {
-                &mut split.validation
-            } else {
-                &mut split.calibration
             };
             if layout.encode(&window, &mut set.rows) {
                 set.targets.push(layout.target.forward(value));
@@ -321,7 +411,7 @@ fn sample(windows: &Windows, width: usize, count: usize, rng: &mut ChaCha8Rng) -
 
 /// Returns the mean pinball loss, summed over the three levels, of `network` on `windows`.
 fn mean_loss(
-    network: &ForecastNetwork,
+    network: &dyn Fn(Tensor<2>) -> Tensor<2>,
     windows: &Windows,
     width: usize,
     levels: [f64; 3],
@@ -342,7 +432,7 @@ fn mean_loss(
 /// correction: the `ceil((n + 1) * level) / n` empirical quantile of how far each value lies
 /// outside the raw interval.
 fn calibrate(
-    network: &ForecastNetwork,
+    network: &dyn Fn(Tensor<2>) -> Tensor<2>,
     windows: &Windows,
     width: usize,
     config: &ForecasterConfig,
