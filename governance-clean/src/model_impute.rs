@@ -22,6 +22,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, Float64Array, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
+use governance_core::audit::AuditAction;
 use governance_core::{
     Cleaner, Error, GovernedBatch, Issue, IssueKind, Result, Severity, Stage, StageContext,
 };
@@ -231,6 +232,19 @@ impl Cleaner for ModelImpute {
             let imputations = model
                 .impute(&table)
                 .map_err(|error| Error::stage(&self.name, error))?;
+            // The model is trained per batch, so its training-data hash is its version.
+            ctx.audit(
+                AuditAction::Decision,
+                target,
+                &format!(
+                    "trained imputer data_sha256={} training_rows={}",
+                    model
+                        .training_data_hash()
+                        .get(..12)
+                        .unwrap_or(model.training_data_hash()),
+                    model.metrics().training_rows
+                ),
+            )?;
             let metric = match (model.metrics().rmse, model.metrics().accuracy) {
                 (Some(rmse), _) => format!("held-out rmse {rmse:.4}"),
                 (None, Some(accuracy)) => format!("held-out accuracy {accuracy:.3}"),
@@ -458,10 +472,15 @@ mod tests {
             let first = top.split(' ').next().unwrap_or_default();
             assert!(["co", "day"].contains(&first), "{}", issue.message);
         }
-        assert_eq!(
-            audit_details(&ctx),
-            vec!["count=40 level=20 no2=20".to_string()]
-        );
+        let details = audit_details(&ctx);
+        assert_eq!(details.len(), 3, "{details:?}");
+        for decision in &details[..2] {
+            assert!(
+                decision.starts_with("trained imputer data_sha256="),
+                "{decision}"
+            );
+        }
+        assert_eq!(details[2], "count=40 level=20 no2=20");
     }
 
     #[test]

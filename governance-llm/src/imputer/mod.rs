@@ -412,6 +412,12 @@ impl TrainedImputer {
             .collect()
     }
 
+    /// Returns the hex SHA-256 of the encoded training inputs and targets, which identifies
+    /// the model together with its config.
+    pub fn training_data_hash(&self) -> &str {
+        &self.training_data_hash
+    }
+
     /// Returns the held-out measures.
     pub fn metrics(&self) -> &ImputerMetrics {
         &self.metrics
