@@ -88,8 +88,20 @@ fn labels_train_detection_and_correction() {
     assert!(adjustment.is_some());
     assert_eq!(cleaner.version(), "2");
 
-    let output = cleaner.clean(input, &mut context()).expect("clean");
+    let mut ctx = context();
+    let output = cleaner.clean(input, &mut ctx).expect("clean");
     assert_eq!(output.num_rows(), 200);
+    // Each classifier trained for the batch is audited with its training-data hash.
+    let trained: Vec<String> = ctx
+        .audit_handle()
+        .lock()
+        .expect("audit lock")
+        .records()
+        .iter()
+        .map(|record| record.detail.clone())
+        .filter(|detail| detail.starts_with("trained cell classifier data_sha256="))
+        .collect();
+    assert!(!trained.is_empty(), "no classifier was audited");
     let errors: Vec<usize> = (0..200)
         .filter(|&row| dirty[1][row] != clean[1][row])
         .collect();

@@ -345,6 +345,12 @@ impl TrainedCellClassifier {
         self.final_loss
     }
 
+    /// Returns the hex SHA-256 of the features, labels and weights trained on, which
+    /// identifies the model together with its config.
+    pub fn training_data_hash(&self) -> &str {
+        &self.training_data_hash
+    }
+
     /// Returns the configuration the model was trained with.
     pub fn config(&self) -> &CellClassifierConfig {
         &self.config

@@ -25,6 +25,22 @@ pub(super) enum Scorer {
 }
 
 impl Scorer {
+    /// Returns the classifier trained on the column's own features, if any.
+    pub(super) fn own(&self) -> Option<&TrainedCellClassifier> {
+        match self {
+            Scorer::Own(model) => Some(model),
+            Scorer::Shared(_) | Scorer::Unscored => None,
+        }
+    }
+
+    /// Returns the classifier shared by all columns, if this column used it.
+    pub(super) fn shared(&self) -> Option<&TrainedCellClassifier> {
+        match self {
+            Scorer::Shared(model) => Some(model),
+            Scorer::Own(_) | Scorer::Unscored => None,
+        }
+    }
+
     /// Returns, for each of `rows`, the features with the largest contributions to the
     /// scorer's logit, as `name +1.23` text. Rows the scorer cannot explain get no entry.
     pub(super) fn top_contributions(

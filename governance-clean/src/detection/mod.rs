@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, StringArray};
 use arrow::datatypes::DataType;
+use governance_core::audit::AuditAction;
 use governance_core::{
     Adjustment, Cleaner, Error, Feedback, FeedbackTarget, GovernedBatch, Issue, IssueKind, Label,
     Result, Severity, Stage, StageContext,
@@ -466,6 +467,29 @@ impl Cleaner for ErrorCleaner {
             .as_ref()
             .map(|truths| truth_record(&analysis, truths, &labels));
         let (mut scores, scorers) = self.score(&analysis, &labels)?;
+        // The classifiers are trained per batch, so their training-data hashes are their
+        // versions; the shared one is recorded once.
+        let shared = scorers.iter().find_map(Scorer::shared);
+        let trained = shared
+            .map(|model| ("all columns", model))
+            .into_iter()
+            .chain(scorers.iter().enumerate().filter_map(|(column, scorer)| {
+                scorer
+                    .own()
+                    .map(|model| (analysis.table.names[column].as_str(), model))
+            }));
+        for (subject, model) in trained {
+            let hash = model.training_data_hash();
+            ctx.audit(
+                AuditAction::Decision,
+                subject,
+                &format!(
+                    "trained cell classifier data_sha256={} width={}",
+                    hash.get(..12).unwrap_or(hash),
+                    model.width()
+                ),
+            )?;
+        }
         // The classifier's own scores, kept to tell which flags it raised before the truths
         // join in, because only those flags have a classifier explanation.
         let model_scores = analysis.truths.as_ref().map(|_| scores.clone());
