@@ -9,7 +9,7 @@
 //! gives its wall-clock training seconds, its parameter count and the bytes of its
 //! `model.safetensors`. The parameter count is read back from the saved file, so it counts
 //! what is stored. The tagger trains for minutes, so by default its row comes from the
-//! committed weights and the training time recorded in their metadata; `--tagger` trains it
+//! committed weights and the training time recorded in their metadata. `--tagger` trains it
 //! here instead, with its default config.
 
 #![expect(

@@ -105,7 +105,7 @@ pub fn prepare(dir: &Path, scale: u32, days: u32, files: usize) -> Result<Input,
     let mut rows = 0u64;
     let mut bytes = 0u64;
     for file_index in 0..files {
-        // File `f` holds the contiguous batch range [f * B / F, (f + 1) * B / F).
+        // File `f` contains the contiguous batch range [f * B / F, (f + 1) * B / F).
         let first = file_index as u64 * batches / files as u64;
         let end = (file_index as u64 + 1) * batches / files as u64;
         let path = sensors.join(format!("sensors-{file_index:04}.parquet"));
@@ -167,7 +167,7 @@ pub fn remove(dir: &Path) -> Result<(), String> {
                 .map_err(|error| format!("removing {} failed: {error}", folder.display()))?;
         }
     }
-    // A folder that still holds other files is left in place.
+    // A folder that still contains other files is left in place.
     let _ = std::fs::remove_dir(dir);
     Ok(())
 }

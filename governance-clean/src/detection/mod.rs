@@ -468,7 +468,7 @@ impl Cleaner for ErrorCleaner {
             .map(|truths| truth_record(&analysis, truths, &labels));
         let (mut scores, scorers) = self.score(&analysis, &labels)?;
         // The classifiers are trained per batch, so their training-data hashes are their
-        // versions; the shared one is recorded once.
+        // versions. The shared one is recorded once.
         let shared = scorers.iter().find_map(Scorer::shared);
         let trained = shared
             .map(|model| ("all columns", model))

@@ -18,7 +18,7 @@
 //! lost nor repeated at a poll boundary, at a batch boundary inside a page or after a
 //! restart, provided the server treats `since` as inclusive (time >= since). NOTE: a server
 //! that treats `since` as exclusive never returns an item that arrives after a poll with the
-//! same time as the cursor, so that item is lost; the collector cannot detect this.
+//! same time as the cursor, so that item is lost. The collector cannot detect this.
 //!
 //! Items of a response are emitted in time order. NOTE: across responses the cursor is
 //! correct only when the server returns items in ascending time order, page after page;

@@ -43,7 +43,7 @@ use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::DeviceConfig;
-use crate::registry::{ModelCard, ModelMeta, ModelMetrics, RegisteredModel};
+use crate::registry::{ModelCard, ModelMeta, ModelMetrics, RegisteredModel, save_module};
 use crate::{Error, Result};
 
 pub use derived::DerivedCovariates;
@@ -94,10 +94,10 @@ pub struct ForecasterConfig {
     pub seed: u64,
     /// Largest number of training windows; more are sampled down to it.
     pub max_train_windows: usize,
-    /// Share of the hours held out for early stopping and calibration; `validation` says
-    /// which hours.
+    /// Share of the hours held out for early stopping and calibration. `validation` chooses
+    /// the hours.
     pub validation_share: f64,
-    /// Which hours are held out for early stopping and calibration.
+    /// Scheme that chooses the hours held out for early stopping and calibration.
     pub validation: ValidationSplit,
     /// Window lengths, in hours, over which the mean and maximum of the last lags enter as
     /// features; each at most `lags`. Empty: none.
@@ -438,16 +438,7 @@ impl TrainedForecaster {
     }
 
     fn save_weights(&self, path: &Path) -> Result<()> {
-        let mut store = SafetensorsStore::from_file(path)
-            .overwrite(true)
-            .metadata("model_kind", FORECASTER_KIND);
-        self.network
-            .save_into(&mut store)
-            .map_err(|error| Error::Weights {
-                action: "save",
-                path: path.to_path_buf(),
-                message: error.to_string(),
-            })
+        save_module(&self.network, path, FORECASTER_KIND)
     }
 }
 

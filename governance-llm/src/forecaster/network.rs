@@ -54,8 +54,8 @@ impl ForecastNetwork {
 
 /// Networks of the same shape whose outputs are averaged, in model units.
 ///
-/// NOTE: weights are stored under `members.{i}.`, so the weight files of forecasters saved
-/// before ensembles existed (one network at the top level) do not match; train them again.
+/// NOTE: weights are stored under `members.{i}.`. The weight files of forecasters saved
+/// before ensembles existed (one network at the top level) do not match, so train them again.
 #[derive(Module, Debug)]
 pub struct ForecastEnsemble {
     members: Vec<ForecastNetwork>,

@@ -1,4 +1,4 @@
-//! Which hours training holds out for early stopping and conformal calibration.
+//! Choice of the hours that training leaves out for early stopping and conformal calibration.
 
 use serde::{Deserialize, Serialize};
 

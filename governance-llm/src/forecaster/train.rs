@@ -150,7 +150,7 @@ pub(super) fn train(config: &ForecasterConfig, data: &SeriesSet) -> Result<Train
     })
 }
 
-/// What fitting one network of the ensemble recorded.
+/// Record of fitting one network of the ensemble.
 #[derive(Debug, Clone, Default)]
 struct NetworkFit {
     initial_loss: f32,

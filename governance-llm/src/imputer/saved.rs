@@ -1,6 +1,6 @@
 //! Saving a trained imputer to the model registry and loading it back.
 //!
-//! The card lists the predictor columns in table order. The training record holds what the
+//! The card lists the predictor columns in table order. The training record contains what the
 //! weights alone cannot rebuild: the target, the encoding of the target and of each predictor
 //! (means, standard deviations, category lists) and the held-out metrics.
 
