@@ -1,5 +1,5 @@
-//! [`MqttConfig`]: the broker, topics, payload format, message key and batch limits of an
-//! [`MqttCollector`](super::MqttCollector).
+//! [`MqttConfig`]: the broker, credentials, topics, quality of service, payload format,
+//! message key, batch limits and end of stream of an [`MqttCollector`](super::MqttCollector).
 
 use governance_core::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,61 @@ pub enum MqttPayload {
     SensorThings,
 }
 
+/// The MQTT quality of service of the subscription, written as the number 0, 1 or 2.
+///
+/// The broker delivers a message with the lower of the publisher's and the subscriber's
+/// level, so the publisher's level caps what this setting gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub enum MqttQos {
+    /// QoS 0: the broker sends each message once and forgets it, so a message in flight
+    /// when the connection or the process fails is lost.
+    AtMostOnce,
+    /// QoS 1: the broker keeps a message until the collector acknowledges it (PUBACK) after
+    /// the commit, and sends it again after a reconnection.
+    #[default]
+    AtLeastOnce,
+    /// QoS 2: like QoS 1, with the PUBREC sent after the commit; the broker then stops
+    /// redelivering the message.
+    ExactlyOnce,
+}
+
+impl MqttQos {
+    pub(crate) fn to_rumqttc(self) -> rumqttc::QoS {
+        match self {
+            MqttQos::AtMostOnce => rumqttc::QoS::AtMostOnce,
+            MqttQos::AtLeastOnce => rumqttc::QoS::AtLeastOnce,
+            MqttQos::ExactlyOnce => rumqttc::QoS::ExactlyOnce,
+        }
+    }
+}
+
+impl TryFrom<u8> for MqttQos {
+    type Error = String;
+
+    fn try_from(level: u8) -> std::result::Result<Self, Self::Error> {
+        match level {
+            0 => Ok(MqttQos::AtMostOnce),
+            1 => Ok(MqttQos::AtLeastOnce),
+            2 => Ok(MqttQos::ExactlyOnce),
+            other => Err(format!(
+                "qos {other} is invalid: expected 0 (at most once), 1 (at least once) or 2 \
+                 (exactly once)"
+            )),
+        }
+    }
+}
+
+impl From<MqttQos> for u8 {
+    fn from(qos: MqttQos) -> u8 {
+        match qos {
+            MqttQos::AtMostOnce => 0,
+            MqttQos::AtLeastOnce => 1,
+            MqttQos::ExactlyOnce => 2,
+        }
+    }
+}
+
 /// The source of a message's deduplication key.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -41,8 +96,8 @@ pub enum MessageKey {
 /// Configuration of an [`MqttCollector`](super::MqttCollector).
 ///
 /// The broker must keep the session of `client_id` (MQTT persistent session) and must let
-/// at least `max_messages` QoS 1 messages be in flight to the client, because the collector
-/// acknowledges a message only after the batch that contains it is committed. Mosquitto's
+/// at least `max_messages` QoS 1 or 2 messages be in flight to the client, because the
+/// collector acknowledges a message only after the batch that contains it is committed. Mosquitto's
 /// `max_inflight_messages` defaults to 20 (mosquitto.conf(5), version 2.0.11), and with it a batch closes on `max_wait_ms` after
 /// 20 messages; set it to 0 (no limit) or to `max_messages` or more.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,8 +111,16 @@ pub struct MqttConfig {
     pub port: u16,
     /// MQTT client id; the broker keeps the session and the unacknowledged messages under it.
     pub client_id: String,
-    /// Topic filters to subscribe to with QoS 1; `+` and `#` wildcards are allowed.
+    /// User name sent in the MQTT CONNECT packet; no credentials are sent when absent.
+    pub username: Option<String>,
+    /// Name of the environment variable that contains the password of `username`. The
+    /// collector reads it once, when it is created, and never logs it or puts it in its
+    /// parameters; the config holds only the variable's name.
+    pub password_env: Option<String>,
+    /// Topic filters to subscribe to; `+` and `#` wildcards are allowed.
     pub topics: Vec<String>,
+    /// Quality of service of the subscription: 0, 1 (the default) or 2.
+    pub qos: MqttQos,
     /// Payload format.
     pub payload: MqttPayload,
     /// Declared columns for [`MqttPayload::Json`]; inferred from the first message when
@@ -74,6 +137,10 @@ pub struct MqttConfig {
     /// The stream ends when no message arrived for this many milliseconds; it never ends when
     /// absent.
     pub idle_end_ms: Option<u64>,
+    /// The stream ends once this collector took this many messages from the broker since
+    /// it was created (duplicates and quarantined ones included); the batch that contains
+    /// the last one is emitted first. It never ends on a count when absent.
+    pub end_after_messages: Option<u64>,
     /// Keys of this many most recently emitted messages are kept in the position to drop
     /// redelivered duplicates; must be at least `max_messages`.
     pub dedupe_window: usize,
@@ -100,7 +167,10 @@ impl Default for MqttConfig {
             host: "127.0.0.1".into(),
             port: 1883,
             client_id: "governance-collector".into(),
+            username: None,
+            password_env: None,
             topics: Vec::new(),
+            qos: MqttQos::AtLeastOnce,
             payload: MqttPayload::Json,
             columns: None,
             key: MessageKey::ContentHash,
@@ -108,6 +178,7 @@ impl Default for MqttConfig {
             max_bytes: 4 << 20,
             max_wait_ms: 1000,
             idle_end_ms: None,
+            end_after_messages: None,
             dedupe_window: 10_000,
             max_packet_bytes: 1 << 20,
             keep_alive_s: 30,
@@ -174,6 +245,20 @@ impl MqttConfig {
                     "key field {bad:?} is not a JSON Pointer: write it with a leading slash, such as \"/{bad}\""
                 ));
             }
+        }
+        if self.password_env.is_some() && self.username.is_none() {
+            return fail(
+                "password_env is set but username is not: MQTT sends a password only with a \
+                 user name; set username"
+                    .into(),
+            );
+        }
+        if self.end_after_messages == Some(0) {
+            return fail(
+                "end_after_messages is 0: set it to at least 1, or remove it to read until \
+                 idle_end_ms"
+                    .into(),
+            );
         }
         if self.columns.is_some() && self.payload != MqttPayload::Json {
             return fail("columns applies only to the json payload; remove it".into());

@@ -1,15 +1,23 @@
-//! [`MqttCollector`]: reads QoS 1 messages from an MQTT broker in batches, acknowledges
-//! each message only after the batch that contains it is committed, and drops redelivered
+//! [`MqttCollector`]: reads messages from an MQTT broker in batches, acknowledges each
+//! message only after the batch that contains it is committed, and drops redelivered
 //! duplicates by a message key.
 //!
 //! # Delivery
 //!
 //! The collector connects with a persistent session (clean session off) and manual
-//! acknowledgements, and subscribes to its topic filters with QoS 1. The broker keeps every
-//! message that is not acknowledged and sends it again after a reconnection, so a crash of
-//! the process or of the connection before the sink committed loses nothing. A message is
-//! acknowledged in [`Collector::committed`](governance_core::Collector::committed), after the
-//! sink committed the batch with its [`MqttPosition`].
+//! acknowledgements, with the user name of [`MqttConfig::username`] and the password from
+//! the environment variable [`MqttConfig::password_env`] when they are set, and subscribes
+//! to its topic filters with [`MqttConfig::qos`], QoS 1 by default. Under QoS 1 and 2 the
+//! broker keeps every message that is not acknowledged and sends it again after a
+//! reconnection, so a crash of the process or of the connection before the sink committed
+//! loses nothing. A message is acknowledged (PUBACK under QoS 1, PUBREC under QoS 2) in
+//! [`Collector::committed`](governance_core::Collector::committed), after the sink committed
+//! the batch with its [`MqttPosition`]. Under QoS 0 nothing is acknowledged and a message in
+//! flight during a crash is lost.
+//!
+//! NOTE: a chain whose sinks do not checkpoint (the Parquet and CSV sinks) never reports a
+//! commit, so under QoS 1 and 2 no message is acknowledged and the broker sends the same
+//! messages again to the next session of the same client id.
 //!
 //! Redelivery repeats messages that were already committed (the crash came after the commit
 //! but before the acknowledgements reached the broker). Each message gets a key
@@ -29,11 +37,16 @@
 //! reason. A batch in which no message became a row is not emitted: its messages are
 //! acknowledged with the next emitted batch.
 //!
+//! The stream ends when no message came for [`MqttConfig::idle_end_ms`], or after
+//! [`MqttConfig::end_after_messages`] messages; without either it never ends.
+//!
 //! # Reconnection
 //!
 //! When the broker goes away the collector keeps the open batch, waits
 //! [`MqttConfig::reconnect_min_ms`], doubling up to [`MqttConfig::reconnect_max_ms`], and
-//! reconnects. Every failed attempt is logged.
+//! reconnects. Every failed attempt is logged. A broker that rejects the credentials
+//! (CONNACK "bad user name or password" or "not authorized") ends the stream with an error,
+//! because retrying cannot fix them.
 
 mod config;
 pub(crate) mod decode;
@@ -48,11 +61,14 @@ use governance_core::{
     Collector, Error, GovernedBatch, Provenance, QuarantinedRow, Result, RowIdAllocator,
     SourcePosition, Stage, StageContext,
 };
-use rumqttc::{Client, Connection, Event, Incoming, MqttOptions, Outgoing, Publish, QoS};
+use rumqttc::{
+    Client, ConnectReturnCode, Connection, ConnectionError, Event, Incoming, MqttOptions, Outgoing,
+    Publish, QoS,
+};
 use serde_json::Value;
 use xxhash_rust::xxh3::Xxh3;
 
-pub use self::config::{MessageKey, MqttConfig, MqttPayload};
+pub use self::config::{MessageKey, MqttConfig, MqttPayload, MqttQos};
 use self::window::KeyWindow;
 pub use self::window::{MQTT_POSITION_KIND, MqttPosition};
 use crate::drift::{SchemaDriftGuard, attach_state, detach_state};
@@ -62,6 +78,9 @@ use crate::json_rows::JsonRows;
 /// out after the next reconnection.
 const ACK_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Maximum wait for the broker to close the connection after the DISCONNECT on drop.
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// A message taken from the broker and not yet acknowledged.
 struct Received {
     publish: Publish,
@@ -69,9 +88,14 @@ struct Received {
     parsed: std::result::Result<Value, String>,
 }
 
-/// Reads QoS 1 messages from MQTT topics (see the [module docs](self)).
+/// Reads messages from MQTT topics (see the [module docs](self)).
 pub struct MqttCollector {
     config: MqttConfig,
+    /// The password read from [`MqttConfig::password_env`]; never logged or serialised.
+    password: Option<String>,
+    /// Messages taken from the broker since this collector was created, for
+    /// [`MqttConfig::end_after_messages`].
+    taken: u64,
     session: Option<(Client, Connection)>,
     json: JsonRows,
     window: KeyWindow,
@@ -108,7 +132,10 @@ impl MqttCollector {
         let json = JsonRows::new(config.columns.clone())
             .map_err(|error| Error::config(&config.name, error.to_string()))?;
         let config_drift = config.schema_drift.clone().map(SchemaDriftGuard::new);
+        let password = read_password(&config)?;
         Ok(MqttCollector {
+            password,
+            taken: 0,
             window: KeyWindow::new(config.dedupe_window),
             backoff: Duration::from_millis(config.reconnect_min_ms),
             config,
@@ -158,6 +185,9 @@ impl MqttCollector {
         self.session.get_or_insert_with(|| {
             let mut options =
                 MqttOptions::new(&self.config.client_id, &self.config.host, self.config.port);
+            if let Some(username) = &self.config.username {
+                options.set_credentials(username, self.password.clone().unwrap_or_default());
+            }
             options
                 .set_clean_session(false)
                 .set_manual_acks(true)
@@ -172,6 +202,8 @@ impl MqttCollector {
     fn poll(&mut self, wait: Duration) -> Result<Option<Publish>> {
         let name = self.config.name.clone();
         let topics = self.config.topics.clone();
+        let qos = self.config.qos.to_rumqttc();
+        let credentials = self.describe_credentials();
         let (client, connection) = self.session();
         let event = match connection.recv_timeout(wait) {
             Err(rumqttc::RecvTimeoutError::Timeout) => return Ok(None),
@@ -189,9 +221,9 @@ impl MqttCollector {
                 if ack.session_present {
                     self.subscribed_at = Some(Instant::now());
                 } else {
-                    let filters = topics.iter().map(|topic| {
-                        rumqttc::SubscribeFilter::new(topic.clone(), QoS::AtLeastOnce)
-                    });
+                    let filters = topics
+                        .iter()
+                        .map(|topic| rumqttc::SubscribeFilter::new(topic.clone(), qos));
                     client.try_subscribe_many(filters).map_err(|error| {
                         Error::stage(
                             &name,
@@ -219,6 +251,19 @@ impl MqttCollector {
                 }
             }
             Ok(_) => {}
+            Err(ConnectionError::ConnectionRefused(
+                code @ (ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized),
+            )) => {
+                tracing::error!(stage = %name, ?code, "the MQTT broker rejected the connection");
+                return Err(Error::stage(
+                    &name,
+                    format!(
+                        "the MQTT broker rejected the connection ({code:?}) with {credentials}; \
+                         check username and the password in the environment variable named by \
+                         password_env, and the broker's access control"
+                    ),
+                ));
+            }
             Err(error) => {
                 self.connected = false;
                 self.reconnects += 1;
@@ -229,6 +274,17 @@ impl MqttCollector {
             }
         }
         Ok(None)
+    }
+
+    /// Describes the credentials for an error message, without the password.
+    fn describe_credentials(&self) -> String {
+        match (&self.config.username, &self.config.password_env) {
+            (None, _) => "no credentials (anonymous)".into(),
+            (Some(user), None) => format!("user {user:?} and no password"),
+            (Some(user), Some(variable)) => {
+                format!("user {user:?} and the password from {variable}")
+            }
+        }
     }
 
     fn message_key(
@@ -344,7 +400,8 @@ impl MqttCollector {
         let mut unqueued = 0;
         {
             let (client, _) = self.session();
-            for publish in &publishes {
+            // A QoS 0 message has no acknowledgement, so `try_ack` sends nothing for it.
+            for publish in publishes.iter().filter(|p| p.qos != QoS::AtMostOnce) {
                 match client.try_ack(publish) {
                     Ok(()) => expected += 1,
                     Err(_) => unqueued += 1,
@@ -371,7 +428,7 @@ impl MqttCollector {
             }
             let (_, connection) = self.session();
             match connection.recv_timeout(deadline - now) {
-                Ok(Ok(Event::Outgoing(Outgoing::PubAck(_)))) => sent += 1,
+                Ok(Ok(Event::Outgoing(Outgoing::PubAck(_) | Outgoing::PubRec(_)))) => sent += 1,
                 Ok(Ok(Event::Incoming(Incoming::Publish(publish)))) => {
                     self.backlog.push_back(publish)
                 }
@@ -394,6 +451,34 @@ impl MqttCollector {
     }
 }
 
+impl Drop for MqttCollector {
+    /// Sends DISCONNECT and reads until the broker closes the connection. Closing the socket
+    /// while the broker's messages are still unread makes the kernel reset the connection,
+    /// and the broker then drops the acknowledgements it had not read yet, so it would send
+    /// committed messages again.
+    fn drop(&mut self) {
+        let Some((client, mut connection)) = self.session.take() else {
+            return;
+        };
+        if !self.connected || client.try_disconnect().is_err() {
+            return;
+        }
+        let deadline = Instant::now() + DISCONNECT_TIMEOUT;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                tracing::warn!(stage = %self.config.name, "the MQTT broker did not close the connection after DISCONNECT in time");
+                return;
+            }
+            match connection.recv_timeout(deadline - now) {
+                Ok(Ok(_)) => {}
+                // The broker closed the connection, which is the expected end.
+                Ok(Err(_)) | Err(_) => return,
+            }
+        }
+    }
+}
+
 impl Stage for MqttCollector {
     fn name(&self) -> &str {
         &self.config.name
@@ -404,7 +489,11 @@ impl Stage for MqttCollector {
     }
 
     fn describe(&self) -> String {
-        format!("reads QoS 1 MQTT messages from {}", self.source())
+        format!(
+            "reads QoS {} MQTT messages from {}",
+            u8::from(self.config.qos),
+            self.source()
+        )
     }
 }
 
@@ -462,7 +551,11 @@ impl Collector for MqttCollector {
             let count = messages.len() + duplicates.len();
             let full = messages.len() >= self.config.max_messages || bytes >= self.config.max_bytes;
             let expired = opened.is_some_and(|opened| now >= opened + max_wait);
-            if count > 0 && (full || expired) {
+            let ended = self
+                .config
+                .end_after_messages
+                .is_some_and(|end| self.taken >= end);
+            if count > 0 && (full || expired || ended) {
                 let batch = self.close_batch(
                     std::mem::take(&mut messages),
                     std::mem::take(&mut duplicates),
@@ -486,6 +579,10 @@ impl Collector for MqttCollector {
                 bytes = 0;
                 opened = None;
                 continue;
+            }
+            if count == 0 && ended {
+                tracing::info!(stage = %self.config.name, messages = self.taken, "end_after_messages reached; ending the stream");
+                return Ok(None);
             }
             let idle_from = self
                 .subscribed_at
@@ -513,6 +610,7 @@ impl Collector for MqttCollector {
             let Some(publish) = publish else {
                 continue;
             };
+            self.taken += 1;
             last_message = Instant::now();
             opened.get_or_insert(last_message);
             bytes += publish.payload.len();
@@ -545,5 +643,30 @@ impl Collector for MqttCollector {
             }
             messages.push(received);
         }
+    }
+}
+
+/// Reads the password from the environment variable that `config.password_env` names.
+fn read_password(config: &MqttConfig) -> Result<Option<String>> {
+    let Some(variable) = &config.password_env else {
+        return Ok(None);
+    };
+    match std::env::var(variable) {
+        Ok(password) => Ok(Some(password)),
+        Err(std::env::VarError::NotPresent) => Err(Error::config(
+            &config.name,
+            format!(
+                "environment variable {variable} named by password_env is not set: set it to \
+                 the broker password of user {:?}",
+                config.username.as_deref().unwrap_or_default()
+            ),
+        )),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::config(
+            &config.name,
+            format!(
+                "environment variable {variable} named by password_env is not valid UTF-8: \
+                 MQTT passwords are UTF-8 strings"
+            ),
+        )),
     }
 }

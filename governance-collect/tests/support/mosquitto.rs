@@ -4,8 +4,10 @@
 //! only on 127.0.0.1, on a free port, with persistence into that folder, so that persistent
 //! sessions and their queued QoS 1 messages survive [`Broker::stop`] and
 //! [`Broker::restart`]. The in-flight and queue limits are off, because the collector keeps
-//! a whole batch unacknowledged. When `mosquitto` is not installed, `start` prints why and
-//! returns `None`, so callers skip.
+//! a whole batch unacknowledged. QoS 0 messages queue for offline sessions too, so that a
+//! test may publish them before the collector runs. [`Broker::start_with_password`] admits only one user, from a
+//! password file that `mosquitto_passwd` writes. When `mosquitto` is not installed, `start`
+//! prints why and returns `None`, so callers skip.
 
 #![allow(
     dead_code,
@@ -35,6 +37,16 @@ pub struct Broker {
 impl Broker {
     /// Starts a broker, or returns `None` after printing why when `mosquitto` is missing.
     pub fn start() -> Option<Broker> {
+        Broker::start_with(None)
+    }
+
+    /// Starts a broker that admits only `user` with `password`, or returns `None` after
+    /// printing why when `mosquitto` or `mosquitto_passwd` is missing.
+    pub fn start_with_password(user: &str, password: &str) -> Option<Broker> {
+        Broker::start_with(Some((user, password)))
+    }
+
+    fn start_with(credentials: Option<(&str, &str)>) -> Option<Broker> {
         let Some(binary) = find_mosquitto() else {
             eprintln!(
                 "skipped: mosquitto not found on PATH or in /usr/sbin; install the mosquitto \
@@ -47,10 +59,33 @@ impl Broker {
             .tempdir()
             .expect("create a folder for the broker");
         let port = free_port();
+        let access = match credentials {
+            None => "allow_anonymous true\n".to_string(),
+            Some((user, password)) => {
+                let file = dir.path().join("passwords");
+                let Some(tool) = find_tool("mosquitto_passwd") else {
+                    eprintln!(
+                        "skipped: mosquitto_passwd not found on PATH or in /usr/sbin; install \
+                         the mosquitto package (apt-get install mosquitto)"
+                    );
+                    return None;
+                };
+                let status = Command::new(tool)
+                    .args(["-b", "-c"])
+                    .arg(&file)
+                    .args([user, password])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .expect("run mosquitto_passwd");
+                assert!(status.success(), "mosquitto_passwd failed: {status}");
+                format!("allow_anonymous false\npassword_file {}\n", file.display())
+            }
+        };
         let mut config = format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n\
+            "listener {port} 127.0.0.1\n{access}persistence true\n\
              persistence_location {}/\nautosave_interval 1\nmax_inflight_messages 0\n\
-             max_queued_messages 0\nlog_dest file {}\n",
+             max_queued_messages 0\nqueue_qos0_messages true\nlog_dest file {}\n",
             dir.path().display(),
             dir.path().join("mosquitto.log").display()
         );
@@ -131,14 +166,19 @@ impl Drop for Broker {
 }
 
 fn find_mosquitto() -> Option<PathBuf> {
+    find_tool("mosquitto")
+}
+
+fn find_tool(name: &str) -> Option<PathBuf> {
     let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|path| {
             std::env::split_paths(&path)
-                .map(|dir| dir.join("mosquitto"))
+                .map(|dir| dir.join(name))
                 .collect()
         })
         .unwrap_or_default();
-    candidates.push(PathBuf::from("/usr/sbin/mosquitto"));
+    candidates.push(PathBuf::from("/usr/sbin").join(name));
+    candidates.push(PathBuf::from("/usr/bin").join(name));
     candidates.into_iter().find(|path| path.is_file())
 }
 
@@ -159,14 +199,30 @@ fn free_port() -> u16 {
 /// Publishes `payloads` to `topic` with QoS 1 and returns once the broker acknowledged
 /// every one. Panics after 30 s.
 pub fn publish_all(port: u16, topic: &str, payloads: &[Vec<u8>]) {
+    publish_all_as(port, None, QoS::AtLeastOnce, topic, payloads);
+}
+
+/// Publishes `payloads` to `topic` with `qos`, logged in as `credentials` (user, password)
+/// when given, and returns once the client sent every QoS 0 message or the broker completed
+/// every QoS 1 (PUBACK) or QoS 2 (PUBCOMP) one. Panics after 30 s.
+pub fn publish_all_as(
+    port: u16,
+    credentials: Option<(&str, &str)>,
+    qos: QoS,
+    topic: &str,
+    payloads: &[Vec<u8>],
+) {
     let client_id = format!("publisher-{}-{}", std::process::id(), unique());
     let mut options = MqttOptions::new(client_id, "127.0.0.1", port);
+    if let Some((user, password)) = credentials {
+        options.set_credentials(user, password);
+    }
     options.set_keep_alive(Duration::from_secs(30));
     options.set_inflight(100);
     let (client, mut connection) = Client::new(options, payloads.len() + 10);
     for payload in payloads {
         client
-            .publish(topic, QoS::AtLeastOnce, false, payload.clone())
+            .publish(topic, qos, false, payload.clone())
             .expect("queue a publish");
     }
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -178,7 +234,15 @@ pub fn publish_all(port: u16, topic: &str, payloads: &[Vec<u8>]) {
             payloads.len()
         );
         match connection.recv_timeout(Duration::from_secs(1)) {
-            Ok(Ok(Event::Incoming(Packet::PubAck(_)))) => acknowledged += 1,
+            Ok(Ok(Event::Outgoing(Outgoing::Publish(_)))) if qos == QoS::AtMostOnce => {
+                acknowledged += 1
+            }
+            Ok(Ok(Event::Incoming(Packet::PubAck(_)))) if qos == QoS::AtLeastOnce => {
+                acknowledged += 1
+            }
+            Ok(Ok(Event::Incoming(Packet::PubComp(_)))) if qos == QoS::ExactlyOnce => {
+                acknowledged += 1
+            }
             Ok(Ok(Event::Outgoing(Outgoing::Disconnect))) => break,
             Ok(Ok(_)) | Err(_) => {}
             Ok(Err(error)) => panic!("publisher connection failed: {error}"),
