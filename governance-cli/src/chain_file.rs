@@ -5,7 +5,8 @@
 //! rounds = 1                # rounds to run
 //! out = "out"               # output folder, relative to this file; `--out` overrides it
 //!
-//! [source.csv]              # or [source.parquet], [source.folder], [source.synthetic]
+//! [source.csv]              # or [source.parquet], [source.folder], [source.mqtt],
+//!                           # [source.synthetic]
 //! paths = ["data/*.csv"]    # files or glob patterns, relative to this file
 //!
 //! [[stages]]
@@ -32,6 +33,24 @@
 //! A `[source.folder]` watches a folder and takes a schema drift policy, for example
 //! `schema_drift = { policy = "adapt" }` (`quarantine`, `alert` or `adapt`).
 //!
+//! A `[source.mqtt]` subscribes to topics of an MQTT broker; its keys are the fields of
+//! [`MqttConfig`](governance::collect::MqttConfig):
+//!
+//! ```toml
+//! [source.mqtt]
+//! host = "127.0.0.1"        # the default; port 1883 by default
+//! topics = ["city/+/air"]
+//! qos = 1                   # 0, 1 or 2
+//! client_id = "govern-air"  # the broker keeps the session under it
+//! payload = "json"          # json, ngsi_ld or sensor_things
+//! max_messages = 500        # a batch closes at this many messages
+//! max_wait_ms = 1000        # or this long after its first message
+//! end_after_messages = 10000  # end the run after this many messages
+//! idle_end_ms = 5000        # or when no message came for this long
+//! username = "ingest"
+//! password_env = "MQTT_PASSWORD"  # the variable that contains the password
+//! ```
+//!
 //! Every table rejects keys it does not know, and the error names the key and the valid ones.
 //! Relative paths (`out`, source paths and folders, the alerts' dead letter, the work-order
 //! store) are resolved against the folder of the chain file.
@@ -47,7 +66,7 @@ use governance::clean::{
     CanonicaliseConfig, DedupeConfig, FillGapsConfig, ModelImputeConfig, RobustOutliersConfig,
     RulesConfig, SeasonalFillConfig,
 };
-use governance::collect::{CsvConfig, FolderConfig, ParquetConfig, SyntheticConfig};
+use governance::collect::{CsvConfig, FolderConfig, MqttConfig, ParquetConfig, SyntheticConfig};
 use governance::secure::PiiGuardConfig;
 use serde::Deserialize;
 
@@ -104,6 +123,9 @@ pub enum SourceConfig {
     /// A watched folder of CSV, NDJSON and Parquet files, with an optional schema drift
     /// policy (`schema_drift`).
     Folder(FolderConfig),
+    /// Messages of MQTT topics; the password, if any, comes from the environment variable
+    /// that `password_env` names.
+    Mqtt(MqttConfig),
     /// The synthetic city's sensor readings.
     Synthetic(SyntheticConfig),
 }
@@ -263,7 +285,7 @@ impl ChainFile {
                 config.dir = base.join(&config.dir);
                 return Ok(());
             }
-            SourceConfig::Synthetic(_) => return Ok(()),
+            SourceConfig::Mqtt(_) | SourceConfig::Synthetic(_) => return Ok(()),
         };
         if let Some(folder) = dir {
             *folder = base.join(&*folder);
@@ -342,6 +364,35 @@ mod tests {
         assert_eq!(config.dir, Path::new("/base/in"));
         let drift = config.schema_drift.as_ref().expect("drift config");
         assert_eq!(drift.policy, governance::collect::DriftPolicy::Alert);
+    }
+
+    #[test]
+    fn mqtt_source_reads_its_settings() {
+        let text = "[source.mqtt]\nport = 1884\ntopics = [\"city/#\"]\nqos = 2\n\
+                    client_id = \"govern\"\nend_after_messages = 50\nidle_end_ms = 900\n\
+                    username = \"ingest\"\npassword_env = \"MQTT_PASSWORD\"\n";
+        let file: ChainFile = toml::from_str(text).expect("mqtt source");
+        let SourceConfig::Mqtt(config) = &file.source else {
+            panic!("mqtt source expected");
+        };
+        assert_eq!(config.host, "127.0.0.1");
+        assert_eq!(config.port, 1884);
+        assert_eq!(config.qos, governance::collect::mqtt::MqttQos::ExactlyOnce);
+        assert_eq!(config.end_after_messages, Some(50));
+        assert_eq!(config.idle_end_ms, Some(900));
+        assert_eq!(config.password_env.as_deref(), Some("MQTT_PASSWORD"));
+    }
+
+    #[test]
+    fn unknown_mqtt_key_lists_keys() {
+        let text = "[source.mqtt]\ntopics = [\"city/#\"]\npassword = \"hunter2\"\n";
+        let message = toml::from_str::<ChainFile>(text)
+            .expect_err("unknown key")
+            .to_string();
+        assert!(message.contains("`password`"), "{message}");
+        for key in ["password_env", "end_after_messages", "qos", "idle_end_ms"] {
+            assert!(message.contains(key), "{key} missing: {message}");
+        }
     }
 
     #[test]

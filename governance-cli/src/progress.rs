@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use governance::{Adjustment, Collector, Feedback, GovernedBatch, Result, Stage, StageContext};
+use governance::{
+    Adjustment, Collector, Feedback, GovernedBatch, Result, SourcePosition, Stage, StageContext,
+};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// The spinner shared by the collector wrapper and the runner; hidden when disabled.
@@ -87,6 +89,16 @@ impl Stage for ProgressCollector {
 impl Collector for ProgressCollector {
     fn start(&mut self, ctx: &mut StageContext) -> Result<()> {
         self.inner.start(ctx)
+    }
+
+    // Resume and commit go through to the inner collector, so that a checkpointing sink
+    // resumes it and an MQTT collector acknowledges its messages.
+    fn resume(&mut self, position: Option<&SourcePosition>) -> Result<()> {
+        self.inner.resume(position)
+    }
+
+    fn committed(&mut self, position: &SourcePosition) -> Result<()> {
+        self.inner.committed(position)
     }
 
     fn next_batch(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {

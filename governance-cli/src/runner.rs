@@ -12,7 +12,9 @@ use governance::audit::{AuditLog, verify_file};
 use governance::clean::{
     Canonicalise, Dedupe, FillGaps, ModelImpute, QualityGate, RobustOutliers, Rules, SeasonalFill,
 };
-use governance::collect::{CsvCollector, FolderCollector, ParquetCollector, SyntheticCity};
+use governance::collect::{
+    CsvCollector, FolderCollector, MqttCollector, ParquetCollector, SyntheticCity,
+};
 use governance::secure::PiiGuard;
 use governance::{AccessRequest, Chain, ChainBuilder, Collector, RunSummary};
 
@@ -50,6 +52,7 @@ fn collector(source: &SourceConfig) -> Result<Box<dyn Collector>, CliError> {
         SourceConfig::Csv(config) => Box::new(CsvCollector::new(config.clone())?),
         SourceConfig::Parquet(config) => Box::new(ParquetCollector::new(config.clone())?),
         SourceConfig::Folder(config) => Box::new(FolderCollector::new(config.clone())?),
+        SourceConfig::Mqtt(config) => Box::new(MqttCollector::new(config.clone())?),
         SourceConfig::Synthetic(config) => {
             Box::new(SyntheticCity::new(config.clone())?.sensor_collector())
         }
