@@ -1,5 +1,7 @@
-//! [`HttpPollConfig`]: the URL, payload format, cursor, timing, retries and batch limits of
-//! an [`HttpPollCollector`](super::HttpPollCollector).
+//! [`HttpPollConfig`]: the URL, payload format, cursor, filter, timing, retries, TLS roots
+//! and batch limits of an [`HttpPollCollector`](super::HttpPollCollector).
+
+use std::path::PathBuf;
 
 use governance_core::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -32,6 +34,33 @@ impl HttpPayload {
             HttpPayload::SensorThings => Some("/phenomenonTime"),
         }
     }
+
+    /// Returns the [`TimeQuery`] used when [`HttpPollConfig::time_query`] is absent: an
+    /// OData `$filter` on `phenomenonTime` for SensorThings, query parameters otherwise.
+    pub fn default_time_query(self) -> TimeQuery {
+        match self {
+            HttpPayload::Json | HttpPayload::NgsiLd => TimeQuery::Params,
+            HttpPayload::SensorThings => TimeQuery::ODataFilter {
+                property: "phenomenonTime".into(),
+            },
+        }
+    }
+}
+
+/// How a request carries the cursor and the end of a re-collected time range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TimeQuery {
+    /// `since_param=<cursor>`; a re-collection sends `since_param=<from>&until_param=<to>`.
+    Params,
+    /// An OData `$filter` condition on `property`, the form SensorThings servers take:
+    /// `property ge <cursor>`, and `property ge <from> and property lt <to>` for a
+    /// re-collection, with `$orderby=property asc` so that the server returns items in time
+    /// order. [`HttpPollConfig::filter`] is combined with the condition by `and`.
+    ODataFilter {
+        /// The time property or path, such as `phenomenonTime` or `resultTime`.
+        property: String,
+    },
 }
 
 /// Retries of one request.
@@ -85,9 +114,20 @@ pub struct HttpPollConfig {
     /// JSON Pointer of the link to the next page in a response body, followed at once; the
     /// default is SensorThings' `/@iot.nextLink`.
     pub next_link_pointer: Option<String>,
-    /// Query parameter that carries the cursor: the server returns items observed after it.
+    /// How requests carry the cursor; see [`HttpPayload::default_time_query`] for the
+    /// default.
+    pub time_query: Option<TimeQuery>,
+    /// An OData `$filter` expression, such as `Datastream/id eq 7`, sent with every
+    /// request to [`url`](Self::url) and combined with the cursor's condition as
+    /// `(<filter>) and phenomenonTime ge <cursor>`. The collector does not parse it: it
+    /// passes it through percent-encoded, and the server rejects one that is invalid. It
+    /// needs the [`TimeQuery::ODataFilter`] time query, the default for SensorThings. A next
+    /// link is followed as the server wrote it, because it already carries the filter.
+    pub filter: Option<String>,
+    /// Query parameter that carries the cursor under [`TimeQuery::Params`]: the server
+    /// returns items observed after it.
     pub since_param: String,
-    /// Query parameter of the end of a re-collected time range.
+    /// Query parameter of the end of a re-collected time range under [`TimeQuery::Params`].
     pub until_param: String,
     /// Interval between two polls, in milliseconds.
     pub interval_ms: u64,
@@ -98,6 +138,11 @@ pub struct HttpPollConfig {
     pub timeout_ms: u64,
     /// Retries of a request that failed to connect, timed out or got HTTP 429 or 5xx.
     pub retry: RetryConfig,
+    /// A PEM file of extra root certificates that an `https` server's certificate may chain
+    /// to, such as a city's private certificate authority or a self-signed certificate.
+    /// They are trusted in addition to the built-in web PKI roots, for this collector only;
+    /// certificate verification is never turned off.
+    pub extra_root_certificates: Option<PathBuf>,
     /// Limits of one output batch.
     pub limits: BatchLimits,
     /// The stream ends after this many polls (pages of a next link included); it never
@@ -115,12 +160,15 @@ impl Default for HttpPollConfig {
             items_pointer: None,
             time_pointer: None,
             next_link_pointer: Some("/@iot.nextLink".into()),
+            time_query: None,
+            filter: None,
             since_param: "since".into(),
             until_param: "until".into(),
             interval_ms: 60_000,
             alert_interval_ms: 10_000,
             timeout_ms: 10_000,
             retry: RetryConfig::default(),
+            extra_root_certificates: None,
             limits: BatchLimits::default(),
             max_polls: None,
         }
@@ -128,6 +176,13 @@ impl Default for HttpPollConfig {
 }
 
 impl HttpPollConfig {
+    /// Returns the time query in force: [`Self::time_query`], else the payload's default.
+    pub fn effective_time_query(&self) -> TimeQuery {
+        self.time_query
+            .clone()
+            .unwrap_or_else(|| self.payload.default_time_query())
+    }
+
     /// Checks the values that would make polling fail or spin.
     pub fn validate(&self) -> Result<()> {
         let invalid = |message: String| Err(Error::config(&self.name, message));
@@ -167,6 +222,66 @@ impl HttpPollConfig {
                 ));
             }
         }
+        self.validate_time_query()?;
         self.limits.validate(&self.name)
     }
+
+    /// Checks the time query, the filter and the URL's own query against each other.
+    fn validate_time_query(&self) -> Result<()> {
+        let invalid = |message: String| Err(Error::config(&self.name, message));
+        let query = self.effective_time_query();
+        if let Some(filter) = &self.filter {
+            if filter.trim().is_empty() {
+                return invalid(
+                    "filter is empty: write an OData expression, such as \
+                     \"Datastream/id eq 7\", or remove it"
+                        .into(),
+                );
+            }
+            if query == TimeQuery::Params {
+                return invalid(format!(
+                    "filter {filter:?} is an OData $filter, but the time query is `params`, \
+                     which sends {}=<cursor>: set time_query to odata_filter or remove filter",
+                    self.since_param
+                ));
+            }
+        }
+        let TimeQuery::ODataFilter { property } = query else {
+            return Ok(());
+        };
+        if !is_odata_path(&property) {
+            return invalid(format!(
+                "time_query property {property:?} is not an OData property path: write names \
+                 of letters, digits and underscores joined by '/', such as \"phenomenonTime\""
+            ));
+        }
+        let own_query = self.url.split_once('?').map_or("", |(_, query)| query);
+        for option in ["$filter", "$orderby"] {
+            let present = own_query.split('&').any(|pair| {
+                let name = pair.split('=').next().unwrap_or_default();
+                name == option || name.eq_ignore_ascii_case(&option.replace('$', "%24"))
+            });
+            if present {
+                return invalid(format!(
+                    "url {} already has a {option} query option, which the collector sets \
+                     itself: move a filter expression to the filter setting and remove \
+                     {option} from the url",
+                    super::fetch::redact_url(&self.url)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Returns whether `path` is an OData property path: identifiers joined by `/`.
+fn is_odata_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('/').all(|segment| {
+            let mut chars = segment.chars();
+            chars
+                .next()
+                .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+                && chars.all(|next| next.is_ascii_alphanumeric() || next == '_')
+        })
 }

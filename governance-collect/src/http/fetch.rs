@@ -1,5 +1,6 @@
 //! HTTP GET with a time limit per attempt, bounded retries with exponential backoff and
-//! jitter, and errors that name the URL without its credentials or query values.
+//! jitter, percent-encoded query values, extra TLS root certificates, and errors that name
+//! the URL without its credentials or query values.
 //!
 //! A 429 or 503 reply with a `Retry-After` header sets the delay before the next attempt in
 //! place of the backoff. The header is a number of seconds or an HTTP date (RFC 9110,
@@ -7,8 +8,10 @@
 //! jitter, because the server named the time. A header in neither form is ignored with a
 //! warning.
 
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -43,6 +46,19 @@ pub enum FetchError {
         timeout_ms: u64,
         /// Attempts made.
         attempts: u32,
+    },
+    /// The server's TLS certificate did not verify against the trusted roots. It is not
+    /// retried, because another attempt meets the same certificate.
+    #[error(
+        "GET {url} failed: the server's TLS certificate was rejected ({message}); if the \
+         server uses a private or self-signed certificate, set extra_root_certificates to a \
+         PEM file with the certificate of its certificate authority"
+    )]
+    Certificate {
+        /// The URL, redacted.
+        url: String,
+        /// The TLS library's reason, without the URL.
+        message: String,
     },
     /// The request could not be sent or its body not read.
     #[error("GET {url} failed after {attempts} attempt(s): {message}")]
@@ -81,6 +97,77 @@ pub fn redact_url(url: &str) -> String {
     parsed.to_string()
 }
 
+/// Characters that a query value keeps as they are: the RFC 3986 unreserved characters.
+/// Everything else is percent-encoded, a space as `%20` (not the form encoding's `+`,
+/// which an OData server may read as a plus sign).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A query name also keeps `$`, which starts the OData system query options such as
+/// `$filter`.
+const QUERY_NAME: &AsciiSet = &QUERY_VALUE.remove(b'$');
+
+/// Appends `query` to `url`, after any query of its own, with each name and value
+/// percent-encoded.
+pub(crate) fn with_query(url: &str, query: &[(String, String)]) -> String {
+    if query.is_empty() {
+        return url.to_string();
+    }
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let mut full = base.to_string();
+    let mut separator = match base.split_once('?') {
+        None => "?",
+        Some((_, "")) => "",
+        Some((_, own)) if own.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    for (name, value) in query {
+        full.push_str(separator);
+        full.extend(utf8_percent_encode(name, QUERY_NAME));
+        full.push('=');
+        full.extend(utf8_percent_encode(value, QUERY_VALUE));
+        separator = "&";
+    }
+    if let Some(fragment) = fragment {
+        full.push('#');
+        full.push_str(fragment);
+    }
+    full
+}
+
+/// Reads the PEM certificates in `path`, for [`HttpPollConfig::extra_root_certificates`].
+///
+/// [`HttpPollConfig::extra_root_certificates`]: super::HttpPollConfig::extra_root_certificates
+pub(crate) fn read_root_certificates(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|error| {
+        format!(
+            "cannot read extra_root_certificates {}: {error}; check the path",
+            path.display()
+        )
+    })?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| {
+        format!(
+            "extra_root_certificates {} is not a valid PEM file: {}",
+            path.display(),
+            error.without_url()
+        )
+    })?;
+    if certificates.is_empty() {
+        return Err(format!(
+            "extra_root_certificates {} contains no PEM certificate (no \
+             \"-----BEGIN CERTIFICATE-----\" block)",
+            path.display()
+        ));
+    }
+    Ok(certificates)
+}
+
 /// Builds the delay before attempt `attempt + 1` (attempt counts from 1): exponential,
 /// capped, and shortened by a random part of at most `jitter` of it.
 pub(crate) fn backoff(retry: &RetryConfig, attempt: u32, rng: &mut impl Rng) -> Duration {
@@ -110,16 +197,25 @@ pub(crate) struct Fetcher {
 }
 
 impl Fetcher {
-    pub(crate) fn new(timeout: Duration, retry: RetryConfig) -> Result<Self, String> {
+    /// Creates a fetcher that trusts `extra_roots` in addition to the built-in roots.
+    pub(crate) fn new(
+        timeout: Duration,
+        retry: RetryConfig,
+        extra_roots: &[reqwest::Certificate],
+    ) -> Result<Self, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|error| format!("cannot start the HTTP runtime: {error}"))?;
         // Connections are not pooled: they would belong to this runtime's reactor anyway,
         // and a poll every few seconds gains little from reuse.
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
-            .pool_max_idle_per_host(0)
+            .pool_max_idle_per_host(0);
+        for certificate in extra_roots {
+            builder = builder.add_root_certificate(certificate.clone());
+        }
+        let client = builder
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {}", error.without_url()))?;
         let seed = std::time::SystemTime::now()
@@ -135,13 +231,15 @@ impl Fetcher {
     }
 
     /// Sends GET `url` with `query` appended, retrying on connection errors, timeouts, HTTP
-    /// 429 and 5xx. Returns the body of the first success.
+    /// 429 and 5xx. Returns the body of the first success. A rejected TLS certificate and
+    /// another 4xx fail at once.
     pub(crate) fn get(
         &mut self,
         url: &str,
         query: &[(String, String)],
     ) -> Result<Vec<u8>, FetchError> {
         let redacted = redact_url(url);
+        let full = with_query(url, query);
         let Some(runtime) = self.runtime.as_ref() else {
             return Err(FetchError::Transport {
                 url: redacted,
@@ -152,16 +250,13 @@ impl Fetcher {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let outcome = runtime.block_on(self.attempt(url, query));
+            let outcome = runtime.block_on(self.attempt(&full));
             let last = attempt >= self.retry.max_attempts;
             let (error, retry_after) = match outcome {
                 Ok(body) => return Ok(body),
-                Err(Attempt::Permanent(status)) => {
-                    return Err(FetchError::Status {
-                        url: redacted,
-                        status,
-                        attempts: attempt,
-                    });
+                Err(Attempt::Permanent(failure)) => {
+                    tracing::error!(url = %redacted, attempt, error = %failure.describe(), "HTTP poll request failed without retry");
+                    return Err(failure.into_fetch_error(redacted, self.timeout, attempt));
                 }
                 Err(Attempt::Retryable {
                     failure,
@@ -186,14 +281,13 @@ impl Fetcher {
         }
     }
 
-    async fn attempt(&self, url: &str, query: &[(String, String)]) -> Result<Vec<u8>, Attempt> {
-        let response = self
-            .client
-            .get(url)
-            .query(query)
-            .send()
-            .await
-            .map_err(|error| Attempt::retryable(Failure::from_reqwest(error)))?;
+    async fn attempt(&self, url: &str) -> Result<Vec<u8>, Attempt> {
+        let response = self.client.get(url).send().await.map_err(|error| {
+            match Failure::from_reqwest(error) {
+                failure @ Failure::Certificate(_) => Attempt::Permanent(failure),
+                failure => Attempt::retryable(failure),
+            }
+        })?;
         let status = response.status();
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             let retry_after = if status == reqwest::StatusCode::TOO_MANY_REQUESTS
@@ -209,7 +303,7 @@ impl Fetcher {
             });
         }
         if !status.is_success() {
-            return Err(Attempt::Permanent(status.as_u16()));
+            return Err(Attempt::Permanent(Failure::Status(status.as_u16())));
         }
         let body = response
             .bytes()
@@ -234,7 +328,7 @@ enum Attempt {
         /// The delay that the reply's `Retry-After` header requested.
         retry_after: Option<Duration>,
     },
-    Permanent(u16),
+    Permanent(Failure),
 }
 
 impl Attempt {
@@ -276,6 +370,8 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 enum Failure {
     Status(u16),
     Timeout,
+    /// The TLS handshake rejected the server's certificate.
+    Certificate(String),
     Transport(String),
 }
 
@@ -293,6 +389,11 @@ impl Failure {
             message.push_str(&cause.to_string());
             source = cause.source();
         }
+        // rustls reports "invalid peer certificate: <reason>" (rustls 0.23); the error
+        // type itself is hidden behind an io::Error, whose source() skips it.
+        if error.is_connect() && message.contains("certificate") {
+            return Failure::Certificate(message);
+        }
         Failure::Transport(message)
     }
 
@@ -300,7 +401,7 @@ impl Failure {
         match self {
             Failure::Status(status) => format!("HTTP {status}"),
             Failure::Timeout => "timed out".into(),
-            Failure::Transport(message) => message.clone(),
+            Failure::Certificate(message) | Failure::Transport(message) => message.clone(),
         }
     }
 
@@ -316,6 +417,7 @@ impl Failure {
                 timeout_ms: timeout.as_millis() as u64,
                 attempts,
             },
+            Failure::Certificate(message) => FetchError::Certificate { url, message },
             Failure::Transport(message) => FetchError::Transport {
                 url,
                 message,
@@ -339,6 +441,37 @@ mod tests {
             redacted,
             "https://example.org/v1/obs?token=REDACTED&limit=REDACTED"
         );
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        let query = vec![
+            (
+                "$filter".to_string(),
+                "(name eq 'Luft & Lärm+1') and phenomenonTime ge 2024-05-01T10:00:00Z".to_string(),
+            ),
+            ("$orderby".to_string(), "phenomenonTime asc".to_string()),
+        ];
+        assert_eq!(
+            with_query("http://127.0.0.1:8080/v1.1/Observations", &query),
+            "http://127.0.0.1:8080/v1.1/Observations?$filter=%28name%20eq%20%27Luft%20%26%20L%C3%A4rm%2B1%27%29%20and%20phenomenonTime%20ge%202024-05-01T10%3A00%3A00Z&$orderby=phenomenonTime%20asc"
+        );
+    }
+
+    #[test]
+    fn query_goes_after_the_url_query_and_before_a_fragment() {
+        let query = vec![("since".to_string(), "10:00".to_string())];
+        let cases = [
+            ("http://h/obs", "http://h/obs?since=10%3A00"),
+            ("http://h/obs?top=5", "http://h/obs?top=5&since=10%3A00"),
+            ("http://h/obs?", "http://h/obs?since=10%3A00"),
+            ("http://h/obs?top=5&", "http://h/obs?top=5&since=10%3A00"),
+            ("http://h/obs#part", "http://h/obs?since=10%3A00#part"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(with_query(url, &query), expected, "{url}");
+        }
+        assert_eq!(with_query("http://h/obs?top=5", &[]), "http://h/obs?top=5");
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //!
 //! Every item has an observation time ([`HttpPollConfig::time_pointer`]). The collector
 //! requests the items observed after its cursor, the latest time emitted so far, by adding
-//! `since_param=<cursor>` to the URL. When a response names a next page
+//! `since_param=<cursor>` to the URL, or for SensorThings an OData `$filter` such as
+//! `phenomenonTime ge <cursor>` with `$orderby=phenomenonTime asc` ([`TimeQuery`]). A
+//! caller's own OData filter ([`HttpPollConfig::filter`]) is joined to that condition by
+//! `and`. Query values are percent-encoded, spaces as `%20`. When a response names a next page
 //! ([`HttpPollConfig::next_link_pointer`]), that page is fetched at once and in place of
 //! the URL. The [`HttpPosition`] carried by every batch contains the cursor, the keys of the
 //! items emitted at exactly the cursor time, the next-page link and the next row id. On
@@ -32,7 +35,9 @@
 //! date, sets the delay in place of the backoff, capped by
 //! [`RetryConfig::max_backoff_ms`]. After the last attempt, or on another 4xx, the
 //! collector fails with an error that names the URL without credentials or query values,
-//! the status and the attempts. A body that is not JSON, an item without a time, an item the format parser
+//! the status and the attempts. An `https` server whose certificate does not verify against
+//! the web PKI roots and [`HttpPollConfig::extra_root_certificates`] fails at once with an
+//! error that names that setting. A body that is not JSON, an item without a time, an item the format parser
 //! rejects and an item above [`BatchLimits::max_bytes`] are quarantined with the reason,
 //! and polling goes on.
 //!
@@ -66,10 +71,10 @@ use governance_core::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use self::config::{HttpPayload, HttpPollConfig, RetryConfig};
+pub use self::config::{HttpPayload, HttpPollConfig, RetryConfig, TimeQuery};
 pub use self::control::{PollControl, RecollectionOutcome, RecollectionRequest};
-use self::fetch::Fetcher;
 pub use self::fetch::{FetchError, redact_url};
+use self::fetch::{Fetcher, read_root_certificates};
 use self::items::{Item, item_key, item_time, read_page};
 use crate::json_rows::JsonRows;
 use crate::limits::BatchLimits;
@@ -103,6 +108,8 @@ pub struct HttpPosition {
 pub struct HttpPollCollector {
     config: HttpPollConfig,
     source: String,
+    /// Certificates of [`HttpPollConfig::extra_root_certificates`], read at creation.
+    extra_roots: Vec<reqwest::Certificate>,
     fetcher: Option<Fetcher>,
     json: JsonRows,
     position: HttpPosition,
@@ -149,7 +156,13 @@ impl HttpPollCollector {
     pub fn new(config: HttpPollConfig) -> Result<Self> {
         config.validate()?;
         let json = JsonRows::new(config.columns.clone())?;
+        let extra_roots = match &config.extra_root_certificates {
+            Some(path) => read_root_certificates(path)
+                .map_err(|message| Error::config(&config.name, message))?,
+            None => Vec::new(),
+        };
         Ok(HttpPollCollector {
+            extra_roots,
             source: redact_url(&config.url),
             config,
             fetcher: None,
@@ -202,7 +215,7 @@ impl HttpPollCollector {
     fn fetcher(&mut self) -> Result<&mut Fetcher> {
         if self.fetcher.is_none() {
             let timeout = Duration::from_millis(self.config.timeout_ms);
-            let fetcher = Fetcher::new(timeout, self.config.retry.clone())
+            let fetcher = Fetcher::new(timeout, self.config.retry.clone(), &self.extra_roots)
                 .map_err(|message| Error::config(&self.config.name, message))?;
             self.fetcher = Some(fetcher);
         }
@@ -252,14 +265,10 @@ impl HttpPollCollector {
         let link = self.position.next_link.clone();
         let (url, query) = match &link {
             Some(link) => (link.clone(), Vec::new()),
-            None => {
-                let query = self
-                    .position
-                    .cursor
-                    .map(|cursor| vec![(self.config.since_param.clone(), format_time(cursor))])
-                    .unwrap_or_default();
-                (self.config.url.clone(), query)
-            }
+            None => (
+                self.config.url.clone(),
+                self.time_query(self.position.cursor, None),
+            ),
         };
         self.polls += 1;
         self.last_poll = Some(Instant::now());
@@ -292,10 +301,7 @@ impl HttpPollCollector {
             error: None,
         };
         let mut url = self.config.url.clone();
-        let mut query = vec![
-            (self.config.since_param.clone(), format_time(request.from)),
-            (self.config.until_param.clone(), format_time(request.to)),
-        ];
+        let mut query = self.time_query(Some(request.from), Some(request.to));
         for _ in 0..MAX_RECOLLECTION_PAGES {
             let body = match self.fetcher()?.get(&url, &query) {
                 Ok(body) => body,
@@ -429,6 +435,50 @@ impl HttpPollCollector {
             }
         }
         Ok(counts)
+    }
+
+    /// Builds the query of a request to the configured URL: items from `from` (inclusive)
+    /// and, for a re-collection, before `to`.
+    fn time_query(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Vec<(String, String)> {
+        match self.config.effective_time_query() {
+            TimeQuery::Params => {
+                let mut query = Vec::new();
+                if let Some(from) = from {
+                    query.push((self.config.since_param.clone(), format_time(from)));
+                }
+                if let Some(to) = to {
+                    query.push((self.config.until_param.clone(), format_time(to)));
+                }
+                query
+            }
+            TimeQuery::ODataFilter { property } => {
+                let mut conditions = Vec::new();
+                if let Some(from) = from {
+                    conditions.push(format!("{property} ge {}", format_time(from)));
+                }
+                if let Some(to) = to {
+                    conditions.push(format!("{property} lt {}", format_time(to)));
+                }
+                let filter = match (&self.config.filter, conditions.is_empty()) {
+                    (None, true) => None,
+                    (None, false) => Some(conditions.join(" and ")),
+                    (Some(own), true) => Some(own.clone()),
+                    // The brackets keep an `or` in the caller's filter from binding to
+                    // the time condition.
+                    (Some(own), false) => Some(format!("({own}) and {}", conditions.join(" and "))),
+                };
+                let mut query = Vec::new();
+                if let Some(filter) = filter {
+                    query.push(("$filter".to_string(), filter));
+                }
+                query.push(("$orderby".to_string(), format!("{property} asc")));
+                query
+            }
+        }
     }
 
     /// Returns whether an item of `time` and `key` was emitted before.
