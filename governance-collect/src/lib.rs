@@ -9,9 +9,10 @@
 //! - [`formats`] converts NGSI-LD and NGSI-v2 entities and OGC SensorThings observations to
 //!   Arrow record batches and back, with units and observation times in field metadata and
 //!   malformed items quarantined with their index and reason.
-//! - [`MqttCollector`] reads QoS 1 MQTT messages (plain JSON, NGSI-LD or SensorThings) in
-//!   batches, acknowledges them only after the sink committed, and drops redelivered
-//!   duplicates by a message key, so a stream survives broker and process crashes.
+//! - [`MqttCollector`] reads MQTT messages (plain JSON, NGSI-LD or SensorThings) with QoS 0,
+//!   1 or 2 in batches, logs in with a password read from an environment variable,
+//!   acknowledges messages only after the sink committed, and drops redelivered duplicates
+//!   by a message key, so a stream survives broker and process crashes.
 //! - [`FolderCollector`] watches a folder for new CSV, NDJSON and Parquet files and resumes
 //!   after the last committed file and batch.
 //! - [`drift`] compares each batch's schema with the stream's first batch and quarantines,
@@ -19,9 +20,10 @@
 //!   MQTT collectors apply it when their config sets `schema_drift`, and keep its reference
 //!   in their checkpoints, so it survives a restart.
 //! - [`HttpPollCollector`] polls an HTTP endpoint for JSON rows, NGSI-LD entities or
-//!   SensorThings Observations after a time cursor, with timeouts, retries that honour a
-//!   `Retry-After` header, re-collection of time ranges and a shorter interval while an
-//!   alert is active.
+//!   SensorThings Observations after a time cursor (an OData `$filter` for SensorThings,
+//!   joined to a caller's own filter), with timeouts, retries that honour a `Retry-After`
+//!   header, re-collection of time ranges, a shorter interval while an alert is active, and
+//!   extra TLS root certificates for servers under a private certificate authority.
 //! - [`BatchLimits`] caps the rows and payload bytes of a batch and sets apart an item
 //!   larger than a batch may be; the CSV and Parquet collectors take it with `with_limits`.
 //! - [`synthetic::SyntheticCity`] generates a city's air-quality readings with injected
@@ -37,7 +39,7 @@
 //! same stream on every platform and version), `chrono` for calendar arithmetic and RFC 3339
 //! date-times, `serde_json` for the JSON formats, `rumqttc` as the MQTT client, `xxhash-rust` for
 //! message keys, `strsim` for the name similarity of renamed columns, `reqwest` (rustls for TLS)
-//! on a private `tokio` runtime as the HTTP client.
+//! on a private `tokio` runtime as the HTTP client, `percent-encoding` for query values.
 //!
 //! ```
 //! use governance_collect::synthetic::{InjectedKind, SyntheticCity, SyntheticConfig};
