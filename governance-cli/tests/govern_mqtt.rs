@@ -1,8 +1,8 @@
 //! Runs `govern run` with a `[source.mqtt]` against a real Mosquitto broker that the test
-//! starts on 127.0.0.1 with a password file, and checks that every published message
-//! reaches the CSV sink, that a malformed one goes to the quarantine with its reason, and
-//! that the password, read from an environment variable, appears in no output. Each test
-//! that needs the broker skips when `mosquitto` is not installed.
+//! starts on 127.0.0.1 with a password file. Checks that every published message reaches
+//! the CSV sink, that a malformed one goes to the quarantine with its reason, and that the
+//! password, read from an environment variable, appears in no output. Each test that needs
+//! the broker skips when `mosquitto` is not installed.
 
 #[path = "../../governance-collect/tests/support/mosquitto.rs"]
 mod mosquitto;

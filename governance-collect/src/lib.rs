@@ -10,7 +10,7 @@
 //!   Arrow record batches and back, with units and observation times in field metadata and
 //!   malformed items quarantined with their index and reason.
 //! - [`MqttCollector`] reads MQTT messages (plain JSON, NGSI-LD or SensorThings) with QoS 0,
-//!   1 or 2 in batches, logs in with a password read from an environment variable,
+//!   1 or 2 in batches. It logs in with a password read from an environment variable,
 //!   acknowledges messages only after the sink committed, and drops redelivered duplicates
 //!   by a message key, so a stream survives broker and process crashes.
 //! - [`FolderCollector`] watches a folder for new CSV, NDJSON and Parquet files and resumes
@@ -20,10 +20,11 @@
 //!   MQTT collectors apply it when their config sets `schema_drift`, and keep its reference
 //!   in their checkpoints, so it survives a restart.
 //! - [`HttpPollCollector`] polls an HTTP endpoint for JSON rows, NGSI-LD entities or
-//!   SensorThings Observations after a time cursor (an OData `$filter` for SensorThings,
-//!   joined to a caller's own filter), with timeouts, retries that honour a `Retry-After`
-//!   header, re-collection of time ranges, a shorter interval while an alert is active, and
-//!   extra TLS root certificates for servers under a private certificate authority.
+//!   SensorThings Observations after a time cursor, which goes into an OData `$filter` for
+//!   SensorThings, joined to a caller's own filter. It has timeouts, retries that honour a
+//!   `Retry-After` header, re-collection of time ranges, a shorter interval while an alert
+//!   is active, and extra TLS root certificates for servers under a private certificate
+//!   authority.
 //! - [`BatchLimits`] caps the rows and payload bytes of a batch and sets apart an item
 //!   larger than a batch may be; the CSV and Parquet collectors take it with `with_limits`.
 //! - [`synthetic::SyntheticCity`] generates a city's air-quality readings with injected

@@ -1,7 +1,7 @@
 //! The HTTP poll collector against an HTTPS server on 127.0.0.1 whose certificate is signed
-//! by a certificate authority generated in the test: rejected by default with an error
-//! that names the fix, accepted once that authority's certificate is in
-//! `extra_root_certificates`, and still rejected under another authority.
+//! by a certificate authority generated in the test. The collector rejects the server by
+//! default with an error that names the fix, and accepts it once that authority's
+//! certificate is in `extra_root_certificates`, but not with another authority's.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,7 +46,7 @@ impl Authority {
     }
 }
 
-/// An HTTPS server on 127.0.0.1 that answers every request with [`BODY`].
+/// An HTTPS server on 127.0.0.1 that replies to every request with [`BODY`].
 struct TlsServer {
     url: String,
     connections: Arc<AtomicUsize>,

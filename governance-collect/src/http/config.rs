@@ -47,7 +47,7 @@ impl HttpPayload {
     }
 }
 
-/// How a request carries the cursor and the end of a re-collected time range.
+/// The query form of the cursor and of the end of a re-collected time range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum TimeQuery {
@@ -114,8 +114,7 @@ pub struct HttpPollConfig {
     /// JSON Pointer of the link to the next page in a response body, followed at once; the
     /// default is SensorThings' `/@iot.nextLink`.
     pub next_link_pointer: Option<String>,
-    /// How requests carry the cursor; see [`HttpPayload::default_time_query`] for the
-    /// default.
+    /// Query form of the cursor; see [`HttpPayload::default_time_query`] for the default.
     pub time_query: Option<TimeQuery>,
     /// An OData `$filter` expression, such as `Datastream/id eq 7`, sent with every
     /// request to [`url`](Self::url) and combined with the cursor's condition as
@@ -140,8 +139,8 @@ pub struct HttpPollConfig {
     pub retry: RetryConfig,
     /// A PEM file of extra root certificates that an `https` server's certificate may chain
     /// to, such as a city's private certificate authority or a self-signed certificate.
-    /// They are trusted in addition to the built-in web PKI roots, for this collector only;
-    /// certificate verification is never turned off.
+    /// They are trusted in addition to the built-in web PKI roots, for this collector only.
+    /// Certificate verification stays on.
     pub extra_root_certificates: Option<PathBuf>,
     /// Limits of one output batch.
     pub limits: BatchLimits,

@@ -459,7 +459,7 @@ mod tests {
     }
 
     #[test]
-    fn query_goes_after_the_url_query_and_before_a_fragment() {
+    fn query_placement_in_url() {
         let query = vec![("since".to_string(), "10:00".to_string())];
         let cases = [
             ("http://h/obs", "http://h/obs?since=10%3A00"),

@@ -33,8 +33,8 @@ pub enum MqttPayload {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]
 pub enum MqttQos {
-    /// QoS 0: the broker sends each message once and forgets it, so a message in flight
-    /// when the connection or the process fails is lost.
+    /// QoS 0: the broker sends each message once and keeps no copy, so a message in
+    /// flight when the connection or the process fails is lost.
     AtMostOnce,
     /// QoS 1: the broker keeps a message until the collector acknowledges it (PUBACK) after
     /// the commit, and sends it again after a reconnection.
@@ -114,8 +114,8 @@ pub struct MqttConfig {
     /// User name sent in the MQTT CONNECT packet; no credentials are sent when absent.
     pub username: Option<String>,
     /// Name of the environment variable that contains the password of `username`. The
-    /// collector reads it once, when it is created, and never logs it or puts it in its
-    /// parameters; the config holds only the variable's name.
+    /// collector reads it once, when it is created. It never logs the password or puts it
+    /// in its parameters, and the config contains only the variable's name.
     pub password_env: Option<String>,
     /// Topic filters to subscribe to; `+` and `#` wildcards are allowed.
     pub topics: Vec<String>,
@@ -138,8 +138,8 @@ pub struct MqttConfig {
     /// absent.
     pub idle_end_ms: Option<u64>,
     /// The stream ends once this collector took this many messages from the broker since
-    /// it was created (duplicates and quarantined ones included); the batch that contains
-    /// the last one is emitted first. It never ends on a count when absent.
+    /// it was created, duplicates and quarantined ones included. The batch that contains
+    /// the last one is emitted first. When absent, no message count ends the stream.
     pub end_after_messages: Option<u64>,
     /// Keys of this many most recently emitted messages are kept in the position to drop
     /// redelivered duplicates; must be at least `max_messages`.

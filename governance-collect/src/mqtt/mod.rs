@@ -16,7 +16,7 @@
 //! flight during a crash is lost.
 //!
 //! NOTE: a chain whose sinks do not checkpoint (the Parquet and CSV sinks) never reports a
-//! commit, so under QoS 1 and 2 no message is acknowledged and the broker sends the same
+//! commit. Under QoS 1 and 2 no message is then acknowledged, and the broker sends the same
 //! messages again to the next session of the same client id.
 //!
 //! Redelivery repeats messages that were already committed (the crash came after the commit
@@ -95,7 +95,7 @@ pub struct MqttCollector {
     password: Option<String>,
     /// Messages taken from the broker since this collector was created, for
     /// [`MqttConfig::end_after_messages`].
-    taken: u64,
+    messages_taken: u64,
     session: Option<(Client, Connection)>,
     json: JsonRows,
     window: KeyWindow,
@@ -135,7 +135,7 @@ impl MqttCollector {
         let password = read_password(&config)?;
         Ok(MqttCollector {
             password,
-            taken: 0,
+            messages_taken: 0,
             window: KeyWindow::new(config.dedupe_window),
             backoff: Duration::from_millis(config.reconnect_min_ms),
             config,
@@ -554,7 +554,7 @@ impl Collector for MqttCollector {
             let ended = self
                 .config
                 .end_after_messages
-                .is_some_and(|end| self.taken >= end);
+                .is_some_and(|end| self.messages_taken >= end);
             if count > 0 && (full || expired || ended) {
                 let batch = self.close_batch(
                     std::mem::take(&mut messages),
@@ -581,7 +581,7 @@ impl Collector for MqttCollector {
                 continue;
             }
             if count == 0 && ended {
-                tracing::info!(stage = %self.config.name, messages = self.taken, "end_after_messages reached; ending the stream");
+                tracing::info!(stage = %self.config.name, messages = self.messages_taken, "end_after_messages reached; ending the stream");
                 return Ok(None);
             }
             let idle_from = self
@@ -610,7 +610,7 @@ impl Collector for MqttCollector {
             let Some(publish) = publish else {
                 continue;
             };
-            self.taken += 1;
+            self.messages_taken += 1;
             last_message = Instant::now();
             opened.get_or_insert(last_message);
             bytes += publish.payload.len();
