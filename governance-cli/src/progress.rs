@@ -109,3 +109,60 @@ impl Collector for ProgressCollector {
         Ok(batch)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A collector that records the positions it is resumed from and told are committed.
+    struct Recorder {
+        calls: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Stage for Recorder {
+        fn name(&self) -> &str {
+            "recorder"
+        }
+    }
+
+    impl Collector for Recorder {
+        fn resume(&mut self, position: Option<&SourcePosition>) -> Result<()> {
+            let kind = position.map_or("none", |position| position.kind.as_str());
+            self.calls
+                .lock()
+                .expect("calls lock")
+                .push(format!("resume {kind}"));
+            Ok(())
+        }
+
+        fn committed(&mut self, position: &SourcePosition) -> Result<()> {
+            self.calls
+                .lock()
+                .expect("calls lock")
+                .push(format!("committed {}", position.kind));
+            Ok(())
+        }
+
+        fn next_batch(&mut self, _ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn resume_and_commit_reach_inner() {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let inner = Recorder {
+            calls: Arc::clone(&calls),
+        };
+        let mut wrapper = ProgressCollector::new(Box::new(inner), Progress::new(false));
+        let position = SourcePosition::new("mqtt", serde_json::json!({"batch": 3}));
+
+        wrapper.resume(Some(&position)).expect("resume");
+        wrapper.committed(&position).expect("committed");
+
+        let calls = calls.lock().expect("calls lock").clone();
+        assert_eq!(calls, vec!["resume mqtt", "committed mqtt"]);
+    }
+}
