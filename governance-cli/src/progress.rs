@@ -116,7 +116,7 @@ mod tests {
 
     use super::*;
 
-    /// A collector that records the positions it is resumed from and told are committed.
+    /// A collector that records each call of `resume` and `committed` with the position kind.
     struct Recorder {
         calls: Arc<Mutex<Vec<String>>>,
     }
