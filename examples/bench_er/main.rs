@@ -1,10 +1,11 @@
-//! End-to-end entity-resolution benchmark: blocking and unsupervised Fellegi-Sunter matching
-//! of two record tables, scored against the true matching pairs.
+//! End-to-end entity-resolution benchmark: blocking, unsupervised Fellegi-Sunter matching and
+//! a pair classifier trained by active learning, on two record tables, scored against the
+//! true matching pairs.
 //!
 //! ```text
-//! cargo run --release --example bench_er -- [--data DIR] [--json OUT]
+//! cargo run --release --example bench_er -- [--data DIR] [--label-budget N] [--json OUT]
 //! cargo run --release --example bench_er -- --left A.csv --right B.csv --truth gt.csv \
-//!     --separator '|' [--name NAME] [--json OUT]
+//!     --separator '|' [--name NAME] [--label-budget N] [--json OUT]
 //! ```
 //!
 //! Without `--left`, the program runs the tasks D2 (Abt-Buy, `|`), D3 (Amazon-Google
@@ -17,6 +18,12 @@
 //! union of all blockers' candidates, with `u` estimated from random pairs. It reports
 //! pairwise precision, recall and F1 at match probability 0.5, and again after a greedy
 //! one-to-one assignment (clustering with at most two records per cluster).
+//!
+//! The trained matcher computes the pair features of governance-fuse for the same
+//! candidates. Active learning starts from the Fellegi-Sunter probabilities and requests
+//! labels for at most `--label-budget` pairs (default 100) from an oracle that looks them up
+//! in the truth file. The pair classifier trained on those labels scores every candidate,
+//! and the same two metrics are reported for it. A budget of 0 skips the trained matcher.
 
 #![expect(
     clippy::print_stdout,
@@ -26,6 +33,7 @@
 
 mod data;
 mod matcher;
+mod trained;
 
 use std::path::PathBuf;
 
@@ -34,8 +42,9 @@ use serde::Serialize;
 use crate::data::{Skipped, Task, read_table, read_truth, standard_tasks};
 
 const USAGE: &str = "\
-usage: bench_er [--data DIR] [--json OUT]
-       bench_er --left FILE --right FILE --truth FILE --separator CHAR [--name NAME] [--json OUT]
+usage: bench_er [--data DIR] [--label-budget N] [--json OUT]
+       bench_er --left FILE --right FILE --truth FILE --separator CHAR [--name NAME]
+                [--label-budget N] [--json OUT]
 
 Blocks and matches two record tables and scores them against the true pairs.
 
@@ -46,6 +55,8 @@ Blocks and matches two record tables and scores them against the true pairs.
   --truth FILE      matching pairs: left id, right id, after a header line
   --separator CHAR  field separator of all three files (default ',')
   --name NAME       name of the task in the output (default 'custom')
+  --label-budget N  most candidate pairs that active learning labels from the truth file
+                    to train the pair classifier (default 100; 0 skips the classifier)
   --json OUT        also write the results as JSON to OUT";
 
 #[derive(Debug, Default)]
@@ -56,6 +67,7 @@ struct Args {
     truth: Option<PathBuf>,
     separator: u8,
     name: String,
+    label_budget: usize,
     json: Option<PathBuf>,
 }
 
@@ -63,6 +75,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         separator: b',',
         name: "custom".into(),
+        label_budget: 100,
         ..Args::default()
     };
     let mut iter = std::env::args().skip(1);
@@ -78,6 +91,19 @@ fn parse_args() -> Result<Args, String> {
             "--truth" => args.truth = Some(value()?.into()),
             "--name" => args.name = value()?,
             "--json" => args.json = Some(value()?.into()),
+            "--label-budget" => {
+                let text = value()?;
+                args.label_budget = text.parse().map_err(|_| {
+                    format!("--label-budget must be a whole number of labels, got {text:?}")
+                })?;
+                if args.label_budget == 1 {
+                    return Err(
+                        "--label-budget is 1; use at least 2, so that both classes can be \
+                         labelled, or 0 to skip the trained matcher"
+                            .into(),
+                    );
+                }
+            }
             "--separator" => {
                 let text = value()?;
                 let bytes = text.as_bytes();
@@ -105,9 +131,10 @@ struct TaskResult {
     rows_with_wrong_field_count: usize,
     blocking: Vec<matcher::BlockingResult>,
     matching: Option<matcher::MatchingResult>,
+    trained: Option<trained::TrainedResult>,
 }
 
-fn run_task(task: &Task) -> Result<TaskResult, String> {
+fn run_task(task: &Task, label_budget: usize) -> Result<TaskResult, String> {
     let mut skipped = Skipped::default();
     let left = read_table(&task.left, task.separator, &mut skipped)?;
     let right = read_table(&task.right, task.separator, &mut skipped)?;
@@ -128,7 +155,21 @@ fn run_task(task: &Task) -> Result<TaskResult, String> {
         truth.len()
     );
     let (blocking, union) = matcher::run_blockers(&left, &right, &truth)?;
-    let matching = matcher::run_matcher(&left, &right, &union, &truth)?;
+    let (matching, probabilities) = matcher::run_matcher(&left, &right, &union, &truth)?;
+    let trained = if label_budget > 0 {
+        let source = task.truth.display().to_string();
+        Some(trained::run_trained(
+            &left,
+            &right,
+            &union,
+            &probabilities,
+            &truth,
+            label_budget,
+            &source,
+        )?)
+    } else {
+        None
+    };
     Ok(TaskResult {
         task: task.name.clone(),
         left_records: left.len(),
@@ -138,6 +179,7 @@ fn run_task(task: &Task) -> Result<TaskResult, String> {
         rows_with_wrong_field_count: skipped.lines.len(),
         blocking,
         matching: Some(matching),
+        trained,
     })
 }
 
@@ -180,7 +222,7 @@ fn main() {
     };
     let mut results = Vec::new();
     for task in &tasks {
-        match run_task(task) {
+        match run_task(task, args.label_budget) {
             Ok(result) => results.push(result),
             Err(message) => {
                 eprintln!("{}: {message}", task.name);
@@ -188,6 +230,7 @@ fn main() {
             }
         }
     }
+    print_summary(&results);
     if let Some(path) = &args.json {
         let text = match serde_json::to_string_pretty(&results) {
             Ok(text) => text,
@@ -199,6 +242,29 @@ fn main() {
         if let Err(err) = std::fs::write(path, text) {
             eprintln!("failed to write {}: {err}", path.display());
             std::process::exit(1);
+        }
+    }
+}
+
+/// Prints the matching metrics of every task and matcher as one Markdown table.
+fn print_summary(results: &[TaskResult]) {
+    println!("\n| task | matcher | precision | recall | F1 |");
+    println!("|---|---|---:|---:|---:|");
+    for result in results {
+        let mut rows = Vec::new();
+        if let Some(matching) = &result.matching {
+            rows.push(("Fellegi-Sunter, p >= 0.5", &matching.threshold));
+            rows.push(("Fellegi-Sunter, one-to-one", &matching.one_to_one));
+        }
+        if let Some(trained) = &result.trained {
+            rows.push(("trained, p >= 0.5", &trained.threshold));
+            rows.push(("trained, one-to-one", &trained.one_to_one));
+        }
+        for (matcher, metrics) in rows {
+            println!(
+                "| {} | {matcher} | {:.4} | {:.4} | {:.4} |",
+                result.task, metrics.precision, metrics.recall, metrics.f1
+            );
         }
     }
 }

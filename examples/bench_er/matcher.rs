@@ -198,13 +198,85 @@ fn comparisons(left: &RecordTable, right: &RecordTable) -> Result<Vec<Comparison
     Ok(chosen)
 }
 
-/// Trains Fellegi-Sunter on the candidates, predicts, and scores the matches.
+/// Precision, recall and F1 of the pairs with match probability at or above 0.5, and again
+/// after a greedy one-to-one assignment by probability.
+pub struct Scores {
+    pub threshold: PairMetrics,
+    pub one_to_one: PairMetrics,
+}
+
+/// Scores match probabilities of `candidates` against `truth`, at probability 0.5 and after
+/// the one-to-one assignment (clusters of at most two records).
+pub fn score_probabilities(
+    left: &RecordTable,
+    right: &RecordTable,
+    candidates: &[CandidatePair],
+    probabilities: &[f64],
+    truth: &[CandidatePair],
+) -> Result<Scores, String> {
+    let threshold = 0.5;
+    let predicted: Vec<CandidatePair> = candidates
+        .iter()
+        .zip(probabilities)
+        .filter(|(_, probability)| **probability >= threshold)
+        .map(|(pair, _)| *pair)
+        .collect();
+    let at_threshold = PairMetrics::measure(&predicted, truth);
+
+    // Right records are numbered after the left ones for clustering.
+    let offset = left.len() as u32;
+    let scored: Vec<ScoredPair> = candidates
+        .iter()
+        .zip(probabilities)
+        .map(|(pair, &probability)| {
+            ScoredPair::new(
+                CandidatePair::new(pair.left, pair.right + offset),
+                probability,
+            )
+        })
+        .collect();
+    let clustering = cluster_pairs(
+        left.len() + right.len(),
+        &scored,
+        &ClusterConfig {
+            threshold,
+            max_cluster_size: 2,
+        },
+    )
+    .map_err(|err| err.to_string())?;
+    let mut one_to_one: Vec<CandidatePair> = clustering
+        .pairs()
+        .into_iter()
+        .filter(|pair| pair.left < offset && pair.right >= offset)
+        .map(|pair| CandidatePair::new(pair.left, pair.right - offset))
+        .collect();
+    one_to_one.sort_unstable();
+    Ok(Scores {
+        threshold: at_threshold,
+        one_to_one: PairMetrics::measure(&one_to_one, truth),
+    })
+}
+
+/// Prints one row of the matching table.
+pub fn print_metrics(label: &str, metrics: &PairMetrics) {
+    println!(
+        "  {:<22} precision {:.4} recall {:.4} F1 {:.4} ({} predicted)",
+        label,
+        metrics.precision,
+        metrics.recall,
+        metrics.f1,
+        metrics.true_positives + metrics.false_positives
+    );
+}
+
+/// Trains Fellegi-Sunter on the candidates, predicts, and scores the matches. Returns the
+/// result with the match probability of each candidate.
 pub fn run_matcher(
     left: &RecordTable,
     right: &RecordTable,
     candidates: &[CandidatePair],
     truth: &[CandidatePair],
-) -> Result<MatchingResult, String> {
+) -> Result<(MatchingResult, Vec<f64>), String> {
     let started = Instant::now();
     let err = |err: governance::fuse::er::ErError| err.to_string();
     let chosen = comparisons(left, right)?;
@@ -223,45 +295,7 @@ pub fn run_matcher(
     )
     .map_err(err)?;
     let probabilities = model.predict(&levels).map_err(err)?;
-
-    let threshold = 0.5;
-    let predicted: Vec<CandidatePair> = candidates
-        .iter()
-        .zip(&probabilities)
-        .filter(|(_, probability)| **probability >= threshold)
-        .map(|(pair, _)| *pair)
-        .collect();
-    let at_threshold = PairMetrics::measure(&predicted, truth);
-
-    // Right records are numbered after the left ones for clustering.
-    let offset = left.len() as u32;
-    let scored: Vec<ScoredPair> = candidates
-        .iter()
-        .zip(&probabilities)
-        .map(|(pair, &probability)| {
-            ScoredPair::new(
-                CandidatePair::new(pair.left, pair.right + offset),
-                probability,
-            )
-        })
-        .collect();
-    let clustering = cluster_pairs(
-        left.len() + right.len(),
-        &scored,
-        &ClusterConfig {
-            threshold,
-            max_cluster_size: 2,
-        },
-    )
-    .map_err(err)?;
-    let mut one_to_one: Vec<CandidatePair> = clustering
-        .pairs()
-        .into_iter()
-        .filter(|pair| pair.left < offset && pair.right >= offset)
-        .map(|pair| CandidatePair::new(pair.left, pair.right - offset))
-        .collect();
-    one_to_one.sort_unstable();
-    let assigned = PairMetrics::measure(&one_to_one, truth);
+    let scores = score_probabilities(left, right, candidates, &probabilities, truth)?;
     let seconds = started.elapsed().as_secs_f64();
 
     let names: Vec<String> = fitted.iter().map(|comparison| comparison.name()).collect();
@@ -271,24 +305,17 @@ pub fn run_matcher(
         model.match_probability,
         names.join(", ")
     );
-    for (label, metrics) in [("p >= 0.5", &at_threshold), ("one-to-one", &assigned)] {
-        println!(
-            "  {:<22} precision {:.4} recall {:.4} F1 {:.4} ({} predicted)",
-            label,
-            metrics.precision,
-            metrics.recall,
-            metrics.f1,
-            metrics.true_positives + metrics.false_positives
-        );
-    }
+    print_metrics("p >= 0.5", &scores.threshold);
+    print_metrics("one-to-one", &scores.one_to_one);
     println!("  matching took {seconds:.2} s");
-    Ok(MatchingResult {
+    let result = MatchingResult {
         comparisons: names,
         candidates: candidates.len() as u64,
         em_iterations: model.iterations,
         match_probability: model.match_probability,
-        threshold: at_threshold,
-        one_to_one: assigned,
+        threshold: scores.threshold,
+        one_to_one: scores.one_to_one,
         seconds,
-    })
+    };
+    Ok((result, probabilities))
 }

@@ -2,11 +2,16 @@
 //! Fellegi-Sunter and clustering, with Splink on the same records as the anchor.
 //!
 //! ```text
-//! cargo run --release --example bench_er_scale -- [--records N] [--json OUT] [--no-splink]
+//! cargo run --release --example bench_er_scale -- [--records N] [--difficulty easy|hard]
+//!                                                 [--json OUT] [--no-splink]
 //!                                                 [--splink-python PATH]
 //! ```
 //!
 //! The records (1,000,000 by default) come from the person generator with a fixed seed.
+//! `--difficulty hard` adds the generator's harder cases (`HardCases::default()`):
+//! households that share an address and a phone, family members with the same family name
+//! and close birth dates, twins, common names, nicknames and transposed day and month. The
+//! default, `easy`, generates the same records as before those cases existed.
 //! Before matching, names are normalised, dates of birth written as ISO dates and phone
 //! numbers reduced to their last ten digits: the same standardised table goes to Splink as
 //! CSV. Splink runs from `benches/matching/splink_anchor.py` with the Python of
@@ -31,7 +36,7 @@ use std::time::Instant;
 
 use arrow::array::AsArray;
 use arrow::datatypes::UInt64Type;
-use governance::collect::synthetic::persons::{PersonConfig, generate_persons};
+use governance::collect::synthetic::persons::{HardCases, PersonConfig, generate_persons};
 use governance::fuse::er::block::{Blocker, KeyExpr, KeyFunction, StandardBlocker};
 use governance::fuse::er::cluster::{ClusterConfig, ScoredPair, cluster_pairs};
 use governance::fuse::er::compare::{Comparator, Comparison};
@@ -45,13 +50,17 @@ use governance::fuse::er::{CandidatePair, LinkMode, RecordTable};
 use serde::Serialize;
 
 const USAGE: &str = "\
-usage: bench_er_scale [--records N] [--json OUT] [--no-splink] [--splink-python PATH]
-                      [--csv PATH]
+usage: bench_er_scale [--records N] [--difficulty easy|hard] [--json OUT] [--no-splink]
+                      [--splink-python PATH] [--csv PATH]
 
 Deduplicates generated person records and compares with Splink on the same records.
 
   --records N           records to generate (default 1000000)
-  --json OUT            write {records, seconds, peak_rss_mb, f1, splink} to OUT
+  --difficulty LEVEL    easy (default): persons with unique phones and addresses;
+                        hard: adds shared households, families, twins, common names,
+                        nicknames and transposed day and month
+  --json OUT            write {records, difficulty, seconds, peak_rss_mb, f1, ...,
+                        splink} to OUT
   --no-splink           skip the Splink anchor (its result is null)
   --splink-python PATH  Python with Splink installed
                         (default $HOME/.cache/splink-venv/bin/python)
@@ -68,6 +77,7 @@ struct Anchor {
 #[derive(Debug, Serialize)]
 struct Outcome {
     records: usize,
+    difficulty: &'static str,
     seconds: f64,
     peak_rss_mb: f64,
     f1: f64,
@@ -80,6 +90,7 @@ struct Outcome {
 
 struct Args {
     records: usize,
+    hard: bool,
     json: Option<PathBuf>,
     splink: bool,
     python: PathBuf,
@@ -92,6 +103,7 @@ fn parse_args() -> Result<Args, String> {
         .unwrap_or_default();
     let mut args = Args {
         records: 1_000_000,
+        hard: false,
         json: None,
         splink: true,
         python: home.join(".cache/splink-venv/bin/python"),
@@ -113,6 +125,17 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or_else(|| {
                         format!("--records must be a whole number of at least 2, got {text:?}")
                     })?;
+            }
+            "--difficulty" => {
+                args.hard = match value()?.as_str() {
+                    "easy" => false,
+                    "hard" => true,
+                    other => {
+                        return Err(format!(
+                            "--difficulty must be easy or hard, got {other:?}\n\n{USAGE}"
+                        ));
+                    }
+                };
             }
             "--json" => args.json = Some(value()?.into()),
             "--no-splink" => args.splink = false,
@@ -275,6 +298,7 @@ fn run_ours(table: &RecordTable, entities: &[Option<u64>]) -> Result<Outcome, St
     );
     Ok(Outcome {
         records: table.len(),
+        difficulty: "easy",
         seconds,
         peak_rss_mb: peak_rss_mb(),
         f1: metrics.f1,
@@ -336,6 +360,7 @@ fn main() {
     let generated = Instant::now();
     let batch = match generate_persons(&PersonConfig {
         records: args.records,
+        hard: args.hard.then(HardCases::default),
         ..PersonConfig::default()
     }) {
         Ok(batch) => batch,
@@ -357,13 +382,17 @@ fn main() {
         }
     };
     println!(
-        "generated and standardised {} records in {:.2} s",
+        "generated ({}) and standardised {} records in {:.2} s",
+        if args.hard { "hard" } else { "easy" },
         table.len(),
         generated.elapsed().as_secs_f64()
     );
 
     let mut outcome = match run_ours(&table, &entities) {
-        Ok(outcome) => outcome,
+        Ok(outcome) => Outcome {
+            difficulty: if args.hard { "hard" } else { "easy" },
+            ..outcome
+        },
         Err(message) => {
             eprintln!("deduplication failed: {message}");
             std::process::exit(1);

@@ -98,19 +98,23 @@ pub fn learn_actively(
     oracle: &mut dyn MatchOracle,
 ) -> Result<ActiveLearningOutcome, ErError> {
     if config.budget < 2 || config.batch_size == 0 {
-        return Err(ErError::InvalidConfig(format!(
-            "budget is {} and batch_size is {}; use a budget of at least 2 and a batch of at \
-             least 1",
-            config.budget, config.batch_size
-        )));
+        return Err(ErError::invalid_config(
+            "budget and batch_size",
+            format!("{} and {}", config.budget, config.batch_size),
+            "use a budget of at least 2 and a batch of at least 1",
+        ));
     }
     if features.num_rows() != pairs.len() || prior.len() != pairs.len() {
-        return Err(ErError::InvalidConfig(format!(
-            "{} feature rows, {} pairs and {} prior scores; pass one of each per pair",
-            features.num_rows(),
-            pairs.len(),
-            prior.len()
-        )));
+        return Err(ErError::invalid_config(
+            "feature rows, pairs and prior scores",
+            format!(
+                "{}, {} and {}",
+                features.num_rows(),
+                pairs.len(),
+                prior.len()
+            ),
+            "pass one feature row and one prior score per pair",
+        ));
     }
     let mut session = Session {
         pairs,
@@ -152,11 +156,16 @@ pub fn learn_actively(
         session.ask(&batch)?;
     }
     if !session.has_both_classes() {
-        return Err(ErError::InvalidConfig(format!(
-            "all {} labels asked were of one class; raise the budget or add pairs likely to \
-             match to the pool",
-            session.labelled.len()
-        )));
+        let class = if session.labelled.first().is_some_and(|(_, label)| *label) {
+            "match"
+        } else {
+            "non-match"
+        };
+        return Err(ErError::invalid_config(
+            "labels",
+            format!("{} labels, all {class}", session.labelled.len()),
+            "raise the budget or add pairs of the other class to the pool",
+        ));
     }
 
     let mut rounds = 0;

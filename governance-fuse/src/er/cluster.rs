@@ -135,7 +135,7 @@ impl DisjointSets {
 /// (`left_len + right`) before calling.
 ///
 /// # Errors
-/// [`ErError::InvalidParameter`] for a NaN threshold, a zero size cap or a NaN score, and
+/// [`ErError::InvalidConfig`] for a NaN threshold, a zero size cap or a NaN score, and
 /// [`ErError::RowOutOfRange`] for a pair that names a record at or past `records`.
 pub fn cluster_pairs(
     records: usize,
@@ -143,18 +143,18 @@ pub fn cluster_pairs(
     config: &ClusterConfig,
 ) -> Result<Clustering, ErError> {
     if config.threshold.is_nan() {
-        return Err(ErError::InvalidParameter {
-            parameter: "threshold".into(),
-            value: "NaN".into(),
-            expected: "a number".into(),
-        });
+        return Err(ErError::invalid_config(
+            "threshold",
+            "NaN",
+            "use a number such as 0.5",
+        ));
     }
     if config.max_cluster_size == 0 {
-        return Err(ErError::InvalidParameter {
-            parameter: "max_cluster_size".into(),
-            value: "0".into(),
-            expected: "at least 1 record per cluster".into(),
-        });
+        return Err(ErError::invalid_config(
+            "max_cluster_size",
+            0,
+            "allow at least 1 record per cluster",
+        ));
     }
     if records > u32::MAX as usize {
         return Err(ErError::TooManyRecords {
@@ -167,14 +167,14 @@ pub fn cluster_pairs(
     let mut below = 0;
     for scored in pairs {
         if scored.score.is_nan() {
-            return Err(ErError::InvalidParameter {
-                parameter: format!(
+            return Err(ErError::invalid_config(
+                format!(
                     "score of pair ({}, {})",
                     scored.pair.left, scored.pair.right
                 ),
-                value: "NaN".into(),
-                expected: "a number; check the comparator that scored it".into(),
-            });
+                "NaN",
+                "score every pair with a number, so check the comparator that scored it",
+            ));
         }
         for row in [scored.pair.left, scored.pair.right] {
             if row as usize >= records {

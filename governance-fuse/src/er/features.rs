@@ -174,17 +174,21 @@ impl PairFeaturizer {
         config: &PairFeatureConfig,
     ) -> Result<Self, ErError> {
         if config.neighbours == 0 || config.edit_prefix_chars == 0 || config.embedding_dim == 0 {
-            return Err(ErError::InvalidConfig(format!(
-                "neighbours is {}, edit_prefix_chars is {} and embedding_dim is {}; each must \
-                 be at least 1",
-                config.neighbours, config.edit_prefix_chars, config.embedding_dim
-            )));
+            return Err(ErError::invalid_config(
+                "neighbours, edit_prefix_chars and embedding_dim",
+                format!(
+                    "{}, {} and {}",
+                    config.neighbours, config.edit_prefix_chars, config.embedding_dim
+                ),
+                "set each to at least 1",
+            ));
         }
         if !(config.numeric_share > 0.0 && config.numeric_share <= 1.0) {
-            return Err(ErError::InvalidConfig(format!(
-                "numeric_share is {}; use a share in (0, 1] such as 0.9",
-                config.numeric_share
-            )));
+            return Err(ErError::invalid_config(
+                "numeric_share",
+                config.numeric_share,
+                "use a share in (0, 1] such as 0.9",
+            ));
         }
         left.require_records()?;
         right.require_records()?;
@@ -193,8 +197,10 @@ impl PairFeaturizer {
             None => left.common_attributes(right)?,
         };
         if names.is_empty() {
-            return Err(ErError::InvalidConfig(
-                "attributes is an empty list; name at least one attribute or leave it unset".into(),
+            return Err(ErError::invalid_config(
+                "attributes",
+                "[]",
+                "name at least one attribute or leave it unset",
             ));
         }
 
@@ -358,13 +364,15 @@ impl PairFeaturizer {
         if let Some(pair) = pairs.iter().find(|pair| {
             pair.left as usize >= self.left.len() || pair.right as usize >= self.right.len()
         }) {
-            return Err(ErError::InvalidConfig(format!(
-                "pair ({}, {}) is outside the tables of {} and {} records",
-                pair.left,
-                pair.right,
-                self.left.len(),
-                self.right.len()
-            )));
+            return Err(ErError::invalid_config(
+                "pair",
+                format!("({}, {})", pair.left, pair.right),
+                format!(
+                    "name rows within the tables of {} and {} records",
+                    self.left.len(),
+                    self.right.len()
+                ),
+            ));
         }
         let rows: Vec<Vec<f32>> = pairs.par_iter().map(|&pair| self.row(pair)).collect();
         Ok(rows.concat())
@@ -384,16 +392,24 @@ impl PairFeaturizer {
     pub fn comparison_levels(&self, features: &[f32]) -> Result<LevelMatrix, ErError> {
         let width = self.width();
         if !features.len().is_multiple_of(width) {
-            return Err(ErError::InvalidConfig(format!(
-                "{} feature values do not fill whole rows of {width} features",
-                features.len()
-            )));
+            return Err(ErError::invalid_config(
+                "number of feature values",
+                features.len(),
+                format!("pass whole rows, a multiple of the {width} features"),
+            ));
         }
         let column = |name: &str| {
             self.names
                 .iter()
                 .position(|known| known == name)
-                .ok_or_else(|| ErError::InvalidConfig(format!("feature '{name}' is not computed")))
+                .ok_or_else(|| {
+                    ErError::invalid_config(
+                        "feature",
+                        format!("'{name}'"),
+                        "fit the featurizer with this attribute, because it does not compute \
+                         the feature",
+                    )
+                })
         };
         let mut names = Vec::new();
         let mut labels: Vec<Vec<String>> = Vec::new();

@@ -49,34 +49,41 @@ impl LevelMatrix {
     ) -> Result<Self, ErError> {
         let width = names.len();
         if width == 0 || labels.len() != width {
-            return Err(ErError::InvalidConfig(format!(
-                "a level matrix needs at least one comparison and one label list per \
-                 comparison; got {width} names and {} label lists",
-                labels.len()
-            )));
+            return Err(ErError::invalid_config(
+                "level labels",
+                format!("{} label lists for {width} comparisons", labels.len()),
+                "pass at least one comparison and one label list per comparison",
+            ));
         }
         if let Some(position) = labels.iter().position(|list| list.len() < 2) {
-            return Err(ErError::InvalidConfig(format!(
-                "comparison '{}' has {} levels; it needs at least two",
-                names[position],
-                labels[position].len()
-            )));
+            return Err(ErError::invalid_config(
+                format!("level count of comparison '{}'", names[position]),
+                labels[position].len(),
+                "give each comparison at least two levels",
+            ));
         }
         if !levels.len().is_multiple_of(width) {
-            return Err(ErError::InvalidConfig(format!(
-                "{} levels do not fill whole rows of {width} comparisons",
-                levels.len()
-            )));
+            return Err(ErError::invalid_config(
+                "number of levels",
+                levels.len(),
+                format!("pass whole rows, a multiple of the {width} comparisons"),
+            ));
         }
         for (index, &level) in levels.iter().enumerate() {
             let column = index % width;
             if level != NULL_LEVEL && usize::from(level) >= labels[column].len() {
-                return Err(ErError::InvalidConfig(format!(
-                    "pair {} has level {level} for comparison '{}', which has {} levels",
-                    index / width,
-                    names[column],
-                    labels[column].len()
-                )));
+                return Err(ErError::invalid_config(
+                    format!(
+                        "level of pair {} for comparison '{}'",
+                        index / width,
+                        names[column]
+                    ),
+                    level,
+                    format!(
+                        "use a level below {} or the null level",
+                        labels[column].len()
+                    ),
+                ));
             }
         }
         Ok(Self {
@@ -162,11 +169,14 @@ impl LevelMatrix {
                 .iter()
                 .any(|name| name == entry || attribute(name) == *entry)
             {
-                return Err(ErError::InvalidConfig(format!(
-                    "blocked comparison '{entry}' matches none of the comparisons [{}]; name a \
-                     comparison or its attribute",
-                    self.names.join(", ")
-                )));
+                return Err(ErError::invalid_config(
+                    "blocked_comparisons entry",
+                    format!("'{entry}'"),
+                    format!(
+                        "name one of the comparisons [{}] or its attribute",
+                        self.names.join(", ")
+                    ),
+                ));
             }
         }
         let active: Vec<bool> = self
@@ -179,11 +189,15 @@ impl LevelMatrix {
             })
             .collect();
         if !active.contains(&true) {
-            return Err(ErError::InvalidConfig(format!(
-                "every comparison [{}] is blocked, so EM has no evidence to learn from; block \
-                 on fewer attributes",
-                self.names.join(", ")
-            )));
+            return Err(ErError::invalid_config(
+                "blocked_comparisons",
+                format!("[{}]", blocked.join(", ")),
+                format!(
+                    "leave at least one of the comparisons [{}] unblocked, because EM has no \
+                     evidence to learn from otherwise",
+                    self.names.join(", ")
+                ),
+            ));
         }
         Ok(active)
     }
@@ -289,26 +303,32 @@ impl FellegiSunterConfig {
     pub fn validate(&self) -> Result<(), ErError> {
         let p = self.initial_match_probability;
         if !(p > 0.0 && p < 1.0) {
-            return Err(ErError::InvalidConfig(format!(
-                "initial_match_probability is {p}; use a probability strictly between 0 and 1"
-            )));
+            return Err(ErError::invalid_config(
+                "initial_match_probability",
+                p,
+                "use a probability strictly between 0 and 1",
+            ));
         }
         if self.max_iterations == 0 {
-            return Err(ErError::InvalidConfig(
-                "max_iterations is 0; use at least 1".into(),
+            return Err(ErError::invalid_config(
+                "max_iterations",
+                0,
+                "use at least 1",
             ));
         }
         if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
-            return Err(ErError::InvalidConfig(format!(
-                "tolerance is {}; use a small positive number such as 1e-6",
-                self.tolerance
-            )));
+            return Err(ErError::invalid_config(
+                "tolerance",
+                self.tolerance,
+                "use a small positive number such as 1e-6",
+            ));
         }
         if !(self.smoothing.is_finite() && self.smoothing >= 0.0) {
-            return Err(ErError::InvalidConfig(format!(
-                "smoothing is {}; use a pseudo-count of at least 0",
-                self.smoothing
-            )));
+            return Err(ErError::invalid_config(
+                "smoothing",
+                self.smoothing,
+                "use a pseudo-count of at least 0",
+            ));
         }
         Ok(())
     }
@@ -366,10 +386,10 @@ impl FellegiSunterModel {
     ) -> Result<Self, ErError> {
         config.validate()?;
         if candidates.num_pairs() == 0 {
-            return Err(ErError::InvalidConfig(
-                "no candidate pairs to train the Fellegi-Sunter model on; block or pass pairs \
-                 first"
-                    .into(),
+            return Err(ErError::invalid_config(
+                "candidate pairs",
+                0,
+                "block or pass candidate pairs before training the Fellegi-Sunter model",
             ));
         }
         let sizes: Vec<usize> = candidates.labels.iter().map(Vec::len).collect();
@@ -378,12 +398,14 @@ impl FellegiSunterModel {
         let mut u_fixed = false;
         if let Some(random) = random {
             if random.names != candidates.names || random.labels != candidates.labels {
-                return Err(ErError::InvalidConfig(format!(
-                    "the random pairs were compared with [{}] but the candidates with [{}]; \
-                     compare both with the same comparisons",
-                    random.names.join(", "),
-                    candidates.names.join(", ")
-                )));
+                return Err(ErError::invalid_config(
+                    "comparisons of the random pairs",
+                    format!("[{}]", random.names.join(", ")),
+                    format!(
+                        "compare them with the candidates' comparisons [{}]",
+                        candidates.names.join(", ")
+                    ),
+                ));
             }
             let patterns = random.patterns();
             let counts: Vec<f64> = patterns.iter().map(|(_, count)| *count).collect();
@@ -473,11 +495,11 @@ impl FellegiSunterModel {
     /// [`ErError::InvalidConfig`] when the vector's length or a level does not fit the model.
     pub fn match_weight(&self, levels: &[u8]) -> Result<f64, ErError> {
         if levels.len() != self.comparisons.len() {
-            return Err(ErError::InvalidConfig(format!(
-                "{} levels given but the model has {} comparisons",
+            return Err(ErError::invalid_config(
+                "number of levels",
                 levels.len(),
-                self.comparisons.len()
-            )));
+                format!("pass one level per comparison, {}", self.comparisons.len()),
+            ));
         }
         let mut weight = (self.match_probability / (1.0 - self.match_probability)).log2();
         for (comparison, &level) in self.comparisons.iter().zip(levels) {
@@ -485,11 +507,14 @@ impl FellegiSunterModel {
                 continue;
             }
             let parameters = comparison.levels.get(usize::from(level)).ok_or_else(|| {
-                ErError::InvalidConfig(format!(
-                    "level {level} of comparison '{}' is not in the model, which has {} levels",
-                    comparison.name,
-                    comparison.levels.len()
-                ))
+                ErError::invalid_config(
+                    format!("level of comparison '{}'", comparison.name),
+                    level,
+                    format!(
+                        "use a level below {}, the model's level count, or the null level",
+                        comparison.levels.len()
+                    ),
+                )
             })?;
             weight += parameters.weight;
         }
@@ -503,15 +528,18 @@ impl FellegiSunterModel {
     pub fn match_weights(&self, data: &LevelMatrix) -> Result<Vec<f64>, ErError> {
         let names: Vec<&String> = self.comparisons.iter().map(|c| &c.name).collect();
         if data.names.iter().collect::<Vec<_>>() != names {
-            return Err(ErError::InvalidConfig(format!(
-                "the pairs were compared with [{}] but the model was trained on [{}]",
-                data.names.join(", "),
-                self.comparisons
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
+            return Err(ErError::invalid_config(
+                "comparisons of the pairs",
+                format!("[{}]", data.names.join(", ")),
+                format!(
+                    "compare the pairs with the comparisons the model was trained on [{}]",
+                    self.comparisons
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
         }
         (0..data.num_pairs())
             .into_par_iter()
@@ -814,11 +842,15 @@ mod tests {
         let labels = vec![vec!["else".to_string(), "exact".to_string()]];
         let error = LevelMatrix::new(vec!["a".into()], labels.clone(), vec![0, 5])
             .expect_err("level 5 of 2");
-        assert!(error.to_string().contains("level 5"), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "invalid level of pair 1 for comparison 'a' = 5: use a level below 2 or the null \
+             level"
+        );
         let empty = LevelMatrix::new(vec!["a".into()], labels, vec![]).expect("no pairs");
         let error = FellegiSunterModel::train(&FellegiSunterConfig::default(), &empty, None)
             .expect_err("no pairs");
-        assert!(error.to_string().contains("no candidate pairs"), "{error}");
+        assert!(error.to_string().contains("candidate pairs = 0"), "{error}");
         let config = FellegiSunterConfig {
             initial_match_probability: 1.0,
             ..Default::default()

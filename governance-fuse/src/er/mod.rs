@@ -137,15 +137,16 @@ pub enum ErError {
         /// Largest supported number of records.
         max: usize,
     },
-    /// A configuration value outside its valid range.
-    #[error("invalid {parameter} = {value}: expected {expected}")]
-    InvalidParameter {
-        /// Name of the parameter.
-        parameter: String,
-        /// Value given.
+    /// A setting, or an input that must agree with the settings, outside its valid range.
+    /// Build it with [`ErError::invalid_config`].
+    #[error("invalid {name} = {value}: {fix}")]
+    InvalidConfig {
+        /// Name of the setting or input, such as `window` or `budget`.
+        name: String,
+        /// Value given, as text.
         value: String,
-        /// Valid values.
-        expected: String,
+        /// The valid range and the change to make.
+        fix: String,
     },
     /// Blocking produced more candidate pairs than the configured budget.
     #[error(
@@ -181,9 +182,6 @@ pub enum ErError {
     /// An invalid MinHash or LSH setting.
     #[error(transparent)]
     Sketch(#[from] crate::sketch::SketchError),
-    /// A matching setting out of range; the message names the setting and its valid range.
-    #[error("invalid matching config: {0}")]
-    InvalidConfig(String),
     /// Feedback from a match oracle that does not fit the pairs it was asked about.
     #[error("invalid oracle feedback: {0}")]
     Oracle(String),
@@ -193,4 +191,34 @@ pub enum ErError {
     /// An Arrow column that could not be read as text.
     #[error("could not read a column as text: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+}
+
+impl ErError {
+    /// Creates an [`ErError::InvalidConfig`] for the setting or input `name`, the value
+    /// given, and the fix.
+    pub fn invalid_config(
+        name: impl Into<String>,
+        value: impl std::fmt::Display,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self::InvalidConfig {
+            name: name.into(),
+            value: value.to_string(),
+            fix: fix.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErError;
+
+    #[test]
+    fn invalid_config_names_value_and_fix() {
+        let error = ErError::invalid_config("window", 1, "use a window of at least 2 records");
+        assert_eq!(
+            error.to_string(),
+            "invalid window = 1: use a window of at least 2 records"
+        );
+    }
 }

@@ -7,6 +7,12 @@
 //! A share of the people have Chinese names, written in pinyin or in characters (one script
 //! per person). Records are shuffled, and column `entity_id` is the ground truth.
 //!
+//! With [`PersonConfig::hard`] set, distinct people also look alike and duplicates differ
+//! more (see [`HardCases`]): households share an address and a phone, family members share
+//! a family name and have close birth dates, common names recur, and duplicates use
+//! nicknames and transposed day and month. Without it the records are the same as before
+//! these cases existed, for the same seed.
+//!
 //! The same config gives the same records on every machine: one ChaCha8 generator seeded
 //! with [`PersonConfig::seed`] drives everything.
 //!
@@ -19,7 +25,10 @@
 //! # Ok::<(), governance_core::Error>(())
 //! ```
 
+mod hard;
 mod names;
+
+pub use hard::HardCases;
 
 use std::sync::Arc;
 
@@ -53,6 +62,8 @@ pub struct PersonConfig {
     pub swap_probability: f64,
     /// Seed of the generator.
     pub seed: u64,
+    /// Harder cases; `None` generates the easier records of earlier versions.
+    pub hard: Option<HardCases>,
 }
 
 impl Default for PersonConfig {
@@ -67,6 +78,7 @@ impl Default for PersonConfig {
             typo_probability: 0.3,
             swap_probability: 0.08,
             seed: 42,
+            hard: None,
         }
     }
 }
@@ -92,6 +104,12 @@ impl PersonConfig {
             return Err(Error::Config {
                 component: "person generator".into(),
                 message: "max_duplicates is 0; use at least 1".into(),
+            });
+        }
+        if let Some((name, value, fix)) = self.hard.as_ref().and_then(HardCases::invalid_setting) {
+            return Err(Error::Config {
+                component: "person generator".into(),
+                message: format!("hard.{name} is {value}; {fix}"),
             });
         }
         Ok(())
@@ -223,8 +241,8 @@ fn new_person(rng: &mut ChaCha8Rng, config: &PersonConfig) -> Person {
     }
 }
 
-fn format_date(person: &Person, format: u8) -> String {
-    let (year, month, day) = person.birth;
+fn format_date(person: &Person, birth: (u32, u32, u32), format: u8) -> String {
+    let (year, month, day) = birth;
     match format {
         0 => format!("{year:04}-{month:02}-{day:02}"),
         1 if person.chinese => format!("{year}年{month}月{day}日"),
@@ -287,7 +305,7 @@ fn original(person: &Person) -> Written {
     Written {
         first: Some(person.first.clone()),
         last: Some(person.last.clone()),
-        birth: Some(format_date(person, person.date_format)),
+        birth: Some(format_date(person, person.birth, person.date_format)),
         phone: Some(format_phone(person, person.phone_format)),
         street: Some(format_street(person, false)),
         city: Some(person.city.to_owned()),
@@ -297,6 +315,19 @@ fn original(person: &Person) -> Written {
 fn duplicate(rng: &mut ChaCha8Rng, person: &Person, config: &PersonConfig) -> Written {
     let mut first = person.first.clone();
     let mut last = person.last.clone();
+    let mut birth = person.birth;
+    if let Some(hard) = &config.hard {
+        if let Some(short) = hard::nickname(&first)
+            && rng.random_bool(hard.nickname_probability)
+        {
+            first = short.to_owned();
+        }
+        if let Some(swapped) = hard::transposed(birth)
+            && rng.random_bool(hard.transposed_date_probability)
+        {
+            birth = swapped;
+        }
+    }
     if rng.random_bool(config.typo_probability) {
         first = typo(rng, &first);
     }
@@ -323,7 +354,7 @@ fn duplicate(rng: &mut ChaCha8Rng, person: &Person, config: &PersonConfig) -> Wr
     let mut written = Written {
         first: Some(first),
         last: Some(last),
-        birth: Some(format_date(person, date_format)),
+        birth: Some(format_date(person, birth, date_format)),
         phone: Some(format_phone(person, phone_format)),
         street: Some(format_street(person, rng.random_bool(0.5))),
         city: Some(person.city.to_owned()),
@@ -340,28 +371,57 @@ fn duplicate(rng: &mut ChaCha8Rng, person: &Person, config: &PersonConfig) -> Wr
     written
 }
 
+/// Appends the original record of `person` and, by chance, its duplicates, while there is
+/// room for them.
+fn push_entity(
+    rng: &mut ChaCha8Rng,
+    rows: &mut Vec<(u64, Written)>,
+    entity: u64,
+    person: &Person,
+    config: &PersonConfig,
+) {
+    rows.push((entity, original(person)));
+    if rng.random_bool(config.duplicate_probability) {
+        let copies = rng.random_range(1..=config.max_duplicates);
+        for _ in 0..copies {
+            if rows.len() == config.records {
+                break;
+            }
+            rows.push((entity, duplicate(rng, person, config)));
+        }
+    }
+}
+
 /// Generates `config.records` person records as one batch with [`person_schema`].
 ///
 /// # Errors
-/// [`Error::Config`] for a probability outside 0 to 1 or `max_duplicates = 0`.
+/// [`Error::Config`] for a probability outside 0 to 1, `max_duplicates = 0`, or a setting
+/// of [`PersonConfig::hard`] out of range.
 pub fn generate_persons(config: &PersonConfig) -> Result<RecordBatch> {
     config.validate()?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut rows: Vec<(u64, Written)> = Vec::with_capacity(config.records);
     let mut entity = 0u64;
     while rows.len() < config.records {
-        let person = new_person(&mut rng, config);
-        rows.push((entity, original(&person)));
-        if rng.random_bool(config.duplicate_probability) {
-            let copies = rng.random_range(1..=config.max_duplicates);
-            for _ in 0..copies {
-                if rows.len() == config.records {
-                    break;
-                }
-                rows.push((entity, duplicate(&mut rng, &person, config)));
+        let mut person = new_person(&mut rng, config);
+        let Some(hard) = &config.hard else {
+            push_entity(&mut rng, &mut rows, entity, &person, config);
+            entity += 1;
+            continue;
+        };
+        hard::apply_common_names(&mut rng, &mut person, hard);
+        let members = hard::household(&mut rng, &person, hard, |rng| {
+            let mut member = new_person(rng, config);
+            hard::apply_common_names(rng, &mut member, hard);
+            member
+        });
+        for person in std::iter::once(&person).chain(&members) {
+            if rows.len() == config.records {
+                break;
             }
+            push_entity(&mut rng, &mut rows, entity, person, config);
+            entity += 1;
         }
-        entity += 1;
     }
     rows.shuffle(&mut rng);
 
@@ -448,6 +508,175 @@ mod tests {
         let dates = batch.column(4).as_string::<i32>();
         assert!(dates.iter().flatten().any(|date| date.contains('/')));
         assert!(dates.iter().flatten().any(|date| date.contains('-')));
+    }
+
+    /// Digest of every value of the batch, in row order.
+    fn digest(batch: &RecordBatch) -> u64 {
+        let mut text = String::new();
+        for row in 0..batch.num_rows() {
+            for column in batch.columns() {
+                match column.as_string_opt::<i32>() {
+                    Some(strings) if strings.is_valid(row) => text.push_str(strings.value(row)),
+                    Some(_) => text.push_str("<null>"),
+                    None => {
+                        text.push_str(&column.as_primitive::<UInt64Type>().value(row).to_string())
+                    }
+                }
+                text.push('\u{1f}');
+            }
+        }
+        xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+    }
+
+    #[test]
+    fn easy_records_unchanged() {
+        // The digest of these records before the hard cases were added, so that figures
+        // measured on the easy records stay reproducible.
+        let batch = generate_persons(&config(5_000)).expect("valid config");
+        assert_eq!(digest(&batch), EASY_DIGEST);
+    }
+
+    const EASY_DIGEST: u64 = 4_092_722_949_500_691_677;
+
+    fn hard(records: usize) -> PersonConfig {
+        PersonConfig {
+            hard: Some(HardCases::default()),
+            ..config(records)
+        }
+    }
+
+    /// Rows grouped by a key of string columns, over rows where every key column has a value.
+    fn groups(batch: &RecordBatch, columns: &[usize]) -> HashMap<Vec<String>, Vec<usize>> {
+        let mut groups: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+        'rows: for row in 0..batch.num_rows() {
+            let mut key = Vec::new();
+            for &column in columns {
+                let values = batch.column(column).as_string::<i32>();
+                if values.is_null(row) {
+                    continue 'rows;
+                }
+                key.push(values.value(row).to_lowercase());
+            }
+            groups.entry(key).or_default().push(row);
+        }
+        groups
+    }
+
+    #[test]
+    fn hard_same_seed_same_records() {
+        let first = generate_persons(&hard(3_000)).expect("valid config");
+        let second = generate_persons(&hard(3_000)).expect("valid config");
+        assert_eq!(first.num_rows(), 3_000);
+        assert_eq!(first, second);
+        let easy = generate_persons(&config(3_000)).expect("valid config");
+        assert_ne!(first, easy);
+    }
+
+    #[test]
+    fn hard_people_share_phone_address_and_names() {
+        let batch = generate_persons(&hard(20_000)).expect("valid config");
+        let entities = batch.column(1).as_primitive::<UInt64Type>();
+        let distinct = |rows: &[usize]| {
+            let mut ids: Vec<u64> = rows.iter().map(|&row| entities.value(row)).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids.len()
+        };
+        // Columns: 2 first name, 3 last name, 4 date of birth, 5 phone, 6 street, 7 city.
+        let shared_phone = groups(&batch, &[5])
+            .values()
+            .filter(|rows| distinct(rows) > 1)
+            .count();
+        assert!(
+            shared_phone > 500,
+            "{shared_phone} phones shared by distinct people"
+        );
+        let family = groups(&batch, &[3, 6, 7])
+            .values()
+            .filter(|rows| distinct(rows) > 1)
+            .count();
+        assert!(family > 300, "{family} family names shared at one address");
+        let twins = groups(&batch, &[3, 4, 6])
+            .values()
+            .filter(|rows| distinct(rows) > 1)
+            .count();
+        assert!(twins > 10, "{twins} twins");
+        let namesakes = groups(&batch, &[2, 3])
+            .values()
+            .filter(|rows| distinct(rows) > 1)
+            .count();
+        assert!(
+            namesakes > 200,
+            "{namesakes} names shared by distinct people"
+        );
+    }
+
+    #[test]
+    fn hard_duplicates_vary_names_and_dates() {
+        let batch = generate_persons(&hard(20_000)).expect("valid config");
+        let entities = batch.column(1).as_primitive::<UInt64Type>();
+        let first = batch.column(2).as_string::<i32>();
+        let dates = batch.column(4).as_string::<i32>();
+        let mut by_entity: HashMap<u64, Vec<usize>> = HashMap::new();
+        for row in 0..batch.num_rows() {
+            by_entity.entry(entities.value(row)).or_default().push(row);
+        }
+        let mut nicknames = 0;
+        let mut transposed = 0;
+        for rows in by_entity.values() {
+            for &a in rows {
+                for &b in rows {
+                    if first.is_valid(a)
+                        && first.is_valid(b)
+                        && hard::nickname(first.value(a)) == Some(first.value(b))
+                    {
+                        nicknames += 1;
+                    }
+                    // Only ISO dates are compared: 1980-03-07 against 1980-07-03.
+                    let iso = |row: usize| {
+                        let value = dates.is_valid(row).then(|| dates.value(row))?;
+                        let parts: Vec<&str> = value.split('-').collect();
+                        (parts.len() == 3).then(|| (parts[0], parts[1], parts[2]))
+                    };
+                    if let (Some((ya, ma, da)), Some((yb, mb, db))) = (iso(a), iso(b))
+                        && ya == yb
+                        && ma == db
+                        && da == mb
+                        && ma != da
+                    {
+                        transposed += 1;
+                    }
+                }
+            }
+        }
+        assert!(nicknames > 50, "{nicknames} nicknames");
+        assert!(transposed > 5, "{transposed} transposed dates");
+    }
+
+    #[test]
+    fn invalid_hard_setting_rejected() {
+        let err = generate_persons(&PersonConfig {
+            hard: Some(HardCases {
+                household_probability: 2.0,
+                ..HardCases::default()
+            }),
+            ..config(10)
+        })
+        .expect_err("probability above 1");
+        assert!(
+            err.to_string().contains("hard.household_probability"),
+            "{err}"
+        );
+        assert!(
+            generate_persons(&PersonConfig {
+                hard: Some(HardCases {
+                    max_household_members: 0,
+                    ..HardCases::default()
+                }),
+                ..config(10)
+            })
+            .is_err()
+        );
     }
 
     #[test]

@@ -103,28 +103,37 @@ impl EmbeddingBlocker {
     /// Creates the blocker with the embedding function `embed`.
     ///
     /// # Errors
-    /// [`ErError::InvalidParameter`] for no attributes, `k = 0`, or an index with `bits`
+    /// [`ErError::InvalidConfig`] for no attributes, `k = 0`, or an index with `bits`
     /// outside 1 to 64 or no tables.
     pub fn new(config: EmbeddingBlockerConfig, embed: EmbedFn) -> Result<Self, ErError> {
-        let invalid = |parameter: &str, value: String, expected: &str| {
-            Err(ErError::InvalidParameter {
-                parameter: parameter.into(),
-                value,
-                expected: expected.into(),
-            })
-        };
         if config.attributes.is_empty() {
-            return invalid("attributes", "[]".into(), "at least one attribute to embed");
+            return Err(ErError::invalid_config(
+                "attributes",
+                "[]",
+                "name at least one attribute to embed",
+            ));
         }
         if config.k == 0 {
-            return invalid("k", "0".into(), "at least 1 neighbour per record");
+            return Err(ErError::invalid_config(
+                "k",
+                0,
+                "keep at least 1 neighbour per record",
+            ));
         }
         if let EmbeddingIndex::RandomHyperplanes { bits, tables, .. } = config.index {
             if !(1..=64).contains(&bits) {
-                return invalid("bits", bits.to_string(), "1 to 64 hyperplanes per table");
+                return Err(ErError::invalid_config(
+                    "bits",
+                    bits,
+                    "use 1 to 64 hyperplanes per table",
+                ));
             }
             if tables == 0 {
-                return invalid("tables", "0".into(), "at least 1 hash table");
+                return Err(ErError::invalid_config(
+                    "tables",
+                    0,
+                    "use at least 1 hash table",
+                ));
             }
         }
         Ok(Self { config, embed })

@@ -45,16 +45,12 @@ impl KeyFunction {
     /// Checks the function's parameters.
     ///
     /// # Errors
-    /// [`ErError::InvalidParameter`] for a zero length.
+    /// [`ErError::InvalidConfig`] for a zero length.
     pub fn validate(&self) -> Result<(), ErError> {
         match self {
-            KeyFunction::Prefix { length: 0 } | KeyFunction::LastDigits { length: 0 } => {
-                Err(ErError::InvalidParameter {
-                    parameter: "key function length".into(),
-                    value: "0".into(),
-                    expected: "a length of at least 1".into(),
-                })
-            }
+            KeyFunction::Prefix { length: 0 } | KeyFunction::LastDigits { length: 0 } => Err(
+                ErError::invalid_config("key function length", 0, "use a length of at least 1"),
+            ),
             _ => Ok(()),
         }
     }
@@ -151,14 +147,14 @@ impl KeyExpr {
     /// Checks that the expression reads at least one attribute and its function is valid.
     ///
     /// # Errors
-    /// [`ErError::InvalidParameter`].
+    /// [`ErError::InvalidConfig`].
     pub fn validate(&self) -> Result<(), ErError> {
         if self.attributes.is_empty() {
-            return Err(ErError::InvalidParameter {
-                parameter: "key expression attributes".into(),
-                value: "[]".into(),
-                expected: "at least one attribute".into(),
-            });
+            return Err(ErError::invalid_config(
+                "key expression attributes",
+                "[]",
+                "name at least one attribute",
+            ));
         }
         self.function.validate()
     }

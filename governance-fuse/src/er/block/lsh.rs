@@ -82,22 +82,22 @@ impl MinHashLshBlocker {
     /// Creates the blocker, choosing the banding from the threshold.
     ///
     /// # Errors
-    /// [`ErError::InvalidParameter`] for no attributes or `q = 0`, and [`ErError::Sketch`]
+    /// [`ErError::InvalidConfig`] for no attributes or `q = 0`, and [`ErError::Sketch`]
     /// for zero hash functions or a threshold outside (0, 1).
     pub fn new(config: MinHashLshConfig) -> Result<Self, ErError> {
         if config.attributes.is_empty() {
-            return Err(ErError::InvalidParameter {
-                parameter: "attributes".into(),
-                value: "[]".into(),
-                expected: "at least one attribute to shingle".into(),
-            });
+            return Err(ErError::invalid_config(
+                "attributes",
+                "[]",
+                "name at least one attribute to shingle",
+            ));
         }
         if let Shingling::QGrams { q: 0 } = config.shingling {
-            return Err(ErError::InvalidParameter {
-                parameter: "q".into(),
-                value: "0".into(),
-                expected: "q-grams of at least 1 character".into(),
-            });
+            return Err(ErError::invalid_config(
+                "q",
+                0,
+                "use q-grams of at least 1 character",
+            ));
         }
         let hasher = MinHasher::new(config.num_hashes, config.seed)?;
         let bands = LshBands::for_threshold(config.num_hashes, config.threshold)?;

@@ -319,14 +319,14 @@ impl UnionBlocker {
     /// Creates the union of `blockers`.
     ///
     /// # Errors
-    /// [`ErError::InvalidParameter`] when `blockers` is empty.
+    /// [`ErError::InvalidConfig`] when `blockers` is empty.
     pub fn new(name: impl Into<String>, blockers: Vec<Box<dyn Blocker>>) -> Result<Self, ErError> {
         if blockers.is_empty() {
-            return Err(ErError::InvalidParameter {
-                parameter: "blockers".into(),
-                value: "[]".into(),
-                expected: "at least one blocker".into(),
-            });
+            return Err(ErError::invalid_config(
+                "blockers",
+                "[]",
+                "pass at least one blocker",
+            ));
         }
         Ok(Self {
             name: name.into(),

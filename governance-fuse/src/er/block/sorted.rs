@@ -36,21 +36,21 @@ impl SortedNeighbourhood {
     /// Creates the blocker.
     ///
     /// # Errors
-    /// [`ErError::InvalidParameter`] for no passes, a window below 2 or an invalid key.
+    /// [`ErError::InvalidConfig`] for no passes, a window below 2 or an invalid key.
     pub fn new(config: SortedNeighbourhoodConfig) -> Result<Self, ErError> {
         if config.passes.is_empty() {
-            return Err(ErError::InvalidParameter {
-                parameter: "passes".into(),
-                value: "[]".into(),
-                expected: "at least one sort key".into(),
-            });
+            return Err(ErError::invalid_config(
+                "passes",
+                "[]",
+                "add at least one sort key",
+            ));
         }
         if config.window < 2 {
-            return Err(ErError::InvalidParameter {
-                parameter: "window".into(),
-                value: config.window.to_string(),
-                expected: "a window of at least 2 records".into(),
-            });
+            return Err(ErError::invalid_config(
+                "window",
+                config.window,
+                "use a window of at least 2 records",
+            ));
         }
         for pass in &config.passes {
             pass.validate()?;

@@ -62,23 +62,23 @@ impl StandardBlocker {
     /// Creates a blocker from its rules.
     ///
     /// # Errors
-    /// [`ErError::InvalidParameter`] for no rules, a rule without expressions, or an invalid
+    /// [`ErError::InvalidConfig`] for no rules, a rule without expressions, or an invalid
     /// expression.
     pub fn new(config: StandardBlockerConfig) -> Result<Self, ErError> {
         if config.rules.is_empty() {
-            return Err(ErError::InvalidParameter {
-                parameter: "rules".into(),
-                value: "[]".into(),
-                expected: "at least one blocking rule".into(),
-            });
+            return Err(ErError::invalid_config(
+                "rules",
+                "[]",
+                "add at least one blocking rule",
+            ));
         }
         for rule in &config.rules {
             if rule.keys.is_empty() {
-                return Err(ErError::InvalidParameter {
-                    parameter: format!("keys of rule '{}'", rule.label()),
-                    value: "[]".into(),
-                    expected: "at least one key expression".into(),
-                });
+                return Err(ErError::invalid_config(
+                    format!("keys of rule '{}'", rule.label()),
+                    "[]",
+                    "give the rule at least one key expression",
+                ));
             }
             for key in &rule.keys {
                 key.validate()?;

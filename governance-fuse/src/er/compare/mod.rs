@@ -140,38 +140,45 @@ impl Comparator {
     /// # Errors
     /// [`ErError::InvalidConfig`] naming the parameter and its valid range.
     pub fn validate(&self) -> Result<(), ErError> {
-        let invalid = |message: String| Err(ErError::InvalidConfig(message));
+        let invalid =
+            |name: &str, value: String, fix: &str| Err(ErError::invalid_config(name, value, fix));
         match *self {
-            Comparator::QgramJaccard { q } if q == 0 || q > 16 => invalid(format!(
-                "qgram_jaccard q is {q}; use a gram length from 1 to 16"
-            )),
+            Comparator::QgramJaccard { q } if q == 0 || q > 16 => invalid(
+                "qgram_jaccard q",
+                q.to_string(),
+                "use a gram length from 1 to 16",
+            ),
             Comparator::SoftTfIdf { threshold } if !(threshold > 0.0 && threshold <= 1.0) => {
-                invalid(format!(
-                    "soft_tfidf threshold is {threshold}; use a similarity in (0, 1] such as 0.9"
-                ))
+                invalid(
+                    "soft_tfidf threshold",
+                    threshold.to_string(),
+                    "use a similarity in (0, 1] such as 0.9",
+                )
             }
             Comparator::NumericAbsolute { scale } if !(scale.is_finite() && scale > 0.0) => {
-                invalid(format!(
-                    "numeric_absolute scale is {scale}; use a positive difference in the \
-                     attribute's unit"
-                ))
+                invalid(
+                    "numeric_absolute scale",
+                    scale.to_string(),
+                    "use a positive difference in the attribute's unit",
+                )
             }
             Comparator::DateDistance { scale_days }
                 if !(scale_days.is_finite() && scale_days > 0.0) =>
             {
-                invalid(format!(
-                    "date_distance scale_days is {scale_days}; use a positive number of days"
-                ))
+                invalid(
+                    "date_distance scale_days",
+                    scale_days.to_string(),
+                    "use a positive number of days",
+                )
             }
             Comparator::EmbeddingCosine {
                 dim,
                 ref ngram_sizes,
-            } if dim == 0 || ngram_sizes.is_empty() || ngram_sizes.contains(&0) => {
-                invalid(format!(
-                    "embedding_cosine has dim {dim} and ngram_sizes {ngram_sizes:?}; use a \
-                     positive dim such as 256 and positive n-gram lengths such as [2, 3, 4]"
-                ))
-            }
+            } if dim == 0 || ngram_sizes.is_empty() || ngram_sizes.contains(&0) => invalid(
+                "embedding_cosine dim and ngram_sizes",
+                format!("{dim} and {ngram_sizes:?}"),
+                "use a positive dim such as 256 and positive n-gram lengths such as [2, 3, 4]",
+            ),
             _ => Ok(()),
         }
     }
@@ -342,24 +349,26 @@ impl Comparison {
         self.comparator.validate()?;
         let levels = self.thresholds.len() + 1 + usize::from(self.exact_level);
         if levels > MAX_LEVELS {
-            return Err(ErError::InvalidConfig(format!(
-                "comparison of '{}' has {levels} levels; use at most {MAX_LEVELS}",
-                self.attribute
-            )));
+            return Err(ErError::invalid_config(
+                format!("level count of the comparison of '{}'", self.attribute),
+                levels,
+                format!("use at most {MAX_LEVELS} levels, so fewer thresholds"),
+            ));
         }
         for (index, &threshold) in self.thresholds.iter().enumerate() {
             if !(threshold > 0.0 && threshold <= 1.0) {
-                return Err(ErError::InvalidConfig(format!(
-                    "comparison of '{}' has threshold {threshold}; thresholds must be in (0, 1]",
-                    self.attribute
-                )));
+                return Err(ErError::invalid_config(
+                    format!("threshold of the comparison of '{}'", self.attribute),
+                    threshold,
+                    "use thresholds in (0, 1]",
+                ));
             }
             if index > 0 && threshold >= self.thresholds[index - 1] {
-                return Err(ErError::InvalidConfig(format!(
-                    "comparison of '{}' has thresholds {:?}; list them in strictly descending \
-                     order",
-                    self.attribute, self.thresholds
-                )));
+                return Err(ErError::invalid_config(
+                    format!("thresholds of the comparison of '{}'", self.attribute),
+                    format!("{:?}", self.thresholds),
+                    "list them in strictly descending order",
+                ));
             }
         }
         Ok(())
