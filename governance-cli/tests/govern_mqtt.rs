@@ -174,6 +174,20 @@ fn every_message_reaches_the_sink() {
         !written.contains(PASSWORD),
         "the password leaked into an output file"
     );
+
+    // The CSV sink does not checkpoint, so the chain acknowledged the messages once the
+    // round's output was finished: the next session of the same client gets none again.
+    let again = tempfile::tempdir().expect("tempdir");
+    let idle_chain =
+        chain_text(broker.port(), 1000).replace("idle_end_ms = 10000", "idle_end_ms = 1500");
+    let output = run(again.path(), &idle_chain, Some(PASSWORD));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let redelivered =
+        std::fs::read_to_string(again.path().join("out/round-1/governed.csv")).unwrap_or_default();
+    assert!(
+        redelivered.lines().count() <= 1,
+        "the broker delivered acknowledged messages again: {redelivered}"
+    );
 }
 
 #[test]

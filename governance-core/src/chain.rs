@@ -452,6 +452,12 @@ impl Chain {
     /// Runs one round: streams every batch from the collector through the stages to the
     /// applicators, checks the row-count identity of every stage, and returns the summary.
     /// On error no applicator is finished, so nothing is reported as a complete output.
+    ///
+    /// With a checkpointing sink, the collector hears of each batch the sink committed. With
+    /// sinks that do not checkpoint, it hears once, after every applicator finished the
+    /// round, with the position of the last batch it emitted; an error from
+    /// [`Collector::committed`] is then returned although the output is complete, and the
+    /// source delivers those records again. A chain without applicators releases nothing.
     pub async fn run(&mut self) -> Result<RunSummary> {
         self.round += 1;
         let round = self.round;
@@ -499,6 +505,9 @@ impl Chain {
             let mut ctx = StageContext::new(collector.name(), round, audit);
             // Time spent waiting for downstream room is not the collector's own time.
             let mut busy = std::time::Duration::ZERO;
+            // Position of the last batch handed downstream, released after a clean round
+            // when no sink checkpoints.
+            let mut last_emitted: Option<SourcePosition> = None;
             let outcome = (|| -> Result<()> {
                 let clock = Instant::now();
                 collector.start(&mut ctx)?;
@@ -515,9 +524,13 @@ impl Chain {
                     busy += clock.elapsed();
                     let Some(batch) = next else { break };
                     report.rows_out += batch.num_rows() as u64;
+                    let position = batch.provenance.position.clone();
                     if first_sender.blocking_send(batch).is_err() {
                         // A downstream stage failed; its error is reported instead.
                         break;
+                    }
+                    if position.is_some() {
+                        last_emitted = position;
                     }
                 }
                 Ok(())
@@ -538,7 +551,7 @@ impl Chain {
             report.rows_merged = ctx.rows_merged();
             report.events = ctx.take_events();
             let params = params_hash(&collector.params());
-            (collector, outcome, report, quarantine, params)
+            (collector, outcome, report, quarantine, params, last_emitted)
         });
 
         let mut step_tasks = Vec::new();
@@ -583,7 +596,7 @@ impl Chain {
         let join_error = |error: tokio::task::JoinError| {
             Error::Internal(format!("stage task failed to join: {error}"))
         };
-        let (collector, collect_result, collect_report, mut quarantine, collect_hash) =
+        let (collector, collect_result, collect_report, mut quarantine, collect_hash, last_emitted) =
             collector_outcome.map_err(join_error)?;
         self.collector = Some(collector);
         let mut first_error = collect_result.err();
@@ -681,10 +694,35 @@ impl Chain {
         })
         .await
         .map_err(join_error)?;
+        let has_sinks = !applicators_back.is_empty();
         self.applicators = Some(applicators_back);
         finished?;
+        // Without a checkpointing sink nothing was released batch by batch; now that every
+        // applicator has finished its output, the source may release what the round read.
+        if !checkpointing
+            && has_sinks
+            && let Some(position) = last_emitted
+        {
+            self.release_source(position).await?;
+        }
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
+    }
+
+    /// Calls [`Collector::committed`] with `position` on the blocking pool, because a
+    /// collector may talk to its source there (an MQTT collector sends acknowledgements).
+    async fn release_source(&mut self, position: SourcePosition) -> Result<()> {
+        let mut collector = self.collector.take().ok_or_else(|| {
+            Error::Internal("chain collector missing after a finished round".into())
+        })?;
+        let (collector, released) = tokio::task::spawn_blocking(move || {
+            let released = collector.committed(&position);
+            (collector, released)
+        })
+        .await
+        .map_err(|error| Error::Internal(format!("source release task failed to join: {error}")))?;
+        self.collector = Some(collector);
+        released
     }
 }
 

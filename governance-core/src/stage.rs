@@ -229,7 +229,9 @@ pub trait Collector: Stage {
 
     /// Tells the collector that every batch up to the one that carried `position` is
     /// durable in the sink, so it may release them (acknowledge messages, delete spooled
-    /// data). The default does nothing.
+    /// data). A chain calls it after each batch its checkpointing sink committed or, when
+    /// no sink checkpoints, once after a round whose applicators all finished. The default
+    /// does nothing.
     fn committed(&mut self, position: &crate::SourcePosition) -> Result<()> {
         let _ = position;
         Ok(())

@@ -15,9 +15,9 @@
 //! the batch with its [`MqttPosition`]. Under QoS 0 nothing is acknowledged and a message in
 //! flight during a crash is lost.
 //!
-//! NOTE: a chain whose sinks do not checkpoint (the Parquet and CSV sinks) never reports a
-//! commit. Under QoS 1 and 2 no message is then acknowledged, and the broker sends the same
-//! messages again to the next session of the same client id.
+//! A chain whose sinks do not checkpoint (the Parquet and CSV sinks) reports one commit per
+//! round, after every sink finished its output, so the round's messages are acknowledged
+//! together then; a crash before that makes the broker send them all again.
 //!
 //! Redelivery repeats messages that were already committed (the crash came after the commit
 //! but before the acknowledgements reached the broker). Each message gets a key
