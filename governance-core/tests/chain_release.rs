@@ -21,14 +21,14 @@ impl Released {
     }
 }
 
-/// Emits `batches` batches of 5 rows; each carries its end offset as position.
+/// Emits `batches` batches of 5 rows. Each batch carries its end offset as its position.
 struct Offsets {
     batches: u64,
     emitted: u64,
     ids: RowIdAllocator,
     released: Released,
     sink_finished: Arc<Mutex<bool>>,
-    refuse_release: bool,
+    fail_release: bool,
 }
 
 impl Offsets {
@@ -39,7 +39,7 @@ impl Offsets {
             ids: RowIdAllocator::default(),
             released: released.clone(),
             sink_finished: Arc::clone(sink_finished),
-            refuse_release: false,
+            fail_release: false,
         }
     }
 }
@@ -74,8 +74,8 @@ impl Collector for Offsets {
     }
 
     fn committed(&mut self, position: &SourcePosition) -> Result<()> {
-        if self.refuse_release {
-            return Err(Error::InvalidInput("broker gone".into()));
+        if self.fail_release {
+            return Err(Error::InvalidInput("broker connection lost".into()));
         }
         let end = position.state["end"].as_u64().unwrap_or(u64::MAX);
         let finished = *self.sink_finished.lock().expect("lock");
@@ -178,18 +178,21 @@ fn chain_without_sinks_releases_nothing() {
 }
 
 #[test]
-fn refused_release_is_reported() {
+fn failed_release_is_reported() {
     let released = Released::default();
     let finished = Arc::new(Mutex::new(false));
     let mut collector = Offsets::new(2, &released, &finished);
-    collector.refuse_release = true;
+    collector.fail_release = true;
     let mut chain = Chain::builder()
         .collect(collector)
         .apply(FinishFlag(Arc::clone(&finished)))
         .build()
         .expect("chain");
     let error = chain.run_blocking().expect_err("release fails");
-    assert!(error.to_string().contains("broker gone"), "{error}");
+    assert!(
+        error.to_string().contains("broker connection lost"),
+        "{error}"
+    );
     assert!(*finished.lock().expect("lock"), "the output was finished");
     chain
         .run_blocking()
