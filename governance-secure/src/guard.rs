@@ -57,7 +57,7 @@ use crate::detect::{Detector, DetectorConfig, PiiFinding, PiiKind};
 use crate::mask::MaskConfig;
 use crate::masker::{MaskedText, Masker};
 use crate::policy::apply::{project_and_mask, select_rows};
-use crate::policy::{AccessDecision, AccessPolicy};
+use crate::policy::{AccessDecision, AccessPolicy, RegoPolicy};
 use governance_llm::tagger::Tagger;
 
 mod classify;
@@ -124,6 +124,8 @@ pub struct PiiGuard {
     verdicts: ColumnVerdicts,
     /// Policy and config columns already reported as missing, so each is logged once.
     warned_missing: BTreeSet<String>,
+    /// A Rego policy that decides access in place of the config's policy.
+    rego: Option<RegoPolicy>,
 }
 
 /// Findings of one cell and its masked text, when masked.
@@ -154,7 +156,28 @@ impl PiiGuard {
             pii_columns: BTreeSet::new(),
             verdicts,
             warned_missing: BTreeSet::new(),
+            rego: None,
         })
+    }
+
+    /// Returns the guard deciding access with a Rego policy instead of the config's policy.
+    /// Fails when the config's policy has roles or rules, because two policies that could
+    /// disagree would make decisions hard to explain; keep the config's policy empty.
+    pub fn with_rego_policy(mut self, policy: RegoPolicy) -> Result<Self> {
+        if !self.config.policy.roles.is_empty() || !self.config.policy.rules.is_empty() {
+            return Err(Error::config(
+                &self.name,
+                format!(
+                    "the guard's config already has an access policy ({} role(s), {} rule(s)); \
+                     empty it to decide with Rego package {}",
+                    self.config.policy.roles.len(),
+                    self.config.policy.rules.len(),
+                    policy.package()
+                ),
+            ));
+        }
+        self.rego = Some(policy);
+        Ok(self)
     }
 
     /// Returns the guard with stage name `name`, for chains with more than one guard.
@@ -543,12 +566,18 @@ impl Stage for PiiGuard {
             .iter()
             .map(|kind| kind.as_str())
             .collect();
+        let access = match &self.rego {
+            Some(rego) => format!("access decided by Rego package {}", rego.package()),
+            None => format!(
+                "access for {} role(s) and {} rule(s)",
+                self.config.policy.roles.len(),
+                self.config.policy.rules.len()
+            ),
+        };
         format!(
-            "{}: masks {} in text columns; access for {} role(s) and {} rule(s), others denied",
+            "{}: masks {} in text columns; {access}, others denied",
             self.name,
             kinds.join(", "),
-            self.config.policy.roles.len(),
-            self.config.policy.rules.len()
         )
     }
 }
@@ -565,11 +594,14 @@ impl Guard for PiiGuard {
         let rows_in = batch.num_rows() as u64;
         let decided_at = request.time_ms.unwrap_or_else(now_ms);
         let schema = batch.data().schema();
-        let decision = match self
-            .config
-            .policy
-            .evaluate(request, &source, &schema, decided_at)?
-        {
+        let decided = match self.rego.as_mut() {
+            Some(rego) => rego.evaluate(request, &source, &schema, decided_at)?,
+            None => self
+                .config
+                .policy
+                .evaluate(request, &source, &schema, decided_at)?,
+        };
+        let decision = match decided {
             Ok(decision) => decision,
             Err(denial) => {
                 let detail = format!(

@@ -57,6 +57,7 @@
 
 pub(crate) mod apply;
 mod filter;
+mod rego;
 mod rule;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,6 +70,7 @@ use serde::{Deserialize, Serialize};
 
 pub use apply::{AppliedPolicy, ColumnMaskFallback, apply_decision, apply_decision_with};
 pub use filter::{CompareOp, Literal, RowPredicate};
+pub use rego::RegoPolicy;
 pub use rule::{Day, Effect, PolicyRule, SubjectMatch, TimeWindow};
 
 use crate::mask::MaskOperator;
