@@ -278,6 +278,16 @@ impl ChainFile {
         if let Some(work_orders) = &mut self.work_orders {
             work_orders.store = base.join(&work_orders.store);
         }
+        for stage in &mut self.stages {
+            if let StageConfig::Guard(guard) = stage
+                && let Some(rego) = &mut guard.rego
+            {
+                rego.path = base.join(&rego.path);
+                if let Some(data) = &mut rego.data {
+                    *data = base.join(&*data);
+                }
+            }
+        }
         let (paths, dir) = match &mut self.source {
             SourceConfig::Csv(config) => (&mut config.paths, &mut config.dir),
             SourceConfig::Parquet(config) => (&mut config.paths, &mut config.dir),

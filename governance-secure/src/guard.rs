@@ -38,6 +38,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -106,6 +107,40 @@ pub struct PiiGuardConfig {
     /// Column-level classification, whole-value masking of classified columns and
     /// generalisation of coordinate pairs.
     pub classification: ColumnGuardConfig,
+    /// A Rego policy file that decides access in place of `policy`, which must then be
+    /// empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rego: Option<RegoConfig>,
+}
+
+/// Where a guard's Rego policy comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegoConfig {
+    /// The `.rego` module.
+    pub path: PathBuf,
+    /// Package whose rules decide, dotted and without `data.`; by default
+    /// [`RegoPolicy::DEFAULT_PACKAGE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// A JSON document loaded under `data`, such as role lists kept outside the policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<PathBuf>,
+}
+
+impl RegoConfig {
+    /// Reads the module and the data document.
+    pub fn load(&self) -> Result<RegoPolicy> {
+        let mut policy = RegoPolicy::from_path(&self.path)?;
+        if let Some(data) = &self.data {
+            let text = std::fs::read_to_string(data).map_err(|source| Error::io(data, source))?;
+            policy = policy.with_data_json(&text)?;
+        }
+        if let Some(package) = &self.package {
+            policy = policy.with_package(package.clone());
+        }
+        Ok(policy)
+    }
 }
 
 /// The guard stage. See the [module docs](self) for what it does to each batch.
@@ -143,12 +178,13 @@ struct ColumnScan {
 
 impl PiiGuard {
     /// Builds a guard named [`DEFAULT_GUARD_NAME`]. Fails when the detector, classifier or
-    /// grid cell settings are invalid.
+    /// grid cell settings are invalid, or the Rego policy cannot be read or parsed.
     pub fn new(config: PiiGuardConfig) -> Result<Self> {
         let detector = Detector::new(config.detector.clone())?;
         config.classification.validate(DEFAULT_GUARD_NAME)?;
         let verdicts = ColumnVerdicts::new(&config.detector, &config.classification)?;
-        Ok(PiiGuard {
+        let rego = config.rego.as_ref().map(RegoConfig::load).transpose()?;
+        let guard = PiiGuard {
             name: DEFAULT_GUARD_NAME.to_string(),
             config,
             detector,
@@ -157,7 +193,11 @@ impl PiiGuard {
             verdicts,
             warned_missing: BTreeSet::new(),
             rego: None,
-        })
+        };
+        match rego {
+            Some(policy) => guard.with_rego_policy(policy),
+            None => Ok(guard),
+        }
     }
 
     /// Returns the guard deciding access with a Rego policy instead of the config's policy.

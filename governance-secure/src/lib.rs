@@ -69,7 +69,7 @@ pub mod pseudonym;
 
 pub use anomaly::{AccessAlert, AccessEvent, AccessMonitor, AccessMonitorConfig};
 pub use detect::{ConfidenceTier, Detector, DetectorConfig, PiiFinding, PiiKind};
-pub use guard::{ColumnGuardConfig, PiiGuard, PiiGuardConfig};
+pub use guard::{ColumnGuardConfig, PiiGuard, PiiGuardConfig, RegoConfig};
 pub use keys::{MaskerKeys, SecretKey};
 pub use mask::{MaskConfig, MaskOperator, mask_text, mask_value};
 pub use masker::{MaskedText, Masker};
