@@ -14,7 +14,9 @@
 //! returns counts only.
 //!
 //! The bench prints the median of three runs of each side, the ratio, and a JSON line, then
-//! runs criterion on both for its own statistics.
+//! runs criterion on both for its own statistics. With `RULES_BENCH_PER_RULE=1` it first
+//! times each rule alone, as a suite of one rule on the same batches (median of three), to
+//! show where the suite spends its time.
 
 #![expect(
     clippy::print_stdout,
@@ -165,7 +167,12 @@ fn generate(rows: usize) -> BenchResult<Vec<GovernedBatch>> {
 
 /// Runs the suite and returns the failing count of each rule.
 fn run_suite(batches: &[GovernedBatch]) -> BenchResult<Vec<u64>> {
-    let mut suite = Suite::new(SuiteConfig::from_json(RULES)?)?;
+    run_rules(batches, RULES)
+}
+
+/// Runs a suite configured by `rules` (suite JSON) and returns the failing count of each rule.
+fn run_rules(batches: &[GovernedBatch], rules: &str) -> BenchResult<Vec<u64>> {
+    let mut suite = Suite::new(SuiteConfig::from_json(rules)?)?;
     let mut issues = 0usize;
     for batch in batches {
         issues += suite.check_batch(batch)?.len();
@@ -243,6 +250,25 @@ fn median_seconds(mut work: impl FnMut() -> BenchResult<Vec<u64>>) -> BenchResul
     Ok((times[RUNS / 2], counts))
 }
 
+/// Prints the median time of each rule run alone as a suite of one rule.
+fn time_each_rule(batches: &[GovernedBatch], rows: usize) -> BenchResult<()> {
+    let config: serde_json::Value = serde_json::from_str(RULES)?;
+    let rules = config["rules"]
+        .as_array()
+        .ok_or("the bench's RULES JSON has no \"rules\" array")?;
+    println!("each rule alone, median of {RUNS}:");
+    for rule in rules {
+        let single = serde_json::json!({ "rules": [rule] }).to_string();
+        let (seconds, _) = median_seconds(|| run_rules(batches, &single))?;
+        println!(
+            "  {:<18} {seconds:.3} s ({:.2} M rows/s)",
+            rule["name"].as_str().unwrap_or("?"),
+            rows as f64 / seconds / 1e6
+        );
+    }
+    Ok(())
+}
+
 fn run() -> BenchResult<()> {
     let rows = match std::env::var("RULES_BENCH_ROWS") {
         Ok(text) => text.parse::<usize>().map_err(|error| {
@@ -255,6 +281,9 @@ fn run() -> BenchResult<()> {
         .ok_or("no rows generated; set RULES_BENCH_ROWS above 0")?;
     let frame = governance::polars::to_dataframe(&whole)?;
     drop(whole);
+    if std::env::var("RULES_BENCH_PER_RULE").is_ok_and(|value| value == "1") {
+        time_each_rule(&batches, rows)?;
+    }
 
     let (suite_seconds, suite_counts) = median_seconds(|| run_suite(&batches))?;
     let (polars_seconds, polars_counts) = median_seconds(|| run_polars(&frame))?;

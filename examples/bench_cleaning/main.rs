@@ -220,6 +220,7 @@ fn main() {
         }
         if options.show_errors {
             print_false_positives(&dataset, &outcomes[0]);
+            print_missed_errors(&dataset, &outcomes[0]);
         }
         let summary = Summary::of(&outcomes);
         let seconds = times.iter().sum::<f64>() / times.len() as f64;
@@ -267,6 +268,43 @@ fn print_false_positives(dataset: &Dataset, outcome: &Outcome) {
             "  {:<20} {:>5}  {}",
             dataset.names[column],
             values.len(),
+            examples.join(", ")
+        );
+    }
+}
+
+/// Prints, per column, raw detection figures and the most common errors left unflagged, as
+/// dirty -> clean.
+fn print_missed_errors(dataset: &Dataset, outcome: &Outcome) {
+    println!(
+        "\n{}: raw detection per column and missed errors of the first seed",
+        dataset.name
+    );
+    println!(
+        "  {:<20} {:>6} {:>6} {:>6} {:>6} {:>6}  missed",
+        "column", "errors", "missed", "P", "R", "F1"
+    );
+    for (column, counts) in outcome.column_detection.iter().enumerate() {
+        let missed = &outcome.false_negatives[column];
+        let mut common: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
+        for (dirty, clean) in missed {
+            *common.entry((dirty.as_str(), clean.as_str())).or_default() += 1;
+        }
+        let mut common: Vec<((&str, &str), usize)> = common.into_iter().collect();
+        common.sort_by(|left, right| right.1.cmp(&left.1).then(left.0.cmp(&right.0)));
+        let examples: Vec<String> = common
+            .iter()
+            .take(4)
+            .map(|((dirty, clean), count)| format!("{dirty:?}->{clean:?} x{count}"))
+            .collect();
+        println!(
+            "  {:<20} {:>6} {:>6} {:>6.3} {:>6.3} {:>6.3}  {}",
+            dataset.names[column],
+            counts.errors,
+            missed.len(),
+            counts.precision(),
+            counts.recall(),
+            counts.f1(),
             examples.join(", ")
         );
     }

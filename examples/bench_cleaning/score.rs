@@ -19,15 +19,15 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn precision(self) -> f64 {
+    pub fn precision(self) -> f64 {
         ratio(self.correct, self.predicted)
     }
 
-    fn recall(self) -> f64 {
+    pub fn recall(self) -> f64 {
         ratio(self.correct, self.errors)
     }
 
-    fn f1(self) -> f64 {
+    pub fn f1(self) -> f64 {
         let (precision, recall) = (self.precision(), self.recall());
         if precision + recall == 0.0 {
             0.0
@@ -53,6 +53,10 @@ pub struct Outcome {
     canonical_correction: Counts,
     /// Per column, the raw values of the cells flagged although they were right.
     pub false_positives: Vec<Vec<String>>,
+    /// Per column, the dirty and clean raw values of the erroneous cells left unflagged.
+    pub false_negatives: Vec<Vec<(String, String)>>,
+    /// Per column, the raw detection counts.
+    pub column_detection: Vec<Counts>,
 }
 
 /// Scores the stage's output against the clean table.
@@ -82,6 +86,8 @@ pub fn score(dataset: &Dataset, output: &GovernedBatch, detector: &str) -> Outco
         canonical_detection: Counts::default(),
         canonical_correction: Counts::default(),
         false_positives: vec![Vec::new(); columns],
+        false_negatives: vec![Vec::new(); columns],
+        column_detection: vec![Counts::default(); columns],
     };
     for column in 0..columns {
         let values = output
@@ -91,9 +97,17 @@ pub fn score(dataset: &Dataset, output: &GovernedBatch, detector: &str) -> Outco
         for row in 0..rows {
             let dirty = &dataset.dirty[row][column];
             let clean = &dataset.clean[row][column];
-            if flagged[row][column] && same(dirty, clean, false) {
+            let raw_error = !same(dirty, clean, false);
+            if flagged[row][column] && !raw_error {
                 outcome.false_positives[column].push(dirty.clone());
             }
+            if raw_error && !flagged[row][column] {
+                outcome.false_negatives[column].push((dirty.clone(), clean.clone()));
+            }
+            let counts = &mut outcome.column_detection[column];
+            counts.errors += usize::from(raw_error);
+            counts.predicted += usize::from(flagged[row][column]);
+            counts.correct += usize::from(raw_error && flagged[row][column]);
             let repaired = match &values {
                 Some(values) if values.is_valid(row) => values.value(row),
                 _ => dirty.as_str(),

@@ -135,6 +135,110 @@ fn unique_compound_key_across_batches() {
     assert!(issues_of(&report, "k")[0].message.contains("A, 1"));
 }
 
+/// Computes what a uniqueness rule must report over `batches` of integer keys, row by row in
+/// arrival order with at most `max_keys` keys kept: the failing count, whether keys were
+/// turned away, and each failing row id with its message.
+fn expected_unique(batches: &[Vec<i64>], max_keys: usize) -> (u64, bool, Vec<(u64, String)>) {
+    let mut seen: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    let mut repeats = Vec::new();
+    let mut incomplete = false;
+    let mut row_id = 0u64;
+    for batch in batches {
+        for &key in batch {
+            if let Some((_, count)) = seen.get_mut(&key) {
+                *count += 1;
+                repeats.push((key, row_id));
+            } else if seen.len() < max_keys {
+                seen.insert(key, (row_id, 1));
+            } else {
+                incomplete = true;
+            }
+            row_id += 1;
+        }
+    }
+    let failing = seen
+        .values()
+        .filter(|(_, count)| *count > 1)
+        .map(|(_, count)| count)
+        .sum();
+    let mut failures = Vec::new();
+    let mut named = std::collections::BTreeSet::new();
+    for (key, row) in repeats {
+        let (first, count) = seen[&key];
+        if named.insert(key) {
+            failures.push((
+                first,
+                format!("is a key that {count} rows share; this is the first copy"),
+            ));
+        }
+        failures.push((row, format!("repeats the key of row {first}")));
+    }
+    (failing, incomplete, failures)
+}
+
+#[test]
+fn unique_matches_row_by_row_reference() {
+    // Three batches of 3,000 keys: repeats inside a batch, across batches and of keys seen
+    // only after the key limit was reached.
+    let keys: Vec<Vec<i64>> = (0..3)
+        .map(|batch| {
+            (0..3_000)
+                .map(|row| {
+                    let position = batch * 3_000 + row;
+                    match position % 97 {
+                        5 => position - 5,
+                        11 => position % 1_000,
+                        _ => position,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    for max_keys in [20_000_000usize, 5_000, 2_500] {
+        let ids = RowIdAllocator::default();
+        let batches: Vec<GovernedBatch> = keys
+            .iter()
+            .map(|values| {
+                let column: ArrayRef = Arc::new(Int64Array::from(values.clone()));
+                governed(vec![("id", column)], &ids)
+            })
+            .collect();
+        let json = format!(
+            r#"{{"max_tracked_keys": {max_keys},
+                "rules": [{{"name": "k", "check": {{"unique": {{"columns": ["id"]}}}}}}]}}"#
+        );
+        let report = run(&json, &batches);
+        let result = report.result("k").expect("result");
+        let (failing, incomplete, failures) = expected_unique(&keys, max_keys);
+        assert_eq!(
+            result.failing, failing,
+            "failing rows with {max_keys} keys kept"
+        );
+        assert_eq!(
+            result.incomplete, incomplete,
+            "incomplete with {max_keys} keys kept"
+        );
+        let found: Vec<(u64, String)> = issues_of(&report, "k")
+            .iter()
+            .map(|issue| {
+                let message = issue.message.split_once(": ").map_or("", |(_, text)| text);
+                let text = message.split_once(" ").map_or("", |(_, text)| text);
+                (issue.row_id, text.to_string())
+            })
+            .collect();
+        let expected: Vec<(u64, String)> = failures;
+        assert_eq!(
+            found.len(),
+            expected.len(),
+            "issues with {max_keys} keys kept"
+        );
+        for (found, expected) in found.iter().zip(&expected) {
+            assert_eq!(found.0, expected.0, "row id with {max_keys} keys kept");
+            assert!(found.1.ends_with(&expected.1), "{found:?} vs {expected:?}");
+        }
+    }
+}
+
 #[test]
 fn primary_key_rejects_null_parts() {
     let ids = RowIdAllocator::default();

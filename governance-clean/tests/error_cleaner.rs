@@ -270,3 +270,173 @@ fn unicode_text_is_handled() {
     typo[5] = "北京市朝x区".into();
     survives(batch(vec![("place", values), ("other", text(typo))]));
 }
+
+/// Picks tuples, labels every cell of them from `clean`, runs the stage on `dirty` and
+/// returns the message of each flagged cell, per column and row.
+fn flags_after_labelling(
+    names: &[&str],
+    dirty: &[Vec<String>],
+    clean: &[Vec<String>],
+) -> Vec<Vec<Option<String>>> {
+    let rows = dirty[0].len();
+    let input = batch(
+        names
+            .iter()
+            .zip(dirty)
+            .map(|(name, values)| (*name, text(values.clone())))
+            .collect(),
+    );
+    let mut cleaner = ErrorCleaner::new(ErrorCleanerConfig::default()).expect("config");
+    let tuples = cleaner.pick_tuples(&input, 1).expect("sampling");
+    let mut feedback = Vec::new();
+    for &row_id in &tuples {
+        let row = row_id as usize;
+        for (column, name) in names.iter().enumerate() {
+            let label = if dirty[column][row] == clean[column][row] {
+                Label::Rejected
+            } else {
+                Label::Corrected {
+                    value: clean[column][row].clone(),
+                }
+            };
+            feedback.push(Feedback::cell(row_id, *name, label, "test"));
+        }
+    }
+    cleaner.learn(&feedback).expect("learn");
+    let output = cleaner.clean(input, &mut context()).expect("clean");
+    let mut flagged = vec![vec![None; rows]; names.len()];
+    for issue in output.issues.issues() {
+        if issue.kind != IssueKind::Anomaly {
+            continue;
+        }
+        let column = names
+            .iter()
+            .position(|name| issue.column.as_deref() == Some(*name))
+            .expect("issue names a column of the batch");
+        flagged[column][issue.row_id as usize] = Some(issue.message.clone());
+    }
+    flagged
+}
+
+/// Returns `rows` rows of 40 towns: a unique id, a product name, zip, city and state, all correct.
+fn clean_towns(rows: usize) -> Vec<Vec<String>> {
+    let first = [
+        "Hazy", "Quiet", "Jolly", "Wicked", "Bright", "Fuzzy", "Velvet",
+    ];
+    let second = [
+        "Owl", "Kayak", "Jetty", "Quill", "Zephyr", "Badger", "Yak", "Vixen", "Ox",
+    ];
+    let stems = ["Ash", "Bel", "Cor", "Dun", "Elm", "Fair", "Glen", "Hart"];
+    let endings = ["ford", "ton", "ville", "wood", "field"];
+    let states = ["IL", "CA", "TN", "TX", "OR", "WI", "NC", "ME", "MD", "CO"];
+    let mut columns = vec![Vec::new(); 5];
+    for row in 0..rows {
+        let town = (row * 7) % 40;
+        columns[0].push(format!("p{row:04}"));
+        columns[1].push(format!(
+            "{} {} No. {}",
+            first[row % first.len()],
+            second[row % second.len()],
+            row / 63
+        ));
+        columns[2].push(format!("{}", 10_000 + town * 111));
+        columns[3].push(format!("{}{}", stems[town % 8], endings[town / 8]));
+        columns[4].push(states[town % 10].to_string());
+    }
+    columns
+}
+
+#[test]
+fn column_wrong_in_every_row_is_flagged() {
+    // Every size carries a unit where plain numbers belong: three common spellings, and one
+    // spelling with a can type that each appear in one row only.
+    let rows = 800;
+    let kinds = [
+        "Silo",
+        "Alumi-Tek",
+        "Crowler",
+        "Stubby",
+        "Tallboy",
+        "Pounder",
+        "Nip",
+        "Bomber",
+        "Magnum",
+        "Growler",
+        "Pint",
+        "Flat",
+        "Sleek",
+        "Slim",
+        "Keg",
+        "Mini",
+    ];
+    let mut clean = clean_towns(rows);
+    let mut dirty = clean.clone();
+    let (mut written, mut numbers) = (Vec::new(), Vec::new());
+    for row in 0..rows {
+        let text = if row % 50 == 7 {
+            format!("12.0 oz. {} Can", kinds[row / 50])
+        } else if row % 3 == 0 {
+            "16.0 OZ.".to_string()
+        } else if row % 2 == 0 {
+            "12.0 oz".to_string()
+        } else {
+            "12.0 ounce".to_string()
+        };
+        let number = if text.starts_with("16") { "16" } else { "12" };
+        written.push(text);
+        numbers.push(number.to_string());
+    }
+    dirty.push(written);
+    clean.push(numbers);
+    let names = ["id", "name", "zip", "city", "state", "size"];
+    let flagged = flags_after_labelling(&names, &dirty, &clean);
+
+    let missed: Vec<&String> = (0..rows)
+        .filter(|&row| flagged[5][row].is_none())
+        .map(|row| &dirty[5][row])
+        .collect();
+    assert!(missed.is_empty(), "sizes not flagged: {missed:?}");
+    for (column, name) in names.iter().enumerate().take(5) {
+        let wrong = flagged[column].iter().flatten().count();
+        assert_eq!(wrong, 0, "{wrong} correct {name} cells flagged");
+    }
+}
+
+#[test]
+fn state_merged_into_city_is_flagged() {
+    // Every 23rd row has its state written into the city and the state left blank.
+    let rows = 800;
+    let clean = clean_towns(rows);
+    let mut dirty = clean.clone();
+    let merged: Vec<usize> = (5..rows).step_by(23).collect();
+    for &row in &merged {
+        dirty[3][row] = format!("{} {}", clean[3][row], clean[4][row]);
+        dirty[4][row] = String::new();
+    }
+    let names = ["id", "name", "zip", "city", "state"];
+    let flagged = flags_after_labelling(&names, &dirty, &clean);
+
+    let missed: Vec<&String> = merged
+        .iter()
+        .filter(|&&row| flagged[3][row].is_none())
+        .map(|&row| &dirty[3][row])
+        .collect();
+    assert!(missed.is_empty(), "merged cities not flagged: {missed:?}");
+    // Flags of unlabelled cells name the detectors that fired, the moved-value one among them.
+    for &row in &merged {
+        let Some(message) = &flagged[3][row] else {
+            continue;
+        };
+        if message.contains("was labelled") {
+            continue;
+        }
+        assert!(
+            message.contains("contains a value of another column"),
+            "row {row}: {message}"
+        );
+    }
+    let wrong = (0..rows)
+        .filter(|&row| flagged[3][row].is_some() && !merged.contains(&row))
+        .count();
+    assert_eq!(wrong, 0, "{wrong} correct city cells flagged");
+}

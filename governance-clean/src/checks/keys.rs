@@ -1,5 +1,6 @@
-//! Whole-table checks that keep bounded state across batches: uniqueness and primary keys,
-//! functional dependencies, row count and freshness.
+//! Whole-table checks that keep bounded state across batches: functional dependencies, row
+//! count and freshness, and the key encoding and hashing that they share with uniqueness
+//! ([`super::unique`]).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -11,7 +12,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit};
 use arrow::row::{RowConverter, Rows, SortField};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use governance_core::{Error, GovernedBatch, IssueKind, Result};
+use governance_core::{Error, GovernedBatch, Result};
 
 use super::cell::rule_column;
 use super::config::{COMPONENT, FreshnessCheck, FunctionalDependencyCheck};
@@ -130,145 +131,6 @@ impl KeyEncoder {
         }
         let rows = converter.convert_columns(&columns)?;
         Ok((columns, rows))
-    }
-}
-
-/// A repeated key: the row id of one later copy and the key as text.
-struct Repeat {
-    hash: u64,
-    row_id: u64,
-    text: String,
-}
-
-/// `unique` and `primary_key`.
-pub(crate) struct Unique {
-    columns: Vec<String>,
-    primary: bool,
-    encoder: KeyEncoder,
-    /// Key hash to (row id of the first copy, number of copies).
-    seen: HashedMap<(u64, u64)>,
-    repeats: Vec<Repeat>,
-    null_keys: u64,
-}
-
-impl Unique {
-    pub fn new(columns: Vec<String>, primary: bool) -> Self {
-        Unique {
-            columns,
-            primary,
-            encoder: KeyEncoder::default(),
-            seen: HashedMap::default(),
-            repeats: Vec::new(),
-            null_keys: 0,
-        }
-    }
-}
-
-impl Evaluator for Unique {
-    fn check_batch(
-        &mut self,
-        batch: &GovernedBatch,
-        scope: &Scope<'_>,
-        stats: &mut RuleStats,
-        failures: &mut Vec<Failure>,
-    ) -> Result<()> {
-        let (columns, rows) = self.encoder.encode(batch, scope, &self.columns)?;
-        let ids = batch.row_ids();
-        let has_nulls = columns.iter().any(|column| column.null_count() > 0);
-        for row in 0..batch.num_rows() {
-            if has_nulls && any_null(&columns, row) {
-                self.null_keys += 1;
-                if self.primary {
-                    stats.evaluated += 1;
-                    stats.failing += 1;
-                    failures.push(
-                        Failure::cell(
-                            ids.value(row),
-                            &self.columns[0],
-                            Some(key_text(&columns, row)?),
-                            "is a primary key with a null part",
-                        )
-                        .with_kind(IssueKind::Missing),
-                    );
-                }
-                continue;
-            }
-            stats.evaluated += 1;
-            let hash = hash_bytes(rows.row(row).as_ref());
-            let tracked = self.seen.len();
-            match self.seen.get_mut(&hash) {
-                Some((_, count)) => {
-                    *count += 1;
-                    if self.repeats.len() < scope.config.max_tracked_failures {
-                        self.repeats.push(Repeat {
-                            hash,
-                            row_id: ids.value(row),
-                            text: key_text(&columns, row)?,
-                        });
-                    } else {
-                        stats.truncated = true;
-                    }
-                }
-                None if tracked < scope.config.max_tracked_keys => {
-                    self.seen.insert(hash, (ids.value(row), 1));
-                }
-                None => stats.incomplete = true,
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(
-        &mut self,
-        _scope: &Scope<'_>,
-        stats: &mut RuleStats,
-        failures: &mut Vec<Failure>,
-    ) -> Result<()> {
-        let (mut rows_with_duplicates, mut extra_copies, mut repeated_values) = (0u64, 0u64, 0u64);
-        for &(_, count) in self.seen.values() {
-            if count > 1 {
-                rows_with_duplicates += count;
-                extra_copies += count - 1;
-                repeated_values += 1;
-            }
-        }
-        let mut named_first: HashedMap<()> = HashedMap::default();
-        for repeat in &self.repeats {
-            let Some(&(first_row, count)) = self.seen.get(&repeat.hash) else {
-                continue;
-            };
-            if named_first.insert(repeat.hash, ()).is_none() {
-                failures.push(Failure::cell(
-                    first_row,
-                    &self.columns[0],
-                    Some(repeat.text.clone()),
-                    format!("is a key that {count} rows share; this is the first copy"),
-                ));
-            }
-            failures.push(Failure::cell(
-                repeat.row_id,
-                &self.columns[0],
-                Some(repeat.text.clone()),
-                format!("repeats the key of row {first_row}"),
-            ));
-        }
-        stats.failing += rows_with_duplicates;
-        stats.set_metric("rows_with_duplicates", rows_with_duplicates as f64);
-        stats.set_metric("extra_copies", extra_copies as f64);
-        stats.set_metric("repeated_values", repeated_values as f64);
-        stats.set_metric("distinct_keys", self.seen.len() as f64);
-        stats.set_metric("null_keys", self.null_keys as f64);
-        stats.detail = Some(format!(
-            "{rows_with_duplicates} rows share a key with another row: {extra_copies} extra \
-             copies of {repeated_values} repeated keys, {} distinct keys, {} rows with a null \
-             key part",
-            self.seen.len(),
-            self.null_keys
-        ));
-        self.seen = HashedMap::default();
-        self.repeats = Vec::new();
-        self.null_keys = 0;
-        Ok(())
     }
 }
 

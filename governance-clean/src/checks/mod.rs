@@ -62,6 +62,7 @@ pub mod drift;
 mod keys;
 mod sql;
 mod stage;
+mod unique;
 
 use std::collections::BTreeMap;
 
@@ -639,7 +640,7 @@ fn compile(check: &RuleCheck, label: &str) -> Result<(Box<dyn Evaluator>, IssueK
             }
             let primary = matches!(check_kind, "primary_key");
             (
-                Box::new(keys::Unique::new(check.columns.clone(), primary)),
+                Box::new(unique::Unique::new(check.columns.clone(), primary)),
                 IssueKind::Duplicate,
             )
         }

@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::fd::{Dependency, GroupCounts};
+use super::moved::Vocabularies;
 use super::table::{
     CellTable, Interned, MAX_EDIT_CHARS, ValueType, is_missing_token, parse_number, signature,
     value_type,
@@ -18,7 +19,7 @@ use super::truth::Truths;
 use crate::edit_distance::levenshtein_within;
 
 /// Names of the features every column has, in order; they also explain a flag.
-pub(crate) const GENERIC: [&str; 12] = [
+pub(crate) const GENERIC: [&str; 13] = [
     "missing-value token",
     "rare value in the column",
     "rare format signature",
@@ -31,6 +32,7 @@ pub(crate) const GENERIC: [&str; 12] = [
     "minority within its determining group",
     "close in spelling to a more frequent value",
     "differs from the value the reliable sources give for its entity",
+    "contains a value of another column that is missing in its row",
 ];
 
 /// How many frequent characters and signatures get an indicator feature of their own.
@@ -76,8 +78,12 @@ pub(crate) fn column_features(
     dependencies: &[Dependency],
     truths: Option<&Truths>,
 ) -> Vec<ColumnFeatures> {
+    let vocabularies = Vocabularies::of(interned);
     (0..table.columns.len())
-        .map(|column| one_column(table, interned, dependencies, truths, column))
+        .map(|column| {
+            let moved = vocabularies.moved_into(table, column);
+            one_column(table, interned, dependencies, truths, &moved, column)
+        })
         .collect()
 }
 
@@ -86,6 +92,7 @@ fn one_column(
     interned: &[Interned],
     dependencies: &[Dependency],
     truths: Option<&Truths>,
+    moved: &[bool],
     column: usize,
 ) -> ColumnFeatures {
     let rows = table.rows;
@@ -183,6 +190,7 @@ fn one_column(
         out.push(f32::from(u8::from(
             truths.is_some_and(|truths| truths.disagrees(interned, row, column)),
         )));
+        out.push(f32::from(u8::from(moved[row])));
         out.extend(disagreements);
 
         for (character, _) in &top_characters {

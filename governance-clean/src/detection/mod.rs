@@ -11,7 +11,9 @@
 //! Each column with labelled errors and labelled correct cells gets its own model over all its
 //! features. Any other column is scored by one model shared by all columns and trained on the
 //! generic features of every label, so a column where no labelled tuple had an error can still
-//! be cleaned. Cells a person labelled keep their label.
+//! be cleaned. The shared model's scores are moved to the error rate of the column's own
+//! labels ([`prior`]), so a column where every labelled cell is an error is not scored as if
+//! it were as clean as the rest. Cells a person labelled keep their label.
 //!
 //! When the table holds one row per entity and source, truth discovery ([`truth`]) estimates
 //! each source's reliability and each entity's true values; a cell that differs from its
@@ -21,6 +23,8 @@
 mod explain;
 pub(crate) mod fd;
 mod features;
+mod moved;
+mod prior;
 mod sampling;
 pub(crate) mod table;
 pub(crate) mod truth;
@@ -132,7 +136,7 @@ impl Analysis {
         let features = column_features(&table, &interned, &dependencies, truths.as_ref());
         let clusters = features
             .iter()
-            .map(|column| Clusters::of(column, table.rows))
+            .map(|column| Clusters::of(column, GENERIC.len(), table.rows))
             .collect();
         Ok(Analysis {
             table,
@@ -306,6 +310,7 @@ impl ErrorCleaner {
         let shared = self
             .train(&shared_x, GENERIC.len(), &shared_y, &shared_w)
             .map(Arc::new);
+        let shared_rate = prior::training_rate(&shared_y, &shared_w);
 
         let mut scores = Vec::with_capacity(analysis.features.len());
         let mut scorers = Vec::with_capacity(analysis.features.len());
@@ -332,6 +337,14 @@ impl ErrorCleaner {
             }
             .map_err(|error| Error::Internal(format!("scoring column {column} failed: {error}")))?;
             if own.is_none() {
+                if let Some(trained) = shared_rate {
+                    let errors = labels[column]
+                        .values()
+                        .filter(|label| label.is_error)
+                        .count();
+                    let target = prior::column_rate(errors, labels[column].len());
+                    prior::shift(&mut probabilities, trained, target);
+                }
                 self.calibrate(&mut probabilities, &labels[column]);
             }
             scores.push(probabilities);

@@ -1,7 +1,10 @@
 //! Choosing which tuples a person labels, and spreading their labels to similar cells.
 //!
-//! Cells of a column are clustered by their features rounded to on/off, so two cells share a
-//! cluster when the same detectors fire on them. The tuples to label are picked one at a time,
+//! Cells of a column are clustered by their generic features rounded to on/off, so two cells
+//! share a cluster when the same detectors fire on them. The column's own indicator features
+//! (one per frequent character or format) are left out. They would split a text column into
+//! about one cluster per distinct value, so a label would spread to no other cell and the
+//! picker would chase clusters of one cell. The tuples to label are picked one at a time,
 //! each the tuple whose cells fall in the most clusters that no label covers yet, the rarer
 //! the better; a seeded RNG breaks only the ties left. Rare combinations of firing detectors
 //! are where errors sit, so this draws errors into the labelled set, and every cluster a
@@ -23,13 +26,15 @@ pub(crate) struct Clusters {
 }
 
 impl Clusters {
-    pub fn of(features: &ColumnFeatures, rows: usize) -> Clusters {
+    /// Clusters the cells of one column by their first `detectors` features, each rounded to
+    /// on or off.
+    pub fn of(features: &ColumnFeatures, detectors: usize, rows: usize) -> Clusters {
         let mut ids: HashMap<Vec<bool>, u32> = HashMap::new();
         let mut of_row = Vec::with_capacity(rows);
         let mut sizes: Vec<u32> = Vec::new();
         for row in 0..rows {
-            let key: Vec<bool> = features
-                .row(row)
+            let row_features = features.row(row);
+            let key: Vec<bool> = row_features[..detectors.min(row_features.len())]
                 .iter()
                 .map(|&value| value >= 0.5)
                 .collect();
@@ -173,7 +178,7 @@ mod tests {
     #[test]
     fn picks_cover_distinct_clusters() {
         let column = features(&[[0.0, 0.0], [0.0, 0.1], [1.0, 0.0], [0.0, 0.9], [0.2, 0.0]]);
-        let clusters = vec![Clusters::of(&column, 5)];
+        let clusters = vec![Clusters::of(&column, 2, 5)];
         assert_eq!(clusters[0].sizes.len(), 3);
         let picked = pick_rows(&clusters, 5, 3, &[], 1);
         let mut covered: Vec<u32> = picked.iter().map(|&row| clusters[0].of_row[row]).collect();
@@ -182,16 +187,24 @@ mod tests {
     }
 
     #[test]
+    fn clusters_ignore_features_past_detectors() {
+        let column = features(&[[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]);
+        let clusters = Clusters::of(&column, 1, 3);
+        assert_eq!(clusters.sizes, vec![2, 1]);
+        assert_eq!(clusters.of_row, vec![0, 0, 1]);
+    }
+
+    #[test]
     fn budget_larger_than_rows_stops() {
         let column = features(&[[0.0, 0.0], [1.0, 1.0]]);
-        let clusters = vec![Clusters::of(&column, 2)];
+        let clusters = vec![Clusters::of(&column, 2, 2)];
         assert_eq!(pick_rows(&clusters, 2, 20, &[], 3).len(), 2);
     }
 
     #[test]
     fn labels_spread_only_in_agreeing_clusters() {
         let column = features(&[[1.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]);
-        let clusters = Clusters::of(&column, 5);
+        let clusters = Clusters::of(&column, 2, 5);
         let labels = BTreeMap::from([(0, true), (2, false), (3, true)]);
         let spread = propagate(&clusters, &labels);
         assert_eq!(spread[1].map(|label| label.is_error), Some(true));
