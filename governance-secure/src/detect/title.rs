@@ -237,6 +237,7 @@ fn follows_inner_capital(text: &str, index: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::{Detector, DetectorConfig, PiiKind, found_texts};
 
     fn found(text: &str) -> Vec<String> {
         let finder = TitleFinder::new().expect("finder");
@@ -294,6 +295,19 @@ mod tests {
     #[test]
     fn occupation_ending_is_a_head() {
         assert_eq!(found("Title: Cartographer"), ["Cartographer"]);
+    }
+
+    #[test]
+    fn detector_reports_titles_when_asked() {
+        let text = "Dr. Okafor worked as a site engineer.";
+        assert_eq!(found_texts(PiiKind::Title, text), ["Dr.", "site engineer"]);
+        let detector = Detector::new(DetectorConfig::default()).expect("detector");
+        assert!(
+            detector
+                .detect(text)
+                .iter()
+                .all(|finding| finding.kind != PiiKind::Title)
+        );
     }
 
     #[test]
