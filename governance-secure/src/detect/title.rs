@@ -54,7 +54,7 @@ const JOB_HEADS: &[&str] = &[
     "specialist", "statistician", "supervisor", "surgeon", "surveyor", "tailor", "teacher",
     "technician", "technologist", "therapist", "trader", "trainer", "translator", "tutor",
     "underwriter", "veterinarian", "waiter", "waitress", "welder", "worker", "writer",
-    "cleaner", "packer", "packager", "sorter", "loader", "mover", "chairman", "chairwoman",
+    "cleaner", "packer", "sorter", "loader", "mover", "chairman", "chairwoman",
     "chair", "treasurer", "administrator", "estimator", "valuer", "conservator", "warden",
 ];
 
