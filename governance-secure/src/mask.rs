@@ -173,16 +173,17 @@ pub fn mask_value(kind: PiiKind, value: &str, operator: MaskOperator) -> String 
                 PiiKind::Passport => partial::passport(value),
                 PiiKind::GpsCoordinate => partial::coordinates(value),
                 PiiKind::Person => partial::name(value),
-                // An address, organisation, place, age, date, postal code or group has no
-                // part that is safe to keep and still distinguishes values, so it gets the
-                // type tag.
+                // An address, organisation, place, age, date, postal code, group or title
+                // has no part that is safe to keep and still distinguishes values, so it
+                // gets the type tag.
                 PiiKind::StreetAddress
                 | PiiKind::Organization
                 | PiiKind::Place
                 | PiiKind::Age
                 | PiiKind::DateTime
                 | PiiKind::PostalCode
-                | PiiKind::Nrp => {
+                | PiiKind::Nrp
+                | PiiKind::Title => {
                     format!("<{}>", kind.tag())
                 }
             }

@@ -51,7 +51,7 @@ impl Default for TaggerConfig {
     fn default() -> Self {
         TaggerConfig {
             network: NetworkShape::default(),
-            train_sentences: 30_000,
+            train_sentences: 60_000,
             held_out_sentences: 2_000,
             epochs: 2,
             batch_size: 32,

@@ -1,9 +1,11 @@
 //! Ages in English text.
 //!
 //! A number is an age only inside an age phrase: before `years old`, `year-old`, `yrs old`
-//! (`42 years old`, `a 42-year-old`), or after `aged`, `age`, `age of`, `turn`, `turns`,
-//! `turned` or `turning` (`aged 42`, `she turned 42`). The finding covers the number alone,
-//! because the phrase is context and not personal data. Ages from 1 to 125 are accepted.
+//! (`42 years old`, `a 42-year-old`), after `aged`, `age`, `age of`, `turn`, `turns`,
+//! `turned` or `turning` (`aged 42`, `she turned 42`), or after `when`, `since` or `until`
+//! with a personal pronoun and `was` or `were` when the clause ends at the number (`when
+//! he was 64.`). The finding covers the number alone, because the phrase is context and not
+//! personal data. Ages from 1 to 125 are accepted.
 //!
 //! NOTE: `turn` also starts phrases that are not ages (`turn 90 degrees`); the range check
 //! drops larger numbers only.
@@ -20,7 +22,7 @@ use super::{ConfidenceTier, PiiKind, Recognizer, Today, compile, value_group};
 const MAX_AGE: u32 = 125;
 
 /// An age phrase with the number in the group `value`.
-const AGE_PATTERN: &str = r"(?i-u:(?:aged|age(?: of)?|turn(?:s|ed|ing)?)[: ]+(?P<value>[0-9]{1,3})|(?P<before>[0-9]{1,3})[ \-]?(?:years?|yrs?)[ \-]old)";
+const AGE_PATTERN: &str = r"(?i-u:(?:aged|age(?: of)?|turn(?:s|ed|ing)?)[: ]+(?P<value>[0-9]{1,3})|(?P<before>[0-9]{1,3})[ \-]?(?:years?|yrs?)[ \-]old|\b(?:when|since|until) (?:i|he|she|we|you|they) (?:was|were) (?P<was>[0-9]{1,3})(?:[.,;!?)]|\z))";
 
 /// Recognizes ages inside age phrases.
 #[derive(Debug)]
@@ -62,7 +64,7 @@ impl Recognizer for AgeRecognizer {
     }
 
     fn value_range(&self, candidate: &str) -> Range<usize> {
-        value_group(&self.pattern, candidate, &["value", "before"])
+        value_group(&self.pattern, candidate, &["value", "before", "was"])
     }
 }
 
@@ -88,6 +90,8 @@ mod tests {
         assert_eq!(ages("She turned 67 last week"), ["67"]);
         assert_eq!(ages("Age: 8"), ["8"]);
         assert_eq!(ages("at the age of 90"), ["90"]);
+        assert_eq!(ages("Written when she was 64."), ["64"]);
+        assert_eq!(ages("since I was 9, I have lived here"), ["9"]);
     }
 
     #[test]
@@ -97,5 +101,7 @@ mod tests {
         assert!(ages("Turn 0 is the start.").is_empty());
         assert!(ages("He was caged 4 hours").is_empty());
         assert!(ages("the 42 yearly reports").is_empty());
+        assert!(ages("when he was 64 km away").is_empty());
+        assert!(ages("the bus was 40 minutes late").is_empty());
     }
 }

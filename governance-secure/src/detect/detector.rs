@@ -14,7 +14,7 @@ use super::width::{ScannedText, to_ascii_width};
 use super::{
     CONTEXT_BONUS, ConfidenceTier, DetectorConfig, PiiFinding, PiiKind, Recognizer, Today, age,
     boundary, cn_id, credit_code, date, datetime, email, financial, gps, network, nrp, passport,
-    phone, plate, postal, ssn, tagged, web,
+    phone, plate, postal, ssn, tagged, title, web,
 };
 
 /// Cache capacity of the prefilter set's lazy DFA, in bytes.
@@ -38,6 +38,9 @@ struct Candidate {
 
 /// Name reported in [`PiiFinding::recognizer`] for findings of the token tagger.
 pub const TAGGER_RECOGNIZER: &str = "token_tagger";
+
+/// Name reported in [`PiiFinding::recognizer`] for honorifics and job titles.
+const TITLE_RECOGNIZER: &str = "title";
 
 /// Returns the kind of personal data a tagger label stands for, or `None` for labels this
 /// version does not map.
@@ -73,6 +76,8 @@ pub struct Detector {
     anchored: OnceLock<Vec<Regex>>,
     /// Finds names, addresses, organisations and places, which no pattern can.
     tagger: Option<Arc<Tagger>>,
+    /// Finds honorifics and job titles, when [`PiiKind::Title`] is wanted.
+    titles: Option<title::TitleFinder>,
 }
 
 impl Detector {
@@ -94,6 +99,11 @@ impl Detector {
             .dfa_size_limit(PREFILTER_DFA_CACHE_BYTES)
             .build()
             .map_err(|error| Error::Internal(format!("prefilter set failed to build: {error}")))?;
+        let titles = if config.kinds.contains(&PiiKind::Title) {
+            Some(title::TitleFinder::new()?)
+        } else {
+            None
+        };
         Ok(Detector {
             config,
             prefilter,
@@ -101,6 +111,7 @@ impl Detector {
             context: ContextMatcher::new()?,
             anchored: OnceLock::new(),
             tagger: None,
+            titles,
         })
     }
 
@@ -132,10 +143,11 @@ impl Detector {
         let scanned = ScannedText::new(text);
         let haystack = scanned.as_str();
         let matched = self.prefilter.matches(haystack);
-        if !matched.matched_any() && self.tagger.is_none() {
+        if !matched.matched_any() && self.tagger.is_none() && self.titles.is_none() {
             return Vec::new();
         }
         let mut candidates = self.tagger_candidates(haystack);
+        candidates.extend(self.title_candidates(haystack));
         for index in matched.iter() {
             let recognizer = &self.recognizers[index];
             let spans = boundary::whole_token_matches(
@@ -212,6 +224,28 @@ impl Detector {
                     has_context: false,
                     model_score: Some(span.score),
                 })
+            })
+            .collect()
+    }
+
+    /// Runs the title finder, when [`PiiKind::Title`] is wanted.
+    fn title_candidates(&self, haystack: &str) -> Vec<Candidate> {
+        let Some(titles) = &self.titles else {
+            return Vec::new();
+        };
+        if self.config.min_tier > ConfidenceTier::PatternOnly {
+            return Vec::new();
+        }
+        titles
+            .find(haystack)
+            .into_iter()
+            .map(|span| Candidate {
+                span,
+                kind: PiiKind::Title,
+                recognizer: TITLE_RECOGNIZER,
+                tier: ConfidenceTier::PatternOnly,
+                has_context: false,
+                model_score: None,
             })
             .collect()
     }

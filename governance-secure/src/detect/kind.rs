@@ -59,11 +59,15 @@ pub enum PiiKind {
     /// A nationality, religious or political group (`Finnish`, `Buddhists`, `Republicans`),
     /// Presidio's NRP.
     Nrp,
+    /// An honorific before a name (`Mr.`, `Dr`) or a job title where one is expected
+    /// (`worked as a site engineer`, a line of a signature). Not in the default kinds,
+    /// because a title alone rarely identifies anyone.
+    Title,
 }
 
 impl PiiKind {
     /// Every kind, in declaration order.
-    pub const ALL: [PiiKind; 23] = [
+    pub const ALL: [PiiKind; 24] = [
         PiiKind::Email,
         PiiKind::Phone,
         PiiKind::ResidentId,
@@ -87,14 +91,15 @@ impl PiiKind {
         PiiKind::DateTime,
         PiiKind::PostalCode,
         PiiKind::Nrp,
+        PiiKind::Title,
     ];
 
     /// Returns the kinds a default [`DetectorConfig`](super::DetectorConfig) looks for: every
-    /// kind but [`PiiKind::DateTime`].
+    /// kind but [`PiiKind::DateTime`] and [`PiiKind::Title`].
     pub fn defaults() -> Vec<PiiKind> {
         PiiKind::ALL
             .into_iter()
-            .filter(|kind| *kind != PiiKind::DateTime)
+            .filter(|kind| !matches!(kind, PiiKind::DateTime | PiiKind::Title))
             .collect()
     }
 
@@ -124,6 +129,7 @@ impl PiiKind {
             PiiKind::DateTime => "date_time",
             PiiKind::PostalCode => "postal_code",
             PiiKind::Nrp => "nrp",
+            PiiKind::Title => "title",
         }
     }
 
@@ -153,6 +159,7 @@ impl PiiKind {
             PiiKind::DateTime => "DATE_TIME",
             PiiKind::PostalCode => "POSTAL_CODE",
             PiiKind::Nrp => "NRP",
+            PiiKind::Title => "TITLE",
         }
     }
 }

@@ -20,6 +20,7 @@
 //! | [`PiiKind::DateTime`] | `date_time` | real date, hours and minutes | validated for calendar dates, else pattern only |
 //! | [`PiiKind::PostalCode`] | `postal_code` (needs a postal keyword or a US state) | not all zeros | pattern only |
 //! | [`PiiKind::Nrp`] | `nrp` (word lists) | none | pattern only |
+//! | [`PiiKind::Title`] | `title` (honorifics before a name, job titles where one is expected) | none | pattern only |
 //!
 //! # How a text is scanned
 //!
@@ -42,8 +43,10 @@
 //!    the search stops at clause punctuation and at the neighbouring candidates of the same
 //!    recognizer.
 //! 6. With a token tagger set, its spans are cleaned up first (pieces of one entity joined,
-//!    lone lower-case words and single characters dropped), and a postal code right after a
-//!    tagged address becomes part of that address.
+//!    lone lower-case words and single characters dropped, a street corner made one
+//!    address), and a postal code right after a tagged address becomes part of that
+//!    address. With [`PiiKind::Title`] wanted, honorifics and job titles are found by word
+//!    lists and their positions in the text.
 //! 7. Overlapping candidates are resolved in favour of the higher tier, then the longer span,
 //!    then the recognizer listed first in the table.
 //!
@@ -86,6 +89,7 @@ mod plate;
 mod postal;
 mod ssn;
 mod tagged;
+mod title;
 mod web;
 pub(crate) mod width;
 
@@ -138,8 +142,8 @@ pub struct PiiFinding {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectorConfig {
-    /// Kinds to look for. Default: every kind but [`PiiKind::DateTime`] (see
-    /// [`PiiKind::defaults`]).
+    /// Kinds to look for. Default: every kind but [`PiiKind::DateTime`] and
+    /// [`PiiKind::Title`] (see [`PiiKind::defaults`]).
     pub kinds: Vec<PiiKind>,
     /// Number of characters before and after a value searched for context keywords. Default
     /// 20, and 0 turns context off (and with it the recognizers that need a keyword).

@@ -11,9 +11,11 @@
 //!    often labels the words of one name apart (`Christoffer` and `Bertelsen`). The joined
 //!    span is an address when either piece is one, else an organisation when either is one,
 //!    else a person when either is one, else a place.
-//! 3. A single lower-case word without digits is dropped when the text also has capital
-//!    letters, because a writer who capitalises writes names with capitals. Texts written
-//!    all in lower case keep such words.
+//! 3. A personal pronoun at the start of a span (`He` in `He just`) is cut off, because no
+//!    name starts with one. Then a span of lower-case words without digits (`rock`,
+//!    `baroque pop`) is dropped when the text also has capital letters. A writer who
+//!    capitalises writes names with capitals, and texts written all in lower case keep
+//!    such words.
 //! 4. An address that starts after other words on its line and goes on over the next lines
 //!    (`send it to 12 Main Street` then `Springfield` on the next line) is joined into one
 //!    address. Joining stops at the first line that does not end with a place or address
@@ -25,6 +27,17 @@
 //!    kept whole, because a street name followed by a house number has the same shape.
 //! 6. Punctuation the tagger took in at either end (`>` of a quoted line, `-` or `. ` of a
 //!    piece joined by rule 2, a trailing comma) is trimmed.
+//! 7. A street corner, `corner of` followed by two streets joined by `and`, is one address
+//!    from the first street to the end of the second. The second street is the next span
+//!    when one starts right after `and`, else the words up to the end of the clause, and
+//!    capitalised words after it (`Mill` in `Mathias Mill`) are taken in.
+//! 8. A number of up to 6 digits right before an address, one space apart on the same
+//!    line, is taken into the address, because a house or building number belongs to it.
+//!    Then an address that is a number and a street with its own house number, and nothing
+//!    more (`583 Tallgata 29`, `3369 24 Clarke Avenue`), is split after its first number.
+//!    A street has one house number, so the first number is a separate field, such as a
+//!    building number or a postal code. An address with a unit, a town or a line break
+//!    after the street keeps its numbers, because the whole is then one address.
 //!
 //! A postal code found by its pattern right after an address (see [`joins_address`]) is made
 //! part of the address by the detector.
@@ -40,13 +53,168 @@ pub(crate) fn refine(text: &str, spans: Vec<EntitySpan>) -> Vec<EntitySpan> {
         .collect();
     let kept: Vec<EntitySpan> = join_on_line(text, longer)
         .into_iter()
-        .filter(|span| !(has_capitals && is_lone_lower_case_word(&text[span.range()])))
+        .filter_map(|span| cut_leading_pronoun(text, span))
+        .filter(|span| !(has_capitals && is_lower_case_words(&text[span.range()])))
         .collect();
-    join_over_lines(text, kept)
+    let trimmed: Vec<EntitySpan> = join_over_lines(text, kept)
         .into_iter()
         .flat_map(|span| split_postal_code(text, span))
         .filter_map(|span| trim_punctuation(text, span))
+        .collect();
+    join_street_corners(text, trimmed)
+        .into_iter()
+        .map(|span| take_number_before(text, span))
+        .flat_map(|span| split_leading_number(text, span))
         .collect()
+}
+
+/// Rule 8 of the module docs, first part.
+fn take_number_before(text: &str, mut span: EntitySpan) -> EntitySpan {
+    if span.label != EntityLabel::Location {
+        return span;
+    }
+    let Some(before) = text[..span.start].strip_suffix(' ') else {
+        return span;
+    };
+    let digits = before.len() - before.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let number_start = before.len() - digits;
+    let starts_token = text[..number_start]
+        .chars()
+        .next_back()
+        .is_none_or(|c| c.is_whitespace() || matches!(c, '>' | '(' | ':' | ','));
+    if (1..=6).contains(&digits) && starts_token {
+        span.start = number_start;
+    }
+    span
+}
+
+/// Rule 7 of the module docs.
+fn join_street_corners(text: &str, spans: Vec<EntitySpan>) -> Vec<EntitySpan> {
+    let mut out: Vec<EntitySpan> = Vec::with_capacity(spans.len());
+    let mut index = 0;
+    while index < spans.len() {
+        let mut span = spans[index].clone();
+        index += 1;
+        let line_start = text[..span.start].rfind('\n').map_or(0, |at| at + 1);
+        let before = text[line_start..span.start].to_lowercase();
+        if !before.trim_end().ends_with("corner of") {
+            out.push(span);
+            continue;
+        }
+        let rest = &text[span.end..];
+        let gap = rest.len() - rest.trim_start_matches(['.', ' ']).len();
+        let Some(after_and) = rest[gap..]
+            .strip_prefix("and ")
+            .or_else(|| rest[gap..].strip_prefix("AND "))
+        else {
+            out.push(span);
+            continue;
+        };
+        let second_start = text.len() - after_and.len();
+        let mut end = match spans.get(index) {
+            Some(next) if next.start == second_start => {
+                index += 1;
+                next.end
+            }
+            _ => clause_end(text, second_start),
+        };
+        end = extend_over_capitalised(text, end);
+        if end <= second_start {
+            out.push(span);
+            continue;
+        }
+        span.end = end;
+        span.label = EntityLabel::Location;
+        // Spans inside the corner, from the words taken in, are dropped.
+        while spans.get(index).is_some_and(|next| next.start < end) {
+            index += 1;
+        }
+        out.push(span);
+    }
+    out
+}
+
+/// Returns the byte where the clause that starts at `from` ends: after its last letter or
+/// digit before a character that is not a letter, digit, hyphen, apostrophe, space or tab.
+fn clause_end(text: &str, from: usize) -> usize {
+    let mut end = from;
+    for (offset, c) in text[from..].char_indices() {
+        let at = from + offset;
+        if c.is_alphanumeric() || c == '-' || c == '\'' {
+            end = at + c.len_utf8();
+        } else if c == ' ' || c == '\t' {
+            continue;
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+/// Returns the end of the capitalised words that follow `end` on its line, after single
+/// spaces.
+fn extend_over_capitalised(text: &str, mut end: usize) -> usize {
+    loop {
+        let rest = &text[end..];
+        let Some(word) = rest.strip_prefix(' ') else {
+            return end;
+        };
+        if !word.chars().next().is_some_and(char::is_uppercase) {
+            return end;
+        }
+        let length = word
+            .find(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .unwrap_or(word.len());
+        end += 1 + length;
+    }
+}
+
+/// Rule 8 of the module docs.
+fn split_leading_number(text: &str, span: EntitySpan) -> Vec<EntitySpan> {
+    let piece = &text[span.range()];
+    if span.label != EntityLabel::Location || piece.contains(['\n', ',']) {
+        return vec![span];
+    }
+    let words: Vec<&str> = piece.split(' ').filter(|word| !word.is_empty()).collect();
+    let is_number = |word: &str| {
+        let digits = word.trim_end_matches(|c: char| c == '.' || c.is_ascii_alphabetic());
+        !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && word.len() - digits.len() <= 1
+    };
+    let has_letters = |word: &str| word.chars().any(char::is_alphabetic);
+
+    let [first, second, rest @ ..] = words.as_slice() else {
+        return vec![span];
+    };
+    let first_is_plain = first.len() >= 2 && first.chars().all(|c| c.is_ascii_digit());
+    if !first_is_plain {
+        return vec![span];
+    }
+
+    let two_numbers_first =
+        is_number(second) && !rest.is_empty() && rest.iter().all(|word| has_letters(word));
+    let number_after_street = has_letters(second)
+        && rest.split_last().is_some_and(|(last, street)| {
+            is_number(last) && street.iter().all(|word| has_letters(word))
+        });
+    if !(two_numbers_first || number_after_street) {
+        return vec![span];
+    }
+
+    let number_end = span.start + first.len();
+    let street_start =
+        number_end + piece[first.len()..].len() - piece[first.len()..].trim_start().len();
+    vec![
+        EntitySpan {
+            end: number_end,
+            ..span.clone()
+        },
+        EntitySpan {
+            start: street_start,
+            ..span
+        },
+    ]
 }
 
 /// Rule 5 of the module docs.
@@ -119,10 +287,33 @@ pub(crate) fn joins_address(gap: &str) -> bool {
         })
 }
 
-fn is_lone_lower_case_word(piece: &str) -> bool {
+fn is_lower_case_words(piece: &str) -> bool {
     piece
         .chars()
-        .all(|c| c.is_alphabetic() && !c.is_uppercase())
+        .all(|c| (c.is_alphabetic() && !c.is_uppercase()) || c == ' ' || c == '-')
+}
+
+/// Personal pronouns, in lower case.
+const PRONOUNS: &[&str] = &[
+    "i", "he", "she", "it", "we", "you", "they", "me", "him", "her", "us", "them",
+];
+
+/// Rule 3 of the module docs: cuts a leading personal pronoun and the spaces after it.
+/// Returns `None` when nothing is left.
+fn cut_leading_pronoun(text: &str, mut span: EntitySpan) -> Option<EntitySpan> {
+    let piece = &text[span.range()];
+    let Some((first, rest)) = piece.split_once(' ') else {
+        return (!PRONOUNS.contains(&piece.to_lowercase().as_str())).then_some(span);
+    };
+    if !PRONOUNS.contains(&first.to_lowercase().as_str()) {
+        return Some(span);
+    }
+    let rest = rest.trim_start();
+    if rest.is_empty() {
+        return None;
+    }
+    span.start = span.end - rest.len();
+    Some(span)
 }
 
 /// Returns the label of two joined pieces, in the order of rule 2 of the module docs.
@@ -243,6 +434,27 @@ mod tests {
     }
 
     #[test]
+    fn lower_case_words_dropped_in_cased_text() {
+        let text = "A brilliant piece of baroque pop, Anna said.";
+        let spans = vec![
+            span(text, "baroque pop", EntityLabel::Gpe),
+            span(text, "Anna", EntityLabel::Person),
+        ];
+        assert_eq!(pieces(text, &refine(text, spans)), ["Anna"]);
+    }
+
+    #[test]
+    fn leading_pronoun_is_cut() {
+        let text = "He just met She Lin and Ivo Dee.";
+        let spans = vec![
+            span(text, "He just", EntityLabel::Person),
+            span(text, "She Lin", EntityLabel::Person),
+            span(text, "Ivo Dee", EntityLabel::Person),
+        ];
+        assert_eq!(pieces(text, &refine(text, spans)), ["Lin", "Ivo Dee"]);
+    }
+
+    #[test]
     fn single_character_dropped() {
         let text = "请到北京来";
         let spans = vec![
@@ -274,13 +486,13 @@ mod tests {
 
     #[test]
     fn house_number_joins_street_as_address() {
-        let text = "Send it to 6750 Koskikatu 25 please.";
+        let text = "Send it to 6750 Koskikatu please.";
         let spans = vec![
             span(text, "6750", EntityLabel::Gpe),
-            span(text, "Koskikatu 25", EntityLabel::Location),
+            span(text, "Koskikatu", EntityLabel::Location),
         ];
         let refined = refine(text, spans);
-        assert_eq!(pieces(text, &refined), ["6750 Koskikatu 25"]);
+        assert_eq!(pieces(text, &refined), ["6750 Koskikatu"]);
         assert_eq!(refined[0].label, EntityLabel::Location);
     }
 
@@ -373,7 +585,7 @@ mod tests {
         ];
         assert_eq!(
             pieces(text, &refine(text, spans)),
-            ["24 Clarke Avenue", "Apt. 805"]
+            ["3369", "24 Clarke Avenue", "Apt. 805"]
         );
     }
 
@@ -396,6 +608,89 @@ mod tests {
         assert!(!joins_address(" and then "));
         assert!(!joins_address("\n\n"));
         assert!(!joins_address(" Order No "));
+    }
+
+    #[test]
+    fn street_corner_is_one_address() {
+        let text = "Crash at the corner of Lindgata 4. and Oswin Mill today";
+        let spans = vec![
+            span(text, "Lindgata 4", EntityLabel::Location),
+            span(text, "Oswin", EntityLabel::Person),
+        ];
+        let refined = refine(text, spans);
+        assert_eq!(pieces(text, &refined), ["Lindgata 4. and Oswin Mill"]);
+        assert_eq!(refined[0].label, EntityLabel::Location);
+    }
+
+    #[test]
+    fn street_corner_takes_untagged_second_street() {
+        let text = "meet at the corner of elm street and ninth avenue, ok?";
+        let spans = vec![span(text, "elm street", EntityLabel::Location)];
+        assert_eq!(
+            pieces(text, &refine(text, spans)),
+            ["elm street and ninth avenue"]
+        );
+    }
+
+    #[test]
+    fn address_without_corner_keeps_its_end() {
+        let text = "Ship to 4 Elm Street and call Ann.";
+        let spans = vec![
+            span(text, "4 Elm Street", EntityLabel::Location),
+            span(text, "Ann", EntityLabel::Person),
+        ];
+        assert_eq!(pieces(text, &refine(text, spans)), ["4 Elm Street", "Ann"]);
+    }
+
+    #[test]
+    fn second_house_number_splits_the_first() {
+        let text = "Drop-off at 74678 Tallgata 29 St. and 3369 24 Clarke Avenue.";
+        let spans = vec![
+            span(text, "74678 Tallgata 29", EntityLabel::Location),
+            span(text, "3369 24 Clarke Avenue", EntityLabel::Location),
+        ];
+        assert_eq!(
+            pieces(text, &refine(text, spans)),
+            ["74678", "Tallgata 29", "3369", "24 Clarke Avenue"]
+        );
+    }
+
+    #[test]
+    fn number_before_address_is_taken_in() {
+        let text = "Drop-off at 9383 ul. Lipowa 61 St. or 12 Main Street, see 7-44 Elm Road.";
+        let spans = vec![
+            span(text, "ul. Lipowa 61", EntityLabel::Location),
+            span(text, "Main Street", EntityLabel::Location),
+            span(text, "Elm Road", EntityLabel::Location),
+        ];
+        assert_eq!(
+            pieces(text, &refine(text, spans)),
+            ["9383", "ul. Lipowa 61", "12 Main Street", "Elm Road"]
+        );
+    }
+
+    #[test]
+    fn address_with_unit_is_not_split() {
+        let text = "Ship to 4410 Tallgata 29 Apt. 5 today";
+        let spans = vec![span(text, "4410 Tallgata 29 Apt. 5", EntityLabel::Location)];
+        assert_eq!(
+            pieces(text, &refine(text, spans)),
+            ["4410 Tallgata 29 Apt. 5"]
+        );
+    }
+
+    #[test]
+    fn one_house_number_is_not_split() {
+        let text = "Ship to 12 Main Street, 100 West 23rd Street or 7 Elm Road.";
+        let spans = vec![
+            span(text, "12 Main Street", EntityLabel::Location),
+            span(text, "100 West 23rd Street", EntityLabel::Location),
+            span(text, "7 Elm Road", EntityLabel::Location),
+        ];
+        assert_eq!(
+            pieces(text, &refine(text, spans)),
+            ["12 Main Street", "100 West 23rd Street", "7 Elm Road"]
+        );
     }
 
     #[test]

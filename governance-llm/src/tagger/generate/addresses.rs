@@ -85,6 +85,40 @@ impl SentenceGenerator {
         out.entity(&address, EntityLabel::Location);
     }
 
+    /// Writes two streets that meet (`Elm Street and Kirvik 12`), each labelled as its own
+    /// address. Labelled as one, the model took any `X and Y` for an address, so the
+    /// detector joins the two after `corner of` instead.
+    pub(super) fn street_corner(&mut self, out: &mut Builder) {
+        let lower = self.chance(0.08);
+        for position in 0..2 {
+            if position == 1 {
+                out.literal(" and ");
+            }
+            let name = if self.chance(0.5) {
+                self.made_up_name()
+            } else {
+                self.open(STREET_NAMES).to_string()
+            };
+            let mut street = match self.rng.random_range(0..4) {
+                0 => format!(
+                    "{name}{} {}",
+                    self.any(STREET_ENDINGS),
+                    self.rng.random_range(1..200u32)
+                ),
+                1 => format!(
+                    "{} {name} {}",
+                    self.rng.random_range(1..999u32),
+                    self.any(STREET_SUFFIXES)
+                ),
+                _ => format!("{name} {}", self.any(STREET_SUFFIXES)),
+            };
+            if lower {
+                street = street.to_lowercase();
+            }
+            out.entity(&street, EntityLabel::Location);
+        }
+    }
+
     /// Makes up an address in a form used outside North America: the house number after
     /// the street, the postcode before the town, units on their own line, a country last.
     fn international_address(&mut self) -> String {

@@ -3,12 +3,15 @@
 //! A sentence comes from a template (see [`templates`]) whose slots are filled from word
 //! lists (see [`lexicon`]) in many surface forms: titles before names, middle initials,
 //! lower-case and upper-case names, apartment and suite numbers, addresses broken over
-//! lines, postcodes, `省/市/区/路/号` addresses with `栋/单元/室`, and organisations built from
-//! brand, trade and legal-form words. Sentences sometimes get a short prefix, are joined in
-//! pairs, or are written all in lower case. Common words (see [`vocabulary`]: city-service
-//! words, everyday words from many topics, contractions, and capitalised words that are not
-//! names) replace about one in five template words, form extra clauses without entities,
-//! and make up one English sentence in ten on their own. Without them the model learned that
+//! lines, postcodes, street corners, `省/市/区/路/号` addresses with `栋/单元/室`, and
+//! organisations built from brand, trade and legal-form words, from two brand stems
+//! written as one word, or from partners' surnames. Job titles fill slots that are never
+//! entities, and some clauses open with a capitalised word that is not a name. Sentences
+//! sometimes get a short prefix, are joined in pairs, or are written all in lower case.
+//! Common words (see [`vocabulary`]: city-service words, everyday words from many topics,
+//! contractions, and capitalised words that are not names) replace about one in five
+//! template words, form extra clauses without entities, and make up one English sentence in
+//! ten on their own. Without them the model learned that
 //! any word missing from the templates is an entity.
 //!
 //! Names and addresses also come from made-up words built from syllables, with family-name
@@ -40,8 +43,8 @@ use serde::{Deserialize, Serialize};
 use super::labels::EntityLabel;
 use lexicon::*;
 use vocabulary::{
-    BRAND_ENDINGS, CAPITALISED_WORDS, EVERYDAY_WORDS, GIVEN_NAME_ENDINGS, NAME_SYLLABLES,
-    PLACE_FORMS, SPOKEN_FORMS, SURNAME_ENDINGS,
+    BRAND_ENDINGS, BRAND_STEMS, CAPITALISED_WORDS, EVERYDAY_WORDS, GIVEN_NAME_ENDINGS, JOB_TITLES,
+    NAME_SYLLABLES, PLACE_FORMS, SENTENCE_OPENERS, SPOKEN_FORMS, SURNAME_ENDINGS,
 };
 
 /// The part of the templates and word lists a generator draws from.
@@ -277,9 +280,12 @@ impl SentenceGenerator {
         let length = self.rng.random_range(3..10);
         match language {
             Language::English => {
+                let opener = self.rng.random_bool(0.25);
                 let words: Vec<String> = (0..length)
                     .map(|position| {
-                        if position > 0 && self.rng.random_bool(0.08) {
+                        if position == 0 && opener {
+                            self.any(SENTENCE_OPENERS).to_string()
+                        } else if position > 0 && self.rng.random_bool(0.08) {
                             self.any(CAPITALISED_WORDS).to_string()
                         } else if position > 0 && self.rng.random_bool(0.05) {
                             self.code_number()
@@ -370,7 +376,11 @@ impl SentenceGenerator {
             "P" if chinese && self.chance(0.9) => self.chinese_person(out),
             "P" if !chinese && self.chance(0.1) => {
                 // A list of people: each name is its own entity.
-                let count = self.rng.random_range(2..4);
+                let count = if self.chance(0.2) {
+                    self.rng.random_range(4..7)
+                } else {
+                    self.rng.random_range(2..4)
+                };
                 for position in 0..count {
                     if position > 0 {
                         let separator = if position + 1 == count {
@@ -386,6 +396,7 @@ impl SentenceGenerator {
             "P" => self.english_person(out, chinese),
             "A" if chinese => self.chinese_address(out),
             "A" => self.english_address(out),
+            "X" => self.street_corner(out),
             "G" if chinese => {
                 let place = self.chinese_place();
                 out.entity(&place, EntityLabel::Gpe);
@@ -412,7 +423,9 @@ impl SentenceGenerator {
     fn english_person(&mut self, out: &mut Builder, in_chinese: bool) {
         let form = self.rng.random_range(0..100);
         let surname_only = (70..80).contains(&form);
-        if !in_chinese && (surname_only || self.chance(0.2)) {
+        // A surname alone mostly follows a title (`Dr. Lind`), but not always (`Ask Lind`).
+        let titled = if surname_only { 0.6 } else { 0.2 };
+        if !in_chinese && self.chance(titled) {
             let title = self.any(TITLES);
             out.literal(title);
             out.literal(" ");
@@ -500,6 +513,33 @@ impl SentenceGenerator {
         for _ in 0..count {
             name.push_str(self.any(NAME_SYLLABLES));
         }
+        if self.chance(0.2) {
+            // Letters with diacritics, as in names of many European languages.
+            let accented = [
+                ('a', "áåäà"),
+                ('e', "éëè"),
+                ('i', "íï"),
+                ('o', "óöøô"),
+                ('u', "úüů"),
+                ('c', "čç"),
+                ('s', "šś"),
+                ('z', "žź"),
+                ('n', "ñń"),
+            ];
+            let positions: Vec<(usize, char)> = name
+                .char_indices()
+                .skip(1)
+                .filter(|(_, c)| accented.iter().any(|(plain, _)| plain == c))
+                .collect();
+            if !positions.is_empty() {
+                let (at, plain) = positions[self.rng.random_range(0..positions.len())];
+                if let Some((_, forms)) = accented.iter().find(|(p, _)| *p == plain) {
+                    let forms: Vec<char> = forms.chars().collect();
+                    let replacement = forms[self.rng.random_range(0..forms.len())];
+                    name.replace_range(at..at + 1, &replacement.to_string());
+                }
+            }
+        }
         let mut characters = name.chars();
         match characters.next() {
             Some(first) => first.to_uppercase().chain(characters).collect(),
@@ -536,6 +576,20 @@ impl SentenceGenerator {
     }
 
     fn english_organization(&mut self) -> String {
+        if self.chance(0.06) {
+            return self.partnership_name();
+        }
+        if self.chance(0.12) {
+            // A compound brand written as one word from two stems (`Sparkpath`).
+            let mut name = self.any(BRAND_STEMS).to_string();
+            name.push_str(self.any(BRAND_STEMS));
+            name[..1].make_ascii_uppercase();
+            if self.chance(0.2) {
+                name.push(' ');
+                name.push_str(self.any(&["Inc.", "Inc", "LLC", "Group", "Labs", "Co."]));
+            }
+            return name;
+        }
         if self.chance(0.15) {
             // A one-word brand: a made-up stem with a brand-like ending.
             let mut name = self.made_up_name();
@@ -596,6 +650,29 @@ impl SentenceGenerator {
             name = name.to_lowercase();
         } else if self.chance(0.04) {
             name = name.to_uppercase();
+        }
+        name
+    }
+
+    /// Makes up a firm named after its partners: `Hale & Moreno`, `Hale-Moreno` or
+    /// `Hale & Moreno LLP`.
+    ///
+    /// NOTE: firms written as a list (`Hale, Moreno and Quist`) are not generated, because
+    /// the model then took lists of people's names for organisations.
+    fn partnership_name(&mut self) -> String {
+        let first = self.surname();
+        let second = self.surname();
+        let mut name = if self.chance(0.5) {
+            format!("{first} & {second}")
+        } else {
+            format!("{first}-{second}")
+        };
+        if self.chance(0.3) {
+            name.push(' ');
+            name.push_str(self.any(&["LLP", "LLC", "Partners", "Associates", "PC", "Group"]));
+        }
+        if self.chance(0.06) {
+            name = name.to_lowercase();
         }
         name
     }
@@ -688,6 +765,13 @@ impl SentenceGenerator {
                 let domain =
                     ["example.com", "mail.example.org", "city.example.net"][rng.random_range(0..3)];
                 format!("{user}{}@{domain}", rng.random_range(1..99u32))
+            }
+            ("J", _) => {
+                let mut title = JOB_TITLES[rng.random_range(0..JOB_TITLES.len())].to_string();
+                if rng.random_bool(0.5) {
+                    title[..1].make_ascii_uppercase();
+                }
+                title
             }
             ("M", false) => format!("${}", rng.random_range(10..90_000u32)),
             ("M", true) => format!("{}元", rng.random_range(10..90_000u32)),

@@ -1,9 +1,11 @@
 //! Sentence templates, in English and Chinese.
 //!
 //! Slots: `{P}` person, `{A}` street address, `{G}` city, region or country, `{O}`
-//! organisation. Filler slots that are never entities: `{D}` date, `{T}` time, `{N}` small
-//! number, `{PH}` phone number, `{E}` e-mail address, `{M}` amount of money, `{ID}` reference
-//! number. Every fifth template (index 4, 9, ...) of each list is held out of training (see
+//! organisation, `{X}` street corner (two streets, each labelled as an address). Filler
+//! slots that are never entities: `{D}` date, `{T}` time, `{N}` small number, `{PH}` phone
+//! number, `{E}` e-mail address, `{M}` amount of money, `{ID}` reference number, `{J}` job
+//! title.
+//! Every fifth template (index 4, 9, ...) of each list is held out of training (see
 //! [`super::Split`]), so the lists mix registers evenly: tickets, reports, forms, letters,
 //! chat and records.
 
@@ -118,6 +120,35 @@ pub(super) const ENGLISH: &[&str] = &[
     "Write to {P}, {O}, {A}.",
     "Elevator broken at {A}, reported by {E}.",
     "The council of {G} voted {N} to {N} to approve the plan.",
+    "I work for {O}.",
+    "My employer, {O}, pays on the last Friday of the month.",
+    "{O} was bought by {O} in {D}.",
+    "She worked at {O} as a {J} before moving to {G}.",
+    "{P}\n{J}\n{O}\n{A}",
+    "{P}, the {J} of {O}, signed the permit.",
+    "Before the merger, {O} was known as {O}.",
+    "The lawyers of {O} wrote to {P} on {D}.",
+    "{P} has been a {J} at {O} since {D}.",
+    "Signed: {P}, {J}",
+    "The cyclist was hit at the corner of {X}.",
+    "Road works close the corner of {X} until {D}.",
+    "Surname of the caller: {P}",
+    "{P} said hello to {P} at the gate.",
+    "Funding came from {O} and {O}.",
+    "{O} hired {P} as its new {J}.",
+    "Our team at {O} reviewed the case.",
+    "Please meet me at the corner of {X} at {T}.",
+    "First name: {P}",
+    "The founders of {O} met in {G}.",
+    "{J} {P} inspected the site on {D}.",
+    "Position: {J}\nEmployer: {O}",
+    "{P} left {O} in {D} and now works for {O}.",
+    "A statement from {O} blamed the delay on the weather.",
+    "Witnesses {P} and {P} saw the crash near {A}.",
+    "Best regards,\n{P}\n{O}\n{A}\nTel: {PH}",
+    "{P}\n{O}\n{A}",
+    "Kind regards, {P} | {J} | {O}",
+    "{O}\n{A}\nPhone: {PH}",
 ];
 
 pub(super) const CHINESE: &[&str] = &[

@@ -101,6 +101,51 @@ pub(super) const CAPITALISED_WORDS: &[&str] = &[
     "Hello", "Hi", "Hey", "Thanks", "Cheers", "Sorry", "Please", "Dear", "Note",
     "Subject", "Re", "Fwd", "Attention", "Important", "Urgent", "Reminder", "Update",
     "Customer", "Account", "Card", "Payment", "Order", "Total", "Balance", "Statement",
+    // Prepositions, conjunctions and adverbs that open a sentence.
+    "Despite", "Although", "Because", "Since", "While", "After", "Before", "During",
+    "Without", "Unless", "Whether", "Instead", "Otherwise", "Like", "Given",
+    "Regarding", "Following", "Overall", "Generally", "Apparently", "Obviously", "Sadly",
+    "Once", "Until", "Though", "Even", "Still", "Yet", "Nevertheless", "Besides",
+    // Plural nouns and groups that open notices.
+    "Drivers", "Cyclists", "Residents", "Visitors", "Passengers", "Tenants", "Customers", "Students", "Parents", "Staff", "Employees", "Guests", "Volunteers",
+];
+
+/// Sentence openers that are not entities, written before a clause of common words so
+/// that a capitalised first word is not taken for a name or place.
+#[rustfmt::skip]
+pub(super) const SENTENCE_OPENERS: &[&str] = &[
+    "Despite", "Although", "Because", "Since", "While", "After", "Before", "During",
+    "Without", "Unless", "Instead", "Otherwise", "Apparently", "Obviously", "Drivers", "Cyclists", "Residents", "Visitors", "Passengers", "Tenants",
+    "Everyone", "Nobody", "Someone", "This", "That", "These", "Those", "Our", "Their",
+    "My", "Your", "His", "Her", "Its", "Each", "Every", "Some", "Many", "Most", "All",
+];
+
+/// Word stems of made-up compound brand names (`Sparkpath`, `Bluewave`): two of them are
+/// written as one capitalised word.
+#[rustfmt::skip]
+pub(super) const BRAND_STEMS: &[&str] = &[
+    "spark", "path", "blue", "wave", "cloud", "bright", "smart", "quick", "green", "true",
+    "sun", "star", "peak", "snap", "pay", "shop", "home", "trip", "ride", "park", "map",
+    "book", "link", "mind", "leaf", "bolt", "fox", "bee", "nest", "hive", "box", "lab",
+    "desk", "deck", "grid", "loop", "pulse", "swift", "wise", "fair", "gold", "iron",
+    "moon", "sky", "sea", "rain", "snow", "fire", "stone", "wood", "field", "farm", "town",
+    "street", "track", "trace", "view", "watch", "scope", "sight", "sense", "logic",
+    "count", "list", "match", "fund", "lend", "coin", "bank", "rate", "quote", "deal",
+    "cart", "bid", "sure", "able", "zen", "nova", "pixel", "byte", "bit", "code", "stack",
+];
+
+/// Job titles, in lower case, that the generator writes where no entity is labelled.
+#[rustfmt::skip]
+pub(super) const JOB_TITLES: &[&str] = &[
+    "nurse", "teacher", "accountant", "civil engineer", "software developer",
+    "bus driver", "electrician", "plumber", "pharmacist", "social worker", "paramedic",
+    "project manager", "sales assistant", "graphic designer", "data analyst", "architect",
+    "translator", "chef", "waiter", "security guard", "receptionist", "librarian",
+    "police officer", "firefighter", "mechanic", "carpenter", "welder", "surveyor",
+    "lab technician", "office manager", "marketing director", "web designer", "dentist",
+    "veterinarian", "photographer", "radiographer", "physiotherapist", "journalist",
+    "warehouse clerk", "store manager", "financial adviser", "court reporter", "cashier",
+    "quality inspector", "machine operator", "research scientist", "tax consultant",
 ];
 
 /// Syllables that made-up street and town names are built from, drawn from the sound of
