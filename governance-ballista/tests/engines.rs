@@ -83,6 +83,7 @@ fn guard_config() -> PiiGuardConfig {
             enabled: false,
             ..ColumnGuardConfig::default()
         },
+        rego: None,
     }
 }
 

@@ -290,7 +290,7 @@ impl ScalarKernel {
             ScalarKernel::PiiKinds { .. }
             | ScalarKernel::PiiMask { .. }
             | ScalarKernel::MaskValue { .. } => {
-                KernelState::Secure(secure::SecureKernel::new(self)?)
+                KernelState::Secure(Box::new(secure::SecureKernel::new(self)?))
             }
             ScalarKernel::BlockingKey { .. } | ScalarKernel::Similarity { .. } => {
                 KernelState::Fuse(fuse::FuseKernel::new(self)?)
@@ -306,10 +306,11 @@ pub struct CompiledKernel {
     state: KernelState,
 }
 
+/// The secure kernel holds a whole detector, so it is boxed to keep the other variants small.
 #[derive(Debug)]
 enum KernelState {
     Clean(clean::CleanKernel),
-    Secure(secure::SecureKernel),
+    Secure(Box<secure::SecureKernel>),
     Fuse(fuse::FuseKernel),
 }
 
