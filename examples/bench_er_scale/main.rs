@@ -18,12 +18,13 @@
 //! `--splink-python` (default `$HOME/.cache/splink-venv/bin/python`, installed by
 //! `benches/matching/setup_splink.sh`); when it is missing or fails, its result is `null`.
 //!
-//! Our model differs from the anchor in two comparisons, each of which a flag turns off:
-//! first names use `Comparison::given_name` (a common English nickname or the same
-//! characters in another order count as the same name), and phone, street and city form one
+//! Our model differs from the anchor in its comparisons, and a flag turns off each change.
+//! First names use `Comparison::given_name`, where a common English nickname or the same
+//! characters in another order count as the same name, and first and last name are also
+//! compared across each other (`Comparison::with_swapped`). Phone, street and city form one
 //! joint comparison (`governance_fuse::er::joint`), because household members share all
-//! three and the three independent weights would count that evidence three times.
-//! `--baseline` turns both off, giving the anchor's comparisons.
+//! three, and three independent weights would count that evidence three times.
+//! `--baseline` turns both changes off, giving the anchor's comparisons.
 //!
 //! Our time covers blocking, comparison, EM training, prediction and clustering, but not
 //! generation and standardisation. The peak memory is the process's VmHWM, so it includes
@@ -75,8 +76,8 @@ Deduplicates generated person records and compares with Splink on the same recor
                         (default $HOME/.cache/splink-venv/bin/python)
   --csv PATH            write the standardised records for Splink to PATH and keep
                         the file (default: a temporary file, removed afterwards)
-  --no-given-name       compare first names by plain Jaro-Winkler, without nicknames
-                        and reordered characters
+  --no-given-name       compare first names by plain Jaro-Winkler, without nicknames,
+                        reordered characters and swapped first and last names
   --no-joint-household  compare phone, street and city as three independent
                         comparisons instead of one joint comparison
   --baseline            both of the above: the comparisons of the Splink anchor";
@@ -106,7 +107,8 @@ struct Outcome {
 #[derive(Debug, Clone, Copy)]
 struct Method {
     /// First names by the given-name comparator (nicknames and reordered characters count
-    /// as the same name) instead of plain Jaro-Winkler.
+    /// as the same name), and first and last names also compared across each other, instead
+    /// of plain Jaro-Winkler.
     given_names: bool,
     /// Phone, street and city as one joint comparison instead of three independent ones.
     joint_household: bool,
@@ -143,7 +145,7 @@ impl Method {
         ]
     }
 
-    /// Compares `pairs` and joins the household comparisons when the method asks for it.
+    /// Compares `pairs`, then joins the household comparisons when `joint_household` is set.
     fn levels(
         self,
         fitted: &[FittedComparison],

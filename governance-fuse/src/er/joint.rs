@@ -7,8 +7,8 @@
 //! the three weights (about +15, +15 and +5 bits on the person benchmark) outweigh any
 //! disagreement on name and date of birth, so whole households merge. A joint comparison has
 //! one level per combination of its members' levels, and m and u are estimated per
-//! combination, so agreeing on all three is worth what it is worth in the data (about +15
-//! bits there), not the sum.
+//! combination. Agreeing on all three is then worth what it is worth in the data (about
+//! +15 bits there), not the sum.
 //!
 //! ```
 //! use governance_fuse::er::fellegi_sunter::LevelMatrix;

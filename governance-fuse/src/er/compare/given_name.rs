@@ -1,4 +1,4 @@
-//! Similarity of given names that knows two ways of writing one name: common English
+//! Similarity of given names that recognises two ways of writing one name: common English
 //! nicknames (Robert and Bob) and the same characters in another order.
 //!
 //! Two names are the same name when they are equal, when one is a nickname of the other,

@@ -62,11 +62,11 @@ pub enum Comparator {
     Levenshtein,
     /// Jaro-Winkler similarity on normalised values.
     JaroWinkler,
-    /// Jaro-Winkler similarity on normalised given names, except that two ways of writing one
-    /// name score 1.0: a common English nickname and its formal name (Bob and Robert), two
-    /// nicknames of one name (Bill and Will), and the same characters in another order (a
-    /// Chinese given name with its two characters swapped). Such pairs reach the highest
-    /// threshold level but not `exact`.
+    /// Jaro-Winkler similarity on normalised given names, except that other ways of writing
+    /// one name score 1.0. These are a common English nickname and its formal name (Bob and
+    /// Robert), two nicknames of one name (Bill and Will), and the same characters in another
+    /// order (a Chinese given name with its two characters swapped). Such pairs reach the
+    /// highest threshold level but not `exact`.
     GivenName,
     /// Jaccard similarity of padded character q-grams.
     QgramJaccard {
