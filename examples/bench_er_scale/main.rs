@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example bench_er_scale -- [--records N] [--difficulty easy|hard]
 //!                                                 [--json OUT] [--no-splink]
-//!                                                 [--splink-python PATH]
+//!                                                 [--splink-python PATH] [--baseline]
 //! ```
 //!
 //! The records (1,000,000 by default) come from the person generator with a fixed seed.
@@ -17,6 +17,14 @@
 //! CSV. Splink runs from `benches/matching/splink_anchor.py` with the Python of
 //! `--splink-python` (default `$HOME/.cache/splink-venv/bin/python`, installed by
 //! `benches/matching/setup_splink.sh`); when it is missing or fails, its result is `null`.
+//!
+//! Our model differs from the anchor in its comparisons, and a flag turns off each change.
+//! First names use `Comparison::given_name`, where a common English nickname or the same
+//! characters in another order count as the same name, and first and last name are also
+//! compared across each other (`Comparison::with_swapped`). Phone, street and city form one
+//! joint comparison (`governance_fuse::er::joint`), because household members share all
+//! three, and three independent weights would count that evidence three times.
+//! `--baseline` turns both changes off, giving the anchor's comparisons.
 //!
 //! Our time covers blocking, comparison, EM training, prediction and clustering, but not
 //! generation and standardisation. The peak memory is the process's VmHWM, so it includes
@@ -39,10 +47,11 @@ use arrow::datatypes::UInt64Type;
 use governance::collect::synthetic::persons::{HardCases, PersonConfig, generate_persons};
 use governance::fuse::er::block::{Blocker, KeyExpr, KeyFunction, StandardBlocker};
 use governance::fuse::er::cluster::{ClusterConfig, ScoredPair, cluster_pairs};
-use governance::fuse::er::compare::{Comparator, Comparison};
+use governance::fuse::er::compare::{Comparator, Comparison, FittedComparison};
 use governance::fuse::er::fellegi_sunter::{
     FellegiSunterConfig, FellegiSunterModel, LevelMatrix, random_pairs,
 };
+use governance::fuse::er::joint::join_comparisons;
 use governance::fuse::er::metrics::{
     BlockingQuality, cluster_pair_metrics, true_pairs_from_entities,
 };
@@ -51,7 +60,8 @@ use serde::Serialize;
 
 const USAGE: &str = "\
 usage: bench_er_scale [--records N] [--difficulty easy|hard] [--json OUT] [--no-splink]
-                      [--splink-python PATH] [--csv PATH]
+                      [--splink-python PATH] [--csv PATH] [--baseline]
+                      [--no-given-name] [--no-joint-household]
 
 Deduplicates generated person records and compares with Splink on the same records.
 
@@ -65,7 +75,12 @@ Deduplicates generated person records and compares with Splink on the same recor
   --splink-python PATH  Python with Splink installed
                         (default $HOME/.cache/splink-venv/bin/python)
   --csv PATH            write the standardised records for Splink to PATH and keep
-                        the file (default: a temporary file, removed afterwards)";
+                        the file (default: a temporary file, removed afterwards)
+  --no-given-name       compare first names by plain Jaro-Winkler, without nicknames,
+                        reordered characters and swapped first and last names
+  --no-joint-household  compare phone, street and city as three independent
+                        comparisons instead of one joint comparison
+  --baseline            both of the above: the comparisons of the Splink anchor";
 
 #[derive(Debug, Serialize)]
 struct Anchor {
@@ -88,6 +103,65 @@ struct Outcome {
     splink: Option<Anchor>,
 }
 
+/// How our model compares persons.
+#[derive(Debug, Clone, Copy)]
+struct Method {
+    /// First names by the given-name comparator (nicknames and reordered characters count
+    /// as the same name), and first and last names also compared across each other, instead
+    /// of plain Jaro-Winkler.
+    given_names: bool,
+    /// Phone, street and city as one joint comparison instead of three independent ones.
+    joint_household: bool,
+}
+
+impl Method {
+    /// The comparisons of the Splink anchor.
+    const BASELINE: Method = Method {
+        given_names: false,
+        joint_household: false,
+    };
+
+    fn comparisons(self) -> Vec<Comparison> {
+        let levenshtein = |attribute: &str| {
+            // One edit in ten characters is similarity 0.9, two edits 0.8, as Splink's
+            // Levenshtein thresholds 1 and 2 on dates and phone numbers.
+            Comparison::new(attribute, Comparator::Levenshtein, vec![0.9, 0.8])
+        };
+        vec![
+            if self.given_names {
+                Comparison::given_name("first_name").with_swapped("last_name")
+            } else {
+                Comparison::jaro_winkler("first_name")
+            },
+            if self.given_names {
+                Comparison::jaro_winkler("last_name").with_swapped("first_name")
+            } else {
+                Comparison::jaro_winkler("last_name")
+            },
+            levenshtein("date_of_birth"),
+            levenshtein("phone"),
+            Comparison::jaro_winkler("street"),
+            Comparison::new("city", Comparator::Exact, Vec::new()),
+        ]
+    }
+
+    /// Compares `pairs`, then joins the household comparisons when `joint_household` is set.
+    fn levels(
+        self,
+        fitted: &[FittedComparison],
+        table: &RecordTable,
+        pairs: &[CandidatePair],
+    ) -> Result<LevelMatrix, String> {
+        let err = |err: governance::fuse::er::ErError| err.to_string();
+        let levels = LevelMatrix::compare(fitted, table, table, pairs).map_err(err)?;
+        if !self.joint_household {
+            return Ok(levels);
+        }
+        let household = ["phone", "street", "city"].map(String::from);
+        join_comparisons(&levels, &household).map_err(err)
+    }
+}
+
 struct Args {
     records: usize,
     hard: bool,
@@ -95,6 +169,7 @@ struct Args {
     splink: bool,
     python: PathBuf,
     csv: Option<PathBuf>,
+    method: Method,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -108,6 +183,10 @@ fn parse_args() -> Result<Args, String> {
         splink: true,
         python: home.join(".cache/splink-venv/bin/python"),
         csv: None,
+        method: Method {
+            given_names: true,
+            joint_household: true,
+        },
     };
     let mut iter = std::env::args().skip(1);
     while let Some(flag) = iter.next() {
@@ -141,6 +220,9 @@ fn parse_args() -> Result<Args, String> {
             "--no-splink" => args.splink = false,
             "--splink-python" => args.python = value()?.into(),
             "--csv" => args.csv = Some(value()?.into()),
+            "--baseline" => args.method = Method::BASELINE,
+            "--no-given-name" => args.method.given_names = false,
+            "--no-joint-household" => args.method.joint_household = false,
             "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown option {other}\n\n{USAGE}")),
         }
@@ -164,22 +246,6 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
-fn comparisons() -> Vec<Comparison> {
-    let levenshtein = |attribute: &str| {
-        // One edit in ten characters is similarity 0.9, two edits 0.8, as Splink's
-        // Levenshtein thresholds 1 and 2 on dates and phone numbers.
-        Comparison::new(attribute, Comparator::Levenshtein, vec![0.9, 0.8])
-    };
-    vec![
-        Comparison::jaro_winkler("first_name"),
-        Comparison::jaro_winkler("last_name"),
-        levenshtein("date_of_birth"),
-        levenshtein("phone"),
-        Comparison::jaro_winkler("street"),
-        Comparison::new("city", Comparator::Exact, Vec::new()),
-    ]
-}
-
 /// Trains the model as the Splink anchor does, because EM over the union of all blocking
 /// rules' pairs converges to a prior near 1 here. The pairs of a blocking rule agree on
 /// its columns by construction, so a session estimates m only for the other comparisons.
@@ -187,13 +253,16 @@ fn comparisons() -> Vec<Comparison> {
 /// and city, session two blocks on date of birth and city and supplies m of the names. The
 /// prior is Splink's direct estimate: pairs that agree on name and date of birth, divided
 /// by an assumed recall of 0.7 and by all pairs. The u values come from random pairs.
+/// With the joint household comparison, session two leaves it out whole, because its pairs
+/// agree on city, so its m comes from session one.
 fn train_like_splink(
     table: &RecordTable,
-    fitted: &[governance::fuse::er::compare::FittedComparison],
+    fitted: &[FittedComparison],
+    method: Method,
 ) -> Result<FellegiSunterModel, String> {
     let err = |err: governance::fuse::er::ErError| err.to_string();
     let random = random_pairs(LinkMode::Dedupe, table.len(), table.len(), 1_000_000, 7);
-    let random_levels = LevelMatrix::compare(fitted, table, table, &random).map_err(err)?;
+    let random_levels = method.levels(fitted, table, &random)?;
     let block = |attributes: &[&str]| -> Result<Vec<CandidatePair>, String> {
         let rule = attributes
             .iter()
@@ -207,7 +276,7 @@ fn train_like_splink(
     };
     let session = |attributes: &[&str]| -> Result<FellegiSunterModel, String> {
         let pairs = block(attributes)?;
-        let levels = LevelMatrix::compare(fitted, table, table, &pairs).map_err(err)?;
+        let levels = method.levels(fitted, table, &pairs)?;
         let config = FellegiSunterConfig {
             blocked_comparisons: attributes.iter().map(|a| (*a).to_owned()).collect(),
             ..FellegiSunterConfig::default()
@@ -231,7 +300,11 @@ fn train_like_splink(
     Ok(model)
 }
 
-fn run_ours(table: &RecordTable, entities: &[Option<u64>]) -> Result<Outcome, String> {
+fn run_ours(
+    table: &RecordTable,
+    entities: &[Option<u64>],
+    method: Method,
+) -> Result<Outcome, String> {
     let err = |err: governance::fuse::er::ErError| err.to_string();
     let started = Instant::now();
     let blocker = StandardBlocker::from_rules(vec![
@@ -249,14 +322,15 @@ fn run_ours(table: &RecordTable, entities: &[Option<u64>]) -> Result<Outcome, St
     let blocking = blocker.dedupe(table).map_err(err)?;
     let blocked_at = started.elapsed().as_secs_f64();
 
-    let fitted = comparisons()
+    let fitted = method
+        .comparisons()
         .iter()
         .map(|comparison| comparison.fit(table, table))
         .collect::<Result<Vec<_>, _>>()
         .map_err(err)?;
-    let levels = LevelMatrix::compare(&fitted, table, table, &blocking.pairs).map_err(err)?;
+    let levels = method.levels(&fitted, table, &blocking.pairs)?;
     let compared_at = started.elapsed().as_secs_f64();
-    let model = train_like_splink(table, &fitted)?;
+    let model = train_like_splink(table, &fitted, method)?;
     let probabilities = model.predict(&levels).map_err(err)?;
     drop(levels);
     if std::env::var_os("BENCH_ER_SHOW_MODEL").is_some() {
@@ -388,7 +462,7 @@ fn main() {
         generated.elapsed().as_secs_f64()
     );
 
-    let mut outcome = match run_ours(&table, &entities) {
+    let mut outcome = match run_ours(&table, &entities, args.method) {
         Ok(outcome) => Outcome {
             difficulty: if args.hard { "hard" } else { "easy" },
             ..outcome

@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::compare::{FittedComparison, NULL_LEVEL};
+use super::joint::names_comparison;
 use super::{CandidatePair, ErError, LinkMode, RecordTable};
 
 /// Comparison levels of many pairs, row-major: one row per pair, one column per comparison.
@@ -158,17 +159,11 @@ impl LevelMatrix {
         }
     }
 
-    /// Distinct rows with their counts, sorted so that training does not depend on hash order.
     /// Returns, per comparison, whether EM uses it: false for each one that `blocked` names by
     /// comparison name or by attribute.
     fn active_comparisons(&self, blocked: &[String]) -> Result<Vec<bool>, ErError> {
-        let attribute = |name: &str| name.split(':').next().unwrap_or(name).to_owned();
         for entry in blocked {
-            if !self
-                .names
-                .iter()
-                .any(|name| name == entry || attribute(name) == *entry)
-            {
+            if !self.names.iter().any(|name| names_comparison(entry, name)) {
                 return Err(ErError::invalid_config(
                     "blocked_comparisons entry",
                     format!("'{entry}'"),
@@ -182,11 +177,7 @@ impl LevelMatrix {
         let active: Vec<bool> = self
             .names
             .iter()
-            .map(|name| {
-                !blocked
-                    .iter()
-                    .any(|entry| entry == name || *entry == attribute(name))
-            })
+            .map(|name| !blocked.iter().any(|entry| names_comparison(entry, name)))
             .collect();
         if !active.contains(&true) {
             return Err(ErError::invalid_config(
@@ -202,6 +193,7 @@ impl LevelMatrix {
         Ok(active)
     }
 
+    /// Distinct rows with their counts, sorted so that training does not depend on hash order.
     fn patterns(&self) -> Vec<(&[u8], f64)> {
         let width = self.names.len();
         let mut counts: HashMap<&[u8], u64> = HashMap::new();
@@ -278,7 +270,8 @@ pub struct FellegiSunterConfig {
     /// (`first_name:jaro_winkler`) or attribute (`first_name`). Such pairs agree on them by
     /// construction, so EM leaves them out: their evidence would make every pair look like a
     /// match. Their m (and u when EM trains it) keep the starting values, so take them from
-    /// a session blocked on other attributes.
+    /// a session blocked on other attributes. An entry that names a member of a joint
+    /// comparison ([`crate::er::joint`]) leaves out the whole joint comparison.
     pub blocked_comparisons: Vec<String>,
 }
 

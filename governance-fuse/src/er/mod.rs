@@ -13,6 +13,7 @@ pub mod context;
 pub mod features;
 pub mod fellegi_sunter;
 pub mod golden;
+pub mod joint;
 pub mod metrics;
 mod record;
 

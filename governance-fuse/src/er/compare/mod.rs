@@ -23,6 +23,7 @@
 //! # Ok::<(), governance_fuse::er::ErError>(())
 //! ```
 
+mod given_name;
 mod numeric;
 mod string;
 mod text;
@@ -30,6 +31,7 @@ mod tfidf;
 
 use serde::{Deserialize, Serialize};
 
+pub use given_name::{given_name_similarity_normalized, same_given_name};
 pub use numeric::{
     absolute_similarity, date_similarity, parse_date, parse_number, relative_similarity,
 };
@@ -60,6 +62,12 @@ pub enum Comparator {
     Levenshtein,
     /// Jaro-Winkler similarity on normalised values.
     JaroWinkler,
+    /// Jaro-Winkler similarity on normalised given names, except that other ways of writing
+    /// one name score 1.0. These are a common English nickname and its formal name (Bob and
+    /// Robert), two nicknames of one name (Bill and Will), and the same characters in another
+    /// order (a Chinese given name with its two characters swapped). Such pairs reach the
+    /// highest threshold level but not `exact`.
+    GivenName,
     /// Jaccard similarity of padded character q-grams.
     QgramJaccard {
         /// Gram length, at least 1.
@@ -124,6 +132,7 @@ impl Comparator {
             Comparator::Exact => "exact",
             Comparator::Levenshtein => "levenshtein",
             Comparator::JaroWinkler => "jaro_winkler",
+            Comparator::GivenName => "given_name",
             Comparator::QgramJaccard { .. } => "qgram_jaccard",
             Comparator::TokenJaccard => "token_jaccard",
             Comparator::TfIdfCosine => "tfidf_cosine",
@@ -236,6 +245,9 @@ impl FittedComparator {
             Comparator::Exact => exact(left, right),
             Comparator::Levenshtein => levenshtein(left, right),
             Comparator::JaroWinkler => jaro_winkler(left, right),
+            Comparator::GivenName => {
+                given_name_similarity_normalized(&normalize(left), &normalize(right))
+            }
             Comparator::QgramJaccard { q } => qgram_jaccard(left, right, *q),
             Comparator::TokenJaccard => token_jaccard(left, right),
             Comparator::TfIdfCosine => tfidf()?.cosine(left, right),
@@ -262,7 +274,10 @@ impl FittedComparator {
     fn reads_normalized_text(&self) -> bool {
         matches!(
             self.comparator,
-            Comparator::Exact | Comparator::Levenshtein | Comparator::JaroWinkler
+            Comparator::Exact
+                | Comparator::Levenshtein
+                | Comparator::JaroWinkler
+                | Comparator::GivenName
         )
     }
 
@@ -272,6 +287,7 @@ impl FittedComparator {
         match self.comparator {
             Comparator::Levenshtein => levenshtein_normalized(left, right),
             Comparator::JaroWinkler => jaro_winkler_normalized(left, right),
+            Comparator::GivenName => given_name_similarity_normalized(left, right),
             _ => f64::from(u8::from(left == right)),
         }
     }
@@ -309,6 +325,13 @@ pub struct Comparison {
     /// Whether equal values get a level of their own above every threshold.
     #[serde(default = "default_exact_level")]
     pub exact_level: bool,
+    /// Attribute whose values people write in this attribute's place, such as the family
+    /// name for a given name. A pair also gets the level of the swapped comparison: the
+    /// lower similarity of each record's value with the other record's `swapped_with`,
+    /// cut at the thresholds, when that level is higher than its own. The swapped level
+    /// is at most the highest threshold level, never `exact`, so it needs a threshold.
+    #[serde(default)]
+    pub swapped_with: Option<String>,
 }
 
 fn default_exact_level() -> bool {
@@ -323,12 +346,27 @@ impl Comparison {
             comparator,
             thresholds,
             exact_level: true,
+            swapped_with: None,
         }
+    }
+
+    /// Sets the attribute whose values may be swapped with this one's (see
+    /// [`Comparison::swapped_with`]).
+    pub fn with_swapped(mut self, attribute: impl Into<String>) -> Self {
+        self.swapped_with = Some(attribute.into());
+        self
     }
 
     /// The Splink default for names: exact, Jaro-Winkler at least 0.92, at least 0.8, else.
     pub fn jaro_winkler(attribute: impl Into<String>) -> Self {
         Self::new(attribute, Comparator::JaroWinkler, vec![0.92, 0.8])
+    }
+
+    /// Exact, [`Comparator::GivenName`] at least 0.92 (which a nickname or a change of
+    /// character order reaches), at least 0.8, else: for given names, where a nickname is
+    /// as strong a sign of one person as a typo.
+    pub fn given_name(attribute: impl Into<String>) -> Self {
+        Self::new(attribute, Comparator::GivenName, vec![0.92, 0.8])
     }
 
     /// Exact, TF-IDF cosine at least 0.8, 0.6 and 0.4, else: suited to long text.
@@ -353,6 +391,15 @@ impl Comparison {
                 format!("level count of the comparison of '{}'", self.attribute),
                 levels,
                 format!("use at most {MAX_LEVELS} levels, so fewer thresholds"),
+            ));
+        }
+        if let Some(other) = &self.swapped_with
+            && self.thresholds.is_empty()
+        {
+            return Err(ErError::invalid_config(
+                format!("swapped_with of the comparison of '{}'", self.attribute),
+                format!("'{other}'"),
+                "add a threshold, because a swapped pair gets the highest threshold level",
             ));
         }
         for (index, &threshold) in self.thresholds.iter().enumerate() {
@@ -389,10 +436,15 @@ impl Comparison {
         let right_index = right.attribute_index(&self.attribute)?;
         let corpus = column_values(left, left_index).chain(column_values(right, right_index));
         let comparator = self.comparator.fit(corpus)?;
+        let swapped = match &self.swapped_with {
+            Some(other) => Some((left.attribute_index(other)?, right.attribute_index(other)?)),
+            None => None,
+        };
         Ok(FittedComparison {
             comparison: self.clone(),
             left_index,
             right_index,
+            swapped,
             comparator,
         })
     }
@@ -427,6 +479,8 @@ pub struct FittedComparison {
     comparison: Comparison,
     left_index: usize,
     right_index: usize,
+    /// Positions of `swapped_with` in the left and right tables.
+    swapped: Option<(usize, usize)>,
     comparator: FittedComparator,
 }
 
@@ -470,8 +524,38 @@ impl FittedComparison {
 
     /// Level of the two records of `pair`; [`NULL_LEVEL`] when a value is missing.
     pub fn level(&self, left: &RecordTable, right: &RecordTable, pair: CandidatePair) -> u8 {
-        let (left, right) = self.values(left, right, pair);
-        self.level_of(left, right)
+        let (left_value, right_value) = self.values(left, right, pair);
+        let level = self.level_of(left_value, right_value);
+        self.swap_level(left, right, pair, level)
+    }
+
+    /// Returns the higher of `level` and the level of the pair's values compared across
+    /// `swapped_with`, capped at the highest threshold level.
+    fn swap_level(
+        &self,
+        left: &RecordTable,
+        right: &RecordTable,
+        pair: CandidatePair,
+        level: u8,
+    ) -> u8 {
+        let Some((left_other, right_other)) = self.swapped else {
+            return level;
+        };
+        let top = self.comparison.thresholds.len() as u8;
+        if level == NULL_LEVEL || level >= top {
+            return level;
+        }
+        let (left_value, right_value) = self.values(left, right, pair);
+        let left_swapped = left.value(pair.left as usize, left_other);
+        let right_swapped = right.value(pair.right as usize, right_other);
+        let (Some(first), Some(second)) = (
+            self.comparator.similarity(left_value, right_swapped),
+            self.comparator.similarity(left_swapped, right_value),
+        ) else {
+            return level;
+        };
+        let swapped = self.level_of_similarity(first.min(second)).min(top);
+        level.max(swapped)
     }
 
     /// Level of two values; [`NULL_LEVEL`] when either is missing or unreadable.
@@ -507,11 +591,12 @@ impl FittedComparison {
             let right_values = right_owned.as_deref().unwrap_or(&left_values);
             return pairs
                 .par_iter()
-                .map(|pair| {
-                    self.level_of_normalized(
+                .map(|&pair| {
+                    let level = self.level_of_normalized(
                         normalized_value(&left_values, pair.left),
                         normalized_value(right_values, pair.right),
-                    )
+                    );
+                    self.swap_level(left, right, pair, level)
                 })
                 .collect();
         }
@@ -589,213 +674,4 @@ impl FittedComparison {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tables() -> (RecordTable, RecordTable) {
-        let attributes = vec!["name".to_string(), "price".to_string()];
-        let mut left = RecordTable::new("left", attributes.clone()).expect("valid");
-        left.push("l0", vec![Some("Martha".into()), Some("$10.00".into())])
-            .expect("arity");
-        left.push("l1", vec![Some("Dwayne".into()), None])
-            .expect("arity");
-        let mut right = RecordTable::new("right", attributes).expect("valid");
-        right
-            .push("r0", vec![Some("MARTHA".into()), Some("10".into())])
-            .expect("arity");
-        right
-            .push("r1", vec![Some("Marhta".into()), Some("12.5".into())])
-            .expect("arity");
-        right
-            .push("r2", vec![Some("Duane".into()), Some("n/a".into())])
-            .expect("arity");
-        (left, right)
-    }
-
-    #[test]
-    fn jaro_winkler_levels_follow_splink_defaults() {
-        let (left, right) = tables();
-        let comparison = Comparison::jaro_winkler("name")
-            .fit(&left, &right)
-            .expect("fits");
-        assert_eq!(
-            comparison.level_labels(),
-            [
-                "else",
-                "jaro_winkler >= 0.8",
-                "jaro_winkler >= 0.92",
-                "exact"
-            ]
-        );
-        let level = |l, r| comparison.level(&left, &right, CandidatePair::new(l, r));
-        assert_eq!(level(0, 0), 3);
-        // MARTHA / MARHTA: 0.961.
-        assert_eq!(level(0, 1), 2);
-        // DWAYNE / DUANE: 0.84.
-        assert_eq!(level(1, 2), 1);
-        assert_eq!(level(0, 2), 0);
-    }
-
-    #[test]
-    fn numeric_levels_and_missing_values() {
-        let (left, right) = tables();
-        let comparison = Comparison::numeric("price")
-            .fit(&left, &right)
-            .expect("fits");
-        let level = |l, r| comparison.level(&left, &right, CandidatePair::new(l, r));
-        assert_eq!(comparison.level_label(level(0, 0)), "exact");
-        assert_eq!(
-            comparison.level_label(level(0, 1)),
-            "numeric_relative >= 0.8"
-        );
-        // "n/a" has no number and a missing price has no value: both are null.
-        assert_eq!(level(0, 2), NULL_LEVEL);
-        assert_eq!(level(1, 0), NULL_LEVEL);
-        let similarity = comparison
-            .similarity(&left, &right, CandidatePair::new(0, 1))
-            .expect("both numbers");
-        assert!((similarity - 0.8).abs() < 1e-9);
-    }
-
-    #[test]
-    fn comparators_map_missing_to_none() {
-        let comparators = [
-            Comparator::Exact,
-            Comparator::Levenshtein,
-            Comparator::JaroWinkler,
-            Comparator::QgramJaccard { q: 3 },
-            Comparator::TokenJaccard,
-            Comparator::TfIdfCosine,
-            Comparator::SoftTfIdf { threshold: 0.9 },
-            Comparator::NumericAbsolute { scale: 10.0 },
-            Comparator::NumericRelative,
-            Comparator::DateDistance { scale_days: 30.0 },
-            Comparator::EmbeddingCosine {
-                dim: 64,
-                ngram_sizes: vec![3],
-            },
-        ];
-        for comparator in comparators {
-            let fitted = comparator.fit(["2020-01-01", "2020-01-16"]).expect("valid");
-            assert_eq!(fitted.similarity(None, Some("x")), None, "{comparator:?}");
-            let same = fitted
-                .similarity(Some("2020-01-01"), Some("2020-01-01"))
-                .expect("present");
-            assert!((same - 1.0).abs() < 1e-6, "{comparator:?} gave {same}");
-        }
-        let dates = Comparator::DateDistance { scale_days: 30.0 }
-            .fit([])
-            .expect("valid");
-        assert_eq!(
-            dates.similarity(Some("2020-01-01"), Some("2020-01-16")),
-            Some(0.5)
-        );
-    }
-
-    #[test]
-    fn embedding_cosine_ranks_spelling_variants() {
-        let fitted = Comparator::EmbeddingCosine {
-            dim: 256,
-            ngram_sizes: vec![2, 3, 4],
-        }
-        .fit([])
-        .expect("valid");
-        let close = fitted
-            .similarity(Some("Haidian District"), Some("Haidian Distr."))
-            .expect("present");
-        let far = fitted
-            .similarity(Some("Haidian District"), Some("Chaoyang Park"))
-            .expect("present");
-        assert!(close > far, "close {close}, far {far}");
-        assert!((0.0..=1.0).contains(&far));
-        let invalid = Comparator::EmbeddingCosine {
-            dim: 0,
-            ngram_sizes: vec![3],
-        };
-        assert!(invalid.validate().is_err());
-    }
-
-    #[test]
-    fn config_reads_json_and_rejects_bad_values() {
-        let comparison: Comparison = serde_json::from_str(
-            r#"{"attribute": "title", "comparator": {"kind": "qgram_jaccard"},
-                "thresholds": [0.7, 0.4]}"#,
-        )
-        .expect("valid config");
-        assert_eq!(comparison.comparator, Comparator::QgramJaccard { q: 3 });
-        assert!(comparison.exact_level);
-
-        let unsorted = Comparison::new("title", Comparator::JaroWinkler, vec![0.5, 0.9]);
-        let error = unsorted.validate().expect_err("ascending thresholds");
-        assert!(error.to_string().contains("descending"), "{error}");
-        let bad_scale = Comparator::NumericAbsolute { scale: 0.0 };
-        assert!(bad_scale.validate().is_err());
-        let unknown = serde_json::from_str::<Comparison>(
-            r#"{"attribute": "t", "comparator": {"kind": "exact"}, "levels": []}"#,
-        );
-        assert!(unknown.is_err());
-    }
-
-    #[test]
-    fn unknown_attribute_names_the_table() {
-        let (left, right) = tables();
-        let error = Comparison::jaro_winkler("surname")
-            .fit(&left, &right)
-            .expect_err("no such attribute");
-        assert!(error.to_string().contains("surname"), "{error}");
-    }
-
-    /// Values that exercise normalisation: case, punctuation, CJK, digits with a decimal
-    /// point, an empty normal form, missing values, and two long values that differ only
-    /// after the edit comparators' prefix.
-    fn awkward_table(name: &str) -> RecordTable {
-        let long = "a".repeat(EDIT_MAX_CHARS + 10);
-        let values = [
-            Some("Martha  O'Neil".to_string()),
-            Some("MARTHA oneil".to_string()),
-            Some("北京市 朝阳区".to_string()),
-            Some("北京市朝阳区".to_string()),
-            Some("129.95".to_string()),
-            Some("129 95".to_string()),
-            Some("---".to_string()),
-            Some("".to_string()),
-            None,
-            Some(format!("{long}x")),
-            Some(format!("{long}y")),
-        ];
-        let mut table = RecordTable::new(name, vec!["name".into()]).expect("valid");
-        for (row, value) in values.into_iter().enumerate() {
-            table.push(row.to_string(), vec![value]).expect("arity");
-        }
-        table
-    }
-
-    #[test]
-    fn batch_levels_match_single_levels() {
-        let left = awkward_table("left");
-        let right = awkward_table("right");
-        let rows = left.len() as u32;
-        let all_pairs: Vec<CandidatePair> = (0..rows)
-            .flat_map(|l| (0..rows).map(move |r| CandidatePair::new(l, r)))
-            .collect();
-        let dedupe_pairs: Vec<CandidatePair> = (0..rows)
-            .flat_map(|l| (l + 1..rows).map(move |r| CandidatePair::new(l, r)))
-            .collect();
-        for comparator in [
-            Comparator::Exact,
-            Comparator::Levenshtein,
-            Comparator::JaroWinkler,
-        ] {
-            let comparison = Comparison::new("name", comparator, vec![0.9, 0.7, 0.3]);
-            for (second, pairs) in [(&right, &all_pairs), (&left, &dedupe_pairs)] {
-                let fitted = comparison.fit(&left, second).expect("fits");
-                let batch = fitted.levels(&left, second, pairs);
-                let single: Vec<u8> = pairs
-                    .iter()
-                    .map(|&pair| fitted.level(&left, second, pair))
-                    .collect();
-                assert_eq!(batch, single, "{}", fitted.name());
-            }
-        }
-    }
-}
+mod tests;
