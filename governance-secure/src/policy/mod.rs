@@ -268,17 +268,7 @@ impl AccessPolicy {
         time_ms: i64,
     ) -> Result<std::result::Result<AccessDecision, Denial>> {
         let time_ms = request.time_ms.unwrap_or(time_ms);
-        let columns: Vec<(String, Sensitivity)> = schema
-            .fields()
-            .iter()
-            .map(|field| {
-                let level = Semantic::from_field(field).sensitivity;
-                (
-                    field.name().clone(),
-                    level.unwrap_or(UNCLASSIFIED_SENSITIVITY),
-                )
-            })
-            .collect();
+        let columns = column_levels(schema);
         let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
 
         let applying: Vec<&PolicyRule> = self
@@ -466,6 +456,22 @@ impl AccessPolicy {
         }
         reason
     }
+}
+
+/// Returns each column of `schema` with its sensitivity, [`UNCLASSIFIED_SENSITIVITY`] where
+/// the field metadata has none.
+pub(crate) fn column_levels(schema: &Schema) -> Vec<(String, Sensitivity)> {
+    schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let level = Semantic::from_field(field).sensitivity;
+            (
+                field.name().clone(),
+                level.unwrap_or(UNCLASSIFIED_SENSITIVITY),
+            )
+        })
+        .collect()
 }
 
 /// Orders mask operators by how much of the value they hide: redact, then type tag, then the

@@ -58,12 +58,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use arrow::datatypes::Schema;
-use governance_core::{AccessRequest, Error, Result, Semantic, Sensitivity};
+use governance_core::{AccessRequest, Error, Result, Sensitivity};
 use serde_json::{Value as Json, json};
 
-use super::{
-    ALL_COLUMNS, AccessDecision, Denial, Effect, RowPredicate, RuleFilter, UNCLASSIFIED_SENSITIVITY,
-};
+use super::{ALL_COLUMNS, AccessDecision, Denial, Effect, RowPredicate, RuleFilter, column_levels};
 use crate::mask::MaskOperator;
 
 /// Name used in the errors of Rego policies.
@@ -172,17 +170,7 @@ impl RegoPolicy {
         time_ms: i64,
     ) -> Result<std::result::Result<AccessDecision, Denial>> {
         let time_ms = request.time_ms.unwrap_or(time_ms);
-        let columns: Vec<(String, Sensitivity)> = schema
-            .fields()
-            .iter()
-            .map(|field| {
-                let level = Semantic::from_field(field).sensitivity;
-                (
-                    field.name().clone(),
-                    level.unwrap_or(UNCLASSIFIED_SENSITIVITY),
-                )
-            })
-            .collect();
+        let columns = column_levels(schema);
         let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
         let mut outcome = self.run(request, dataset, &columns, time_ms)?;
 
