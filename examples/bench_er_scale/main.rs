@@ -103,7 +103,7 @@ struct Outcome {
     splink: Option<Anchor>,
 }
 
-/// How our model compares persons.
+/// Comparison settings of our model for persons.
 #[derive(Debug, Clone, Copy)]
 struct Method {
     /// First names by the given-name comparator (nicknames and reordered characters count

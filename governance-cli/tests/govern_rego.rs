@@ -1,5 +1,5 @@
 //! Runs `govern run` with a guard whose access policy is a Rego file beside the chain file,
-//! and checks what the consumer named in `[request]` receives and what the audit log says.
+//! and checks what the consumer named in `[request]` receives and what the audit log records.
 
 use std::path::Path;
 use std::process::{Command, Output};

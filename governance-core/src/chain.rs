@@ -453,9 +453,9 @@ impl Chain {
     /// applicators, checks the row-count identity of every stage, and returns the summary.
     /// On error no applicator is finished, so nothing is reported as a complete output.
     ///
-    /// With a checkpointing sink, the collector hears of each batch the sink committed. With
-    /// sinks that do not checkpoint, it hears once, after every applicator finished the
-    /// round, with the position of the last batch it emitted; an error from
+    /// With a checkpointing sink, the collector is told of each batch the sink committed.
+    /// With sinks that do not checkpoint, it is told once, after every applicator finished
+    /// the round, with the position of the last batch it emitted. An error from
     /// [`Collector::committed`] is then returned although the output is complete, and the
     /// source delivers those records again. A chain without applicators releases nothing.
     pub async fn run(&mut self) -> Result<RunSummary> {
@@ -697,8 +697,8 @@ impl Chain {
         let has_sinks = !applicators_back.is_empty();
         self.applicators = Some(applicators_back);
         finished?;
-        // Without a checkpointing sink nothing was released batch by batch; now that every
-        // applicator has finished its output, the source may release what the round read.
+        // Without a checkpointing sink nothing was released batch by batch. Every applicator
+        // has now finished its output, so the source may release what the round read.
         if !checkpointing
             && has_sinks
             && let Some(position) = last_emitted

@@ -113,7 +113,7 @@ pub struct PiiGuardConfig {
     pub rego: Option<RegoConfig>,
 }
 
-/// Where a guard's Rego policy comes from.
+/// Source files of a guard's Rego policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegoConfig {
@@ -202,7 +202,7 @@ impl PiiGuard {
 
     /// Returns the guard deciding access with a Rego policy instead of the config's policy.
     /// Fails when the config's policy has roles or rules, because two policies that could
-    /// disagree would make decisions hard to explain; keep the config's policy empty.
+    /// disagree would make decisions hard to explain. Keep the config's policy empty.
     pub fn with_rego_policy(mut self, policy: RegoPolicy) -> Result<Self> {
         if !self.config.policy.roles.is_empty() || !self.config.policy.rules.is_empty() {
             return Err(Error::config(

@@ -14,7 +14,7 @@ use governance_secure::policy::{AccessPolicy, PolicyRule, RegoPolicy};
 use governance_secure::{PiiGuard, PiiGuardConfig};
 
 /// Desk staff see the tickets of their own district with the contact partly masked, but
-/// never on a purpose named in the data document's blocked list; interns see nothing.
+/// never for a purpose named in the data document's blocked list. Interns see nothing.
 const DESK_POLICY: &str = r#"
 package governance.access
 

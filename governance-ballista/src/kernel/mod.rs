@@ -306,7 +306,7 @@ pub struct CompiledKernel {
     state: KernelState,
 }
 
-/// The secure kernel holds a whole detector, so it is boxed to keep the other variants small.
+/// The secure kernel contains a whole detector, so it is boxed to keep the other variants small.
 #[derive(Debug)]
 enum KernelState {
     Clean(clean::CleanKernel),

@@ -17,7 +17,7 @@
 //!
 //! A chain whose sinks do not checkpoint (the Parquet and CSV sinks) reports one commit per
 //! round, after every sink finished its output, so the round's messages are acknowledged
-//! together then; a crash before that makes the broker send them all again.
+//! together then. A crash before that makes the broker send them all again.
 //!
 //! Redelivery repeats messages that were already committed (the crash came after the commit
 //! but before the acknowledgements reached the broker). Each message gets a key

@@ -2,11 +2,12 @@
 //! nicknames (Robert and Bob) and the same characters in another order.
 //!
 //! Two names are the same name when they are equal, when one is a nickname of the other,
-//! when both are nicknames of one formal name (Bill and Will, both William), or when one is
-//! an anagram of the other (Chinese given names written with their two characters swapped,
-//! or two transposed letters in a short name, where Jaro-Winkler is low). The nickname list
-//! is small on purpose: it holds nicknames in wide use in English-speaking countries, and a
-//! pair of names it does not know is compared by its text alone.
+//! or when both are nicknames of one formal name (Bill and Will, both William). They are
+//! also the same when one is an anagram of the other: a Chinese given name with its two
+//! characters swapped, or two transposed letters in a short name, where Jaro-Winkler is low.
+//! The nickname list is small on purpose. It contains nicknames in wide use in
+//! English-speaking countries, and a pair of names it does not know is compared by its text
+//! alone.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
