@@ -628,6 +628,78 @@ mod tests {
         assert_eq!(sample.len(stage.shape), 10);
     }
 
+    /// Streams six months of hourly readings in weekly batches and checks each batch's flags
+    /// against the exact median and MAD of the same values: the summarised sample may only
+    /// change the flag of a cell whose exact score is within 5% of the threshold.
+    #[test]
+    fn flags_match_exact_statistics_away_from_threshold() {
+        use rand::{Rng, SeedableRng};
+
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let ids = RowIdAllocator::default();
+        let mut stage = stage(RobustOutliersConfig::default());
+        let mut ctx = context("robust_outliers");
+        let key = (Some("A".to_string()), "value".to_string());
+        let threshold = stage.threshold();
+        let mut history: Vec<f64> = Vec::new();
+        let (mut agreed, mut differed) = (0, 0);
+        for week in 0..26i64 {
+            let hours: Vec<i64> = (week * 168..(week + 1) * 168).collect();
+            let values: Vec<f64> = hours
+                .iter()
+                .map(|&hour| {
+                    let daily = 40.0 + 25.0 * (hour as f64 * std::f64::consts::TAU / 24.0).sin();
+                    let noise = rng.random_range(-1.0..1.0) * rng.random_range(0.0..30.0);
+                    let spike = if rng.random_bool(0.02) {
+                        rng.random_range(50.0..400.0)
+                    } else {
+                        0.0
+                    };
+                    (daily + noise).max(0.0) + spike
+                })
+                .collect();
+            let covered = stage
+                .samples
+                .get(&key)
+                .map_or(0, |sample| sample.len(stage.shape));
+            let mut pooled: Vec<f64> = history[history.len() - covered..]
+                .iter()
+                .map(|&value| f64::from(value as f32))
+                .chain(values.iter().copied())
+                .collect();
+            let exact = RobustStats::of(&mut pooled).expect("spread");
+
+            let present: Vec<Option<f64>> = values.iter().copied().map(Some).collect();
+            let output = stage
+                .clean(
+                    series_batch(&vec!["A"; hours.len()], &hours, &present, &ids),
+                    &mut ctx,
+                )
+                .expect("clean");
+            let flagged: std::collections::HashSet<u64> = output
+                .issues
+                .issues()
+                .iter()
+                .map(|issue| issue.row_id)
+                .collect();
+            for (position, &value) in values.iter().enumerate() {
+                let score = (value - exact.median).abs() / exact.scale;
+                let row_id = output.row_ids().value(position);
+                if (score > threshold) == flagged.contains(&row_id) {
+                    agreed += 1;
+                    continue;
+                }
+                differed += 1;
+                assert!(
+                    (score - threshold).abs() <= 0.05 * threshold,
+                    "week {week}: value {value} has exact score {score}, but its flag differs"
+                );
+            }
+            history.extend(values);
+        }
+        assert!(differed * 100 <= agreed, "{differed} flags differ, {agreed} agree");
+    }
+
     #[test]
     fn swapped_pair_is_flagged_on_both_cells() {
         let ids = RowIdAllocator::default();
