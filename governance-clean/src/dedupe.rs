@@ -89,7 +89,7 @@ impl SeriesWindow {
         }
     }
 
-    /// Returns the id of the row kept for `digest`, if the window holds it.
+    /// Returns the id of the row kept for `digest`, if the window contains it.
     fn kept(&self, digest: u64) -> Option<u64> {
         let slot = self.index.find(digest, &self.entries)?;
         self.entries.get(slot as usize).map(|entry| entry.1)
@@ -126,10 +126,10 @@ const FREE: u32 = u32::MAX;
 
 /// Open-addressing hash index from a digest to its slot in a window's ring, with linear
 /// probing. The digest is its own hash, since it is already a keyed SipHash. The table has at
-/// least twice as many positions as the ring has slots, so probe runs stay short, and a
-/// removal shifts the later entries of its run back (Knuth's Algorithm R) instead of leaving
-/// a tombstone, so the table never fills up and never has to be rebuilt. It costs 8 bytes per
-/// remembered key at most.
+/// least twice as many positions as the ring has slots, so probe runs stay short. A removal
+/// shifts the later entries of its run back (Knuth's Algorithm R) instead of leaving a
+/// tombstone, so the table never fills up with tombstones and never has to be rebuilt. It
+/// costs at most 8 bytes per remembered key.
 #[derive(Debug)]
 struct SlotIndex {
     positions: Box<[u32]>,
@@ -164,7 +164,7 @@ impl SlotIndex {
         }
     }
 
-    /// Adds `slot` under `digest`. The window holds at most half as many slots as there are
+    /// Adds `slot` under `digest`. A window has at most half as many slots as its index has
     /// positions, so a free position always exists.
     fn insert(&mut self, digest: u64, slot: u32) {
         let mut position = self.home(digest);
@@ -174,8 +174,8 @@ impl SlotIndex {
         self.positions[position] = slot;
     }
 
-    /// Removes `slot`, stored under `digest`, while `entries` still holds the digests of all
-    /// slots.
+    /// Removes `slot`, stored under `digest`. The caller passes `entries` before the slot is
+    /// overwritten, so every slot's digest is still there.
     fn remove(&mut self, digest: u64, slot: u32, entries: &[(u64, u64)]) {
         let mut hole = self.home(digest);
         loop {

@@ -9,10 +9,11 @@
 //! The stage learns: feedback on the cells it flagged moves its threshold to the value that
 //! maximises F1 on the labelled cells.
 //!
-//! From 256 values up, a sample keeps older values in sorted blocks of which it keeps every
-//! few, 1.5 KiB per series and column for the default 1,024 values. The median and MAD taken
-//! from it stay within 1/64 of the ranks of the exact ones; the `sample` module gives the
-//! bound and why it holds.
+//! From 256 values up, a sample summarises its older values: it sorts each full block and keeps
+//! one value per group of up to four, 1.5 KiB per series and column for the default 1,024
+//! values. The median and MAD taken
+//! from it stay within 1/64 of the ranks of the exact ones. The `sample` module derives that
+//! bound.
 //!
 //! NOTE: one sample is kept per series and column, so memory grows with the number of
 //! distinct series names (misspelt names included, unless a rule corrects them first).
@@ -629,7 +630,7 @@ mod tests {
     }
 
     /// Streams six months of hourly readings in weekly batches and checks each batch's flags
-    /// against the exact median and MAD of the same values: the summarised sample may only
+    /// against the exact median and MAD of the same values. The summarised sample may only
     /// change the flag of a cell whose exact score is within 5% of the threshold.
     #[test]
     fn flags_match_exact_statistics_away_from_threshold() {
@@ -697,7 +698,10 @@ mod tests {
             }
             history.extend(values);
         }
-        assert!(differed * 100 <= agreed, "{differed} flags differ, {agreed} agree");
+        assert!(
+            differed * 100 <= agreed,
+            "{differed} flags differ, {agreed} agree"
+        );
     }
 
     #[test]

@@ -13,10 +13,10 @@
 //! or below any `t` is therefore off by at most [`SampleShape::rank_error`], which the group
 //! size keeps at or below 1/64 of the sample (16 of 1,024 values). The median then lies
 //! between the exact order statistics that many ranks either side of the middle, and the MAD
-//! within twice that many ranks of the exact deviations. That is below the sampling error of
-//! a median of 1,024 values (one standard error is about 1/64 of the ranks, 16 values), so the
-//! summary costs little accuracy. Samples under 256 values keep every value (group 1) and are
-//! exact.
+//! within twice that many ranks of the exact deviations. That is about one standard error of
+//! the exact median itself, whose rank varies by `0.5 / sqrt(1024)` = 1/64 of the sample
+//! between samples of 1,024 values. Samples under 256 values keep every value (group 1) and
+//! are exact.
 
 /// Scale factor that makes the MAD a consistent estimator of the standard deviation for
 /// normally distributed data.
