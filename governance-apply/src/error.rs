@@ -175,6 +175,40 @@ pub enum ApplyError {
         source: tokio_postgres::Error,
     },
 
+    /// A TLS connection to the PostgreSQL server failed: the server rejected TLS, or its
+    /// certificate failed the check that `ssl_mode` sets. The sink does not fall back to
+    /// plain TCP.
+    #[error("TLS connection to PostgreSQL at {server} failed: {reason}; {fix}")]
+    PostgresTls {
+        /// Host, port, user and database, without the password.
+        server: String,
+        /// The failure, in words.
+        reason: String,
+        /// The change that fixes it.
+        fix: String,
+        /// The client's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// A PostgreSQL statement waited longer than the session's `lock_timeout` for a lock that
+    /// another session holds, and the server cancelled it.
+    #[error(
+        "PostgreSQL failed to {operation}: timed out after {} waiting for a lock that another \
+         session holds; end that session's transaction (find it in pg_locks and \
+         pg_stat_activity), or raise lock_timeout_ms",
+        lock_limit(*.lock_timeout_ms)
+    )]
+    LockTimeout {
+        /// The step that failed, with the table it worked on.
+        operation: String,
+        /// The sink's `lock_timeout_ms`; `None` when the server's own setting applied.
+        lock_timeout_ms: Option<u64>,
+        /// The client's error, SQLSTATE 55P03 (lock_not_available).
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
     /// A PostgreSQL statement failed.
     #[error("PostgreSQL failed to {operation}")]
     Postgres {
@@ -184,4 +218,12 @@ pub enum ApplyError {
         #[source]
         source: tokio_postgres::Error,
     },
+}
+
+/// Describes the lock wait limit of [`ApplyError::LockTimeout`].
+fn lock_limit(lock_timeout_ms: Option<u64>) -> String {
+    match lock_timeout_ms {
+        Some(timeout) => format!("lock_timeout_ms = {timeout}"),
+        None => "the server's lock_timeout".to_string(),
+    }
 }

@@ -81,7 +81,7 @@ pub use parquet_sink::{
 };
 pub use postgres::{
     Checkpoint, CommitMode, POSTGRES_SINK_NAME, PostgresSink, PostgresSinkConfig, PostgresWriter,
-    SchemaEvolution, WriteMode,
+    SchemaEvolution, SslMode, WriteMode,
 };
 pub use quality::{
     ColumnQuality, QUALITY_SCORE_COLUMN, QUALITY_TIER_COLUMN, QualityStats, TierSummary,

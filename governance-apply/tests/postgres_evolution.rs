@@ -11,6 +11,7 @@ mod pg;
 
 use std::error::Error as _;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use arrow::array::{ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -345,4 +346,76 @@ fn strict_default_rejects_new_column() {
     );
     assert_eq!(count(&server, "strict"), 0, "the round is rolled back");
     assert_eq!(column_type(&server, "strict", "no2"), None);
+}
+
+#[test]
+fn added_column_lock_timeout_fails_fast() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let mut config = evolving(&server, "locked", "locked-stream");
+    config.lock_timeout_ms = Some(300);
+    let first = || batch(vec![("station", text(&["a"]))]);
+    let widened = || batch(vec![("station", text(&["b"])), ("pm25", floats(&[1.5]))]);
+    run_chain(config.clone(), vec![first()]).expect("the first batch creates the table");
+
+    // A reader in an open transaction holds ACCESS SHARE on the table, which blocks the
+    // ACCESS EXCLUSIVE lock of ADD COLUMN until the reader ends. The server ends the reader
+    // after 10 s idle, so a sink that ignored lock_timeout_ms would succeed late, not hang.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let reader = runtime.block_on(async {
+        let (client, connection) =
+            tokio_postgres::connect(&server.connection_string(), tokio_postgres::NoTls)
+                .await
+                .expect("connect the reader");
+        tokio::spawn(connection);
+        client
+            .batch_execute(
+                "SET idle_in_transaction_session_timeout = 10000; \
+                 BEGIN; SELECT count(*) FROM locked",
+            )
+            .await
+            .expect("open the reading transaction");
+        client
+    });
+
+    let started = Instant::now();
+    let error = run_chain(config.clone(), vec![widened()])
+        .expect_err("the reader's lock must stop the new column");
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(10),
+        "the sink waited {waited:?} in place of failing after 300 ms"
+    );
+    let message = error.source().map(ToString::to_string).unwrap_or_default();
+    match apply_error(&error) {
+        ApplyError::LockTimeout {
+            operation,
+            lock_timeout_ms,
+            ..
+        } => {
+            assert!(operation.contains("\"locked\""), "{operation}");
+            assert!(operation.contains("pm25"), "{operation}");
+            assert_eq!(*lock_timeout_ms, Some(300));
+        }
+        other => panic!("expected a lock timeout, got {other}"),
+    }
+    assert!(message.contains("lock_timeout_ms = 300"), "{message}");
+    assert!(message.contains("pg_stat_activity"), "{message}");
+    assert_eq!(column_type(&server, "locked", "pm25"), None);
+    assert_eq!(count(&server, "locked"), 1);
+
+    // Once the reader ends its transaction, the same batch goes through.
+    runtime
+        .block_on(reader.batch_execute("ROLLBACK"))
+        .expect("end the reading transaction");
+    run_chain(config, vec![widened()]).expect("the lock is free");
+    assert_eq!(
+        column_type(&server, "locked", "pm25").as_deref(),
+        Some("double precision")
+    );
+    assert_eq!(count(&server, "locked"), 2);
 }

@@ -51,6 +51,17 @@
 //! password_env = "MQTT_PASSWORD"  # the variable that contains the password
 //! ```
 //!
+//! A `[sinks.postgres]` reads its connection string, password included, from the
+//! environment variable that `connection_env` names, and connects over TLS when asked:
+//!
+//! ```toml
+//! [sinks.postgres]
+//! connection_env = "GOVERN_PG"   # e.g. "host=db.city.example user=ingest dbname=city password=..."
+//! table = "readings"
+//! ssl_mode = "verify_full"       # disable (the default), require or verify_full
+//! ssl_root_cert = "certs/ca.pem" # the authority of a private server, relative to this file
+//! ```
+//!
 //! Every table rejects keys it does not know, and the error names the key and the valid ones.
 //! Relative paths (`out`, source paths and folders, the alerts' dead letter, the work-order
 //! store) are resolved against the folder of the chain file.
@@ -59,7 +70,7 @@ use std::path::{Path, PathBuf};
 
 use governance::AccessRequest;
 use governance::analyze::{SqlIndicatorsConfig, ThresholdAlertsConfig};
-use governance::apply::postgres::{CommitMode, SchemaEvolution, WriteMode};
+use governance::apply::postgres::{CommitMode, SchemaEvolution, SslMode, WriteMode};
 use governance::apply::{AlertSinkConfig, ParquetCompression, WorkOrderConfig};
 use governance::clean::quality::QualityConfig;
 use governance::clean::{
@@ -228,8 +239,20 @@ pub struct PostgresSinkTable {
     pub checkpoint_table: Option<String>,
     /// Handling of batches whose columns change: `strict` (the default) rejects them,
     /// `add_columns` adds new columns to the table and writes missing ones as NULL.
+    /// NOTE: an added column holds a lock on the whole table until the commit.
     #[serde(default)]
     pub schema_evolution: SchemaEvolution,
+    /// TLS: `disable` (the default), `require` or `verify_full`. `require` encrypts, and
+    /// checks the certificate only when `ssl_root_cert` is set, without the host name.
+    /// `verify_full` also checks the host name. No mode falls back to plain TCP.
+    #[serde(default)]
+    pub ssl_mode: SslMode,
+    /// PEM file of the certificate authority that signs the server's certificate, relative
+    /// to the chain file.
+    pub ssl_root_cert: Option<PathBuf>,
+    /// Maximum wait for a table lock, in milliseconds, per statement; the server's
+    /// `lock_timeout` by default.
+    pub lock_timeout_ms: Option<u64>,
 }
 
 impl ChainFile {
@@ -277,6 +300,11 @@ impl ChainFile {
         }
         if let Some(work_orders) = &mut self.work_orders {
             work_orders.store = base.join(&work_orders.store);
+        }
+        if let Some(postgres) = &mut self.sinks.postgres
+            && let Some(root) = &mut postgres.ssl_root_cert
+        {
+            *root = base.join(&*root);
         }
         for stage in &mut self.stages {
             if let StageConfig::Guard(guard) = stage
@@ -430,6 +458,33 @@ mod tests {
         let orders = file.work_orders.expect("work orders");
         assert_eq!(orders.store, Path::new("/base/orders.jsonl"));
         assert_eq!(orders.min_severity, governance::Severity::Warning);
+    }
+
+    #[test]
+    fn postgres_sink_options_parse() {
+        let text = "[source.synthetic]\n\
+                    [sinks.postgres]\nconnection_env = \"GOVERN_PG\"\ntable = \"readings\"\n\
+                    ssl_mode = \"verify_full\"\nssl_root_cert = \"certs/ca.pem\"\n\
+                    lock_timeout_ms = 5000\n";
+        let mut file: ChainFile = toml::from_str(text).expect("postgres sink with TLS");
+        file.resolve_paths(Path::new("/base")).expect("resolve");
+        let postgres = file.sinks.postgres.expect("postgres sink");
+        assert_eq!(postgres.ssl_mode, SslMode::VerifyFull);
+        assert_eq!(
+            postgres.ssl_root_cert.as_deref(),
+            Some(Path::new("/base/certs/ca.pem"))
+        );
+        assert_eq!(postgres.lock_timeout_ms, Some(5000));
+
+        let text = "[source.synthetic]\n\
+                    [sinks.postgres]\nconnection_env = \"GOVERN_PG\"\ntable = \"readings\"\n\
+                    ssl_mode = \"prefer\"\n";
+        let message = toml::from_str::<ChainFile>(text)
+            .expect_err("prefer is not a mode")
+            .to_string();
+        for mode in ["disable", "require", "verify_full"] {
+            assert!(message.contains(mode), "{mode} missing: {message}");
+        }
     }
 
     #[test]

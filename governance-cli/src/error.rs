@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use governance::apply::ApplyError;
+
 /// Exit code of a data, run or verification failure.
 pub const EXIT_DATA: u8 = 1;
 /// Exit code of a usage or config error.
@@ -40,11 +42,17 @@ impl From<governance::Error> for CliError {
 }
 
 /// Returns true when an I/O error is somewhere in `error`'s chain of causes, as for a file
-/// that cannot be written or a server that cannot be reached.
+/// that cannot be written or a server that cannot be reached, or when connecting to
+/// PostgreSQL failed, with or without TLS.
 fn caused_by_io(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = current {
         if cause.is::<std::io::Error>() {
+            return true;
+        }
+        if let Some(ApplyError::PostgresConnect { .. } | ApplyError::PostgresTls { .. }) =
+            cause.downcast_ref::<ApplyError>()
+        {
             return true;
         }
         current = cause.source();

@@ -122,6 +122,9 @@ fn add_sinks(
         config.mode = table.mode.clone();
         config.commit = table.commit;
         config.schema_evolution = table.schema_evolution;
+        config.ssl_mode = table.ssl_mode;
+        config.ssl_root_cert = table.ssl_root_cert.clone();
+        config.lock_timeout_ms = table.lock_timeout_ms;
         builder = builder.apply(PostgresSink::new(config)?);
     }
     Ok(builder.apply(ReportWriter::new(ReportWriterConfig::new(out))?))

@@ -45,7 +45,12 @@
 //! Identifiers are always double-quoted, so names keep their case; a name longer than 63
 //! bytes is rejected because the server would truncate it. The connection string is never
 //! logged with its password: `Debug`, lineage parameters and errors show host, port, user
-//! and database only. TLS is not supported.
+//! and database only.
+//!
+//! TLS is off by default. [`SslMode::Require`] and [`SslMode::VerifyFull`] connect over TLS
+//! with rustls, and `ssl_root_cert` adds the certificate authority of a private server. No
+//! mode falls back to plain TCP: when the server rejects TLS or its certificate fails the
+//! check, connecting fails with an error that names the server, the reason and the fix.
 
 mod config;
 mod encode;
@@ -53,10 +58,13 @@ mod evolve;
 mod sink;
 mod sql;
 mod table;
+mod tls;
 mod types;
 mod writer;
 
-pub use config::{CommitMode, ConnectionString, PostgresSinkConfig, SchemaEvolution, WriteMode};
+pub use config::{
+    CommitMode, ConnectionString, PostgresSinkConfig, SchemaEvolution, SslMode, WriteMode,
+};
 pub use sink::PostgresSink;
 pub use table::ROW_ID_COMMENT;
 pub use writer::{Checkpoint, PostgresWriter};

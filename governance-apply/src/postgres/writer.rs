@@ -8,15 +8,16 @@ use std::time::SystemTime;
 
 use arrow::array::{Array, ArrayRef};
 use governance_core::{Error, GovernedBatch, ROW_ID_COLUMN, Result};
+use tokio_postgres::Client;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::{Client, NoTls};
 
 use super::POSTGRES_SINK_NAME;
-use super::config::{PostgresSinkConfig, SchemaEvolution};
+use super::config::{PostgresSinkConfig, SchemaEvolution, SslMode};
 use super::encode::{Cell, ColumnReader};
 use super::evolve::{self, TableColumn};
 use super::sql::{self, qualified, quote_identifier};
 use super::table::{ORDINAL_COLUMN, TablePlan};
+use super::tls;
 use crate::ApplyError;
 use crate::parquet_sink::schema_differences;
 use crate::round_schema::RoundSchema;
@@ -88,15 +89,34 @@ impl PostgresWriter {
     pub async fn connect_as(stage: impl Into<String>, config: PostgresSinkConfig) -> Result<Self> {
         let name = stage.into();
         config.validate()?;
-        let pg_config = config.connection.parse()?;
-        let (client, connection) = pg_config.connect(NoTls).await.map_err(|source| {
-            Error::stage(
-                &name,
-                ApplyError::PostgresConnect {
-                    server: config.connection.redacted(),
+        let mut pg_config = config.connection.parse()?;
+        // Never tokio-postgres's default `prefer`, which falls back to plain TCP.
+        pg_config.ssl_mode(match config.ssl_mode {
+            SslMode::Disable => tokio_postgres::config::SslMode::Disable,
+            SslMode::Require | SslMode::VerifyFull => tokio_postgres::config::SslMode::Require,
+        });
+        if config.ssl_mode == SslMode::Require && config.ssl_root_cert.is_none() {
+            tracing::warn!(
+                stage = %name,
+                server = %config.connection.redacted(),
+                "TLS without a certificate check: ssl_mode is require and ssl_root_cert is \
+                 unset, so an active man in the middle goes unnoticed; set ssl_mode to \
+                 verify_full"
+            );
+        }
+        let connector = tls::connector(&config)?;
+        let (client, connection) = pg_config.connect(connector).await.map_err(|source| {
+            let server = config.connection.redacted();
+            let error = match tls::diagnose(&source, &config) {
+                Some(failure) => ApplyError::PostgresTls {
+                    server,
+                    reason: failure.reason,
+                    fix: failure.fix,
                     source,
                 },
-            )
+                None => ApplyError::PostgresConnect { server, source },
+            };
+            Error::stage(&name, error)
         })?;
         let task_stage = name.clone();
         tokio::spawn(async move {
@@ -116,8 +136,21 @@ impl PostgresWriter {
             in_transaction: false,
             batches: 0,
         };
+        if let Some(timeout) = writer.config.lock_timeout_ms {
+            // A plain integer is read as milliseconds. It was checked to fit an int.
+            writer
+                .execute_batch(&format!("SET lock_timeout = {timeout}"), || {
+                    "set lock_timeout".into()
+                })
+                .await?;
+        }
         writer.create_checkpoint_table().await?;
-        tracing::debug!(stage = %writer.name, server = %writer.config.connection.redacted(), "connected to PostgreSQL");
+        tracing::debug!(
+            stage = %writer.name,
+            server = %writer.config.connection.redacted(),
+            ssl_mode = %writer.config.ssl_mode,
+            "connected to PostgreSQL"
+        );
         Ok(writer)
     }
 
@@ -132,6 +165,18 @@ impl PostgresWriter {
     }
 
     fn postgres_error(&self, operation: String, source: tokio_postgres::Error) -> Error {
+        // The sink takes no lock with NOWAIT or SKIP LOCKED, so this code means lock_timeout.
+        if source.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
+            let lock_timeout_ms = self.config.lock_timeout_ms;
+            return Error::stage(
+                &self.name,
+                ApplyError::LockTimeout {
+                    operation,
+                    lock_timeout_ms,
+                    source,
+                },
+            );
+        }
         Error::stage(&self.name, ApplyError::Postgres { operation, source })
     }
 

@@ -3,7 +3,8 @@
 //! [`PgServer::start`] runs `initdb` into a temporary folder and `pg_ctl start` with the
 //! server listening only on 127.0.0.1, on a free port, with its Unix socket in that folder
 //! and password (SCRAM) authentication for 127.0.0.1 only. Dropping the value stops the
-//! server and deletes the folder. PostgreSQL refuses to run as root, so under root the
+//! server and deletes the folder. [`PgServer::start_with_tls`] also turns TLS on with a
+//! given certificate. PostgreSQL refuses to run as root, so under root the
 //! server runs as the `postgres` user through `runuser`.
 //!
 //! The server binaries are looked up in `GOVERNANCE_PG_BINDIR`, then in the folder that
@@ -40,6 +41,7 @@ pub struct PgServer {
     run_as: Option<String>,
     port: u16,
     password: String,
+    tls: bool,
 }
 
 impl PgServer {
@@ -47,6 +49,17 @@ impl PgServer {
     /// are not installed or no account can run them. Panics, with the server log, when the
     /// binaries exist but the cluster fails to start.
     pub fn start() -> Option<PgServer> {
+        Self::start_with(None)
+    }
+
+    /// Starts a cluster with `ssl = on` that presents `certificate_pem` (the server's
+    /// certificate, then any intermediates) with the private key `key_pem`. It still accepts
+    /// plain TCP, so [`query`](Self::query) works and only the client decides on TLS.
+    pub fn start_with_tls(certificate_pem: &str, key_pem: &str) -> Option<PgServer> {
+        Self::start_with(Some((certificate_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Option<PgServer> {
         let Some(bindir) = find_bindir() else {
             eprintln!(
                 "skipped: PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; \
@@ -81,8 +94,12 @@ impl PgServer {
             run_as,
             port: 0,
             password,
+            tls: tls.is_some(),
         };
         server.init();
+        if let Some((certificate_pem, key_pem)) = tls {
+            server.install_certificate(certificate_pem, key_pem);
+        }
         server.start_on_free_port();
         Some(server)
     }
@@ -195,16 +212,39 @@ impl PgServer {
         .expect("write pg_hba.conf");
     }
 
+    /// Writes `server.crt` and `server.key` into the data folder, the key readable by the
+    /// server's account only, as PostgreSQL demands.
+    fn install_certificate(&self, certificate_pem: &str, key_pem: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        for (name, text, mode) in [
+            ("server.crt", certificate_pem, 0o644),
+            ("server.key", key_pem, 0o600),
+        ] {
+            let path = self.data_dir().join(name);
+            fs::write(&path, text).unwrap_or_else(|error| panic!("write {name}: {error}"));
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+                .unwrap_or_else(|error| panic!("set the mode of {name}: {error}"));
+            if let Some(account) = &self.run_as {
+                hand_over(&path, account);
+            }
+        }
+    }
+
     fn start_on_free_port(&mut self) {
         const ATTEMPTS: usize = 3;
         for attempt in 1..=ATTEMPTS {
             self.port = free_port();
-            let options = format!(
+            let mut options = format!(
                 "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} \
                  -c fsync=off -c full_page_writes=off",
                 self.port,
                 self.dir.path().display()
             );
+            if self.tls {
+                // Relative paths resolve against the data folder.
+                options
+                    .push_str(" -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key");
+            }
             let output = self
                 .command("pg_ctl")
                 .arg("start")

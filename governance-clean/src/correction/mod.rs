@@ -70,10 +70,10 @@ struct Candidate {
 }
 
 /// Everything learned about one column for correction.
-struct ColumnModel {
+struct ColumnModel<'a> {
     value_map: HashMap<String, String>,
     transforms: Vec<(Transform, f32)>,
-    dependencies: Vec<(usize, GroupCounts)>,
+    dependencies: Vec<(&'a Dependency, GroupCounts)>,
     domain: Vec<(u32, u32)>,
     mode: Option<(u32, f32)>,
 }
@@ -87,7 +87,7 @@ pub(crate) fn propose(
     corrections: &[LabelledCell],
     truth: Option<&TruthSource<'_>>,
 ) -> Vec<Proposal> {
-    let models: Vec<ColumnModel> = (0..table.columns.len())
+    let models: Vec<ColumnModel<'_>> = (0..table.columns.len())
         .map(|column| column_model(table, interned, dependencies, flagged, corrections, column))
         .collect();
     let mut reliability = source_reliability(table, interned, &models, corrections);
@@ -126,14 +126,14 @@ pub(crate) fn propose(
     proposals
 }
 
-fn column_model(
+fn column_model<'a>(
     table: &CellTable,
     interned: &[Interned],
-    dependencies: &[Dependency],
+    dependencies: &'a [Dependency],
     flagged: &[Vec<bool>],
     corrections: &[LabelledCell],
     column: usize,
-) -> ColumnModel {
+) -> ColumnModel<'a> {
     let values = &table.columns[column];
     let pairs: Vec<(&str, &str)> = corrections
         .iter()
@@ -153,11 +153,11 @@ fn column_model(
         .filter(|dependency| dependency.dependent == column)
         .map(|dependency| {
             let counts = GroupCounts::build(
-                &interned[dependency.determinant],
+                dependency.groups(interned),
                 &interned[column],
                 Some(&trusted),
             );
-            (dependency.determinant, counts)
+            (dependency, counts)
         })
         .collect();
 
@@ -194,7 +194,7 @@ fn column_model(
 fn candidates(
     table: &CellTable,
     interned: &[Interned],
-    model: &ColumnModel,
+    model: &ColumnModel<'_>,
     row: usize,
     column: usize,
     left_out: Option<&str>,
@@ -220,8 +220,8 @@ fn candidates(
         }
     }
     let distinct = &interned[column];
-    for (determinant, counts) in &model.dependencies {
-        let group = interned[*determinant].ids[row];
+    for (dependency, counts) in &model.dependencies {
+        let group = dependency.groups(interned).ids[row];
         if let Some((id, count)) = counts.majority(group) {
             out.push(Candidate {
                 value: distinct.values[id as usize].clone(),
@@ -305,7 +305,7 @@ fn best(candidates: &[Candidate], reliability: &[f32; 6], current: &str) -> Opti
 fn source_reliability(
     table: &CellTable,
     interned: &[Interned],
-    models: &[ColumnModel],
+    models: &[ColumnModel<'_>],
     corrections: &[LabelledCell],
 ) -> [f32; 6] {
     let mut hits = [0u32; 6];

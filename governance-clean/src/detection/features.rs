@@ -120,7 +120,7 @@ fn one_column(
         .iter()
         .filter(|dependency| dependency.dependent == column)
         .map(|dependency| {
-            let counts = GroupCounts::build(&interned[dependency.determinant], distinct, None);
+            let counts = GroupCounts::build(dependency.groups(interned), distinct, None);
             (dependency, counts)
         })
         .collect();
@@ -133,7 +133,7 @@ fn one_column(
     for (dependency, _) in &column_dependencies {
         names.push(format!(
             "disagrees with the majority for its {} value",
-            table.names[dependency.determinant]
+            dependency.determinant_name(&table.names)
         ));
         explains.push(true);
     }
@@ -173,7 +173,7 @@ fn one_column(
         let mut disagreements = Vec::with_capacity(column_dependencies.len());
         let mut minority = 0.0f32;
         for (dependency, counts) in &column_dependencies {
-            let group = interned[dependency.determinant].ids[row];
+            let group = dependency.groups(interned).ids[row];
             let size = counts.group_size(group);
             if size < 2 {
                 disagreements.push(0.0);

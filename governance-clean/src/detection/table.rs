@@ -78,6 +78,32 @@ impl Interned {
         }
     }
 
+    /// Interns the pairs of values of two columns of the same rows; a pair's value is both
+    /// values joined by a unit separator.
+    pub fn of_pair(first: &Interned, second: &Interned) -> Interned {
+        let mut positions: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut ids = Vec::with_capacity(first.ids.len());
+        let mut counts: Vec<u32> = Vec::new();
+        let mut values = Vec::new();
+        for (&left, &right) in first.ids.iter().zip(&second.ids) {
+            let id = *positions.entry((left, right)).or_insert_with(|| {
+                values.push(format!(
+                    "{}\u{1f}{}",
+                    first.values[left as usize], second.values[right as usize]
+                ));
+                counts.push(0);
+                (values.len() - 1) as u32
+            });
+            counts[id as usize] += 1;
+            ids.push(id);
+        }
+        Interned {
+            ids,
+            counts,
+            values,
+        }
+    }
+
     pub fn distinct(&self) -> usize {
         self.values.len()
     }
