@@ -3,11 +3,12 @@
 //!
 //! The stage streams: it remembers, per series, a bounded window of recent keys, so memory
 //! stays bounded however long the stream runs. A key is remembered as a 64-bit SipHash
-//! digest under a random per-stage key, 25 to 50 bytes per key with the map's overhead,
-//! whatever the key's length. A new key matches a remembered digest of its series by chance
-//! with a probability near `window / 2⁶⁴`, about 3e-17 for a window of 512. Without the
-//! random key, a writer of the data cannot aim for such a match. A merge is always recorded
-//! as a `Duplicate` issue.
+//! digest under a random per-stage key, next to the id of the row kept for it, in a ring in
+//! arrival order. An open-addressing index of ring slots finds a digest. The window takes 20
+//! to 24 bytes per key (12 KiB for 512 keys), whatever the key's length. A new key matches a remembered
+//! digest of its series by chance with a probability near `window / 2⁶⁴`, about 3e-17 for a
+//! window of 512. Without the random key, a writer of the data cannot aim for such a match.
+//! A merge is always recorded as a `Duplicate` issue.
 //!
 //! [`Cleaner::flush`] ends the stream and clears the windows, so each round of a chain starts
 //! with no remembered keys.
@@ -18,7 +19,7 @@
 //! never changed, so only a duplicate in the same batch as its kept row can fill that row's
 //! null cells.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, UInt32Array};
 use arrow::compute::take;
@@ -65,12 +66,147 @@ impl Default for DedupeConfig {
 /// The recent keys of one series.
 #[derive(Debug)]
 struct SeriesWindow {
-    /// Digest of the encoded key to the id of the row kept for it.
-    kept: HashMap<u64, u64>,
-    /// Digests in insertion order, oldest first, for eviction.
-    order: VecDeque<u64>,
+    /// Digest of each remembered key with the id of the row kept for it, a ring in arrival
+    /// order that is overwritten oldest first once full.
+    entries: Vec<(u64, u64)>,
+    /// Slot of the oldest entry once the ring is full.
+    oldest: usize,
+    /// Slots of `entries`, found by digest.
+    index: SlotIndex,
     /// Number of the last batch that touched the series, for eviction.
     last_batch: u64,
+}
+
+impl SeriesWindow {
+    /// Creates a window for `capacity` keys. Both parts are allocated whole, so they never
+    /// grow and leave freed blocks behind in the allocator.
+    fn new(capacity: usize) -> Self {
+        SeriesWindow {
+            entries: Vec::with_capacity(capacity),
+            oldest: 0,
+            index: SlotIndex::new(capacity),
+            last_batch: 0,
+        }
+    }
+
+    /// Returns the id of the row kept for `digest`, if the window contains it.
+    fn kept(&self, digest: u64) -> Option<u64> {
+        let slot = self.index.find(digest, &self.entries)?;
+        self.entries.get(slot as usize).map(|entry| entry.1)
+    }
+
+    /// Remembers a digest that the window does not hold, forgetting the oldest once
+    /// `capacity` digests are held.
+    fn insert(&mut self, digest: u64, row_id: u64, capacity: usize) {
+        if self.entries.len() < capacity {
+            self.index.insert(digest, self.entries.len() as u32);
+            self.entries.push((digest, row_id));
+            return;
+        }
+        let slot = self.oldest;
+        let Some(&(evicted, _)) = self.entries.get(slot) else {
+            return;
+        };
+        self.index.remove(evicted, slot as u32, &self.entries);
+        self.entries[slot] = (digest, row_id);
+        self.index.insert(digest, slot as u32);
+        self.oldest = (slot + 1) % capacity;
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// Largest `window`: ring slots are indexed by `u32`, with `u32::MAX` marking a free position.
+const MAX_WINDOW: usize = 1 << 31;
+
+/// Marks a free position of a [`SlotIndex`].
+const FREE: u32 = u32::MAX;
+
+/// Open-addressing hash index from a digest to its slot in a window's ring, with linear
+/// probing. The digest is its own hash, since it is already a keyed SipHash. The table has at
+/// least twice as many positions as the ring has slots, so probe runs stay short. A removal
+/// shifts the later entries of its run back (Knuth's Algorithm R) instead of leaving a
+/// tombstone, so the table never fills up with tombstones and never has to be rebuilt. It
+/// costs at most 8 bytes per remembered key.
+#[derive(Debug)]
+struct SlotIndex {
+    positions: Box<[u32]>,
+    mask: usize,
+}
+
+impl SlotIndex {
+    fn new(capacity: usize) -> Self {
+        let size = capacity.saturating_mul(2).next_power_of_two().max(2);
+        SlotIndex {
+            positions: vec![FREE; size].into_boxed_slice(),
+            mask: size - 1,
+        }
+    }
+
+    fn home(&self, digest: u64) -> usize {
+        digest as usize & self.mask
+    }
+
+    /// Returns the slot whose entry has `digest`.
+    fn find(&self, digest: u64, entries: &[(u64, u64)]) -> Option<u32> {
+        let mut position = self.home(digest);
+        loop {
+            let slot = self.positions[position];
+            if slot == FREE {
+                return None;
+            }
+            if entries.get(slot as usize).map(|entry| entry.0) == Some(digest) {
+                return Some(slot);
+            }
+            position = (position + 1) & self.mask;
+        }
+    }
+
+    /// Adds `slot` under `digest`. A window has at most half as many slots as its index has
+    /// positions, so a free position always exists.
+    fn insert(&mut self, digest: u64, slot: u32) {
+        let mut position = self.home(digest);
+        while self.positions[position] != FREE {
+            position = (position + 1) & self.mask;
+        }
+        self.positions[position] = slot;
+    }
+
+    /// Removes `slot`, stored under `digest`. The caller passes `entries` before the slot is
+    /// overwritten, so every slot's digest is still there.
+    fn remove(&mut self, digest: u64, slot: u32, entries: &[(u64, u64)]) {
+        let mut hole = self.home(digest);
+        loop {
+            match self.positions[hole] {
+                FREE => return,
+                known if known == slot => break,
+                _ => hole = (hole + 1) & self.mask,
+            }
+        }
+        self.positions[hole] = FREE;
+        let mut next = hole;
+        loop {
+            next = (next + 1) & self.mask;
+            let moved = self.positions[next];
+            if moved == FREE {
+                return;
+            }
+            let Some(&(moved_digest, _)) = entries.get(moved as usize) else {
+                return;
+            };
+            // The entry may fill the hole when the hole lies on its probe path, from its home
+            // position to where it sits now.
+            let from_home = next.wrapping_sub(self.home(moved_digest)) & self.mask;
+            let from_hole = next.wrapping_sub(hole) & self.mask;
+            if from_home >= from_hole {
+                self.positions[hole] = moved;
+                self.positions[next] = FREE;
+                hole = next;
+            }
+        }
+    }
 }
 
 /// Removes rows whose key repeats a recent row of the same series; see the module docs.
@@ -113,6 +249,15 @@ impl Dedupe {
                 "`window` and `max_series` must be at least 1",
             ));
         }
+        if config.window > MAX_WINDOW {
+            return Err(Error::config(
+                NAME,
+                format!(
+                    "`window` {} is above the maximum of {MAX_WINDOW} keys per series; lower it",
+                    config.window
+                ),
+            ));
+        }
         let mut seed = [0u8; 16];
         getrandom::fill(&mut seed).map_err(|error| {
             Error::Internal(format!(
@@ -144,7 +289,7 @@ impl Dedupe {
 
     /// Returns the number of keys currently remembered over all series.
     pub fn remembered_keys(&self) -> usize {
-        self.windows.values().map(|window| window.kept.len()).sum()
+        self.windows.values().map(SeriesWindow::len).sum()
     }
 
     /// Returns the key encoder, creating it from the first batch's key types.
@@ -253,25 +398,16 @@ impl Cleaner for Dedupe {
                 .as_ref()
                 .and_then(|names| names.is_valid(row).then(|| names.value(row).to_string()));
             let capacity = self.config.window;
-            // Sized once for the whole window, so the maps never grow and leave freed tables
-            // behind in the allocator.
-            let window = self.windows.entry(series).or_insert_with(|| SeriesWindow {
-                kept: HashMap::with_capacity(capacity + 1),
-                order: VecDeque::with_capacity(capacity + 1),
-                last_batch: 0,
-            });
+            let window = self
+                .windows
+                .entry(series)
+                .or_insert_with(|| SeriesWindow::new(capacity));
             window.last_batch = self.batches_seen;
             let key = self.hasher.hash(rows.row(row).as_ref());
             let row_id = batch.row_ids().value(row);
 
-            let Some(&kept_id) = window.kept.get(&key) else {
-                window.kept.insert(key, row_id);
-                window.order.push_back(key);
-                if window.order.len() > self.config.window
-                    && let Some(oldest) = window.order.pop_front()
-                {
-                    window.kept.remove(&oldest);
-                }
+            let Some(kept_id) = window.kept(key) else {
+                window.insert(key, row_id, capacity);
                 kept_here.insert(row_id, row);
                 continue;
             };
@@ -537,6 +673,59 @@ mod tests {
             .clean(series_batch(&["A"], &[0], &[Some(1.0)], &ids), &mut ctx)
             .expect("next round");
         assert_eq!(again.num_rows(), 1);
+    }
+
+    /// Checks the window against a plain map and queue, with digests from a small range so
+    /// that keys repeat, and with probe runs that wrap around the end of the index.
+    #[test]
+    fn window_matches_reference_model() {
+        use rand::{Rng, SeedableRng};
+        use std::collections::VecDeque;
+
+        for capacity in [1, 2, 5, 8, 13] {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(capacity as u64);
+            let mut window = SeriesWindow::new(capacity);
+            let mut expected: HashMap<u64, u64> = HashMap::new();
+            let mut order: VecDeque<u64> = VecDeque::new();
+            let last = window.index.mask as u64;
+            for row_id in 0..2_000u64 {
+                // Digests near the last index position make probe runs wrap to position 0.
+                let digest = if rng.random_bool(0.5) {
+                    rng.random_range(0..40)
+                } else {
+                    last + rng.random_range(0..4) * (last + 1)
+                };
+                assert_eq!(window.kept(digest), expected.get(&digest).copied());
+                if window.kept(digest).is_none() {
+                    window.insert(digest, row_id, capacity);
+                    expected.insert(digest, row_id);
+                    order.push_back(digest);
+                    if order.len() > capacity
+                        && let Some(oldest) = order.pop_front()
+                    {
+                        expected.remove(&oldest);
+                    }
+                }
+                assert_eq!(window.len(), expected.len());
+            }
+            for digest in 0..(4 * (last + 1)) {
+                assert_eq!(
+                    window.kept(digest),
+                    expected.get(&digest).copied(),
+                    "capacity {capacity}, digest {digest}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn window_size_is_checked() {
+        let error = Dedupe::new(DedupeConfig {
+            window: MAX_WINDOW + 1,
+            ..DedupeConfig::default()
+        })
+        .expect_err("window too large");
+        assert!(error.to_string().contains("lower it"), "{error}");
     }
 
     #[test]
