@@ -13,8 +13,8 @@ use super::context::ContextMatcher;
 use super::width::{ScannedText, to_ascii_width};
 use super::{
     CONTEXT_BONUS, ConfidenceTier, DetectorConfig, PiiFinding, PiiKind, Recognizer, Today, age,
-    boundary, cn_id, credit_code, date, datetime, email, financial, gps, network, nrp, passport,
-    phone, plate, postal, ssn, tagged, title, web,
+    boundary, cn_id, credit_code, date, datetime, email, financial, gps, military, name_cues,
+    network, nrp, passport, phone, plate, postal, ssn, tagged, tagged_names, title, web,
 };
 
 /// Cache capacity of the prefilter set's lazy DFA, in bytes.
@@ -78,6 +78,8 @@ pub struct Detector {
     tagger: Option<Arc<Tagger>>,
     /// Finds honorifics and job titles, when [`PiiKind::Title`] is wanted.
     titles: Option<title::TitleFinder>,
+    /// Finds persons' names after cue words, added to the tagger's spans.
+    name_cues: name_cues::NameCues,
 }
 
 impl Detector {
@@ -112,6 +114,7 @@ impl Detector {
             anchored: OnceLock::new(),
             tagger: None,
             titles,
+            name_cues: name_cues::NameCues::new()?,
         })
     }
 
@@ -212,7 +215,9 @@ impl Detector {
         if self.config.min_tier > ConfidenceTier::PatternOnly {
             return Vec::new();
         }
-        tagged::refine(haystack, tagger.tag(haystack))
+        let spans = tagged::refine(haystack, tagger.tag(haystack));
+        let spans = self.name_cues.add_persons(haystack, spans);
+        tagged_names::refine_names(haystack, spans)
             .into_iter()
             .filter_map(|span| {
                 let kind = kind_of_label(span.label)?;
@@ -400,6 +405,9 @@ fn build_recognizers(config: &DetectorConfig) -> Result<Vec<Box<dyn Recognizer>>
     }
     if wants(PiiKind::Age) {
         recognizers.push(Box::new(age::AgeRecognizer::new()?));
+    }
+    if wants(PiiKind::StreetAddress) {
+        recognizers.push(Box::new(military::MilitaryAddressRecognizer::new()?));
     }
     if wants(PiiKind::PostalCode) {
         recognizers.push(Box::new(postal::PostalCodeRecognizer::new()?));

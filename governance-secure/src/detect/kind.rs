@@ -42,7 +42,8 @@ pub enum PiiKind {
     GpsCoordinate,
     /// A person's name. Found only by the token tagger.
     Person,
-    /// A street or postal address. Found only by the token tagger.
+    /// A street or postal address. Found by the token tagger, and US military addresses
+    /// (`Unit 4410 Box 2281` then `DPO AA 34012`) also by their pattern.
     StreetAddress,
     /// A company, agency, hospital, school or other organisation. Found only by the token
     /// tagger.

@@ -20,6 +20,7 @@
 //! | [`PiiKind::DateTime`] | `date_time` | real date, hours and minutes | validated for calendar dates, else pattern only |
 //! | [`PiiKind::PostalCode`] | `postal_code` (needs a postal keyword or a US state) | not all zeros | pattern only |
 //! | [`PiiKind::Nrp`] | `nrp` (word lists) | none | pattern only |
+//! | [`PiiKind::StreetAddress`] | `military_address` (US `APO`, `FPO`, `DPO` addresses; other addresses need the token tagger) | none | pattern only |
 //! | [`PiiKind::Title`] | `title` (honorifics before a name, job titles where one is expected) | none | pattern only |
 //!
 //! # How a text is scanned
@@ -44,8 +45,10 @@
 //!    recognizer.
 //! 6. With a token tagger set, its spans are cleaned up first (pieces of one entity joined,
 //!    lone lower-case words and single characters dropped, a street corner made one
-//!    address), and a postal code right after a tagged address becomes part of that
-//!    address. With [`PiiKind::Title`] wanted, honorifics and job titles are found by word
+//!    address). Names after cue words (`Dr.`, `Hi`, `name is`) are added. Name spans are
+//!    completed: a firm named `A, B and C` becomes one organisation, and a given name goes
+//!    on over the family name. A postal code right after a tagged address becomes part of
+//!    that address. With [`PiiKind::Title`] wanted, honorifics and job titles are found by word
 //!    lists and their positions in the text.
 //! 7. Overlapping candidates are resolved in favour of the higher tier, then the longer span,
 //!    then the recognizer listed first in the table.
@@ -81,6 +84,8 @@ mod email;
 mod financial;
 mod gps;
 mod kind;
+mod military;
+mod name_cues;
 mod network;
 mod nrp;
 mod passport;
@@ -89,6 +94,7 @@ mod plate;
 mod postal;
 mod ssn;
 mod tagged;
+mod tagged_names;
 mod title;
 mod web;
 pub(crate) mod width;

@@ -18,8 +18,8 @@
 //!    such words.
 //! 4. An address that starts after other words on its line and goes on over the next lines
 //!    (`send it to 12 Main Street` then `Springfield` on the next line) is joined into one
-//!    address. Joining stops at the first line that does not end with a place or address
-//!    piece. An address block
+//!    address. A line of a region code alone (`, ON`) between two pieces is taken in too.
+//!    Joining stops at the first line that does not end with a place or address piece. An address block
 //!    that starts on a line of its own, as in a letter head, keeps one span per line, the
 //!    tagger's convention.
 //! 5. The last line of an address block, when it is a place followed by a number of 4 to 6
@@ -36,8 +36,9 @@
 //!    Then an address that is a number and a street with its own house number, and nothing
 //!    more (`583 Tallgata 29`, `5120 18 Harlow Avenue`), is split after its first number.
 //!    A street has one house number, so the first number is a separate field, such as a
-//!    building number or a postal code. An address with a unit, a town or a line break
-//!    after the street keeps its numbers, because the whole is then one address.
+//!    building number or a postal code. A street-type abbreviation after the house number
+//!    (`Korsgatan 12 St`) does not change that. An address with a unit, a town or a line
+//!    break after the street keeps its numbers, because the whole is then one address.
 //!
 //! A postal code found by its pattern right after an address (see [`joins_address`]) is made
 //! part of the address by the detector.
@@ -184,7 +185,12 @@ fn split_leading_number(text: &str, span: EntitySpan) -> Vec<EntitySpan> {
     };
     let has_letters = |word: &str| word.chars().any(char::is_alphabetic);
 
-    let [first, second, rest @ ..] = words.as_slice() else {
+    // A street-type word after the house number (`Korsgatan 12 St`) is still the street.
+    let without_suffix = words
+        .iter()
+        .rposition(|word| !STREET_SUFFIXES.contains(&word.to_lowercase().trim_end_matches('.')))
+        .map_or(&words[..0], |last| &words[..=last]);
+    let [first, second, rest @ ..] = without_suffix else {
         return vec![span];
     };
     let first_is_plain = first.len() >= 2 && first.chars().all(|c| c.is_ascii_digit());
@@ -216,6 +222,9 @@ fn split_leading_number(text: &str, span: EntitySpan) -> Vec<EntitySpan> {
         },
     ]
 }
+
+/// Street-type abbreviations, in lower case without a dot.
+const STREET_SUFFIXES: &[&str] = &["st", "rd", "ave", "av", "blvd", "ln", "dr", "ct", "pl"];
 
 /// Rule 5 of the module docs.
 fn split_postal_code(text: &str, span: EntitySpan) -> Vec<EntitySpan> {
@@ -364,12 +373,28 @@ fn ends_line(text: &str, from: usize) -> bool {
 }
 
 /// Returns true when the gap between two pieces is one line break with only spaces, tabs,
-/// commas and `>` around it.
+/// commas and `>` around it, or two line breaks around a line of a region code (`, ON`).
 fn is_line_gap(gap: &str) -> bool {
-    gap.matches('\n').count() == 1
-        && gap
-            .chars()
-            .all(|c| matches!(c, ' ' | '\t' | ',' | '>' | '\r' | '\n'))
+    let is_blank = |part: &str| {
+        part.chars()
+            .all(|c| matches!(c, ' ' | '\t' | ',' | '>' | '\r'))
+    };
+    let parts: Vec<&str> = gap.split('\n').collect();
+    match parts.as_slice() {
+        [before, after] => is_blank(before) && is_blank(after),
+        [before, region, after] => is_blank(before) && is_blank(after) && is_region_line(region),
+        _ => false,
+    }
+}
+
+/// Returns true when `line` is a comma and a region code of one to three letters, as on the
+/// last lines of an address block (`, ON`).
+fn is_region_line(line: &str) -> bool {
+    let Some(code) = line.trim().strip_prefix(',') else {
+        return false;
+    };
+    let code = code.trim();
+    (1..=3).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 /// Returns true when the line of `start` has a letter before it, so the address is part of
@@ -666,6 +691,33 @@ mod tests {
         assert_eq!(
             pieces(text, &refine(text, spans)),
             ["7302", "ul. Lipowa 61", "12 Main Street", "Elm Road"]
+        );
+    }
+
+    #[test]
+    fn street_suffix_after_house_number_still_splits() {
+        let text = "The bus stops at 52817 Korsgatan 12 St. and 12 Main St.";
+        let spans = vec![
+            span(text, "52817 Korsgatan 12 St", EntityLabel::Location),
+            span(text, "12 Main St", EntityLabel::Location),
+        ];
+        assert_eq!(
+            pieces(text, &refine(text, spans)),
+            ["52817", "Korsgatan 12 St", "12 Main St"]
+        );
+    }
+
+    #[test]
+    fn region_code_line_joins_address() {
+        let text = "Meet me at 4410 Pine Road\nDunmore\n, xq\n 45122";
+        let spans = vec![
+            span(text, "4410 Pine Road", EntityLabel::Location),
+            span(text, "Dunmore", EntityLabel::Gpe),
+            span(text, "45122", EntityLabel::Location),
+        ];
+        assert_eq!(
+            pieces(text, &refine(text, spans)),
+            ["4410 Pine Road\nDunmore\n, xq\n 45122"]
         );
     }
 
