@@ -1,7 +1,7 @@
 //! Honorifics and job titles in English text.
 //!
 //! An honorific (`Mr.`, `Dr`, `Prof.`) is reported when a capitalised word follows it. `Dr`
-//! and `Dr.` are also street suffixes (`Cheriton Dr`), so they are skipped after a
+//! and `Dr.` are also street suffixes (`Marrowfield Dr`), so they are skipped after a
 //! capitalised word that does not open the sentence.
 //!
 //! A job title is a phrase of at most three modifiers and a head noun from [`JOB_HEADS`] or
@@ -218,7 +218,7 @@ fn titles_on_own_lines(text: &str) -> Vec<Range<usize>> {
 }
 
 /// Returns true when the word before byte `index` on its line starts with a capital letter
-/// and does not open the sentence (`Cheriton` in `12 Cheriton Dr`).
+/// and does not open the sentence (`Marrowfield` in `12 Marrowfield Dr`).
 fn follows_inner_capital(text: &str, index: usize) -> bool {
     let before = text[..index].trim_end_matches([' ', '\t']);
     let word_start = before
@@ -263,7 +263,7 @@ mod tests {
 
     #[test]
     fn street_suffix_dr_is_skipped() {
-        assert!(found("Send it to 12 Cheriton Dr Apt 4").is_empty());
+        assert!(found("Send it to 12 Marrowfield Dr Apt 4").is_empty());
         assert_eq!(found("Contact Dr. Ames today"), ["Dr."]);
     }
 
