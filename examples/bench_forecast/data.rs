@@ -23,7 +23,7 @@ use governance::audit::AuditLog;
 use governance::clean::{Canonicalise, CanonicaliseConfig, Dedupe, DedupeConfig};
 use governance::collect::{ColumnSpec, CsvCollector, CsvConfig, CsvType};
 use governance::llm::HourlySeries;
-use governance::llm::forecaster::HOUR_MS;
+use governance::llm::forecaster::{HOUR_MS, SeriesPosition, UpwindMean};
 use governance::{Cleaner, Collector, Error, GovernedBatch, Result, StageContext};
 
 /// Hourly series of one data set, ready for the forecaster.
@@ -49,6 +49,42 @@ const COMPASS: [&str; 16] = [
     "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW",
     "NNW",
 ];
+
+/// Positions of the twelve Beijing stations (latitude, longitude in degrees).
+///
+/// NOTE: approximate, to about 0.01 degree, and not checked against the monitoring
+/// network's official list. The upwind weights need only the rough bearings between stations.
+const BEIJING_POSITIONS: [(&str, f64, f64); 12] = [
+    ("Aotizhongxin", 39.982, 116.397),
+    ("Changping", 40.217, 116.230),
+    ("Dingling", 40.292, 116.220),
+    ("Dongsi", 39.929, 116.417),
+    ("Guanyuan", 39.929, 116.339),
+    ("Gucheng", 39.914, 116.184),
+    ("Huairou", 40.328, 116.628),
+    ("Nongzhanguan", 39.937, 116.461),
+    ("Shunyi", 40.127, 116.655),
+    ("Tiantan", 39.886, 116.407),
+    ("Wanliu", 39.987, 116.287),
+    ("Wanshouxigong", 39.878, 116.352),
+];
+
+/// Returns the upwind-mean settings for the Beijing series: the station positions and the
+/// wind vector columns that [`beijing`] builds.
+pub fn beijing_upwind() -> UpwindMean {
+    UpwindMean {
+        positions: BEIJING_POSITIONS
+            .iter()
+            .map(|&(name, latitude, longitude)| SeriesPosition {
+                name: name.into(),
+                latitude,
+                longitude,
+            })
+            .collect(),
+        wind_from_east: "wind_from_sin".into(),
+        wind_from_north: "wind_from_cos".into(),
+    }
+}
 
 /// Reads every batch of `collector` and passes it through `cleaners` in order, flushing each.
 fn collect_clean(

@@ -109,11 +109,20 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         println!("  {note}");
     }
 
-    let config = options.config.clone();
+    let mut config = options.config.clone();
+    if options.upwind {
+        if options.dataset != "beijing" {
+            return Err(
+                "--upwind needs station positions, which only the beijing data set has".into(),
+            );
+        }
+        config.derived.upwind = Some(data::beijing_upwind());
+    }
     println!(
         "config: lags {}, hidden {:?}, learning rate {} (cosine decay {}), epochs {}, \
          patience {}, batch {}, \
-         weight decay {}, ensemble {}, split {:?} ({}), summaries {:?} h, derived: {}",
+         weight decay {}, ensemble {}, split {:?} ({}), summaries {:?} h, residual target {}, \
+         derived: {}",
         config.lags,
         config.hidden,
         config.learning_rate,
@@ -126,6 +135,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         config.validation,
         config.validation_share,
         config.summary_hours,
+        config.residual_target,
         options::describe_derived(&config.derived)
     );
     let training = training_part(&dataset, test_start_ms);

@@ -20,6 +20,10 @@ configuration recorded in BENCHMARKS.md; the options below change one part for e
   --json FILE          also write [{station, mae, seasonal_naive_mae, ar_mae, coverage,
                        nominal_coverage, ...}] to FILE
   --horizon HOURS      hours ahead to forecast; default 24
+  --aux-horizons H,..  further horizons trained on, with the horizon as an input; default
+                       none
+  --seed N             seed of the weights, the held-out days and the shuffling; default 42
+  --max-train-windows N  training windows sampled down to N; default 400000
   --lags HOURS         hours of history per window; default 48
   --learning-rate RATE Adam learning rate; default 0.0002
   --hidden W,W,...     hidden layer widths; default 64,32
@@ -40,6 +44,8 @@ configuration recorded in BENCHMARKS.md; the options below change one part for e
   --extra-weather      Beijing: add relative humidity (from TEMP and DEWP) and the
                        station's PM10, CO and NO2 at the origin
   --linear-target      model the target itself instead of ln(1 + y)
+  --residual-target    predict the change from the last observed value
+  --upwind             Beijing: add the mean PM2.5 of the stations upwind of each station
   --perfect-prognosis  use the observed weather at the forecast hour instead of the
                        origin (a stand-in for a perfect weather forecast; not a real
                        forecast, never the headline)";
@@ -51,6 +57,7 @@ pub struct Options {
     pub json: Option<PathBuf>,
     pub extra_weather: bool,
     pub perfect_prognosis: bool,
+    pub upwind: bool,
     pub config: ForecasterConfig,
     pub dir: PathBuf,
 }
@@ -103,6 +110,7 @@ pub fn parse_args() -> Result<Options, String> {
         json: None,
         extra_weather: false,
         perfect_prognosis: false,
+        upwind: false,
         config: default_config(),
         dir: PathBuf::new(),
     };
@@ -118,6 +126,9 @@ pub fn parse_args() -> Result<Options, String> {
                 options.json = Some(args.next().ok_or("--json needs a file path")?.into());
             }
             "--horizon" => config.horizon = number(&arg, args.next())?,
+            "--aux-horizons" => config.auxiliary_horizons = hours_list(&arg, args.next())?,
+            "--seed" => config.seed = number(&arg, args.next())?,
+            "--max-train-windows" => config.max_train_windows = number(&arg, args.next())?,
             "--lags" => config.lags = number(&arg, args.next())?,
             "--learning-rate" => config.learning_rate = number(&arg, args.next())?,
             "--hidden" => config.hidden = hours_list(&arg, args.next())?,
@@ -165,6 +176,8 @@ pub fn parse_args() -> Result<Options, String> {
             "--extra-weather" => options.extra_weather = true,
             "--cosine" => config.cosine_decay = true,
             "--linear-target" => config.log_transform = false,
+            "--residual-target" => config.residual_target = true,
+            "--upwind" => options.upwind = true,
             "--perfect-prognosis" => options.perfect_prognosis = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other if other.starts_with("--") => {
@@ -195,10 +208,11 @@ pub fn describe_derived(derived: &DerivedCovariates) -> String {
         return "none".into();
     }
     format!(
-        "changes over {:?} h, cross-series targets {}, mean {}, lags {:?} h",
+        "changes over {:?} h, cross-series targets {}, mean {}, lags {:?} h, upwind mean {}",
         derived.change_hours,
         derived.cross_series_targets,
         derived.cross_series_mean,
-        derived.cross_series_lag_hours
+        derived.cross_series_lag_hours,
+        derived.upwind.is_some()
     )
 }

@@ -9,11 +9,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::series::{HOUR_MS, HourlySeries, SeriesSet};
+use super::upwind::UpwindMean;
 use crate::{Error, Result};
 
 /// Covariate columns the forecaster derives from the series set; everything is off by
 /// default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DerivedCovariates {
     /// For each given covariate column and each hour count `h` here, adds the column
@@ -33,12 +34,18 @@ pub struct DerivedCovariates {
     /// Hours before the hour at which the cross-series columns are also added, as
     /// `target[{name}]_{h}h`; used only when one of the two switches above is on.
     pub cross_series_lag_hours: Vec<usize>,
+    /// Adds `target[upwind]`, the weighted mean (log-transformed) target of the series
+    /// upwind of each series at the same hour. See [`UpwindMean`].
+    pub upwind: Option<UpwindMean>,
 }
 
 impl DerivedCovariates {
     /// Returns whether nothing is derived.
     pub fn is_empty(&self) -> bool {
-        self.change_hours.is_empty() && !self.cross_series_targets && !self.cross_series_mean
+        self.change_hours.is_empty()
+            && !self.cross_series_targets
+            && !self.cross_series_mean
+            && self.upwind.is_none()
     }
 
     /// Checks the settings against the covariate names of a set.
@@ -48,6 +55,9 @@ impl DerivedCovariates {
                 "change_hours and cross_series_lag_hours must hold hour counts of at least 1"
                     .into(),
             ));
+        }
+        if let Some(upwind) = &self.upwind {
+            upwind.validate(covariate_names)?;
         }
         for name in &self.change_columns {
             if !covariate_names.contains(name) {
@@ -63,7 +73,7 @@ impl DerivedCovariates {
 
     /// Returns a copy of `data` with the derived columns appended to every series, in this
     /// order: the changes (per column, then per hour count), the per-series targets, the
-    /// mean, then the lagged cross-series columns (per hour count).
+    /// mean, the lagged cross-series columns (per hour count), then the upwind mean.
     ///
     /// `series_names` fixes the cross-series columns; a name missing from `data` gives a
     /// column of missing values. `log` applies `ln(1 + y)` to the cross-series targets.
@@ -105,6 +115,15 @@ impl DerivedCovariates {
                 });
             }
         }
+        let mut upwind = match &self.upwind {
+            Some(upwind) => {
+                names.push("target[upwind]".into());
+                let warp = |value: f32| if log { value.ln_1p() } else { value };
+                upwind.columns(data, warp)
+            }
+            None => Vec::new(),
+        }
+        .into_iter();
 
         let mut series = Vec::with_capacity(data.series.len());
         for one in &data.series {
@@ -134,6 +153,9 @@ impl DerivedCovariates {
                             .collect(),
                     );
                 }
+            }
+            if let Some(column) = upwind.next() {
+                covariates.push(column);
             }
             series.push(HourlySeries {
                 name: one.name.clone(),

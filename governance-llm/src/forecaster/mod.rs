@@ -35,6 +35,7 @@ mod quantiles;
 pub mod series;
 mod split;
 mod train;
+mod upwind;
 
 use std::path::Path;
 
@@ -51,6 +52,7 @@ pub use network::{ForecastEnsemble, ForecastNetwork};
 pub use quantiles::QuantileForecast;
 pub use series::{ForecastWindow, HOUR_MS, HourlySeries, SeriesSet, TargetTransform};
 pub use split::ValidationSplit;
+pub use upwind::{SeriesPosition, UpwindMean};
 
 use series::FeatureLayout;
 
@@ -68,6 +70,10 @@ pub struct ForecasterConfig {
     pub lags: usize,
     /// Hours from the last hour of a window to the forecast time.
     pub horizon: usize,
+    /// Further horizons whose windows join the training windows only, with the horizon as an
+    /// input feature; early stopping, calibration and prediction use `horizon` alone. Empty:
+    /// the network has no horizon input.
+    pub auxiliary_horizons: Vec<usize>,
     /// Nominal coverage of the prediction interval, in `(0, 1)`; 0.8 trains the 0.1 and 0.9
     /// quantiles.
     pub interval_level: f64,
@@ -112,6 +118,9 @@ pub struct ForecasterConfig {
     pub weight_decay: f64,
     /// Whether the interval is calibrated by split conformal prediction; see the module docs.
     pub calibrate: bool,
+    /// Whether the network predicts the change from the last lag of the window (filled, in
+    /// model units) instead of the value itself. The forecast adds the last lag back.
+    pub residual_target: bool,
     /// Device to train and predict on.
     pub device: DeviceConfig,
 }
@@ -121,6 +130,7 @@ impl Default for ForecasterConfig {
         ForecasterConfig {
             lags: 48,
             horizon: 24,
+            auxiliary_horizons: Vec::new(),
             interval_level: 0.8,
             log_transform: true,
             max_missing_lags: 6,
@@ -133,12 +143,13 @@ impl Default for ForecasterConfig {
             seed: 42,
             max_train_windows: 400_000,
             validation_share: 0.15,
-            validation: ValidationSplit::Tail,
+            validation: ValidationSplit::RandomDays,
             summary_hours: Vec::new(),
             derived: DerivedCovariates::default(),
             ensemble_size: 1,
             weight_decay: 0.0,
             calibrate: true,
+            residual_target: false,
             device: DeviceConfig::Cpu,
         }
     }
@@ -162,6 +173,17 @@ impl ForecasterConfig {
                     "{field} is 0; it must be at least 1"
                 )));
             }
+        }
+        if let Some(hours) = self
+            .auxiliary_horizons
+            .iter()
+            .find(|&&hours| hours == 0 || hours == self.horizon)
+        {
+            return Err(Error::Config(format!(
+                "auxiliary_horizons contains {hours}; each must be at least 1 and differ from \
+                 horizon ({})",
+                self.horizon
+            )));
         }
         if self.hidden.contains(&0) {
             return Err(Error::Config(format!(
@@ -307,21 +329,22 @@ impl TrainedForecaster {
         let raw = self.forward_rows(&rows)?;
         let level = self.config.interval_level as f32;
         let correction = self.metrics.conformal_correction;
-        let mut outputs = raw.chunks_exact(3);
+        let mut outputs = raw.chunks_exact(3).zip(rows.chunks_exact(width));
         let mut forecasts = Vec::with_capacity(windows.len());
         for kept in encoded {
             if !kept {
                 forecasts.push(None);
                 continue;
             }
-            let values = outputs.next().ok_or_else(|| {
+            let (values, row) = outputs.next().ok_or_else(|| {
                 Error::Internal("the network returned fewer rows than it was given".into())
             })?;
+            let base = self.layout.target_base(row);
             let target = &self.layout.target;
             forecasts.push(Some(QuantileForecast {
-                lower: target.inverse((values[0] - correction).min(values[1])),
-                median: target.inverse(values[1]),
-                upper: target.inverse((values[2] + correction).max(values[1])),
+                lower: target.inverse(base + (values[0] - correction).min(values[1])),
+                median: target.inverse(base + values[1]),
+                upper: target.inverse(base + (values[2] + correction).max(values[1])),
                 level,
             }));
         }

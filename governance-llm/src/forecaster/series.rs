@@ -230,6 +230,14 @@ pub struct FeatureLayout {
     /// appended; empty when equal to `covariate_names`.
     #[serde(default)]
     pub input_covariate_names: Vec<String>,
+    /// Whether the network's outputs are changes from the last lag (see
+    /// [`FeatureLayout::target_base`]) rather than values.
+    #[serde(default)]
+    pub residual: bool,
+    /// Whether the last feature is the horizon in days, for a model trained on several
+    /// horizons.
+    #[serde(default)]
+    pub horizon_input: bool,
 }
 
 impl FeatureLayout {
@@ -241,6 +249,17 @@ impl FeatureLayout {
             + CALENDAR_FEATURES
             + 2 * self.covariate_names.len()
             + self.series_names.len()
+            + usize::from(self.horizon_input)
+    }
+
+    /// Returns what the network's outputs for the feature row `row` are added to, in model
+    /// units: the row's last lag under a residual target, else 0.
+    pub(crate) fn target_base(&self, row: &[f32]) -> f32 {
+        if self.residual {
+            row.get(self.lags.saturating_sub(1)).copied().unwrap_or(0.0)
+        } else {
+            0.0
+        }
     }
 
     /// Returns the feature names, in order.
@@ -268,6 +287,9 @@ impl FeatureLayout {
                 .iter()
                 .map(|name| format!("series={name}")),
         );
+        if self.horizon_input {
+            names.push("horizon_days".into());
+        }
         names
     }
 
@@ -275,6 +297,17 @@ impl FeatureLayout {
     /// appends nothing) when it has more than `max_missing_lags` missing lags. The window's
     /// lag and covariate counts must match the layout.
     pub(crate) fn encode(&self, window: &ForecastWindow, out: &mut Vec<f32>) -> bool {
+        self.encode_at(window, self.horizon, out)
+    }
+
+    /// Appends the features of `window` for a forecast `horizon` hours after its origin; see
+    /// [`FeatureLayout::encode`].
+    pub(crate) fn encode_at(
+        &self,
+        window: &ForecastWindow,
+        horizon: usize,
+        out: &mut Vec<f32>,
+    ) -> bool {
         let missing = window.lags.iter().filter(|value| value.is_nan()).count();
         if missing > self.max_missing_lags || missing == window.lags.len() {
             return false;
@@ -303,7 +336,7 @@ impl FeatureLayout {
             out.push(max);
         }
 
-        let target_ms = window.origin_ms + self.horizon as i64 * HOUR_MS;
+        let target_ms = window.origin_ms + horizon as i64 * HOUR_MS;
         out.extend_from_slice(&calendar_features(target_ms));
 
         for (position, &value) in window.covariates.iter().enumerate() {
@@ -324,6 +357,9 @@ impl FeatureLayout {
                 .iter()
                 .map(|name| if *name == window.series { 1.0 } else { 0.0 }),
         );
+        if self.horizon_input {
+            out.push(horizon as f32 / 24.0);
+        }
         true
     }
 }
@@ -386,6 +422,8 @@ mod tests {
             series_names: vec!["a".into(), "b".into()],
             summary_hours: Vec::new(),
             input_covariate_names: Vec::new(),
+            residual: false,
+            horizon_input: false,
         }
     }
 

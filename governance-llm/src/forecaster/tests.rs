@@ -229,6 +229,7 @@ fn rich_config() -> ForecasterConfig {
             cross_series_targets: true,
             cross_series_mean: true,
             cross_series_lag_hours: vec![2],
+            upwind: None,
         },
         validation: ValidationSplit::RandomDays,
         ensemble_size: 2,
@@ -316,4 +317,70 @@ fn cosine_decay_falls_to_a_twentieth() {
         ..config
     };
     assert_eq!(train::epoch_learning_rate(&constant, 11), 0.01);
+}
+
+#[test]
+fn residual_auxiliary_model_round_trips() {
+    let data = daily_cycles(60, 12);
+    let config = ForecasterConfig {
+        residual_target: true,
+        auxiliary_horizons: vec![3, 12],
+        validation: ValidationSplit::Tail,
+        ..quick_config()
+    };
+    let model = TrainedForecaster::train(&config, &data).expect("train");
+    let plain = TrainedForecaster::train(
+        &ForecasterConfig {
+            validation: ValidationSplit::Tail,
+            ..quick_config()
+        },
+        &data,
+    )
+    .expect("train");
+    assert_eq!(
+        model.feature_names().last().map(String::as_str),
+        Some("horizon_days")
+    );
+    assert_eq!(model.feature_names().len(), plain.feature_names().len() + 1);
+    assert!(
+        model.metrics().train_windows > 2 * plain.metrics().train_windows,
+        "auxiliary windows: {} vs {}",
+        model.metrics().train_windows,
+        plain.metrics().train_windows
+    );
+    assert_eq!(
+        model.metrics().validation_windows,
+        plain.metrics().validation_windows,
+        "held-out windows use the main horizon only"
+    );
+
+    let (mae, naive_mae, _) = score(&model, &daily_cycles(20, 13));
+    assert!(
+        mae < 0.9 * naive_mae,
+        "model MAE {mae} vs seasonal naive {naive_mae}"
+    );
+
+    let window = data.series[1].window(300, 24).expect("window");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let registry = ModelRegistry::open(dir.path()).expect("registry");
+    registry.save("residual", &model, None).expect("save");
+    let (_, loaded) = registry
+        .load_latest::<TrainedForecaster>("residual")
+        .expect("load")
+        .expect("a version");
+    let before = model
+        .predict(std::slice::from_ref(&window))
+        .expect("predict");
+    assert!(before[0].is_some());
+    assert_eq!(before, loaded.predict(&[window]).expect("predict"));
+}
+
+#[test]
+fn auxiliary_horizon_equal_to_horizon_is_rejected() {
+    let config = ForecasterConfig {
+        auxiliary_horizons: vec![6],
+        ..quick_config()
+    };
+    let error = config.validate().expect_err("same as horizon");
+    assert!(error.to_string().contains("auxiliary_horizons"), "{error}");
 }

@@ -60,10 +60,12 @@ pub(super) fn train(config: &ForecasterConfig, data: &SeriesSet) -> Result<Train
         if set.len() == 0 {
             return Err(Error::InvalidInput(format!(
                 "no {what} windows: the series are too short or too gappy for lags = {}, \
-                 horizon = {} and validation_share = {} ({} windows skipped for a missing \
-                 target, {} for missing lags); pass longer series",
+                 horizon = {}, validation = {:?} and validation_share = {} ({} windows \
+                 skipped for a missing target, {} for missing lags); pass longer series, or \
+                 for a few weeks of data raise validation_share or use the tail split",
                 config.lags,
                 config.horizon,
+                config.validation,
                 config.validation_share,
                 windows.skipped_missing_target,
                 windows.skipped_missing_lags
@@ -343,6 +345,8 @@ fn fit_layout(config: &ForecasterConfig, data: &SeriesSet) -> FeatureLayout {
             .collect(),
         summary_hours: config.summary_hours.clone(),
         input_covariate_names: Vec::new(),
+        residual: config.residual_target,
+        horizon_input: !config.auxiliary_horizons.is_empty(),
     }
 }
 
@@ -382,14 +386,54 @@ fn cut_windows(
             let Some(window) = series.window(origin, config.lags) else {
                 continue;
             };
+            let start = set.rows.len();
             if layout.encode(&window, &mut set.rows) {
-                set.targets.push(layout.target.forward(value));
+                let base = layout.target_base(&set.rows[start..]);
+                set.targets.push(layout.target.forward(value) - base);
             } else {
                 split.skipped_missing_lags += 1;
             }
         }
+        for &horizon in &config.auxiliary_horizons {
+            cut_auxiliary(config, series, layout, &splitter, horizon, &mut split.train);
+        }
     }
     split
+}
+
+/// Appends the training windows of `series` for an auxiliary `horizon`. A window whose
+/// forecast hour is held out is left out, so held-out values never become training targets.
+fn cut_auxiliary(
+    config: &ForecasterConfig,
+    series: &HourlySeries,
+    layout: &FeatureLayout,
+    splitter: &Splitter,
+    horizon: usize,
+    train: &mut Windows,
+) {
+    let hours = series.values.len();
+    if hours < config.lags + horizon {
+        return;
+    }
+    for origin in config.lags - 1..hours - horizon {
+        let target_hour = origin + horizon;
+        let target_ms = series.start_ms + target_hour as i64 * HOUR_MS;
+        if splitter.part(origin, target_hour, target_ms) != Part::Train {
+            continue;
+        }
+        let value = series.values[target_hour];
+        if value.is_nan() {
+            continue;
+        }
+        let Some(window) = series.window(origin, config.lags) else {
+            continue;
+        };
+        let start = train.rows.len();
+        if layout.encode_at(&window, horizon, &mut train.rows) {
+            let base = layout.target_base(&train.rows[start..]);
+            train.targets.push(layout.target.forward(value) - base);
+        }
+    }
 }
 
 /// Returns `count` windows of `windows` drawn without replacement, in their original order.
