@@ -194,11 +194,13 @@ impl Method {
     /// nickname, reordering or swap with the last name reaches Jaro-Winkler 0.8) and lie
     /// more than two edits apart in every way of writing them, also across the last name:
     /// twins and other relatives rather than one person written twice with a typo each
-    /// time. Empty without `cannot_link`.
+    /// time. `model_levels` contains the levels of `pairs` under the model's comparisons.
+    /// Empty without `cannot_link`.
     fn cannot_link(
         self,
         table: &RecordTable,
         pairs: &[CandidatePair],
+        model_levels: &LevelMatrix,
     ) -> Result<Vec<CandidatePair>, String> {
         if !self.cannot_link {
             return Ok(Vec::new());
@@ -218,7 +220,17 @@ impl Method {
             .map(|comparison| comparison.fit(table, table))
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
-        let levels = LevelMatrix::compare(&fitted, table, table, pairs).map_err(err)?;
+        // The edit distances cost more than Jaro-Winkler, so only the pairs whose first
+        // names are at `else` in the model's own first-name comparison get them.
+        let first_name_differs = CannotLinkRule {
+            conditions: vec![LevelCondition {
+                comparison: "first_name".into(),
+                at_most: 0,
+            }],
+        };
+        let differing =
+            cannot_link_pairs(model_levels, pairs, &[first_name_differs]).map_err(err)?;
+        let levels = LevelMatrix::compare(&fitted, table, table, &differing).map_err(err)?;
         let rule = CannotLinkRule {
             conditions: vec![
                 LevelCondition {
@@ -231,7 +243,7 @@ impl Method {
                 },
             ],
         };
-        cannot_link_pairs(&levels, pairs, &[rule]).map_err(err)
+        cannot_link_pairs(&levels, &differing, &[rule]).map_err(err)
     }
 
     /// Compares `pairs`, then joins the household comparisons when `joint_household` is set.
@@ -434,6 +446,7 @@ fn run_ours(
     } else {
         model.predict(&levels).map_err(err)?
     };
+    let cannot_link = method.cannot_link(table, &blocking.pairs, &levels)?;
     drop(levels);
     if std::env::var_os("BENCH_ER_SHOW_MODEL").is_some() {
         println!("{model}");
@@ -446,7 +459,6 @@ fn run_ours(
         .zip(probabilities)
         .map(|(pair, probability)| ScoredPair::new(*pair, probability))
         .collect();
-    let cannot_link = method.cannot_link(table, &blocking.pairs)?;
     let clustering = cluster_pairs_with_cannot_link(
         table.len(),
         &scored,

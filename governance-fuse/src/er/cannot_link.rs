@@ -200,6 +200,56 @@ mod tests {
     }
 
     #[test]
+    fn twins_stay_apart_in_clusters() {
+        use crate::er::RecordTable;
+        use crate::er::cluster::{ClusterConfig, ScoredPair, cluster_pairs_with_cannot_link};
+        use crate::er::compare::{Comparator, Comparison};
+
+        // William and his duplicate Bll (a nickname with a typo), and his twin Susan; every
+        // pair scores high because they share everything but the given name.
+        let mut table =
+            RecordTable::new("people", vec!["first".into(), "last".into()]).expect("valid");
+        for (id, first) in [("0", "William"), ("1", "Bll"), ("2", "Susan")] {
+            table
+                .push(id, vec![Some(first.into()), Some("Okafor".into())])
+                .expect("arity");
+        }
+        let pairs = [
+            CandidatePair::new(0, 1),
+            CandidatePair::new(0, 2),
+            CandidatePair::new(1, 2),
+        ];
+        let comparisons = [
+            Comparison::given_name("first").with_swapped("last"),
+            Comparison::new(
+                "first",
+                Comparator::GivenNameEdits { max_edits: 2 },
+                vec![1.0],
+            )
+            .with_swapped("last"),
+        ]
+        .map(|comparison| comparison.fit(&table, &table).expect("fits"));
+        let levels = LevelMatrix::compare(&comparisons, &table, &table, &pairs).expect("compares");
+        let rule = CannotLinkRule {
+            conditions: vec![
+                condition("first:given_name", 0),
+                condition("first:given_name_edits", 0),
+            ],
+        };
+        let cannot_link = cannot_link_pairs(&levels, &pairs, &[rule]).expect("valid");
+        assert_eq!(
+            cannot_link,
+            [CandidatePair::new(0, 2), CandidatePair::new(1, 2)]
+        );
+
+        let scored = pairs.map(|pair| ScoredPair::new(pair, 0.99));
+        let clustering =
+            cluster_pairs_with_cannot_link(3, &scored, &cannot_link, &ClusterConfig::default())
+                .expect("valid");
+        assert_eq!(clustering.cluster_of, [0, 0, 2]);
+    }
+
+    #[test]
     fn bad_rules_rejected() {
         let empty = CannotLinkRule {
             conditions: Vec::new(),
