@@ -31,7 +31,7 @@
 //! names are clearly different (`governance_fuse::er::cannot_link`), because twins share
 //! every other attribute. `--baseline` turns all of these off, giving the anchor's
 //! comparisons. `--term-frequency` weighs exact agreement on names by how common the
-//! value is; it is off by default because it changed F1 by less than 0.001 here.
+//! value is. It is off by default because it changed F1 by less than 0.001 here.
 //!
 //! Our time covers blocking, comparison, EM training, prediction and clustering, but not
 //! generation and standardisation. The peak memory is the process's VmHWM, so it includes
@@ -190,12 +190,12 @@ impl Method {
         ]
     }
 
-    /// Pairs of `pairs` whose first names differ under the given-name comparator (no
-    /// nickname, reordering or swap with the last name reaches Jaro-Winkler 0.8) and lie
-    /// more than two edits apart in every way of writing them, also across the last name:
-    /// twins and other relatives rather than one person written twice with a typo each
-    /// time. `model_levels` contains the levels of `pairs` under the model's comparisons.
-    /// Empty without `cannot_link`.
+    /// Finds the pairs of `pairs` whose first names are clearly different: at `else` under
+    /// the given-name comparator (no nickname, reordering or swap with the last name
+    /// reaches Jaro-Winkler 0.8), and more than two edits apart in every way of writing
+    /// them, also across the last name. Such pairs are twins and other relatives rather
+    /// than one person written twice with a typo each time. `model_levels` contains the
+    /// levels of `pairs` under the model's comparisons. Returns none without `cannot_link`.
     fn cannot_link(
         self,
         table: &RecordTable,

@@ -205,8 +205,8 @@ mod tests {
         use crate::er::cluster::{ClusterConfig, ScoredPair, cluster_pairs_with_cannot_link};
         use crate::er::compare::{Comparator, Comparison};
 
-        // William and his duplicate Bll (a nickname with a typo), and his twin Susan; every
-        // pair scores high because they share everything but the given name.
+        // William, his duplicate Bll (a nickname with a typo) and his twin Susan. Every pair
+        // scores high because they share everything but the given name.
         let mut table =
             RecordTable::new("people", vec!["first".into(), "last".into()]).expect("valid");
         for (id, first) in [("0", "William"), ("1", "Bll"), ("2", "Susan")] {
