@@ -14,6 +14,17 @@
 //! Each cluster is thus held together by its strongest pairs, and the pairs that would have
 //! grown it past the cap are the weakest ones that reached it. A cap of 2 in linkage of two
 //! sources without internal duplicates gives a greedy one-to-one assignment.
+//!
+//! # Cannot-link pairs
+//!
+//! A pair can score above the threshold and still be confidently two entities: twins share
+//! family name, birth date, address and phone, and differ only in given name. One such pair
+//! merges two clusters, and every record of one then pairs with every record of the other.
+//! [`cluster_pairs_with_cannot_link`] takes such pairs as constraints (for example from
+//! [`crate::er::cannot_link`]): step 3 also rejects a pair when the joined cluster would
+//! contain both records of any cannot-link pair. A chain A-B-C whose ends A and C are
+//! cannot-link thus keeps A-B (the stronger link) and leaves C apart, instead of putting A
+//! and C in one cluster through B. [`cluster_pairs`] is the same without constraints.
 
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +85,8 @@ pub struct Clustering {
     pub pairs_below_threshold: u64,
     /// Pairs rejected because the joined cluster would exceed the size cap.
     pub pairs_rejected_by_size: u64,
+    /// Pairs rejected because the joined cluster would contain a cannot-link pair.
+    pub pairs_rejected_by_cannot_link: u64,
 }
 
 impl Clustering {
@@ -106,17 +119,58 @@ impl Clustering {
     }
 }
 
-/// Union-find with union by size and path halving.
+/// Union-find with union by size and path halving. Each root also keeps the records that
+/// a cannot-link pair ties to one of its records; `cannot_link` is empty when there are no
+/// cannot-link pairs, so that plain clustering does not pay for it.
 struct DisjointSets {
     parent: Vec<u32>,
     size: Vec<u32>,
+    cannot_link: Vec<Vec<u32>>,
 }
 
 impl DisjointSets {
-    fn new(records: usize) -> Self {
+    fn new(records: usize, with_cannot_link: bool) -> Self {
         Self {
             parent: (0..records as u32).collect(),
             size: vec![1; records],
+            cannot_link: if with_cannot_link {
+                vec![Vec::new(); records]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Returns whether some record of the cluster of root `a` is cannot-link with some
+    /// record of the cluster of root `b`, by scanning the shorter of the two lists.
+    fn conflict(&mut self, a: u32, b: u32) -> bool {
+        if self.cannot_link.is_empty() {
+            return false;
+        }
+        let (scan, other) =
+            if self.cannot_link[a as usize].len() <= self.cannot_link[b as usize].len() {
+                (a, b)
+            } else {
+                (b, a)
+            };
+        let partners = std::mem::take(&mut self.cannot_link[scan as usize]);
+        let conflict = partners.iter().any(|&partner| self.find(partner) == other);
+        self.cannot_link[scan as usize] = partners;
+        conflict
+    }
+
+    /// Joins the clusters of roots `a` and `b` into one of `joined` records.
+    fn union(&mut self, a: u32, b: u32, joined: u32) {
+        let (large, small) = if self.size[a as usize] >= self.size[b as usize] {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        self.parent[small as usize] = large;
+        self.size[large as usize] = joined;
+        if !self.cannot_link.is_empty() {
+            let moved = std::mem::take(&mut self.cannot_link[small as usize]);
+            self.cannot_link[large as usize].extend(moved);
         }
     }
 
@@ -140,6 +194,22 @@ impl DisjointSets {
 pub fn cluster_pairs(
     records: usize,
     pairs: &[ScoredPair],
+    config: &ClusterConfig,
+) -> Result<Clustering, ErError> {
+    cluster_pairs_with_cannot_link(records, pairs, &[], config)
+}
+
+/// Clusters as [`cluster_pairs`] does, but never puts the two records of a pair of
+/// `cannot_link` in one cluster (see the module docs). A cannot-link pair may also be
+/// among `pairs`; it is then rejected like any pair that would join a cannot-link pair.
+///
+/// # Errors
+/// As [`cluster_pairs`], and [`ErError::RowOutOfRange`] for a cannot-link pair that names a
+/// record at or past `records`.
+pub fn cluster_pairs_with_cannot_link(
+    records: usize,
+    pairs: &[ScoredPair],
+    cannot_link: &[CandidatePair],
     config: &ClusterConfig,
 ) -> Result<Clustering, ErError> {
     if config.threshold.is_nan() {
@@ -197,9 +267,24 @@ pub fn cluster_pairs(
             .then_with(|| a.pair.cmp(&b.pair))
     });
 
-    let mut sets = DisjointSets::new(records);
+    let mut sets = DisjointSets::new(records, !cannot_link.is_empty());
+    for pair in cannot_link {
+        for row in [pair.left, pair.right] {
+            if row as usize >= records {
+                return Err(ErError::RowOutOfRange {
+                    what: "a cannot-link pair".into(),
+                    row,
+                    records,
+                });
+            }
+        }
+        if pair.left != pair.right {
+            sets.cannot_link[pair.left as usize].push(pair.right);
+            sets.cannot_link[pair.right as usize].push(pair.left);
+        }
+    }
     let cap = u32::try_from(config.max_cluster_size).unwrap_or(u32::MAX);
-    let (mut used, mut redundant, mut rejected) = (0, 0, 0);
+    let (mut used, mut redundant, mut rejected, mut conflicting) = (0, 0, 0, 0);
     for scored in &kept {
         let a = sets.find(scored.pair.left);
         let b = sets.find(scored.pair.right);
@@ -212,13 +297,11 @@ pub fn cluster_pairs(
             rejected += 1;
             continue;
         }
-        let (large, small) = if sets.size[a as usize] >= sets.size[b as usize] {
-            (a, b)
-        } else {
-            (b, a)
-        };
-        sets.parent[small as usize] = large;
-        sets.size[large as usize] = joined;
+        if sets.conflict(a, b) {
+            conflicting += 1;
+            continue;
+        }
+        sets.union(a, b, joined);
         used += 1;
     }
 
@@ -244,6 +327,7 @@ pub fn cluster_pairs(
         pairs_redundant: redundant,
         pairs_below_threshold: below,
         pairs_rejected_by_size: rejected,
+        pairs_rejected_by_cannot_link: conflicting,
     })
 }
 
@@ -319,6 +403,63 @@ mod tests {
         pairs.reverse();
         let second = cluster_pairs(4, &pairs, &config).expect("valid");
         assert_eq!(first, second);
+    }
+
+    #[test]
+    fn cannot_link_splits_chain() {
+        // A-B and B-C score above the threshold, but A and C are clearly different people.
+        let pairs = [scored(0, 1, 0.95), scored(1, 2, 0.9)];
+        let config = ClusterConfig::default();
+        let chained = cluster_pairs(3, &pairs, &config).expect("valid");
+        assert_eq!(chained.cluster_of, [0, 0, 0]);
+
+        let split = cluster_pairs_with_cannot_link(3, &pairs, &[CandidatePair::new(0, 2)], &config)
+            .expect("valid");
+        assert_eq!(split.cluster_of, [0, 0, 2]);
+        assert_eq!(split.pairs_used, 1);
+        assert_eq!(split.pairs_rejected_by_cannot_link, 1);
+        assert_eq!(split.pairs(), [CandidatePair::new(0, 1)]);
+    }
+
+    #[test]
+    fn cannot_link_between_grown_clusters() {
+        // Two clusters {0, 1, 2} and {3, 4}. The link 2-3 would join them, but 0 and 4 are
+        // cannot-link, and neither of them is in the link itself.
+        let pairs = [
+            scored(0, 1, 0.99),
+            scored(1, 2, 0.98),
+            scored(3, 4, 0.97),
+            scored(2, 3, 0.9),
+            scored(5, 4, 0.8),
+        ];
+        let cannot_link = [CandidatePair::new(4, 0), CandidatePair::new(5, 5)];
+        let clustering =
+            cluster_pairs_with_cannot_link(6, &pairs, &cannot_link, &ClusterConfig::default())
+                .expect("valid");
+        assert_eq!(clustering.cluster_of, [0, 0, 0, 3, 3, 3]);
+        assert_eq!(clustering.pairs_rejected_by_cannot_link, 1);
+        // The result does not depend on the order of the pairs.
+        let mut reversed = pairs;
+        reversed.reverse();
+        let again =
+            cluster_pairs_with_cannot_link(6, &reversed, &cannot_link, &ClusterConfig::default())
+                .expect("valid");
+        assert_eq!(again, clustering);
+    }
+
+    #[test]
+    fn cannot_link_pair_out_of_range() {
+        let err = cluster_pairs_with_cannot_link(
+            2,
+            &[scored(0, 1, 0.9)],
+            &[CandidatePair::new(0, 7)],
+            &ClusterConfig::default(),
+        )
+        .expect_err("row 7");
+        assert!(
+            matches!(err, ErError::RowOutOfRange { row: 7, ref what, .. } if what.contains("cannot-link")),
+            "{err}"
+        );
     }
 
     #[test]

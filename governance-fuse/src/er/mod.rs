@@ -7,6 +7,7 @@
 pub mod active;
 pub mod assign;
 pub mod block;
+pub mod cannot_link;
 pub mod cluster;
 pub mod compare;
 pub mod context;
@@ -16,6 +17,7 @@ pub mod golden;
 pub mod joint;
 pub mod metrics;
 mod record;
+pub mod term_frequency;
 
 pub use record::RecordTable;
 

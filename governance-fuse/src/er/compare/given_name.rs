@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::string::jaro_winkler_normalized;
+use super::text::is_cjk;
 
 /// Formal given names with nicknames in common use, all in the form [`super::normalize`]
 /// returns (lowercase).
@@ -148,6 +149,52 @@ fn is_anagram(left: &str, right: &str) -> bool {
     left_chars == right_chars
 }
 
+/// Returns the ways of writing `name` that the nickname list contains: the name itself, the
+/// formal names it stands for and every nickname of those formal names.
+fn name_forms(name: &str) -> Vec<&str> {
+    let mut forms = vec![name];
+    let Some(formals) = FORMAL_NAMES.get(name) else {
+        return forms;
+    };
+    for &formal in formals {
+        forms.push(formal);
+        if let Some((_, nicknames)) = NICKNAMES.iter().find(|(known, _)| *known == formal) {
+            forms.extend_from_slice(nicknames);
+        }
+    }
+    forms
+}
+
+/// Returns whether some way of writing `left` and some way of writing `right` (see
+/// [`same_given_name`]) are at most `max_edits` edits apart, where an edit inserts,
+/// deletes or replaces a character or swaps two adjacent ones (Damerau-Levenshtein).
+/// A nickname with a typo (Bll for William) is thus near its formal name, while two
+/// unrelated names (Mary and Susan) are not. Names written in a CJK script, where each
+/// character is a syllable and the syllables may come in any order, are also near when
+/// they share a character.
+pub fn given_names_within_edits(left: &str, right: &str, max_edits: usize) -> bool {
+    if same_given_name(left, right) {
+        return true;
+    }
+    if left.chars().chain(right.chars()).any(is_cjk) {
+        let shared = left.chars().any(|character| right.contains(character));
+        return shared
+            || strsim::damerau_levenshtein(&sorted_chars(left), &sorted_chars(right)) <= max_edits;
+    }
+    let right_forms = name_forms(right);
+    name_forms(left).iter().any(|left_form| {
+        right_forms
+            .iter()
+            .any(|right_form| strsim::damerau_levenshtein(left_form, right_form) <= max_edits)
+    })
+}
+
+fn sorted_chars(value: &str) -> String {
+    let mut chars: Vec<char> = value.chars().collect();
+    chars.sort_unstable();
+    chars.into_iter().collect()
+}
+
 /// Jaro-Winkler similarity of two normalised given names, or 1.0 when [`same_given_name`]
 /// holds for them.
 pub fn given_name_similarity_normalized(left: &str, right: &str) -> f64 {
@@ -200,6 +247,29 @@ mod tests {
                 assert_ne!(nickname, formal, "{formal} lists itself");
             }
         }
+    }
+
+    #[test]
+    fn names_within_edits_through_nicknames() {
+        // A typo in a nickname, in either order.
+        assert!(given_names_within_edits("bll", "william", 1));
+        assert!(given_names_within_edits("william", "bll", 1));
+        // A transposition counts as one edit.
+        assert!(given_names_within_edits("otm", "thomas", 1));
+        assert!(given_names_within_edits("dn", "donald", 1));
+        assert!(given_names_within_edits("li", "lu", 1));
+        // Deleting a letter and swapping the two it left adjacent are two edits.
+        assert!(given_names_within_edits("hau", "uh", 2));
+        assert!(!given_names_within_edits("hau", "uh", 1));
+        // CJK characters in another order, one added, or one shared.
+        assert!(given_names_within_edits("东平", "平军东", 1));
+        assert!(given_names_within_edits("荣雪", "荣璐山", 1));
+        assert!(!given_names_within_edits("荣雪", "璐山", 1));
+        assert!(given_names_within_edits("bob", "robert", 0));
+        assert!(!given_names_within_edits("mary", "susan", 1));
+        assert!(!given_names_within_edits("bll", "william", 0));
+        assert!(!given_names_within_edits("thomas", "margaret", 2));
+        assert!(!given_names_within_edits("建兰", "山宁", 1));
     }
 
     #[test]

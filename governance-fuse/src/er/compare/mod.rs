@@ -31,9 +31,10 @@ mod tfidf;
 
 use serde::{Deserialize, Serialize};
 
-pub use given_name::{given_name_similarity_normalized, same_given_name};
+pub use given_name::{given_name_similarity_normalized, given_names_within_edits, same_given_name};
 pub use numeric::{
-    absolute_similarity, date_similarity, parse_date, parse_number, relative_similarity,
+    absolute_similarity, date_similarity, day_month_swapped, parse_calendar_date, parse_date,
+    parse_number, relative_similarity,
 };
 pub use string::{
     EDIT_MAX_CHARS, containment, exact, jaccard, jaro_winkler, jaro_winkler_normalized,
@@ -42,6 +43,7 @@ pub use string::{
 pub use text::{codes, is_cjk, normalize, qgrams, squash, tokens};
 pub use tfidf::{SparseVector, TfIdf};
 
+use super::term_frequency::{TermFrequencies, TermFrequencyConfig};
 use super::{CandidatePair, ErError, RecordTable};
 use crate::embed::{HashedNgramEmbedder, TextEmbedder};
 
@@ -68,6 +70,16 @@ pub enum Comparator {
     /// order (a Chinese given name with its two characters swapped). Such pairs reach the
     /// highest threshold level but not `exact`.
     GivenName,
+    /// 1.0 when two normalised given names, or a way of writing each (the name, its formal
+    /// names and their nicknames, as for [`Comparator::GivenName`]), are at most
+    /// `max_edits` edits apart, else 0.0 ([`given_names_within_edits`]). It separates names
+    /// that a typo or a nickname could explain from clearly different ones, for rules such
+    /// as [`crate::er::cannot_link`] rather than for a model's levels.
+    GivenNameEdits {
+        /// Most edits (insert, delete, replace, swap of adjacent characters), at most 8.
+        #[serde(default = "default_max_edits")]
+        max_edits: usize,
+    },
     /// Jaccard similarity of padded character q-grams.
     QgramJaccard {
         /// Gram length, at least 1.
@@ -117,6 +129,10 @@ fn default_ngram_sizes() -> Vec<usize> {
     vec![2, 3, 4]
 }
 
+fn default_max_edits() -> usize {
+    1
+}
+
 fn default_q() -> usize {
     3
 }
@@ -133,6 +149,7 @@ impl Comparator {
             Comparator::Levenshtein => "levenshtein",
             Comparator::JaroWinkler => "jaro_winkler",
             Comparator::GivenName => "given_name",
+            Comparator::GivenNameEdits { .. } => "given_name_edits",
             Comparator::QgramJaccard { .. } => "qgram_jaccard",
             Comparator::TokenJaccard => "token_jaccard",
             Comparator::TfIdfCosine => "tfidf_cosine",
@@ -152,6 +169,11 @@ impl Comparator {
         let invalid =
             |name: &str, value: String, fix: &str| Err(ErError::invalid_config(name, value, fix));
         match *self {
+            Comparator::GivenNameEdits { max_edits } if max_edits > 8 => invalid(
+                "given_name_edits max_edits",
+                max_edits.to_string(),
+                "use at most 8 edits, because more make most short names alike",
+            ),
             Comparator::QgramJaccard { q } if q == 0 || q > 16 => invalid(
                 "qgram_jaccard q",
                 q.to_string(),
@@ -248,6 +270,9 @@ impl FittedComparator {
             Comparator::GivenName => {
                 given_name_similarity_normalized(&normalize(left), &normalize(right))
             }
+            Comparator::GivenNameEdits { max_edits } => f64::from(u8::from(
+                given_names_within_edits(&normalize(left), &normalize(right), *max_edits),
+            )),
             Comparator::QgramJaccard { q } => qgram_jaccard(left, right, *q),
             Comparator::TokenJaccard => token_jaccard(left, right),
             Comparator::TfIdfCosine => tfidf()?.cosine(left, right),
@@ -278,6 +303,7 @@ impl FittedComparator {
                 | Comparator::Levenshtein
                 | Comparator::JaroWinkler
                 | Comparator::GivenName
+                | Comparator::GivenNameEdits { .. }
         )
     }
 
@@ -288,6 +314,9 @@ impl FittedComparator {
             Comparator::Levenshtein => levenshtein_normalized(left, right),
             Comparator::JaroWinkler => jaro_winkler_normalized(left, right),
             Comparator::GivenName => given_name_similarity_normalized(left, right),
+            Comparator::GivenNameEdits { max_edits } => {
+                f64::from(u8::from(given_names_within_edits(left, right, max_edits)))
+            }
             _ => f64::from(u8::from(left == right)),
         }
     }
@@ -310,8 +339,9 @@ impl FittedComparator {
 /// One attribute compared by one comparator and cut into levels; the serde form of a
 /// comparison in a matching config.
 ///
-/// Levels, from the lowest: `else` (0), one per threshold from the lowest threshold up, and
-/// `exact` when `exact_level` is set. A pair with a missing value gets [`NULL_LEVEL`].
+/// Levels, from the lowest: `else` (0), one per threshold from the lowest threshold up,
+/// `day_month_swapped` when `day_month_swap` is set, and `exact` when `exact_level` is set.
+/// A pair with a missing value gets [`NULL_LEVEL`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Comparison {
@@ -332,6 +362,17 @@ pub struct Comparison {
     /// is at most the highest threshold level, never `exact`, so it needs a threshold.
     #[serde(default)]
     pub swapped_with: Option<String>,
+    /// Whether two dates that differ only by day and month written in each other's place
+    /// (2001-03-04 and 2001-04-03) get a level of their own, `day_month_swapped`, between
+    /// the highest threshold and `exact`. Such a pair gets it whatever its similarity, so
+    /// that EM learns its weight apart from a generic near match. Values that do not read
+    /// as full dates ([`parse_calendar_date`]) never reach it.
+    #[serde(default)]
+    pub day_month_swap: bool,
+    /// Term-frequency adjustment of the `exact` level ([`crate::er::term_frequency`]):
+    /// exact agreement on a rare value weighs more than on a common one. Off when absent.
+    #[serde(default)]
+    pub term_frequency: Option<TermFrequencyConfig>,
 }
 
 fn default_exact_level() -> bool {
@@ -347,7 +388,22 @@ impl Comparison {
             thresholds,
             exact_level: true,
             swapped_with: None,
+            day_month_swap: false,
+            term_frequency: None,
         }
+    }
+
+    /// Adds the `day_month_swapped` level (see [`Comparison::day_month_swap`]).
+    pub fn with_day_month_swap(mut self) -> Self {
+        self.day_month_swap = true;
+        self
+    }
+
+    /// Adjusts the `exact` level by the frequency of the agreeing value (see
+    /// [`Comparison::term_frequency`]).
+    pub fn with_term_frequency(mut self, config: TermFrequencyConfig) -> Self {
+        self.term_frequency = Some(config);
+        self
     }
 
     /// Sets the attribute whose values may be swapped with this one's (see
@@ -385,7 +441,21 @@ impl Comparison {
     /// [`ErError::InvalidConfig`] naming the attribute and the bad value.
     pub fn validate(&self) -> Result<(), ErError> {
         self.comparator.validate()?;
-        let levels = self.thresholds.len() + 1 + usize::from(self.exact_level);
+        if let Some(term_frequency) = &self.term_frequency {
+            term_frequency.validate(&self.attribute)?;
+            if !self.exact_level {
+                return Err(ErError::invalid_config(
+                    format!("exact_level of the comparison of '{}'", self.attribute),
+                    false,
+                    "set exact_level to true or remove term_frequency, because the \
+                     adjustment applies to the exact level",
+                ));
+            }
+        }
+        let levels = self.thresholds.len()
+            + 1
+            + usize::from(self.day_month_swap)
+            + usize::from(self.exact_level);
         if levels > MAX_LEVELS {
             return Err(ErError::invalid_config(
                 format!("level count of the comparison of '{}'", self.attribute),
@@ -436,6 +506,11 @@ impl Comparison {
         let right_index = right.attribute_index(&self.attribute)?;
         let corpus = column_values(left, left_index).chain(column_values(right, right_index));
         let comparator = self.comparator.fit(corpus)?;
+        let term_frequencies = self.term_frequency.map(|_| {
+            TermFrequencies::count(
+                column_values(left, left_index).chain(column_values(right, right_index)),
+            )
+        });
         let swapped = match &self.swapped_with {
             Some(other) => Some((left.attribute_index(other)?, right.attribute_index(other)?)),
             None => None,
@@ -446,6 +521,7 @@ impl Comparison {
             right_index,
             swapped,
             comparator,
+            term_frequencies,
         })
     }
 }
@@ -482,6 +558,9 @@ pub struct FittedComparison {
     /// Positions of `swapped_with` in the left and right tables.
     swapped: Option<(usize, usize)>,
     comparator: FittedComparator,
+    /// Value frequencies of the attribute when the comparison has a term-frequency
+    /// adjustment.
+    term_frequencies: Option<TermFrequencies>,
 }
 
 impl FittedComparison {
@@ -495,6 +574,21 @@ impl FittedComparison {
         &self.comparator
     }
 
+    /// Value frequencies counted at fit time, when the comparison has a term-frequency
+    /// adjustment.
+    pub fn term_frequencies(&self) -> Option<&TermFrequencies> {
+        self.term_frequencies.as_ref()
+    }
+
+    /// Returns the left record's value of `pair`.
+    pub(crate) fn left_value<'a>(
+        &self,
+        left: &'a RecordTable,
+        pair: CandidatePair,
+    ) -> Option<&'a str> {
+        left.value(pair.left as usize, self.left_index)
+    }
+
     /// Name of the comparison: attribute and comparator, such as `title:jaro_winkler`.
     pub fn name(&self) -> String {
         format!(
@@ -506,7 +600,10 @@ impl FittedComparison {
 
     /// Number of levels, `null` not counted.
     pub fn num_levels(&self) -> usize {
-        self.comparison.thresholds.len() + 1 + usize::from(self.comparison.exact_level)
+        self.comparison.thresholds.len()
+            + 1
+            + usize::from(self.comparison.day_month_swap)
+            + usize::from(self.comparison.exact_level)
     }
 
     /// Similarity of the two records of `pair`, the left one from `left` and the right one
@@ -527,6 +624,27 @@ impl FittedComparison {
         let (left_value, right_value) = self.values(left, right, pair);
         let level = self.level_of(left_value, right_value);
         self.swap_level(left, right, pair, level)
+    }
+
+    /// Returns the `day_month_swapped` level for two dates with day and month swapped, when
+    /// the comparison has that level and `level` is below it. Otherwise returns `level`.
+    fn day_month_level(&self, left: Option<&str>, right: Option<&str>, level: u8) -> u8 {
+        if !self.comparison.day_month_swap || level == NULL_LEVEL {
+            return level;
+        }
+        let swap_level = self.day_month_swap_level();
+        if level >= swap_level {
+            return level;
+        }
+        match (left, right) {
+            (Some(left), Some(right)) if day_month_swapped(left, right) => swap_level,
+            _ => level,
+        }
+    }
+
+    /// Level of `day_month_swapped`, just above the highest threshold.
+    fn day_month_swap_level(&self) -> u8 {
+        (self.comparison.thresholds.len() + 1) as u8
     }
 
     /// Returns the higher of `level` and the level of the pair's values compared across
@@ -569,7 +687,8 @@ impl FittedComparison {
         if self.comparison.exact_level && self.comparator.is_exact(left, right) {
             return self.exact_level();
         }
-        self.level_of_similarity(similarity)
+        let level = self.level_of_similarity(similarity);
+        self.day_month_level(Some(left), Some(right), level)
     }
 
     /// Levels of many pairs, in pair order, computed in parallel.
@@ -596,6 +715,8 @@ impl FittedComparison {
                         normalized_value(&left_values, pair.left),
                         normalized_value(right_values, pair.right),
                     );
+                    let (left_value, right_value) = self.values(left, right, pair);
+                    let level = self.day_month_level(left_value, right_value, level);
                     self.swap_level(left, right, pair, level)
                 })
                 .collect();
@@ -618,7 +739,7 @@ impl FittedComparison {
     }
 
     fn exact_level(&self) -> u8 {
-        (self.comparison.thresholds.len() + 1) as u8
+        (self.comparison.thresholds.len() + 1 + usize::from(self.comparison.day_month_swap)) as u8
     }
 
     /// Returns the highest threshold level that `similarity` reaches, or 0 (`else`).
@@ -648,6 +769,8 @@ impl FittedComparison {
                 self.comparison.comparator.name(),
                 thresholds[thresholds.len() - level]
             )
+        } else if self.comparison.day_month_swap && level == thresholds.len() + 1 {
+            "day_month_swapped".into()
         } else {
             "exact".into()
         }

@@ -1,6 +1,6 @@
 //! Numeric and date similarities, with the parsers that read numbers and dates out of text.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 /// Reads the first number in `value`, ignoring currency signs and thousands separators:
 /// `"$1,299.99"` gives 1299.99 and `"approx. -3.5 kg"` gives -3.5. `None` without a digit.
@@ -54,11 +54,8 @@ pub fn relative_similarity(left: f64, right: f64) -> f64 {
 pub fn parse_date(value: &str) -> Option<i64> {
     let date_part = value.trim().split([' ', 'T']).next()?;
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
-    let formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%d.%m.%Y"];
-    for format in formats {
-        if let Ok(date) = NaiveDate::parse_from_str(date_part, format) {
-            return Some((date - epoch).num_days());
-        }
+    if let Some(date) = parse_calendar_date(value) {
+        return Some((date - epoch).num_days());
     }
     let month = NaiveDate::parse_from_str(&format!("{date_part}-01"), "%Y-%m-%d").ok();
     if date_part.len() == 7
@@ -75,6 +72,40 @@ pub fn parse_date(value: &str) -> Option<i64> {
         return Some((NaiveDate::from_ymd_opt(year, 1, 1)? - epoch).num_days());
     }
     None
+}
+
+/// Reads a full calendar date: `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`, `YYYYMMDD` or
+/// `DD.MM.YYYY`, each optionally followed by a time after a space or `T`, which is ignored.
+/// Unlike [`parse_date`], a month or a bare year gives `None`.
+pub fn parse_calendar_date(value: &str) -> Option<NaiveDate> {
+    let date_part = value.trim().split([' ', 'T']).next()?;
+    let formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%d.%m.%Y"];
+    formats
+        .iter()
+        .find_map(|format| NaiveDate::parse_from_str(date_part, format).ok())
+}
+
+/// Returns whether two values are one date with day and month written in each other's place:
+/// the same year, the day of each the month of the other, and day and month not equal
+/// (2001-03-04 and 2001-04-03, but not 2001-03-03 twice). Both must read as full dates
+/// ([`parse_calendar_date`]).
+pub fn day_month_swapped(left: &str, right: &str) -> bool {
+    // Swapping day and month keeps the same digits in any of the formats read, so values
+    // whose digit sums differ are rejected before the slower parsing.
+    let digit_sum = |value: &str| -> u32 {
+        value
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .map(|digit| u32::from(digit - b'0'))
+            .sum()
+    };
+    if digit_sum(left) != digit_sum(right) {
+        return false;
+    }
+    let (Some(a), Some(b)) = (parse_calendar_date(left), parse_calendar_date(right)) else {
+        return false;
+    };
+    a.year() == b.year() && a.day() == b.month() && a.month() == b.day() && a.day() != a.month()
 }
 
 /// `max(0, 1 - |days apart| / scale_days)` for two dates given as days.
@@ -113,6 +144,34 @@ mod tests {
         assert_eq!(parse_date("1971"), Some(365));
         assert_eq!(parse_date("2001-02-30"), None);
         assert_eq!(parse_date("soon"), None);
+    }
+
+    #[test]
+    fn day_month_swapped_cases() {
+        assert!(day_month_swapped("2001-03-04", "2001-04-03"));
+        assert!(day_month_swapped("2001-03-12", "2001-12-03"));
+        assert!(day_month_swapped("20010312", "2001-12-03"));
+        assert!(!day_month_swapped("2001-03-03", "2001-03-03"));
+        assert!(!day_month_swapped("2001-03-04", "2001-03-04"));
+        assert!(!day_month_swapped("2001-03-04", "2002-04-03"));
+        assert!(!day_month_swapped("2001-03-04", "2001-04-05"));
+        assert!(!day_month_swapped("2001-03-25", "2001-12-03"));
+        assert!(!day_month_swapped("2001-03", "2001-03-01"));
+        assert!(!day_month_swapped("soon", "noos"));
+    }
+
+    #[test]
+    fn parse_calendar_date_needs_a_day() {
+        assert_eq!(
+            parse_calendar_date("1970-01-02"),
+            NaiveDate::from_ymd_opt(1970, 1, 2)
+        );
+        assert_eq!(
+            parse_calendar_date("02.01.1970 08:00"),
+            NaiveDate::from_ymd_opt(1970, 1, 2)
+        );
+        assert_eq!(parse_calendar_date("1970-02"), None);
+        assert_eq!(parse_calendar_date("1971"), None);
     }
 
     #[test]

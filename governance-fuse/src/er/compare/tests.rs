@@ -301,3 +301,76 @@ fn swapped_needs_threshold_and_attribute() {
         .to_string();
     assert!(missing.contains("last_name"), "{missing}");
 }
+
+fn birth_dates() -> RecordTable {
+    let mut table = RecordTable::new("people", vec!["born".to_string()]).expect("valid");
+    for (id, born) in [
+        ("a", "1980-03-05"),
+        ("b", "1980-05-03"),
+        ("c", "1980-03-06"),
+        ("d", "1980-03-05"),
+        ("e", "1981-05-03"),
+        ("f", "1980-03-03"),
+    ] {
+        table.push(id, vec![Some(born.into())]).expect("arity");
+    }
+    table
+}
+
+#[test]
+fn day_month_swap_gets_own_level() {
+    let table = birth_dates();
+    let comparison = Comparison::new("born", Comparator::Levenshtein, vec![0.9, 0.8])
+        .with_day_month_swap()
+        .fit(&table, &table)
+        .expect("fits");
+    assert_eq!(
+        comparison.level_labels(),
+        [
+            "else",
+            "levenshtein >= 0.8",
+            "levenshtein >= 0.9",
+            "day_month_swapped",
+            "exact"
+        ]
+    );
+    let pairs = [
+        CandidatePair::new(0, 1),
+        CandidatePair::new(0, 2),
+        CandidatePair::new(0, 3),
+        CandidatePair::new(0, 4),
+        CandidatePair::new(0, 5),
+    ];
+    let labels: Vec<String> = pairs
+        .iter()
+        .map(|&pair| comparison.level_label(comparison.level(&table, &table, pair)))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "day_month_swapped",
+            "levenshtein >= 0.9",
+            "exact",
+            "else",
+            "levenshtein >= 0.9"
+        ]
+    );
+    // The batch path normalises the column once and must give the same levels.
+    let batch: Vec<u8> = comparison.levels(&table, &table, &pairs);
+    let single: Vec<u8> = pairs
+        .iter()
+        .map(|&pair| comparison.level(&table, &table, pair))
+        .collect();
+    assert_eq!(batch, single);
+}
+
+#[test]
+fn day_month_swap_off_keeps_generic_level() {
+    let table = birth_dates();
+    let comparison = Comparison::new("born", Comparator::Levenshtein, vec![0.9, 0.8])
+        .fit(&table, &table)
+        .expect("fits");
+    assert_eq!(comparison.num_levels(), 4);
+    let level = comparison.level(&table, &table, CandidatePair::new(0, 1));
+    assert_eq!(comparison.level_label(level), "levenshtein >= 0.8");
+}
