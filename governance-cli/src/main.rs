@@ -79,7 +79,8 @@ enum Command {
     /// and write the outputs.
     #[command(after_help = EXIT_CODES)]
     Demo {
-        /// Output folder.
+        /// Output folder. The anomaly model's versions are saved in its `models` folder, and a
+        /// later demo into the same folder starts from the latest one.
         #[arg(long, value_name = "DIR", default_value = "out/demo")]
         out: PathBuf,
         /// Path of the HTML report. Default: `report.html` in the output folder.

@@ -84,9 +84,9 @@ fn collector(source: &SourceConfig) -> Result<Box<dyn Collector>, CliError> {
     })
 }
 
-/// Reads side source `name` to its end and canonicalises its rows. Rows that the
-/// canonicalisation quarantines are counted in the returned number, because a side source has
-/// no sink of its own.
+/// Reads side source `name` to its end and canonicalises its rows. Rows that the collector or
+/// the canonicalisation quarantines are only counted, because a side source has no sink of its
+/// own.
 fn load_side_source(
     name: &str,
     side: &SideSourceConfig,
@@ -114,7 +114,7 @@ fn load_side_source(
 fn add_stage(
     builder: ChainBuilder,
     stage: &StageConfig,
-    sides: &mut BTreeMap<String, Vec<GovernedBatch>>,
+    sides: &BTreeMap<String, Vec<GovernedBatch>>,
 ) -> Result<ChainBuilder, CliError> {
     Ok(match stage {
         StageConfig::Canonicalise(config) => builder.clean(Canonicalise::new(config.clone())?),
@@ -220,8 +220,8 @@ pub fn run_chain(
         let (batches, quarantined) = load_side_source(name, side, &audit)?;
         if quarantined > 0 {
             eprintln!(
-                "warning: side source {name}: {quarantined} rows quarantined by its \
-                 canonicalisation and left out of the join"
+                "warning: side source {name}: {quarantined} rows quarantined while reading \
+                 or canonicalising it and left out of the join"
             );
         }
         sides.insert(name.clone(), batches);
@@ -232,7 +232,7 @@ pub fn run_chain(
         progress.clone(),
     ));
     for stage in &file.stages {
-        builder = add_stage(builder, stage, &mut sides)?;
+        builder = add_stage(builder, stage, &sides)?;
     }
     builder = add_sinks(builder, &file.sinks, &file.name, out)?;
     if let Some(hook) = hook.as_mut() {

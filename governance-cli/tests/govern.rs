@@ -497,6 +497,8 @@ fn help_states_units_and_exit_codes() {
     assert!(output.status.success());
     let text = stdout(&output);
     assert!(text.contains("days of hourly readings"), "{text}");
+    assert!(text.contains("--labels <N>"), "{text}");
+    assert!(text.contains("ground truth"), "{text}");
     assert!(text.contains("Exit codes"), "{text}");
     let output = govern(&["audit", "verify", "--help"]);
     assert!(stdout(&output).contains("first bad record"));
