@@ -11,8 +11,8 @@
 //!
 //! [[stages]]
 //! kind = "rules"            # canonicalise, rules, dedupe, fill_gaps, seasonal_fill,
-//! rules = [                 # model_impute, outliers, quality, threshold_alerts,
-//!                           # sql_indicators or guard
+//! rules = [                 # model_impute, outliers, anomaly, quality, as_of_join,
+//!                           # threshold_alerts, sql_indicators or guard
 //!   { column = "pm25", check = { range = { min = 0, max = 1000 } } },
 //! ]
 //!
@@ -62,22 +62,51 @@
 //! ssl_root_cert = "certs/ca.pem" # the authority of a private server, relative to this file
 //! ```
 //!
+//! A `[side_sources.NAME]` table is read completely before the first round and joined to the
+//! stream by an `as_of_join` stage whose `source` is `NAME`. Its `source` takes the same
+//! tables as `[source]` except `mqtt` and `folder`, and an optional `canonicalise` table
+//! (the keys of the `canonicalise` stage) prepares its rows, for example their timestamp:
+//!
+//! ```toml
+//! [side_sources.weather]
+//! source = { synthetic_weather = { seed = 42, days = 60 } }
+//! canonicalise = { trim = ["station"], timestamp = { year = "year", month = "month", day = "day", hour = "hour", output = "timestamp" } }
+//!
+//! [[stages]]
+//! kind = "as_of_join"       # attach the same station's weather within an hour
+//! source = "weather"
+//! key = "station"
+//! time = "timestamp"
+//! columns = ["TEMP", "PRES", "DEWP", "RAIN", "wd", "WSPM"]
+//! direction = "nearest"     # backward (the default), forward or nearest
+//! tolerance_seconds = 3600
+//!
+//! [[stages]]
+//! kind = "anomaly"          # an autoencoder over these columns flags unusual rows
+//! columns = ["PM2.5", "PM10", "NO2", "TEMP", "PRES", "WSPM"]
+//! warmup_rows = 20000       # rows held back to train the first model on
+//! registry_dir = "models"   # saved model versions; the next run starts from the latest
+//! ```
+//!
 //! Every table rejects keys it does not know, and the error names the key and the valid ones.
-//! Relative paths (`out`, source paths and folders, the alerts' dead letter, the work-order
-//! store) are resolved against the folder of the chain file.
+//! Relative paths (`out`, source and side source paths and folders, the alerts' dead letter,
+//! the work-order store, an anomaly stage's `registry_dir`) are resolved against the folder of the chain file.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use governance::AccessRequest;
 use governance::analyze::{SqlIndicatorsConfig, ThresholdAlertsConfig};
 use governance::apply::postgres::{CommitMode, SchemaEvolution, SslMode, WriteMode};
 use governance::apply::{AlertSinkConfig, ParquetCompression, WorkOrderConfig};
+use governance::clean::anomaly::AnomalyDetectorConfig;
 use governance::clean::quality::QualityConfig;
 use governance::clean::{
     CanonicaliseConfig, DedupeConfig, FillGapsConfig, ModelImputeConfig, RobustOutliersConfig,
     RulesConfig, SeasonalFillConfig,
 };
 use governance::collect::{CsvConfig, FolderConfig, MqttConfig, ParquetConfig, SyntheticConfig};
+use governance::fuse::AsOfJoinConfig;
 use governance::secure::PiiGuardConfig;
 use serde::Deserialize;
 
@@ -98,6 +127,9 @@ pub struct ChainFile {
     pub out: Option<PathBuf>,
     /// The collector.
     pub source: SourceConfig,
+    /// Side sources by name, read completely before the first round for `as_of_join` stages.
+    #[serde(default)]
+    pub side_sources: BTreeMap<String, SideSourceConfig>,
     /// Cleaners, analyzers and guards, in chain order by kind.
     #[serde(default)]
     pub stages: Vec<StageConfig>,
@@ -139,10 +171,38 @@ pub enum SourceConfig {
     Mqtt(MqttConfig),
     /// The synthetic city's sensor readings.
     Synthetic(SyntheticConfig),
+    /// The synthetic city's weather: `station`, the date parts `year` to `hour`, and `TEMP`,
+    /// `PRES`, `DEWP`, `RAIN`, `wd` and `WSPM`.
+    SyntheticWeather(SyntheticConfig),
 }
 
-/// One stage of the chain, chosen by `kind`. Cleaners run in file order, then analyzers,
-/// then guards, because the chain runs stage kinds in that order.
+impl SourceConfig {
+    /// Returns the table name of this source, as written in the chain file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SourceConfig::Csv(_) => "csv",
+            SourceConfig::Parquet(_) => "parquet",
+            SourceConfig::Folder(_) => "folder",
+            SourceConfig::Mqtt(_) => "mqtt",
+            SourceConfig::Synthetic(_) => "synthetic",
+            SourceConfig::SyntheticWeather(_) => "synthetic_weather",
+        }
+    }
+}
+
+/// A side source: a collector read to its end before the first round, and the canonicalisation
+/// of its rows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SideSourceConfig {
+    /// The collector: `csv`, `parquet`, `synthetic` or `synthetic_weather`.
+    pub source: SourceConfig,
+    /// Canonicalisation of the side rows, such as a timestamp from date parts; none when absent.
+    #[serde(default)]
+    pub canonicalise: Option<CanonicaliseConfig>,
+}
+
+/// One stage of the chain, chosen by `kind`. Stages run in file order.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StageConfig {
@@ -160,8 +220,12 @@ pub enum StageConfig {
     ModelImpute(ModelImputeConfig),
     /// The median/MAD outlier screen.
     Outliers(RobustOutliersConfig),
+    /// The autoencoder anomaly detector; it holds rows back until its first model is trained.
+    Anomaly(AnomalyDetectorConfig),
     /// Quality scores and tiers, with rows below the minimum tier quarantined.
     Quality(QualityConfig),
+    /// The as-of join of each row with the nearest row of a side source on a key and time.
+    AsOfJoin(AsOfJoinConfig),
     /// Per-row threshold alerts.
     ThresholdAlerts(ThresholdAlertsConfig),
     /// Indicators in SQL over DataFusion.
@@ -285,9 +349,48 @@ impl ChainFile {
                 path.display()
             )));
         }
+        file.check_side_sources().map_err(|message| {
+            CliError::Usage(format!("invalid chain file {}: {message}", path.display()))
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         file.resolve_paths(base)?;
         Ok(file)
+    }
+
+    /// Checks that every `as_of_join` stage names a side source, that every side source is
+    /// joined, and that no side source is an endless stream.
+    pub fn check_side_sources(&self) -> Result<(), String> {
+        let known: Vec<&str> = self.side_sources.keys().map(String::as_str).collect();
+        let mut joined = Vec::new();
+        for stage in &self.stages {
+            if let StageConfig::AsOfJoin(join) = stage {
+                if !self.side_sources.contains_key(&join.source) {
+                    return Err(format!(
+                        "as_of_join stage {:?} names side source {:?}, which is not defined: \
+                         add a [side_sources.{}] table (defined: {known:?})",
+                        join.name, join.source, join.source
+                    ));
+                }
+                joined.push(join.source.as_str());
+            }
+        }
+        for (name, side) in &self.side_sources {
+            if !joined.contains(&name.as_str()) {
+                return Err(format!(
+                    "side source {name:?} is not joined: add an as_of_join stage with \
+                     source = {name:?} or remove [side_sources.{name}]"
+                ));
+            }
+            if matches!(side.source, SourceConfig::Mqtt(_) | SourceConfig::Folder(_)) {
+                return Err(format!(
+                    "side source {name:?} is a {} source, which has no fixed end, but a side \
+                     source is read completely before the first round: use csv, parquet, \
+                     synthetic or synthetic_weather",
+                    side.source.kind()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Makes relative paths absolute against `base` and expands glob patterns.
@@ -307,56 +410,74 @@ impl ChainFile {
             *root = base.join(&*root);
         }
         for stage in &mut self.stages {
-            if let StageConfig::Guard(guard) = stage
-                && let Some(rego) = &mut guard.rego
-            {
-                rego.path = base.join(&rego.path);
-                if let Some(data) = &mut rego.data {
-                    *data = base.join(&*data);
+            match stage {
+                StageConfig::Guard(guard) => {
+                    if let Some(rego) = &mut guard.rego {
+                        rego.path = base.join(&rego.path);
+                        if let Some(data) = &mut rego.data {
+                            *data = base.join(&*data);
+                        }
+                    }
                 }
-            }
-        }
-        let (paths, dir) = match &mut self.source {
-            SourceConfig::Csv(config) => (&mut config.paths, &mut config.dir),
-            SourceConfig::Parquet(config) => (&mut config.paths, &mut config.dir),
-            SourceConfig::Folder(config) => {
-                config.dir = base.join(&config.dir);
-                return Ok(());
-            }
-            SourceConfig::Mqtt(_) | SourceConfig::Synthetic(_) => return Ok(()),
-        };
-        if let Some(folder) = dir {
-            *folder = base.join(&*folder);
-        }
-        let mut expanded = Vec::new();
-        for entry in paths.iter() {
-            let full = base.join(entry);
-            let text = full.to_string_lossy();
-            if !text.contains(['*', '?', '[']) {
-                expanded.push(full);
-                continue;
-            }
-            let matches = glob::glob(&text).map_err(|error| {
-                CliError::Usage(format!(
-                    "invalid glob pattern {text:?} in source paths: {error}"
-                ))
-            })?;
-            let before = expanded.len();
-            for found in matches {
-                let found = found.map_err(|error| CliError::Io(error.to_string()))?;
-                if found.is_file() {
-                    expanded.push(found);
+                StageConfig::Anomaly(anomaly) => {
+                    if let Some(dir) = &mut anomaly.registry_dir {
+                        *dir = base.join(&*dir);
+                    }
                 }
-            }
-            if expanded.len() == before {
-                return Err(CliError::Data(format!(
-                    "glob pattern {text:?} in source paths matches no file: check the pattern"
-                )));
+                _ => {}
             }
         }
-        *paths = expanded;
-        Ok(())
+        for side in self.side_sources.values_mut() {
+            resolve_source(&mut side.source, base)?;
+        }
+        resolve_source(&mut self.source, base)
     }
+}
+
+/// Makes the relative paths of `source` absolute against `base` and expands glob patterns.
+fn resolve_source(source: &mut SourceConfig, base: &Path) -> Result<(), CliError> {
+    let (paths, dir) = match source {
+        SourceConfig::Csv(config) => (&mut config.paths, &mut config.dir),
+        SourceConfig::Parquet(config) => (&mut config.paths, &mut config.dir),
+        SourceConfig::Folder(config) => {
+            config.dir = base.join(&config.dir);
+            return Ok(());
+        }
+        SourceConfig::Mqtt(_) | SourceConfig::Synthetic(_) | SourceConfig::SyntheticWeather(_) => {
+            return Ok(());
+        }
+    };
+    if let Some(folder) = dir {
+        *folder = base.join(&*folder);
+    }
+    let mut expanded = Vec::new();
+    for entry in paths.iter() {
+        let full = base.join(entry);
+        let text = full.to_string_lossy();
+        if !text.contains(['*', '?', '[']) {
+            expanded.push(full);
+            continue;
+        }
+        let matches = glob::glob(&text).map_err(|error| {
+            CliError::Usage(format!(
+                "invalid glob pattern {text:?} in source paths: {error}"
+            ))
+        })?;
+        let before = expanded.len();
+        for found in matches {
+            let found = found.map_err(|error| CliError::Io(error.to_string()))?;
+            if found.is_file() {
+                expanded.push(found);
+            }
+        }
+        if expanded.len() == before {
+            return Err(CliError::Data(format!(
+                "glob pattern {text:?} in source paths matches no file: check the pattern"
+            )));
+        }
+    }
+    *paths = expanded;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -495,6 +616,57 @@ mod tests {
             .to_string();
         assert!(message.contains("severity"), "{message}");
         assert!(message.contains("min_severity"), "{message}");
+    }
+
+    const SIDE_CHAIN: &str = "[source.synthetic]\n\
+        [side_sources.weather]\nsource = { synthetic_weather = { days = 2 } }\n\
+        canonicalise = { trim = [\"station\"] }\n\
+        [[stages]]\nkind = \"as_of_join\"\nsource = \"weather\"\n\
+        key = \"station\"\ntime = \"timestamp\"\n\
+        [[stages]]\nkind = \"anomaly\"\ncolumns = [\"PM2.5\", \"TEMP\"]\n\
+        registry_dir = \"models\"\n";
+
+    #[test]
+    fn side_source_and_anomaly_parse() {
+        let mut file: ChainFile = toml::from_str(SIDE_CHAIN).expect("side source chain");
+        file.check_side_sources()
+            .expect("the join names the side source");
+        file.resolve_paths(Path::new("/base")).expect("resolve");
+        let side = file
+            .side_sources
+            .get("weather")
+            .expect("weather side source");
+        assert!(matches!(side.source, SourceConfig::SyntheticWeather(ref c) if c.days == 2));
+        assert!(side.canonicalise.is_some());
+        let StageConfig::Anomaly(anomaly) = &file.stages[1] else {
+            panic!("anomaly stage expected");
+        };
+        assert_eq!(
+            anomaly.registry_dir.as_deref(),
+            Some(Path::new("/base/models"))
+        );
+        assert_eq!(anomaly.warmup_rows, 20_000);
+    }
+
+    #[test]
+    fn unjoined_side_source_is_named() {
+        let text = "[source.synthetic]\n\
+                    [side_sources.weather]\nsource = { synthetic_weather = {} }\n";
+        let file: ChainFile = toml::from_str(text).expect("chain without the join");
+        let message = file.check_side_sources().expect_err("unjoined side source");
+        assert!(message.contains("\"weather\" is not joined"), "{message}");
+    }
+
+    #[test]
+    fn streaming_side_source_is_rejected() {
+        let text = SIDE_CHAIN.replace(
+            "source = { synthetic_weather = { days = 2 } }",
+            "source = { mqtt = { topics = [\"city/#\"] } }",
+        );
+        let file: ChainFile = toml::from_str(&text).expect("mqtt side source parses");
+        let message = file.check_side_sources().expect_err("mqtt side source");
+        assert!(message.contains("mqtt"), "{message}");
+        assert!(message.contains("csv, parquet"), "{message}");
     }
 
     #[test]

@@ -1,16 +1,28 @@
-//! The chain of `govern demo`: the synthetic city's sensor readings through the cleaning,
-//! analysis and guard stages of the closed-loop example, written as a [`ChainFile`].
+//! The chain of `govern demo`: the synthetic city's sensor readings through the stages of the
+//! closed-loop example (cleaning, the as-of join with the city's weather, the anomaly model,
+//! analysis and the guard), written as a [`ChainFile`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use governance::AccessRequest;
 use governance::analyze::presets::air_quality_config;
 use governance::collect::SyntheticConfig;
 use serde_json::{Value, json};
 
-use crate::chain_file::{ChainFile, CsvSinkTable, SinksConfig, SourceConfig, StageConfig};
+use crate::chain_file::{
+    ChainFile, CsvSinkTable, SideSourceConfig, SinksConfig, SourceConfig, StageConfig,
+};
 use crate::error::CliError;
 
 /// Pollutant columns of the synthetic city, in µg/m³ (CO too).
 const POLLUTANTS: [&str; 6] = ["PM2.5", "PM10", "SO2", "NO2", "CO", "O3"];
+
+/// Weather columns that the as-of join attaches to each reading.
+const WEATHER: [&str; 6] = ["TEMP", "PRES", "DEWP", "RAIN", "wd", "WSPM"];
+
+/// Folder of the anomaly model's versions, inside the output folder.
+pub const MODELS_DIR: &str = "models";
 
 /// Settings of the demo that its command line sets.
 pub struct DemoSettings {
@@ -27,8 +39,14 @@ fn stage(value: Value) -> Result<StageConfig, CliError> {
         .map_err(|error| CliError::Data(format!("the demo's stage config is invalid: {error}")))
 }
 
-/// Builds the demo chain.
-pub fn demo_chain(settings: &DemoSettings) -> Result<ChainFile, CliError> {
+fn side_source(value: Value) -> Result<SideSourceConfig, CliError> {
+    serde_json::from_value(value).map_err(|error| {
+        CliError::Data(format!("the demo's side source config is invalid: {error}"))
+    })
+}
+
+/// Builds the demo chain. The anomaly model's versions are saved under `out/models`.
+pub fn demo_chain(settings: &DemoSettings, out: &Path) -> Result<ChainFile, CliError> {
     let city = SyntheticConfig {
         seed: settings.seed,
         days: settings.days,
@@ -72,6 +90,22 @@ pub fn demo_chain(settings: &DemoSettings) -> Result<ChainFile, CliError> {
             "columns": POLLUTANTS,
             "swap_pairs": [["PM2.5", "PM10"]]
         }))?,
+        stage(json!({
+            "kind": "as_of_join",
+            "source": "weather",
+            "key": "station",
+            "time": "timestamp",
+            "columns": WEATHER,
+            "direction": "nearest",
+            "tolerance_seconds": 3600
+        }))?,
+        stage(json!({
+            "kind": "anomaly",
+            "columns": ["PM2.5", "PM10", "SO2", "NO2", "CO", "O3", "TEMP", "PRES", "DEWP", "WSPM"],
+            "warmup_rows": 20000,
+            "registry_dir": out.join(MODELS_DIR),
+            "model_name": "sensor_autoencoder"
+        }))?,
         StageConfig::SqlIndicators(air_quality_config()),
         stage(json!({
             "kind": "threshold_alerts",
@@ -86,11 +120,19 @@ pub fn demo_chain(settings: &DemoSettings) -> Result<ChainFile, CliError> {
             "policy": {"roles": {"analyst": {"visible_columns": ["*"], "mask_personal_data": true}}}
         }))?,
     ];
-    Ok(ChainFile {
+    let weather = side_source(json!({
+        "source": {"synthetic_weather": city},
+        "canonicalise": {
+            "trim": ["station"],
+            "timestamp": {"year": "year", "month": "month", "day": "day", "hour": "hour", "output": "timestamp"}
+        }
+    }))?;
+    let file = ChainFile {
         name: "synthetic_city".into(),
         rounds: settings.rounds,
         out: None,
         source: SourceConfig::Synthetic(city),
+        side_sources: BTreeMap::from([("weather".to_string(), weather)]),
         stages,
         sinks: SinksConfig {
             parquet: Some(Default::default()),
@@ -104,5 +146,11 @@ pub fn demo_chain(settings: &DemoSettings) -> Result<ChainFile, CliError> {
         alerts: None,
         work_orders: None,
         request: Some(AccessRequest::new("analyst", "air quality monitoring")),
-    })
+    };
+    file.check_side_sources().map_err(|message| {
+        CliError::Data(format!(
+            "the demo's chain is invalid: {message}: this is a bug"
+        ))
+    })?;
+    Ok(file)
 }

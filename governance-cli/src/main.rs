@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! govern run CHAIN.toml [--out DIR] [--report FILE]   run a chain written as TOML
-//! govern demo [--out DIR] [--days N] [--rounds N]      run the synthetic city end to end
+//! govern demo [--out DIR] [--days N] [--rounds N] [--labels N]
+//!                                                      run the synthetic city end to end
 //! govern profile FILE [--json]                         profile a CSV or Parquet file
 //! govern audit verify LOG                              verify a hash-chained audit log
 //! govern lineage show RUN [--json]                     show the lineage records of a run
@@ -26,6 +27,7 @@
 
 mod chain_file;
 mod demo;
+mod detection;
 mod error;
 mod inspect;
 mod progress;
@@ -37,9 +39,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::chain_file::ChainFile;
+use crate::chain_file::{ChainFile, SourceConfig};
+use crate::detection::GroundTruthFeedback;
 use crate::error::CliError;
-use crate::runner::{HTML_REPORT_FILE, RunOptions, RunOutcome};
+use crate::runner::{HTML_REPORT_FILE, RoundHook, RunOptions, RunOutcome};
 use crate::table::Table;
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 data, run or verification failure; \
@@ -71,11 +74,13 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// Run the synthetic city through cleaning, analysis and the guard, and write the
-    /// outputs.
+    /// Run the synthetic city through cleaning, the join with its weather, the anomaly
+    /// model, analysis and the guard, with ground-truth labels as feedback between rounds,
+    /// and write the outputs.
     #[command(after_help = EXIT_CODES)]
     Demo {
-        /// Output folder.
+        /// Output folder. The anomaly model's versions are saved in its `models` folder, and a
+        /// later demo into the same folder starts from the latest one.
         #[arg(long, value_name = "DIR", default_value = "out/demo")]
         out: PathBuf,
         /// Path of the HTML report. Default: `report.html` in the output folder.
@@ -90,6 +95,11 @@ enum Command {
         /// Rounds of the chain to run.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
         rounds: u32,
+        /// Maximum number of flagged cells labelled from the city's ground truth after each
+        /// round but the last and handed to the outlier screen and the anomaly model; 0 runs
+        /// without feedback.
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        labels: usize,
         /// Draw no progress bar.
         #[arg(long)]
         quiet: bool,
@@ -156,7 +166,7 @@ fn execute(command: Command) -> Result<(), CliError> {
             let out = out
                 .or_else(|| file.out.clone())
                 .unwrap_or_else(|| PathBuf::from("out"));
-            run_and_print(&file, out, report, quiet)
+            run_and_print(&file, out, report, quiet, None)
         }
         Command::Demo {
             out,
@@ -164,12 +174,28 @@ fn execute(command: Command) -> Result<(), CliError> {
             seed,
             days,
             rounds,
+            labels,
             quiet,
         } => {
             let settings = demo::DemoSettings { seed, days, rounds };
-            let file = demo::demo_chain(&settings)?;
+            let file = demo::demo_chain(&settings, &out)?;
             println!("synthetic city: seed {seed}, {days} days, {rounds} rounds");
-            run_and_print(&file, out, report, quiet)
+            let models = out.join(demo::MODELS_DIR);
+            if models.is_dir() {
+                println!(
+                    "anomaly model: continuing from the latest version in {} (use a new --out \
+                     folder to start fresh)",
+                    models.display()
+                );
+            }
+            let SourceConfig::Synthetic(city) = &file.source else {
+                return Err(CliError::Data(
+                    "the demo's source is not the synthetic city: this is a bug".into(),
+                ));
+            };
+            let truth = governance::collect::SyntheticCity::new(city.clone())?.ground_truth()?;
+            let mut feedback = GroundTruthFeedback::new(&truth, labels);
+            run_and_print(&file, out, report, quiet, Some(&mut feedback))
         }
         Command::Profile { file, json } => {
             let (profile, skipped) = inspect::profile_file(&file)?;
@@ -213,6 +239,7 @@ fn run_and_print(
     out: PathBuf,
     report: Option<PathBuf>,
     quiet: bool,
+    feedback: Option<&mut GroundTruthFeedback>,
 ) -> Result<(), CliError> {
     let report = report.unwrap_or_else(|| out.join(HTML_REPORT_FILE));
     let options = RunOptions {
@@ -220,8 +247,27 @@ fn run_and_print(
         report,
         progress: !quiet,
     };
-    let outcome = runner::run_chain(file, &options)?;
+    let (outcome, detection) = match feedback {
+        Some(feedback) => {
+            let hook: &mut dyn RoundHook = &mut *feedback;
+            let outcome = runner::run_chain(file, &options, Some(hook))?;
+            (outcome, Some(feedback.render()))
+        }
+        None => (runner::run_chain(file, &options, None)?, None),
+    };
     print_rounds(&outcome);
+    if let Some(detection) = detection {
+        print!("{detection}");
+    }
+    for (round, adjustment) in &outcome.adjustments {
+        println!(
+            "adjusted after round {round}: {} version {} -> {}: {}",
+            adjustment.stage,
+            adjustment.from_version,
+            adjustment.to_version,
+            adjustment.description
+        );
+    }
     println!(
         "audit log verified: {} records in {}",
         outcome.audit_records,

@@ -1,6 +1,7 @@
 //! Builds a chain from a [`ChainFile`], runs its rounds and writes the outputs: the sinks'
 //! files, the reports, `lineage.json`, the audit log and the HTML report.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use governance::analyze::{SqlIndicators, ThresholdAlerts};
@@ -8,17 +9,22 @@ use governance::apply::{
     AlertSink, CsvSink, CsvSinkConfig, HtmlReport, ParquetSink, ParquetSinkConfig, PostgresSink,
     PostgresSinkConfig, ReportWriter, ReportWriterConfig, WorkOrderApplicator,
 };
-use governance::audit::{AuditLog, verify_file};
+use governance::audit::{AuditHandle, AuditLog, verify_file};
+use governance::clean::anomaly::AnomalyDetector;
 use governance::clean::{
     Canonicalise, Dedupe, FillGaps, ModelImpute, QualityGate, RobustOutliers, Rules, SeasonalFill,
 };
 use governance::collect::{
     CsvCollector, FolderCollector, MqttCollector, ParquetCollector, SyntheticCity,
 };
+use governance::fuse::AsOfJoin;
 use governance::secure::PiiGuard;
-use governance::{AccessRequest, Chain, ChainBuilder, Collector, RunSummary};
+use governance::{
+    AccessRequest, Adjustment, Chain, ChainBuilder, Cleaner, Collector, Feedback, GovernedBatch,
+    RunSummary, StageContext,
+};
 
-use crate::chain_file::{ChainFile, SinksConfig, SourceConfig, StageConfig};
+use crate::chain_file::{ChainFile, SideSourceConfig, SinksConfig, SourceConfig, StageConfig};
 use crate::error::CliError;
 use crate::progress::{Progress, ProgressCollector};
 
@@ -45,6 +51,22 @@ pub struct RunOutcome {
     pub rounds: Vec<RunSummary>,
     /// Records in the verified audit log.
     pub audit_records: u64,
+    /// Changes that feedback made to stages, with the round after which each was made.
+    pub adjustments: Vec<(u32, Adjustment)>,
+}
+
+/// Additions to a run beyond its chain file: the demo records flagged cells with an extra
+/// applicator and returns labels for them between rounds.
+pub trait RoundHook {
+    /// Adds the hook's applicators to the chain.
+    fn extend(&mut self, builder: ChainBuilder) -> Result<ChainBuilder, CliError>;
+    /// Inspects a finished round and returns the feedback for the chain's learners. The
+    /// runner hands it to the chain only when `more_rounds` is true.
+    fn after_round(
+        &mut self,
+        summary: &RunSummary,
+        more_rounds: bool,
+    ) -> Result<Vec<Feedback>, CliError>;
 }
 
 fn collector(source: &SourceConfig) -> Result<Box<dyn Collector>, CliError> {
@@ -56,10 +78,44 @@ fn collector(source: &SourceConfig) -> Result<Box<dyn Collector>, CliError> {
         SourceConfig::Synthetic(config) => {
             Box::new(SyntheticCity::new(config.clone())?.sensor_collector())
         }
+        SourceConfig::SyntheticWeather(config) => {
+            Box::new(SyntheticCity::new(config.clone())?.weather_collector())
+        }
     })
 }
 
-fn add_stage(builder: ChainBuilder, stage: &StageConfig) -> Result<ChainBuilder, CliError> {
+/// Reads side source `name` to its end and canonicalises its rows. Rows that the collector or
+/// the canonicalisation quarantines are only counted, because a side source has no sink of its
+/// own.
+fn load_side_source(
+    name: &str,
+    side: &SideSourceConfig,
+    audit: &AuditHandle,
+) -> Result<(Vec<GovernedBatch>, usize), CliError> {
+    let mut ctx = StageContext::new(format!("side_source_{name}"), 1, audit.clone());
+    let mut source = collector(&side.source)?;
+    let mut canonical = match &side.canonicalise {
+        Some(config) => Some(Canonicalise::new(config.clone())?),
+        None => None,
+    };
+    source.start(&mut ctx)?;
+    let mut batches = Vec::new();
+    while let Some(batch) = source.next_batch(&mut ctx)? {
+        let batch = match &mut canonical {
+            Some(stage) => stage.clean(batch, &mut ctx)?,
+            None => batch,
+        };
+        batches.push(batch);
+    }
+    let quarantined = ctx.take_quarantined().len();
+    Ok((batches, quarantined))
+}
+
+fn add_stage(
+    builder: ChainBuilder,
+    stage: &StageConfig,
+    sides: &BTreeMap<String, Vec<GovernedBatch>>,
+) -> Result<ChainBuilder, CliError> {
     Ok(match stage {
         StageConfig::Canonicalise(config) => builder.clean(Canonicalise::new(config.clone())?),
         StageConfig::Rules(config) => builder.clean(Rules::new(config.clone())?),
@@ -68,7 +124,19 @@ fn add_stage(builder: ChainBuilder, stage: &StageConfig) -> Result<ChainBuilder,
         StageConfig::SeasonalFill(config) => builder.clean(SeasonalFill::new(config.clone())?),
         StageConfig::ModelImpute(config) => builder.clean(ModelImpute::new(config.clone())?),
         StageConfig::Outliers(config) => builder.clean(RobustOutliers::new(config.clone())?),
+        StageConfig::Anomaly(config) => builder.clean(AnomalyDetector::new(config.clone())?),
         StageConfig::Quality(config) => builder.clean(QualityGate::new(config.clone())?),
+        StageConfig::AsOfJoin(config) => {
+            // Two joins may name one side source, so each takes a copy of its batches.
+            let side = sides.get(&config.source).cloned().ok_or_else(|| {
+                CliError::Usage(format!(
+                    "as_of_join stage {:?} names side source {:?}, which is not defined: add \
+                     a [side_sources.{}] table",
+                    config.name, config.source, config.source
+                ))
+            })?;
+            builder.fuse(AsOfJoin::new(config.clone(), side)?)
+        }
         StageConfig::ThresholdAlerts(config) => {
             builder.analyze(ThresholdAlerts::new(config.clone())?)
         }
@@ -130,8 +198,13 @@ fn add_sinks(
     Ok(builder.apply(ReportWriter::new(ReportWriterConfig::new(out))?))
 }
 
-/// Runs the chain of `file` and writes its outputs as `options` sets.
-pub fn run_chain(file: &ChainFile, options: &RunOptions) -> Result<RunOutcome, CliError> {
+/// Runs the chain of `file` and writes its outputs as `options` sets. With `hook`, the hook's
+/// applicators join the chain and its feedback goes to the chain's learners between rounds.
+pub fn run_chain(
+    file: &ChainFile,
+    options: &RunOptions,
+    mut hook: Option<&mut dyn RoundHook>,
+) -> Result<RunOutcome, CliError> {
     let out = options.out.as_path();
     std::fs::create_dir_all(out).map_err(|error| {
         CliError::Io(format!(
@@ -142,14 +215,29 @@ pub fn run_chain(file: &ChainFile, options: &RunOptions) -> Result<RunOutcome, C
     let audit = AuditLog::create(out.join(AUDIT_FILE))?.into_handle();
     let progress = Progress::new(options.progress);
 
+    let mut sides = BTreeMap::new();
+    for (name, side) in &file.side_sources {
+        let (batches, quarantined) = load_side_source(name, side, &audit)?;
+        if quarantined > 0 {
+            eprintln!(
+                "warning: side source {name}: {quarantined} rows quarantined while reading \
+                 or canonicalising it and left out of the join"
+            );
+        }
+        sides.insert(name.clone(), batches);
+    }
+
     let mut builder = Chain::builder().collect(ProgressCollector::new(
         collector(&file.source)?,
         progress.clone(),
     ));
     for stage in &file.stages {
-        builder = add_stage(builder, stage)?;
+        builder = add_stage(builder, stage, &sides)?;
     }
     builder = add_sinks(builder, &file.sinks, &file.name, out)?;
+    if let Some(hook) = hook.as_mut() {
+        builder = hook.extend(builder)?;
+    }
     if let Some(config) = &file.alerts {
         builder = builder.apply(AlertSink::new(config.clone())?);
     }
@@ -167,8 +255,17 @@ pub fn run_chain(file: &ChainFile, options: &RunOptions) -> Result<RunOutcome, C
         progress.start_round(round, file.rounds);
         let summary = chain.run_blocking();
         progress.finish_round();
-        rounds.push(summary?);
+        let summary = summary?;
+        if let Some(hook) = hook.as_mut() {
+            let more_rounds = round < file.rounds;
+            let feedback = hook.after_round(&summary, more_rounds)?;
+            if more_rounds && !feedback.is_empty() {
+                chain.learn(&feedback)?;
+            }
+        }
+        rounds.push(summary);
     }
+    let adjustments = chain.adjustments().to_vec();
 
     let lineage = serde_json::to_string_pretty(chain.lineage())
         .map_err(|error| CliError::Data(format!("cannot serialise lineage: {error}")))?;
@@ -187,5 +284,6 @@ pub fn run_chain(file: &ChainFile, options: &RunOptions) -> Result<RunOutcome, C
     Ok(RunOutcome {
         rounds,
         audit_records,
+        adjustments,
     })
 }

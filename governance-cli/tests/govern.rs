@@ -332,7 +332,7 @@ fn demo_runs_end_to_end() {
         "2",
         "--quiet",
     ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains("audit log verified"), "{text}");
     for file in [
@@ -345,10 +345,150 @@ fn demo_runs_end_to_end() {
     ] {
         assert!(out.join(file).is_file(), "{file} is missing");
     }
+    assert!(
+        out.join("models").is_dir(),
+        "the anomaly model was not saved"
+    );
+
+    // The weather join attaches the city's weather to every reading.
+    let governed = std::fs::read_to_string(out.join("round-2/governed.csv")).expect("csv");
+    let header = governed.lines().next().expect("header line");
+    for column in ["TEMP", "PRES", "DEWP", "RAIN", "wd", "WSPM"] {
+        assert!(
+            header.split(',').any(|name| name == column),
+            "{column}: {header}"
+        );
+    }
+    let second_row = governed.lines().nth(1).expect("a governed row");
+    assert!(!second_row.ends_with(','), "weather missing: {second_row}");
+
+    // Detection figures per round, and the learners changed by round 1's labels.
+    assert!(
+        text.contains("detection against the synthetic city's ground truth"),
+        "{text}"
+    );
+    assert!(text.contains("precision"), "{text}");
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.starts_with("detection against"))
+        .skip(3)
+        .take(2)
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    for (round, row) in rows.iter().enumerate() {
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(fields.len(), 7, "{row}");
+        assert_eq!(fields[0], (round + 1).to_string(), "{row}");
+        let flagged: usize = fields[1].parse().expect("flagged cells");
+        let true_positives: usize = fields[2].parse().expect("true positives");
+        assert!(flagged > 0, "{row}");
+        assert!(true_positives <= flagged, "{row}");
+    }
+    assert!(
+        text.contains("adjusted after round 1: robust_outliers"),
+        "{text}"
+    );
+    assert!(
+        text.contains("adjusted after round 1: anomaly_detector"),
+        "{text}"
+    );
     let verify = govern(&["audit", "verify", path_arg(&out.join("audit.jsonl"))]);
     assert!(verify.status.success(), "{}", stderr(&verify));
     let page = std::fs::read_to_string(out.join("report.html")).expect("report");
     assert_eq!(page.matches("<svg").count(), 4);
+}
+
+#[test]
+fn demo_without_labels_learns_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("demo");
+    let output = govern(&[
+        "demo",
+        "--out",
+        path_arg(&out),
+        "--days",
+        "2",
+        "--labels",
+        "0",
+        "--quiet",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("detection against"), "{text}");
+    assert!(!text.contains("adjusted after"), "{text}");
+}
+
+/// Readings with times in milliseconds since the epoch, and the weather of two stations.
+const JOIN_READINGS: &str = "\
+station,time,pm25
+north,1714521600000,12.5
+south,1714521600000,35.0
+north,1714525200000,310.0
+";
+
+const JOIN_WEATHER: &str = "\
+station,time,temp
+north,1714522200000,11.0
+south,1714524600000,13.5
+north,1714525500000,12.0
+";
+
+const JOIN_CHAIN: &str = r#"
+name = "joined"
+
+[source.csv]
+paths = ["data/*.csv"]
+
+[side_sources.weather.source.csv]
+paths = ["weather.csv"]
+
+[[stages]]
+kind = "as_of_join"
+source = "SIDE"
+key = "station"
+time = "time"
+columns = ["temp"]
+direction = "nearest"
+tolerance_seconds = 1800
+
+[sinks.csv]
+"#;
+
+fn write_join_chain(dir: &Path, side: &str) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir.join("data")).expect("data folder");
+    std::fs::write(dir.join("data").join("readings.csv"), JOIN_READINGS).expect("readings");
+    std::fs::write(dir.join("weather.csv"), JOIN_WEATHER).expect("weather");
+    let path = dir.join("CHAIN.toml");
+    std::fs::write(&path, JOIN_CHAIN.replace("SIDE", side)).expect("chain");
+    path
+}
+
+#[test]
+fn run_joins_side_source() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chain = write_join_chain(dir.path(), "weather");
+    let out = dir.path().join("out");
+    let output = govern(&["run", path_arg(&chain), "--out", path_arg(&out), "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let governed = std::fs::read_to_string(out.join("round-1/governed.csv")).expect("csv");
+    let lines: Vec<&str> = governed.lines().collect();
+    assert_eq!(lines[0], "__row_id,station,time,pm25,temp");
+    // North at 00:00 matches the weather at 00:10; south's nearest weather is 50 minutes
+    // away, beyond the 30-minute tolerance; north at 01:00 matches 01:05.
+    assert_eq!(lines[1], "0,north,1714521600000,12.5,11.0");
+    assert_eq!(lines[2], "1,south,1714521600000,35.0,");
+    assert_eq!(lines[3], "2,north,1714525200000,310.0,12.0");
+}
+
+#[test]
+fn undefined_side_source_exits_with_two() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chain = write_join_chain(dir.path(), "wether");
+    let output = govern(&["run", path_arg(&chain), "--quiet"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let message = stderr(&output);
+    assert!(message.contains("\"wether\""), "{message}");
+    assert!(message.contains("[side_sources.wether]"), "{message}");
 }
 
 #[test]
@@ -357,6 +497,8 @@ fn help_states_units_and_exit_codes() {
     assert!(output.status.success());
     let text = stdout(&output);
     assert!(text.contains("days of hourly readings"), "{text}");
+    assert!(text.contains("--labels <N>"), "{text}");
+    assert!(text.contains("ground truth"), "{text}");
     assert!(text.contains("Exit codes"), "{text}");
     let output = govern(&["audit", "verify", "--help"]);
     assert!(stdout(&output).contains("first bad record"));
