@@ -210,7 +210,9 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64(),
     ));
     let started = Instant::now();
-    let model = issue_fills(&[run_model(&batch, options)?]);
+    let model_output = run_model(&batch, options)?;
+    let model = issue_fills(std::slice::from_ref(&model_output));
+    let confidences = issue_confidences(&model_output);
     methods.push((
         "model (ModelImpute)",
         model,
@@ -227,7 +229,57 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     for (name, _, seconds) in &methods {
         println!("{name}: {seconds:.1} s for all columns");
     }
+    if let Some((_, model, _)) = methods.last() {
+        print_confidence(&hidden, model, &confidences);
+    }
     Ok(())
+}
+
+/// Prints the model's MAE on the hidden cells by quarter of its stated confidence, lowest
+/// first: a confidence that means something falls with the error.
+fn print_confidence(hidden: &[Masked], fills: &Fills, confidences: &Fills) {
+    println!();
+    println!("| column | confidence quarter | confidence range | cells | MAE |");
+    println!("|---|---|---|---|---|");
+    for masked in hidden {
+        let mut scored: Vec<(f64, f64)> = masked
+            .cells
+            .iter()
+            .filter_map(|&(row_id, truth)| {
+                let key = (row_id, masked.column.clone());
+                Some((*confidences.get(&key)?, (fills.get(&key)? - truth).abs()))
+            })
+            .collect();
+        scored.sort_by(|left, right| left.0.total_cmp(&right.0));
+        let quarter = scored.len().div_ceil(4).max(1);
+        for (index, chunk) in scored.chunks(quarter).enumerate() {
+            let mut errors = Errors::default();
+            for &(_, error) in chunk {
+                errors.add(error);
+            }
+            let (low, high) = (chunk[0].0, chunk[chunk.len() - 1].0);
+            println!(
+                "| {} | {} | {low:.3} to {high:.3} | {} | {:.3} |",
+                masked.column,
+                index + 1,
+                chunk.len(),
+                errors.mae()
+            );
+        }
+    }
+}
+
+/// Collects the confidence of each `Imputed` issue, by row id and column.
+fn issue_confidences(output: &GovernedBatch) -> Fills {
+    output
+        .issues
+        .issues()
+        .iter()
+        .filter_map(|issue| {
+            let column = issue.column.as_ref()?;
+            Some(((issue.row_id, column.clone()), f64::from(issue.confidence)))
+        })
+        .collect()
 }
 
 fn print_rows(masked: &Masked, methods: &[(&str, Fills, f64)]) {

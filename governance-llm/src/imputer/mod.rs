@@ -20,11 +20,13 @@
 //! block with no bit set when the label is missing or unknown. Rows that need imputation
 //! often miss other columns too, so training hides each predictor of a row with probability
 //! `predictor_dropout` in every step, and the network learns to predict without it.
-//! NOTE: the confidence of a numeric imputation is measured on complete held-out rows, so it
-//! overstates the quality of a prediction whose row misses several predictors.
+//! The held-out rows are also scored with each predictor hidden alone and with two and three
+//! hidden at random, and a numeric imputation gets the confidence of the error measured with
+//! the predictors its row misses ([`sparse`]).
 
 mod explain;
 mod saved;
+mod sparse;
 mod table;
 
 use burn::module::Module;
@@ -191,7 +193,7 @@ pub struct Imputation {
 }
 
 /// Measures of a trained imputer on its held-out rows.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImputerMetrics {
     /// Complete rows trained on, after sampling and without the held-out ones.
     pub training_rows: usize,
@@ -199,6 +201,14 @@ pub struct ImputerMetrics {
     pub held_out_rows: usize,
     /// Root mean squared error on the held-out rows, in the target's units (regression only).
     pub rmse: Option<f64>,
+    /// The same error with each predictor hidden alone, in predictor order (regression only;
+    /// empty in models saved before it was measured).
+    #[serde(default)]
+    pub rmse_without: Vec<f64>,
+    /// The same error with 2 and 3 predictors of each held-out row hidden at random, capped at
+    /// the predictor count. Regression only, and `None` in models saved before it existed.
+    #[serde(default)]
+    pub rmse_missing: [Option<f64>; 2],
     /// Standard deviation of the target over the training rows (regression only).
     pub target_std: Option<f64>,
     /// Share of held-out rows whose class was predicted right (classification only).
@@ -323,6 +333,8 @@ impl TrainedImputer {
                 training_rows: rows.len(),
                 held_out_rows: held_out.len(),
                 rmse: None,
+                rmse_without: Vec::new(),
+                rmse_missing: [None; 2],
                 target_std: None,
                 accuracy: None,
                 first_epoch_loss: epoch_losses.first().copied().unwrap_or(f32::NAN),
@@ -364,20 +376,25 @@ impl TrainedImputer {
         }
         let device = self.config.device.device();
         let width = self.width();
+        let spans = feature_spans(&self.predictors);
         let mut imputations = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(PREDICT_CHUNK_ROWS) {
             let inputs = encode_rows(&self.predictors, table, chunk);
+            let missing: Vec<Vec<usize>> = inputs
+                .chunks(width)
+                .map(|row| sparse::missing_predictors(row, &spans))
+                .collect();
             let input =
                 Tensor::<2>::from_data(TensorData::new(inputs, [chunk.len(), width]), &device);
             let output = self.network.forward(input);
             match &self.target_encoding {
                 ColumnEncoding::Numeric { mean, std } => {
-                    let confidence = self.regression_confidence();
-                    for (&row, value) in chunk.iter().zip(read_values(output)?) {
+                    let values = read_values(output)?;
+                    for ((&row, value), missing) in chunk.iter().zip(values).zip(&missing) {
                         imputations.push(Imputation {
                             row,
                             value: ImputedValue::Number(f64::from(value) * std + mean),
-                            confidence,
+                            confidence: self.regression_confidence(missing),
                         });
                     }
                 }
@@ -430,8 +447,17 @@ impl TrainedImputer {
             .sum()
     }
 
-    fn regression_confidence(&self) -> f32 {
-        match (self.metrics.rmse, self.metrics.target_std) {
+    /// Returns the confidence of a numeric imputation whose row misses the predictors at
+    /// `missing`: `1 - rmse / std` with the error measured with that predictor hidden, or
+    /// with that many hidden at random (at most three), or with none for a model saved
+    /// without those errors.
+    fn regression_confidence(&self, missing: &[usize]) -> f32 {
+        let measured = match missing {
+            [] => None,
+            [only] => self.metrics.rmse_without.get(*only).copied(),
+            more => self.metrics.rmse_missing[more.len().min(sparse::MEASURED_MISSING) - 2],
+        };
+        match (measured.or(self.metrics.rmse), self.metrics.target_std) {
             (Some(rmse), Some(std)) if std > 0.0 => (1.0 - rmse / std).clamp(0.0, 1.0) as f32,
             _ => 0.0,
         }
@@ -454,6 +480,7 @@ impl TrainedImputer {
                     .sum();
                 self.metrics.rmse = Some((squared / predictions.len().max(1) as f64).sqrt());
                 self.metrics.target_std = Some(*std);
+                self.measure_missing(table, held_out, numbers, *std)?;
             }
             (ColumnEncoding::Categorical { .. }, ColumnValues::Categorical(labels)) => {
                 let right = predictions
@@ -472,6 +499,47 @@ impl TrainedImputer {
                     "target encoding does not match the target column's kind".into(),
                 ));
             }
+        }
+        Ok(())
+    }
+}
+
+impl TrainedImputer {
+    /// Measures the error on the held-out rows with each predictor hidden alone and with 2 to
+    /// [`sparse::MEASURED_MISSING`] hidden at random, into `metrics`.
+    fn measure_missing(
+        &mut self,
+        table: &ImputationTable,
+        held_out: &[usize],
+        numbers: &[Option<f64>],
+        std: f64,
+    ) -> Result<()> {
+        let ColumnEncoding::Numeric { mean, .. } = &self.target_encoding else {
+            return Ok(());
+        };
+        let rows: Vec<usize> = held_out
+            .iter()
+            .copied()
+            .filter(|&row| numbers[row].is_some())
+            .collect();
+        let actual: Vec<f32> = rows
+            .iter()
+            .filter_map(|&row| numbers[row].map(|value| ((value - mean) / std) as f32))
+            .collect();
+        let inputs = encode_rows(&self.predictors, table, &rows);
+        let spans = feature_spans(&self.predictors);
+        let device = self.config.device.device();
+        let score = |hidden: sparse::Hidden| {
+            sparse::rmse_with_hidden(&self.network, &device, &inputs, &actual, &spans, hidden)
+                .map(|standardised| standardised * std)
+        };
+        self.metrics.rmse_without = (0..spans.len())
+            .map(|index| score(sparse::Hidden::One(index)))
+            .collect::<Result<_>>()?;
+        for count in 2..=sparse::MEASURED_MISSING.min(spans.len()) {
+            let seed = self.config.seed.wrapping_add(count as u64);
+            self.metrics.rmse_missing[count - 2] =
+                Some(score(sparse::Hidden::Random { count, seed })?);
         }
         Ok(())
     }

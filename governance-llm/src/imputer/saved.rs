@@ -40,7 +40,7 @@ impl RegisteredModel for TrainedImputer {
                 .iter()
                 .map(|(_, encoding)| encoding.clone())
                 .collect(),
-            metrics: self.metrics,
+            metrics: self.metrics.clone(),
         };
         Ok(ModelCard {
             training_data_hash: self.training_data_hash.clone(),

@@ -194,3 +194,47 @@ fn invalid_config_names_field() {
     };
     assert!(bad.validate().is_err());
 }
+
+#[test]
+fn sparse_rows_get_lower_confidence() {
+    // Rows 0, 20, 40 ... miss `a` and `b` as well as `y` and `kind`, so three predictors.
+    let mut columns = linear_table().columns().to_vec();
+    for column in columns
+        .iter_mut()
+        .filter(|column| column.name == "a" || column.name == "b")
+    {
+        if let ColumnValues::Numeric(values) = &mut column.values {
+            for row in (0..values.len()).step_by(20) {
+                values[row] = None;
+            }
+        }
+    }
+    let table = ImputationTable::new(columns).expect("table");
+    let model = TrainedImputer::train(&config(), &table, "y").expect("training");
+    let metrics = model.metrics();
+    let complete = metrics.rmse.expect("rmse");
+    let three_hidden = metrics.rmse_missing[1].expect("error with three hidden");
+    assert!(three_hidden > complete, "{metrics:?}");
+
+    let imputations = model.impute(&table).expect("impute");
+    let confidence_of = |row: usize| {
+        imputations
+            .iter()
+            .find(|imputation| imputation.row == row)
+            .map(|imputation| imputation.confidence)
+            .expect("row imputed")
+    };
+    // Row 10 misses only `kind`; row 20 misses `kind`, `a` and `b`.
+    assert!(
+        confidence_of(20) < confidence_of(10),
+        "{} vs {}",
+        confidence_of(20),
+        confidence_of(10)
+    );
+    let expected = (1.0 - three_hidden / metrics.target_std.expect("std")).clamp(0.0, 1.0);
+    assert!((f64::from(confidence_of(20)) - expected).abs() < 1e-6);
+    // Row 10's confidence comes from the error without `kind` alone, predictor 3.
+    let without_kind = metrics.rmse_without[3];
+    let expected = (1.0 - without_kind / metrics.target_std.expect("std")).clamp(0.0, 1.0);
+    assert!((f64::from(confidence_of(10)) - expected).abs() < 1e-6);
+}

@@ -2,8 +2,8 @@
 
 use governance_llm::imputer::ImputerNetwork;
 use governance_llm::{
-    ColumnValues, IMPUTER_KIND, ImputationTable, ImputedValue, ImputerConfig, ModelRegistry,
-    TableColumn, TrainedImputer,
+    ColumnValues, IMPUTER_KIND, ImputationTable, ImputedValue, ImputerConfig, ImputerMetrics,
+    ModelRegistry, TableColumn, TrainedImputer,
 };
 
 use super::{cpu, ramp};
@@ -95,6 +95,36 @@ fn imputer_forward_shape() {
     );
 }
 
+/// Checks that two metrics agree, floats to 1e-12 relative: the model card stores them as
+/// JSON text, whose parsing may round the last bit.
+fn assert_same_metrics(loaded: &ImputerMetrics, trained: &ImputerMetrics) {
+    let close = |left: f64, right: f64| (left - right).abs() <= 1e-12 * right.abs().max(1.0);
+    let close_option = |left: Option<f64>, right: Option<f64>| match (left, right) {
+        (Some(left), Some(right)) => close(left, right),
+        (left, right) => left == right,
+    };
+    assert_eq!(loaded.training_rows, trained.training_rows);
+    assert_eq!(loaded.held_out_rows, trained.held_out_rows);
+    assert!(close_option(loaded.rmse, trained.rmse), "{loaded:?}");
+    assert!(
+        close_option(loaded.target_std, trained.target_std),
+        "{loaded:?}"
+    );
+    assert!(
+        close_option(loaded.accuracy, trained.accuracy),
+        "{loaded:?}"
+    );
+    assert_eq!(loaded.rmse_without.len(), trained.rmse_without.len());
+    for (left, right) in loaded.rmse_without.iter().zip(&trained.rmse_without) {
+        assert!(close(*left, *right), "{loaded:?}");
+    }
+    for (left, right) in loaded.rmse_missing.iter().zip(&trained.rmse_missing) {
+        assert!(close_option(*left, *right), "{loaded:?}");
+    }
+    assert_eq!(loaded.first_epoch_loss, trained.first_epoch_loss);
+    assert_eq!(loaded.last_epoch_loss, trained.last_epoch_loss);
+}
+
 #[test]
 fn imputer_save_load_round_trip() {
     let dir = tempfile::tempdir().expect("temporary folder");
@@ -110,7 +140,7 @@ fn imputer_save_load_round_trip() {
         let loaded: TrainedImputer = registry.load(name, 1).expect("load");
         assert_eq!(loaded.target(), target);
         assert_eq!(loaded.predictors(), model.predictors());
-        assert_eq!(loaded.metrics(), model.metrics());
+        assert_same_metrics(loaded.metrics(), model.metrics());
         let rows: Vec<usize> = (0..40).collect();
         let before = model.predict_rows(&table(), &rows).expect("predict");
         let after = loaded.predict_rows(&table(), &rows).expect("predict");
@@ -141,7 +171,7 @@ fn imputer_seed_determinism() {
 
 #[test]
 fn imputer_training_lowers_loss() {
-    let metrics = *train(4).metrics();
+    let metrics = train(4).metrics().clone();
     assert!(
         metrics.last_epoch_loss < metrics.first_epoch_loss,
         "last epoch loss {} is not below the first {}",
