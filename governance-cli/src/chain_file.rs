@@ -25,6 +25,10 @@
 //! [work_orders]             # findings become work orders in a JSON Lines store
 //! store = "work_orders.jsonl"
 //!
+//! [feedback]                # labels for the learners, applied after one round
+//! labels = "labels.jsonl"   # JSON Lines of `Feedback` records, relative to this file
+//! after_round = 1           # the default; must be below `rounds`
+//!
 //! [request]                 # who consumes the output, matched by a guard's policy
 //! role = "analyst"
 //! purpose = "monthly report"
@@ -90,7 +94,7 @@
 //!
 //! Every table rejects keys it does not know, and the error names the key and the valid ones.
 //! Relative paths (`out`, source and side source paths and folders, the alerts' dead letter,
-//! the work-order store, an anomaly stage's `registry_dir`) are resolved against the folder of the chain file.
+//! the work-order store, an anomaly stage's `registry_dir`, the feedback labels) are resolved against the folder of the chain file.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -111,6 +115,7 @@ use governance::secure::PiiGuardConfig;
 use serde::Deserialize;
 
 use crate::error::CliError;
+use crate::labels::FeedbackConfig;
 
 /// A chain file.
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +150,9 @@ pub struct ChainFile {
     /// The consumer of the output, matched against a guard's access policy.
     #[serde(default)]
     pub request: Option<AccessRequest>,
+    /// Labels handed to the chain's learners after one round; none when absent.
+    #[serde(default)]
+    pub feedback: Option<FeedbackConfig>,
 }
 
 fn default_name() -> String {
@@ -349,6 +357,11 @@ impl ChainFile {
                 path.display()
             )));
         }
+        if let Some(feedback) = &file.feedback {
+            feedback.check(file.rounds).map_err(|message| {
+                CliError::Usage(format!("invalid chain file {}: {message}", path.display()))
+            })?;
+        }
         file.check_side_sources().map_err(|message| {
             CliError::Usage(format!("invalid chain file {}: {message}", path.display()))
         })?;
@@ -403,6 +416,9 @@ impl ChainFile {
         }
         if let Some(work_orders) = &mut self.work_orders {
             work_orders.store = base.join(&work_orders.store);
+        }
+        if let Some(feedback) = &mut self.feedback {
+            feedback.labels = base.join(&feedback.labels);
         }
         if let Some(postgres) = &mut self.sinks.postgres
             && let Some(root) = &mut postgres.ssl_root_cert
@@ -579,6 +595,16 @@ mod tests {
         let orders = file.work_orders.expect("work orders");
         assert_eq!(orders.store, Path::new("/base/orders.jsonl"));
         assert_eq!(orders.min_severity, governance::Severity::Warning);
+    }
+
+    #[test]
+    fn feedback_labels_path_resolves() {
+        let text = "rounds = 2\n[source.synthetic]\n[feedback]\nlabels = \"labels.jsonl\"\n";
+        let mut file: ChainFile = toml::from_str(text).expect("feedback table");
+        file.resolve_paths(Path::new("/base")).expect("resolve");
+        let feedback = file.feedback.expect("feedback");
+        assert_eq!(feedback.labels, Path::new("/base/labels.jsonl"));
+        assert_eq!(feedback.after_round, 1);
     }
 
     #[test]

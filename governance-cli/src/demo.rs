@@ -146,6 +146,7 @@ pub fn demo_chain(settings: &DemoSettings, out: &Path) -> Result<ChainFile, CliE
         alerts: None,
         work_orders: None,
         request: Some(AccessRequest::new("analyst", "air quality monitoring")),
+        feedback: None,
     };
     file.check_side_sources().map_err(|message| {
         CliError::Data(format!(

@@ -13,7 +13,7 @@ use governance::{
 };
 
 use crate::error::CliError;
-use crate::runner::RoundHook;
+use crate::runner::{RoundHook, RunOutcome};
 use crate::table::Table;
 
 /// Issue kinds that mark a cell as wrong when detection is scored.
@@ -224,6 +224,10 @@ impl RoundHook for GroundTruthFeedback {
             labels: labels.len(),
         });
         Ok(labels)
+    }
+
+    fn summary(&self, _outcome: &RunOutcome) -> Option<String> {
+        Some(self.render())
     }
 }
 

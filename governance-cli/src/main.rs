@@ -30,6 +30,7 @@ mod demo;
 mod detection;
 mod error;
 mod inspect;
+mod labels;
 mod progress;
 mod runner;
 mod table;
@@ -42,6 +43,7 @@ use clap::{Parser, Subcommand};
 use crate::chain_file::{ChainFile, SourceConfig};
 use crate::detection::GroundTruthFeedback;
 use crate::error::CliError;
+use crate::labels::FileFeedback;
 use crate::runner::{HTML_REPORT_FILE, RoundHook, RunOptions, RunOutcome};
 use crate::table::Table;
 
@@ -62,7 +64,8 @@ enum Command {
     /// Run the chain described by a TOML file and write its outputs.
     #[command(after_help = EXIT_CODES)]
     Run {
-        /// Chain file (TOML): source, stages, sinks and the consumer's request.
+        /// Chain file (TOML): source, stages, sinks, feedback labels and the consumer's
+        /// request.
         chain: PathBuf,
         /// Output folder; overrides `out` of the chain file. Default: `out`.
         #[arg(long, value_name = "DIR")]
@@ -163,10 +166,18 @@ fn execute(command: Command) -> Result<(), CliError> {
             quiet,
         } => {
             let file = ChainFile::load(&chain)?;
+            // The labels are read before the first round, so a bad file stops the run early.
+            let mut feedback = match &file.feedback {
+                Some(config) => Some(FileFeedback::load(config)?),
+                None => None,
+            };
             let out = out
                 .or_else(|| file.out.clone())
                 .unwrap_or_else(|| PathBuf::from("out"));
-            run_and_print(&file, out, report, quiet, None)
+            let hook = feedback
+                .as_mut()
+                .map(|feedback| feedback as &mut dyn RoundHook);
+            run_and_print(&file, out, report, quiet, hook)
         }
         Command::Demo {
             out,
@@ -239,7 +250,7 @@ fn run_and_print(
     out: PathBuf,
     report: Option<PathBuf>,
     quiet: bool,
-    feedback: Option<&mut GroundTruthFeedback>,
+    mut hook: Option<&mut dyn RoundHook>,
 ) -> Result<(), CliError> {
     let report = report.unwrap_or_else(|| out.join(HTML_REPORT_FILE));
     let options = RunOptions {
@@ -247,17 +258,14 @@ fn run_and_print(
         report,
         progress: !quiet,
     };
-    let (outcome, detection) = match feedback {
-        Some(feedback) => {
-            let hook: &mut dyn RoundHook = &mut *feedback;
-            let outcome = runner::run_chain(file, &options, Some(hook))?;
-            (outcome, Some(feedback.render()))
-        }
-        None => (runner::run_chain(file, &options, None)?, None),
+    let reborrowed: Option<&mut dyn RoundHook> = match &mut hook {
+        Some(hook) => Some(&mut **hook),
+        None => None,
     };
+    let outcome = runner::run_chain(file, &options, reborrowed)?;
     print_rounds(&outcome);
-    if let Some(detection) = detection {
-        print!("{detection}");
+    if let Some(summary) = hook.and_then(|hook| hook.summary(&outcome)) {
+        print!("{summary}");
     }
     for (round, adjustment) in &outcome.adjustments {
         println!(

@@ -55,8 +55,9 @@ pub struct RunOutcome {
     pub adjustments: Vec<(u32, Adjustment)>,
 }
 
-/// Additions to a run beyond its chain file: the demo records flagged cells with an extra
-/// applicator and returns labels for them between rounds.
+/// Additions to a run: the demo records flagged cells with an extra applicator and returns
+/// labels for them between rounds, and a chain file's `[feedback]` table returns the labels
+/// of a file after one round.
 pub trait RoundHook {
     /// Adds the hook's applicators to the chain.
     fn extend(&mut self, builder: ChainBuilder) -> Result<ChainBuilder, CliError>;
@@ -67,6 +68,8 @@ pub trait RoundHook {
         summary: &RunSummary,
         more_rounds: bool,
     ) -> Result<Vec<Feedback>, CliError>;
+    /// Returns the text printed after the rounds table of a finished run, if any.
+    fn summary(&self, outcome: &RunOutcome) -> Option<String>;
 }
 
 fn collector(source: &SourceConfig) -> Result<Box<dyn Collector>, CliError> {
