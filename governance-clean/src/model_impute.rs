@@ -6,8 +6,8 @@
 //! batch's complete rows (target and every predictor present) and predicts the null cells.
 //! All models train on the batch as it arrived, so the order of the targets does not change
 //! the result. Each filled cell gets an `Imputed` issue whose message records that the cell
-//! was null, with the model's confidence: `1 - rmse / std` on held-out rows for a number, the
-//! class probability for a category. A prediction below `min_confidence` is not written and
+//! was null, with the model's confidence: `1 - rmse / std` on held-out rows with the row's
+//! missing predictors hidden for a number, the class probability for a category. A prediction below `min_confidence` is not written and
 //! the cell stays null. A target without enough complete rows is left as it is, with a
 //! warning in the log.
 //!
