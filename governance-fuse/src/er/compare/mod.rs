@@ -757,8 +757,14 @@ impl FittedComparison {
                     let left_normalized = normalized_value(&left_values, pair.left);
                     let right_normalized = normalized_value(right_values, pair.right);
                     let level = self.level_of_normalized(left_normalized, right_normalized);
-                    let (left_value, right_value) = self.values(left, right, pair);
-                    let level = self.day_month_level(left_value, right_value, level);
+                    // Reading the raw values is a cache miss per pair at a million records,
+                    // so only a comparison with the day/month level does it.
+                    let level = if self.comparison.day_month_swap {
+                        let (left_value, right_value) = self.values(left, right, pair);
+                        self.day_month_level(left_value, right_value, level)
+                    } else {
+                        level
+                    };
                     match swapped_values {
                         Some((left_swapped, right_swapped)) => self.swap_level_normalized(
                             level,
