@@ -735,8 +735,8 @@ impl FittedComparison {
             let deduplicating = std::ptr::eq(left, right) && self.left_index == self.right_index;
             let right_owned = (!deduplicating).then(|| normalized_column(right, self.right_index));
             let right_values = right_owned.as_deref().unwrap_or(&left_values);
-            // The columns compared across `swapped_with`, normalised once as well, because
-            // normalising them per pair took most of the time of a swapped comparison.
+            // The columns compared across `swapped_with` are normalised once as well, so
+            // that a pair below the top level does not normalise four values again.
             let swapped_columns = self.swapped.map(|(left_other, right_other)| {
                 let left_swapped = normalized_column(left, left_other);
                 let right_swapped = (!std::ptr::eq(left, right) || left_other != right_other)
