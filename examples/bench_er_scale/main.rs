@@ -363,10 +363,16 @@ fn peak_rss_mb() -> f64 {
 /// by an assumed recall of 0.7 and by all pairs. The u values come from random pairs.
 /// With the joint household comparison, session two leaves it out whole, because its pairs
 /// agree on city, so its m comes from session one.
+///
+/// `candidates` are the sorted candidate pairs and `candidate_levels` their levels. A
+/// session's pairs that are among them take their levels from there instead of being
+/// compared again, because the candidate blocking contains both sessions' rules.
 fn train_like_splink(
     table: &RecordTable,
     fitted: &[FittedComparison],
     method: Method,
+    candidates: &[CandidatePair],
+    candidate_levels: &LevelMatrix,
 ) -> Result<FellegiSunterModel, String> {
     let err = |err: governance::fuse::er::ErError| err.to_string();
     let random = random_pairs(LinkMode::Dedupe, table.len(), table.len(), 1_000_000, 7);
@@ -384,7 +390,14 @@ fn train_like_splink(
     };
     let session = |attributes: &[&str]| -> Result<FellegiSunterModel, String> {
         let pairs = block(attributes)?;
-        let levels = method.levels(fitted, table, &pairs)?;
+        let rows: Option<Vec<usize>> = pairs
+            .iter()
+            .map(|pair| candidates.binary_search(pair).ok())
+            .collect();
+        let levels = match rows {
+            Some(rows) => candidate_levels.select(&rows),
+            None => method.levels(fitted, table, &pairs)?,
+        };
         let config = FellegiSunterConfig {
             blocked_comparisons: attributes.iter().map(|a| (*a).to_owned()).collect(),
             ..FellegiSunterConfig::default()
@@ -438,7 +451,7 @@ fn run_ours(
         .map_err(err)?;
     let levels = method.levels(&fitted, table, &blocking.pairs)?;
     let compared_at = started.elapsed().as_secs_f64();
-    let model = train_like_splink(table, &fitted, method)?;
+    let model = train_like_splink(table, &fitted, method, &blocking.pairs, &levels)?;
     let probabilities = if method.term_frequency {
         model
             .predict_with_term_frequencies(&levels, &fitted, table, &blocking.pairs)

@@ -676,6 +676,33 @@ impl FittedComparison {
         level.max(swapped)
     }
 
+    /// Computes [`Self::swap_level`] from normalised values: `values` are the pair's values of
+    /// the attribute and `swapped` its values of `swapped_with`, left record first.
+    fn swap_level_normalized(
+        &self,
+        level: u8,
+        values: (Option<&str>, Option<&str>),
+        swapped: (Option<&str>, Option<&str>),
+    ) -> u8 {
+        let top = self.comparison.thresholds.len() as u8;
+        if level == NULL_LEVEL || level >= top {
+            return level;
+        }
+        let (Some(left_value), Some(right_value), Some(left_swapped), Some(right_swapped)) =
+            (values.0, values.1, swapped.0, swapped.1)
+        else {
+            return level;
+        };
+        let first = self
+            .comparator
+            .similarity_of_normalized(left_value, right_swapped);
+        let second = self
+            .comparator
+            .similarity_of_normalized(left_swapped, right_value);
+        let swapped = self.level_of_similarity(first.min(second)).min(top);
+        level.max(swapped)
+    }
+
     /// Level of two values; [`NULL_LEVEL`] when either is missing or unreadable.
     pub fn level_of(&self, left: Option<&str>, right: Option<&str>) -> u8 {
         let (Some(left), Some(right)) = (left, right) else {
@@ -708,16 +735,47 @@ impl FittedComparison {
             let deduplicating = std::ptr::eq(left, right) && self.left_index == self.right_index;
             let right_owned = (!deduplicating).then(|| normalized_column(right, self.right_index));
             let right_values = right_owned.as_deref().unwrap_or(&left_values);
+            // The columns compared across `swapped_with` are normalised once as well, so
+            // that a pair below the top level does not normalise four values again.
+            let swapped_columns = self.swapped.map(|(left_other, right_other)| {
+                let left_swapped = normalized_column(left, left_other);
+                let right_swapped = (!std::ptr::eq(left, right) || left_other != right_other)
+                    .then(|| normalized_column(right, right_other));
+                (left_swapped, right_swapped)
+            });
+            let swapped_values = swapped_columns
+                .as_ref()
+                .map(|(left_swapped, right_swapped)| {
+                    (
+                        left_swapped.as_slice(),
+                        right_swapped.as_deref().unwrap_or(left_swapped),
+                    )
+                });
             return pairs
                 .par_iter()
                 .map(|&pair| {
-                    let level = self.level_of_normalized(
-                        normalized_value(&left_values, pair.left),
-                        normalized_value(right_values, pair.right),
-                    );
-                    let (left_value, right_value) = self.values(left, right, pair);
-                    let level = self.day_month_level(left_value, right_value, level);
-                    self.swap_level(left, right, pair, level)
+                    let left_normalized = normalized_value(&left_values, pair.left);
+                    let right_normalized = normalized_value(right_values, pair.right);
+                    let level = self.level_of_normalized(left_normalized, right_normalized);
+                    // Reading the raw values is a cache miss per pair at a million records,
+                    // so only a comparison with the day/month level does it.
+                    let level = if self.comparison.day_month_swap {
+                        let (left_value, right_value) = self.values(left, right, pair);
+                        self.day_month_level(left_value, right_value, level)
+                    } else {
+                        level
+                    };
+                    match swapped_values {
+                        Some((left_swapped, right_swapped)) => self.swap_level_normalized(
+                            level,
+                            (left_normalized, right_normalized),
+                            (
+                                normalized_value(left_swapped, pair.left),
+                                normalized_value(right_swapped, pair.right),
+                            ),
+                        ),
+                        None => level,
+                    }
                 })
                 .collect();
         }

@@ -374,3 +374,44 @@ fn day_month_swap_off_keeps_generic_level() {
     let level = comparison.level(&table, &table, CandidatePair::new(0, 1));
     assert_eq!(comparison.level_label(level), "levenshtein >= 0.8");
 }
+
+#[test]
+fn swapped_batch_levels_match_single() {
+    let people = |rows: &[(&str, Option<&str>, Option<&str>)]| {
+        let columns = vec!["first_name".to_string(), "last_name".to_string()];
+        let mut table = RecordTable::new("people", columns).expect("valid");
+        for (id, first, last) in rows {
+            table
+                .push(*id, vec![first.map(String::from), last.map(String::from)])
+                .expect("arity");
+        }
+        table
+    };
+    let left = people(&[
+        ("a", Some("Doris"), Some("Jenkins")),
+        ("b", Some("Jenkins"), None),
+        ("c", None, Some("Doris")),
+    ]);
+    let right = people(&[
+        ("x", Some("JENKINS"), Some("doris")),
+        ("y", Some("Jeknins"), Some("Doris")),
+        ("z", Some("Bob"), None),
+    ]);
+    let all_pairs: Vec<CandidatePair> = (0..3)
+        .flat_map(|l| (0..3).map(move |r| CandidatePair::new(l, r)))
+        .collect();
+    for comparison in [
+        Comparison::given_name("first_name").with_swapped("last_name"),
+        Comparison::jaro_winkler("last_name").with_swapped("first_name"),
+    ] {
+        for second in [&right, &left] {
+            let fitted = comparison.fit(&left, second).expect("fits");
+            let single: Vec<u8> = all_pairs
+                .iter()
+                .map(|&pair| fitted.level(&left, second, pair))
+                .collect();
+            let batch = fitted.levels(&left, second, &all_pairs);
+            assert_eq!(batch, single, "{}", fitted.name());
+        }
+    }
+}
