@@ -1,4 +1,5 @@
 use super::*;
+use crate::er::CandidatePair;
 
 fn tables() -> (RecordTable, RecordTable) {
     let attributes = vec!["name".to_string(), "price".to_string()];
