@@ -228,7 +228,7 @@ pub enum StageConfig {
     ModelImpute(ModelImputeConfig),
     /// The median/MAD outlier screen.
     Outliers(RobustOutliersConfig),
-    /// The autoencoder anomaly detector; it holds rows back until its first model is trained.
+    /// The autoencoder anomaly detector. It keeps rows back until its first model is trained.
     Anomaly(AnomalyDetectorConfig),
     /// Quality scores and tiers, with rows below the minimum tier quarantined.
     Quality(QualityConfig),

@@ -197,7 +197,7 @@ impl fmt::Display for SslMode {
 pub struct PostgresSinkConfig {
     /// libpq connection string. TLS is set by `ssl_mode` and `ssl_root_cert`, and an
     /// `sslmode` in the string must agree with `ssl_mode`.
-    /// NOTE: `sslmode=prefer` is tokio-postgres's default and cannot be told apart from no
+    /// NOTE: `sslmode=prefer` is tokio-postgres's default and cannot be distinguished from no
     /// `sslmode`, so it is ignored and `ssl_mode` alone decides.
     pub connection: ConnectionString,
     /// TLS: `disable` (the default), `require` or `verify_full`.

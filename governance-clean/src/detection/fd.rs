@@ -5,11 +5,11 @@
 //! and a determinant whose values almost never repeat (a key) is skipped: it determines every
 //! column trivially.
 //!
-//! A pair of columns can determine what neither does alone: a code that is the state joined to
-//! a measure is fixed by state and measure together, while the measure alone is right in the
-//! large state and wrong in the small one. Each single determinant kept for a column is
-//! therefore also tried with every other column, and the best pair replaces it when it
-//! removes a clear share of its violations.
+//! A pair of columns can determine what neither does alone. A code that joins the state to a
+//! measure is fixed by state and measure together, while the measure alone fits it in the
+//! large state only. Each single determinant kept for a column is therefore also tried with
+//! every other column, and the best pair replaces it when it removes a clear share of its
+//! violations.
 
 use super::table::Interned;
 
@@ -275,8 +275,8 @@ mod tests {
         assert!(found.iter().all(|dependency| dependency.dependent != 2));
     }
 
-    /// A code that joins a region to a measure: the measure alone determines it in the large
-    /// region only, and the one-row codes of the small region look like violations.
+    /// Builds a region, a measure and a code joining both, with a typo in `typo_row`. The
+    /// measure alone determines the code in the large region only.
     fn region_measure_code(typo_row: usize) -> Vec<Interned> {
         let (mut regions, mut measures, mut codes) = (Vec::new(), Vec::new(), Vec::new());
         for row in 0..40 {

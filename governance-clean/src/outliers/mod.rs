@@ -122,7 +122,7 @@ pub struct RobustOutliers {
     version: u32,
     /// Recent values per (series, column).
     samples: HashMap<(Option<String>, String), RecentValues>,
-    /// How every sample is cut into blocks, from `config.sample_size`.
+    /// Block layout of every sample, from `config.sample_size`.
     shape: SampleShape,
     /// Names of the columns that remembered cells refer to, by index.
     columns: Vec<String>,

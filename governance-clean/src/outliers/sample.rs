@@ -36,7 +36,7 @@ const MAX_GROUP: usize = 4;
 /// the rank error stays at or below `sample_size / 64`.
 const VALUES_PER_GROUP_UNIT: usize = 256;
 
-/// How the samples of one stage are cut into blocks, derived from its `sample_size`.
+/// Block layout of the samples of one stage, derived from its `sample_size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct SampleShape {
     /// Sorted values that one sealed representative stands for.

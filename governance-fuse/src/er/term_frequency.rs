@@ -39,7 +39,7 @@ pub struct TermFrequencyConfig {
 }
 
 impl Default for TermFrequencyConfig {
-    /// A floor of 0.0001 (one record in ten thousand) and the whole adjustment.
+    /// Returns a floor of 0.0001 (one record in ten thousand) and the whole adjustment.
     fn default() -> Self {
         Self {
             min_u: 1e-4,

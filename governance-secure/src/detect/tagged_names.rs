@@ -24,7 +24,7 @@
 //!    the tagger often marks only the generic last word of a firm's name (`Solutions`).
 //!    Function words and pronouns (`The`, `He`) are not taken.
 //! 6. A line of two to four capitalised words (a line of a signature or a letter head) that
-//!    holds a person or an organisation and no place is that entity whole.
+//!    contains a person or an organisation and no place is that entity whole.
 //! 7. An address followed on its line by `, ` and a place or address goes on over it, because
 //!    the town and country written after a street belong to the address.
 
@@ -93,7 +93,7 @@ fn word_length(rest: &str) -> usize {
     }
 }
 
-/// Returns the byte range of the line that holds byte `at`, without its line break.
+/// Returns the byte range of the line that contains byte `at`, without its line break.
 fn line_around(text: &str, at: usize) -> Range<usize> {
     let start = text[..at].rfind('\n').map_or(0, |index| index + 1);
     let end = text[at..].find('\n').map_or(text.len(), |index| at + index);

@@ -20,12 +20,12 @@ pub struct FittedComparison {
 }
 
 impl FittedComparison {
-    /// The comparison's settings.
+    /// Returns the comparison's settings.
     pub fn comparison(&self) -> &Comparison {
         &self.comparison
     }
 
-    /// The fitted comparator.
+    /// Returns the fitted comparator.
     pub fn comparator(&self) -> &FittedComparator {
         &self.comparator
     }
@@ -62,9 +62,9 @@ impl FittedComparison {
             + usize::from(self.comparison.exact_level)
     }
 
-    /// Similarity of the two records of `pair`, the left one from `left` and the right one
-    /// from `right` (the tables the comparison was fitted on; the same table twice when
-    /// deduplicating).
+    /// Returns the similarity of the two records of `pair`, the left one from `left` and the
+    /// right one from `right`. These are the tables the comparison was fitted on, or the same
+    /// table twice when deduplicating.
     pub fn similarity(
         &self,
         left: &RecordTable,

@@ -17,7 +17,7 @@ fn surnames() -> RecordTable {
     table
 }
 
-/// A model with one comparison `surname:exact` whose exact level has `u_exact`.
+/// Builds a model with one comparison `surname:exact` whose exact level has `u_exact`.
 fn model(u_exact: f64) -> FellegiSunterModel {
     FellegiSunterModel {
         match_probability: 0.01,
