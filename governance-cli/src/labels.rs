@@ -246,12 +246,15 @@ impl FileFeedback {
         if problems.is_empty() {
             return Ok(());
         }
+        let rounds = match self.after_round {
+            1 => "round 1".to_string(),
+            last => format!("rounds 1 to {last}"),
+        };
         let mut message = format!(
-            "{} of {} feedback labels name cells that rounds 1 to {} did not deliver, so no \
-             learner could use them:\n",
+            "{} of {} feedback labels name cells that {rounds} did not deliver, so no learner \
+             could use them:\n",
             problems.len(),
-            self.count,
-            self.after_round
+            self.count
         );
         for problem in problems.iter().take(MAX_LISTED) {
             let _ = writeln!(message, "  {problem}");

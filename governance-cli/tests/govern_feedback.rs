@@ -238,6 +238,10 @@ fn unknown_label_targets_exit_with_two() {
 
     assert!(message.contains("2 of 3 feedback labels"), "{message}");
     assert!(
+        message.contains("name cells that round 1 did not deliver"),
+        "{message}"
+    );
+    assert!(
         message.contains("labels.jsonl:1: column \"pm10\" is not a column of the governed output"),
         "{message}"
     );
