@@ -175,14 +175,31 @@ pub enum ApplyError {
         source: tokio_postgres::Error,
     },
 
-    /// A TLS connection to the PostgreSQL server failed: the server rejected TLS, or its
-    /// certificate failed the check that `ssl_mode` sets. The sink does not fall back to
-    /// plain TCP.
+    /// A TLS connection to the PostgreSQL server failed: the server rejected TLS, its
+    /// certificate failed the check that `ssl_mode` sets, or it rejected the client
+    /// certificate during the handshake. The sink does not fall back to plain TCP.
     #[error("TLS connection to PostgreSQL at {server} failed: {reason}; {fix}")]
     PostgresTls {
         /// Host, port, user and database, without the password.
         server: String,
         /// The failure, in words.
+        reason: String,
+        /// The change that fixes it.
+        fix: String,
+        /// The client's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// The PostgreSQL server rejected the sink's authentication with SQLSTATE 28000
+    /// (invalid_authorization_specification): pg_hba.conf has no rule for the connection,
+    /// a rule demands a client certificate that the sink did not send, or the certificate's
+    /// common name does not match the user.
+    #[error("PostgreSQL at {server} rejected the connection: {reason}; {fix}")]
+    PostgresAuthentication {
+        /// Host, port, user and database, without the password.
+        server: String,
+        /// The failure, with the server's message.
         reason: String,
         /// The change that fixes it.
         fix: String,

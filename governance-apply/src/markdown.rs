@@ -15,6 +15,13 @@ pub(crate) fn render_quality(report: &QualityReport) -> String {
     let _ = writeln!(text, "- Rows read: {}", summary.rows_read);
     let _ = writeln!(text, "- Rows delivered: {}", summary.rows_delivered);
     let _ = writeln!(text, "- Rows quarantined: {}", summary.quarantined);
+    if summary.quarantined_outside_chain > 0 {
+        let _ = writeln!(
+            text,
+            "- Rows quarantined outside the chain (side sources): {}",
+            summary.quarantined_outside_chain
+        );
+    }
     let _ = writeln!(
         text,
         "- Wall time: {:.3} s ({:.0} rows per second)",
@@ -221,6 +228,7 @@ mod tests {
                 issues_by_kind: BTreeMap::from([(IssueKind::Missing, 2)]),
                 findings_by_kind: BTreeMap::from([(FindingKind::Alert, 1)]),
                 quarantined: 1,
+                quarantined_outside_chain: 0,
             },
             rows: 3,
             batches: 1,

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use governance_core::audit::AuditAction;
 use governance_core::{
-    Applicator, Error, FindingKind, GovernedBatch, IssueKind, Result, RunSummary, Severity, Stage,
-    StageContext, StageReport,
+    Applicator, Error, FindingKind, GovernedBatch, IssueKind, QuarantinedRow, Result, RunSummary,
+    Severity, Stage, StageContext, StageReport,
 };
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +88,14 @@ pub struct SummaryReport {
     pub findings_by_kind: BTreeMap<FindingKind, u64>,
     /// Rows quarantined by any stage.
     pub quarantined: u64,
+    /// Rows quarantined outside the chain before this round, such as by a side source that
+    /// was read before the first round. `quarantine.jsonl` lists them after the chain's own.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub quarantined_outside_chain: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 impl SummaryReport {
@@ -118,6 +126,7 @@ impl SummaryReport {
             issues_by_kind: summary.issues_by_kind.clone(),
             findings_by_kind,
             quarantined: summary.quarantine.len() as u64,
+            quarantined_outside_chain: 0,
         }
     }
 }
@@ -170,6 +179,8 @@ pub struct ReportWriter {
     config: ReportWriterConfig,
     layout: OutputLayout,
     open: Option<(u32, QualityStats)>,
+    /// Rows quarantined outside the chain, written with the next finished round.
+    outside_chain: Vec<QuarantinedRow>,
 }
 
 impl ReportWriter {
@@ -181,12 +192,23 @@ impl ReportWriter {
             config,
             layout,
             open: None,
+            outside_chain: Vec::new(),
         })
     }
 
     /// Renames the stage, so that a chain can hold more than one report writer.
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
+        self
+    }
+
+    /// Adds rows that were quarantined outside the chain, such as the rows that a side source
+    /// rejected while it was read before the first round. Their `stage` names what rejected
+    /// them. They are written to the `quarantine.jsonl` of the next round that this writer
+    /// finishes, after the chain's own rows, and counted in that round's `summary.json` as
+    /// `quarantined_outside_chain`.
+    pub fn with_quarantined(mut self, rows: Vec<QuarantinedRow>) -> Self {
+        self.outside_chain.extend(rows);
         self
     }
 
@@ -202,7 +224,7 @@ impl ReportWriter {
 
     fn quarantine_lines(&self, summary: &RunSummary) -> Result<String> {
         let mut text = String::new();
-        for row in &summary.quarantine {
+        for row in summary.quarantine.iter().chain(&self.outside_chain) {
             let line = QuarantineLine {
                 stage: &row.stage,
                 row_id: row.row_id,
@@ -276,7 +298,8 @@ impl Applicator for ReportWriter {
         }
 
         let folder = self.layout.create_round_dir(round)?;
-        let summary_report = SummaryReport::from_summary(summary);
+        let mut summary_report = SummaryReport::from_summary(summary);
+        summary_report.quarantined_outside_chain = self.outside_chain.len() as u64;
         let quality = QualityReport {
             summary: summary_report.clone(),
             rows: stats.rows(),
@@ -297,6 +320,7 @@ impl Applicator for ReportWriter {
             &folder.join(QUARANTINE_FILE),
             self.quarantine_lines(summary)?.as_bytes(),
         )?;
+        let outside_chain = std::mem::take(&mut self.outside_chain).len();
         write_json(&folder.join(SUMMARY_FILE), &summary_report)?;
         if folder != self.layout.dir() {
             write_json(&self.layout.dir().join(SUMMARY_FILE), &summary_report)?;
@@ -306,7 +330,8 @@ impl Applicator for ReportWriter {
             AuditAction::Share,
             &folder.display().to_string(),
             &format!(
-                "report rows={} columns={} findings={} quarantined={} quarantine_raw={}",
+                "report rows={} columns={} findings={} quarantined={} \
+                 quarantined_outside_chain={outside_chain} quarantine_raw={}",
                 quality.rows,
                 quality.columns.len(),
                 summary.findings.len(),

@@ -64,6 +64,8 @@
 //! table = "readings"
 //! ssl_mode = "verify_full"       # disable (the default), require or verify_full
 //! ssl_root_cert = "certs/ca.pem" # the authority of a private server, relative to this file
+//! ssl_client_cert = "certs/ingest.crt"  # a client certificate and its key, both or
+//! ssl_client_key = "certs/ingest.key"   # neither, for a pg_hba.conf rule of method cert
 //! ```
 //!
 //! A `[side_sources.NAME]` table is read completely before the first round and joined to the
@@ -322,6 +324,11 @@ pub struct PostgresSinkTable {
     /// PEM file of the certificate authority that signs the server's certificate, relative
     /// to the chain file.
     pub ssl_root_cert: Option<PathBuf>,
+    /// PEM file of the client certificate, for a server that authenticates clients by
+    /// certificate; relative to the chain file. Needs `ssl_client_key` and TLS.
+    pub ssl_client_cert: Option<PathBuf>,
+    /// PEM file of the client certificate's private key, relative to the chain file.
+    pub ssl_client_key: Option<PathBuf>,
     /// Maximum wait for a table lock, in milliseconds, per statement; the server's
     /// `lock_timeout` by default.
     pub lock_timeout_ms: Option<u64>,
@@ -420,10 +427,15 @@ impl ChainFile {
         if let Some(feedback) = &mut self.feedback {
             feedback.labels = base.join(&feedback.labels);
         }
-        if let Some(postgres) = &mut self.sinks.postgres
-            && let Some(root) = &mut postgres.ssl_root_cert
-        {
-            *root = base.join(&*root);
+        if let Some(postgres) = &mut self.sinks.postgres {
+            let files = [
+                &mut postgres.ssl_root_cert,
+                &mut postgres.ssl_client_cert,
+                &mut postgres.ssl_client_key,
+            ];
+            for file in files.into_iter().flatten() {
+                *file = base.join(&*file);
+            }
         }
         for stage in &mut self.stages {
             match stage {
@@ -612,6 +624,7 @@ mod tests {
         let text = "[source.synthetic]\n\
                     [sinks.postgres]\nconnection_env = \"GOVERN_PG\"\ntable = \"readings\"\n\
                     ssl_mode = \"verify_full\"\nssl_root_cert = \"certs/ca.pem\"\n\
+                    ssl_client_cert = \"certs/ingest.crt\"\nssl_client_key = \"/keys/ingest.key\"\n\
                     lock_timeout_ms = 5000\n";
         let mut file: ChainFile = toml::from_str(text).expect("postgres sink with TLS");
         file.resolve_paths(Path::new("/base")).expect("resolve");
@@ -620,6 +633,14 @@ mod tests {
         assert_eq!(
             postgres.ssl_root_cert.as_deref(),
             Some(Path::new("/base/certs/ca.pem"))
+        );
+        assert_eq!(
+            postgres.ssl_client_cert.as_deref(),
+            Some(Path::new("/base/certs/ingest.crt"))
+        );
+        assert_eq!(
+            postgres.ssl_client_key.as_deref(),
+            Some(Path::new("/keys/ingest.key"))
         );
         assert_eq!(postgres.lock_timeout_ms, Some(5000));
 

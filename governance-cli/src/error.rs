@@ -43,15 +43,18 @@ impl From<governance::Error> for CliError {
 
 /// Returns true when an I/O error is somewhere in `error`'s chain of causes, as for a file
 /// that cannot be written or a server that cannot be reached, or when connecting to
-/// PostgreSQL failed, with or without TLS.
+/// PostgreSQL failed, with or without TLS, or the server rejected the authentication.
 fn caused_by_io(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = current {
         if cause.is::<std::io::Error>() {
             return true;
         }
-        if let Some(ApplyError::PostgresConnect { .. } | ApplyError::PostgresTls { .. }) =
-            cause.downcast_ref::<ApplyError>()
+        if let Some(
+            ApplyError::PostgresConnect { .. }
+            | ApplyError::PostgresTls { .. }
+            | ApplyError::PostgresAuthentication { .. },
+        ) = cause.downcast_ref::<ApplyError>()
         {
             return true;
         }

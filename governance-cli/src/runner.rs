@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use governance::analyze::{SqlIndicators, ThresholdAlerts};
 use governance::apply::{
     AlertSink, CsvSink, CsvSinkConfig, HtmlReport, ParquetSink, ParquetSinkConfig, PostgresSink,
-    PostgresSinkConfig, ReportWriter, ReportWriterConfig, WorkOrderApplicator,
+    PostgresSinkConfig, QUARANTINE_FILE, ReportWriter, ReportWriterConfig, WorkOrderApplicator,
 };
 use governance::audit::{AuditHandle, AuditLog, verify_file};
 use governance::clean::anomaly::AnomalyDetector;
@@ -21,7 +21,7 @@ use governance::fuse::AsOfJoin;
 use governance::secure::PiiGuard;
 use governance::{
     AccessRequest, Adjustment, Chain, ChainBuilder, Cleaner, Collector, Feedback, GovernedBatch,
-    RunSummary, StageContext,
+    QuarantinedRow, RunSummary, StageContext,
 };
 
 use crate::chain_file::{ChainFile, SideSourceConfig, SinksConfig, SourceConfig, StageConfig};
@@ -87,14 +87,14 @@ fn collector(source: &SourceConfig) -> Result<Box<dyn Collector>, CliError> {
     })
 }
 
-/// Reads side source `name` to its end and canonicalises its rows. Rows that the collector or
-/// the canonicalisation quarantines are only counted, because a side source has no sink of its
-/// own.
+/// Reads side source `name` to its end and canonicalises its rows. Returns the batches and the
+/// rows that the collector or the canonicalisation quarantined, whose stage is
+/// `side_source_<name>`.
 fn load_side_source(
     name: &str,
     side: &SideSourceConfig,
     audit: &AuditHandle,
-) -> Result<(Vec<GovernedBatch>, usize), CliError> {
+) -> Result<(Vec<GovernedBatch>, Vec<QuarantinedRow>), CliError> {
     let mut ctx = StageContext::new(format!("side_source_{name}"), 1, audit.clone());
     let mut source = collector(&side.source)?;
     let mut canonical = match &side.canonicalise {
@@ -110,8 +110,7 @@ fn load_side_source(
         };
         batches.push(batch);
     }
-    let quarantined = ctx.take_quarantined().len();
-    Ok((batches, quarantined))
+    Ok((batches, ctx.take_quarantined()))
 }
 
 fn add_stage(
@@ -148,11 +147,14 @@ fn add_stage(
     })
 }
 
+/// Adds the sinks and the report writer, which writes `side_quarantine` (the rows that side
+/// sources quarantined) into the first round's `quarantine.jsonl`.
 fn add_sinks(
     mut builder: ChainBuilder,
     sinks: &SinksConfig,
     name: &str,
     out: &Path,
+    side_quarantine: Vec<QuarantinedRow>,
 ) -> Result<ChainBuilder, CliError> {
     let any = sinks.parquet.is_some() || sinks.csv.is_some() || sinks.postgres.is_some();
     if sinks.parquet.is_some() || !any {
@@ -195,10 +197,13 @@ fn add_sinks(
         config.schema_evolution = table.schema_evolution;
         config.ssl_mode = table.ssl_mode;
         config.ssl_root_cert = table.ssl_root_cert.clone();
+        config.ssl_client_cert = table.ssl_client_cert.clone();
+        config.ssl_client_key = table.ssl_client_key.clone();
         config.lock_timeout_ms = table.lock_timeout_ms;
         builder = builder.apply(PostgresSink::new(config)?);
     }
-    Ok(builder.apply(ReportWriter::new(ReportWriterConfig::new(out))?))
+    let report = ReportWriter::new(ReportWriterConfig::new(out))?.with_quarantined(side_quarantine);
+    Ok(builder.apply(report))
 }
 
 /// Runs the chain of `file` and writes its outputs as `options` sets. With `hook`, the hook's
@@ -219,14 +224,19 @@ pub fn run_chain(
     let progress = Progress::new(options.progress);
 
     let mut sides = BTreeMap::new();
+    let mut side_quarantine = Vec::new();
     for (name, side) in &file.side_sources {
         let (batches, quarantined) = load_side_source(name, side, &audit)?;
-        if quarantined > 0 {
+        if !quarantined.is_empty() {
             eprintln!(
-                "warning: side source {name}: {quarantined} rows quarantined while reading \
-                 or canonicalising it and left out of the join"
+                "warning: side source {name}: {} rows quarantined while reading or \
+                 canonicalising it, left out of the join and listed in {} with stage \
+                 side_source_{name}",
+                quarantined.len(),
+                out.join("round-1").join(QUARANTINE_FILE).display()
             );
         }
+        side_quarantine.extend(quarantined);
         sides.insert(name.clone(), batches);
     }
 
@@ -237,7 +247,7 @@ pub fn run_chain(
     for stage in &file.stages {
         builder = add_stage(builder, stage, &sides)?;
     }
-    builder = add_sinks(builder, &file.sinks, &file.name, out)?;
+    builder = add_sinks(builder, &file.sinks, &file.name, out, side_quarantine)?;
     if let Some(hook) = hook.as_mut() {
         builder = hook.extend(builder)?;
     }

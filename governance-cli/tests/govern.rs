@@ -481,6 +481,53 @@ fn run_joins_side_source() {
 }
 
 #[test]
+fn side_source_quarantine_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chain = write_join_chain(dir.path(), "weather");
+    // Line 5 has a field too many, so the side source's collector quarantines it.
+    let weather = format!("{JOIN_WEATHER}south,1714528000000,9.5,gusty\n");
+    std::fs::write(dir.path().join("weather.csv"), weather).expect("weather");
+    let out = dir.path().join("out");
+    let output = govern(&["run", path_arg(&chain), "--out", path_arg(&out), "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let warning = stderr(&output);
+    assert!(
+        warning.contains("side source weather: 1 rows quarantined"),
+        "{warning}"
+    );
+    assert!(warning.contains("quarantine.jsonl"), "{warning}");
+
+    let text = std::fs::read_to_string(out.join("round-1/quarantine.jsonl")).expect("quarantine");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let row = &lines[0];
+    assert_eq!(row["stage"], "side_source_weather", "{text}");
+    assert_eq!(row["line"], 5, "{text}");
+    let source = row["source"].as_str().expect("source");
+    assert!(source.ends_with("weather.csv"), "{text}");
+    assert!(
+        !row["reason"].as_str().expect("reason").is_empty(),
+        "{text}"
+    );
+    assert_eq!(row["raw"], "south,1714528000000,9.5,gusty", "{text}");
+
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("round-1/summary.json")).expect("summary"),
+    )
+    .expect("summary JSON");
+    assert_eq!(
+        summary["quarantined"], 0,
+        "the chain itself rejected nothing"
+    );
+    assert_eq!(summary["quarantined_outside_chain"], 1);
+    let governed = std::fs::read_to_string(out.join("round-1/governed.csv")).expect("csv");
+    assert_eq!(governed.lines().count(), 4, "every reading is delivered");
+}
+
+#[test]
 fn undefined_side_source_exits_with_two() {
     let dir = tempfile::tempdir().expect("tempdir");
     let chain = write_join_chain(dir.path(), "wether");

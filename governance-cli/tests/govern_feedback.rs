@@ -200,7 +200,7 @@ fn unflagged_cell_labels_change_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let labels = format!(
         "{}\n{}\n",
-        label_line(MODERATE_ROW, "pm10", "rejected"),
+        label_line(MODERATE_ROW, "station", "rejected"),
         label_line(3, "pm25", "rejected")
     );
     let chain = write_chain(
@@ -215,4 +215,54 @@ fn unflagged_cell_labels_change_nothing() {
     assert!(!text.contains("adjusted after round"), "{text}");
     assert!(text.contains("note: no stage changed"), "{text}");
     assert_eq!(issues_per_round(&text), vec![2, 2], "{text}");
+}
+
+#[test]
+fn unknown_label_targets_exit_with_two() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let labels = format!(
+        "{}\n{}\n{}\n",
+        label_line(MODERATE_ROW, "pm10", "rejected"),
+        label_line(FAR_ROW, "pm25", "confirmed"),
+        label_line(999, "pm25", "rejected")
+    );
+    let chain = write_chain(
+        dir.path(),
+        "\n[feedback]\nlabels = \"labels.jsonl\"\n",
+        Some(&labels),
+    );
+    let out = dir.path().join("out");
+    let output = run(&chain, &out);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let message = stderr(&output);
+
+    assert!(message.contains("2 of 3 feedback labels"), "{message}");
+    assert!(
+        message.contains("name cells that round 1 did not deliver"),
+        "{message}"
+    );
+    assert!(
+        message.contains("labels.jsonl:1: column \"pm10\" is not a column of the governed output"),
+        "{message}"
+    );
+    assert!(
+        message.contains("labels.jsonl:3: row id 999 was not delivered"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("labels.jsonl:2:"),
+        "line 2 is valid: {message}"
+    );
+    assert!(
+        message.contains("governed columns: pm25, station, time"),
+        "{message}"
+    );
+    assert!(message.contains("delivered row ids: 0 to 47"), "{message}");
+    assert!(message.contains("fix the row_id and column"), "{message}");
+    assert!(out.join("round-1").exists(), "round 1 ran before the check");
+    assert!(
+        !out.join("round-2").exists(),
+        "no round ran after the check"
+    );
+    assert!(!stdout(&output).contains("adjusted after round"));
 }

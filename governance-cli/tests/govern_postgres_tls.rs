@@ -102,3 +102,64 @@ fn run_writes_postgres_over_verified_tls() {
         Some("4")
     );
 }
+
+#[test]
+fn run_authenticates_with_client_certificate() {
+    let authority = Authority::generate("city test CA");
+    let (certificate, key) = authority.issue(&["127.0.0.1"]);
+    let Some(server) =
+        PgServer::start_with_client_auth(&certificate, &key, &authority.pem(), "cert")
+    else {
+        return;
+    };
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    authority.write_pem(dir.path(), "ca.pem");
+    let (client_certificate, client_key) = authority.issue_client(pg::USER);
+    std::fs::create_dir_all(dir.path().join("certs")).expect("certs folder");
+    std::fs::write(dir.path().join("certs/ingest.crt"), client_certificate).expect("write");
+    std::fs::write(dir.path().join("certs/ingest.key"), &client_key).expect("write");
+    let verified = "ssl_mode = \"verify_full\"\nssl_root_cert = \"ca.pem\"\n";
+
+    let output = run_chain(
+        dir.path(),
+        &server,
+        &format!(
+            "{verified}ssl_client_cert = \"certs/ingest.crt\"\n\
+             ssl_client_key = \"certs/ingest.key\"\n"
+        ),
+    );
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    assert_eq!(
+        server.scalar("SELECT count(*) FROM readings").as_deref(),
+        Some("4")
+    );
+
+    // Without the certificate the server rejects the connection: a server error.
+    let output = run_chain(dir.path(), &server, verified);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(3), "{printed}");
+    assert!(printed.contains("rejected the authentication"), "{printed}");
+    assert!(
+        printed.contains("set ssl_client_cert and ssl_client_key"),
+        "{printed}"
+    );
+    assert!(printed.contains("host=127.0.0.1"), "{printed}");
+
+    // A certificate without its key is a config error, found before connecting.
+    let output = run_chain(
+        dir.path(),
+        &server,
+        &format!("{verified}ssl_client_cert = \"certs/ingest.crt\"\n"),
+    );
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{printed}");
+    assert!(printed.contains("ssl_client_key is not"), "{printed}");
+    for line in client_key.lines().filter(|line| !line.starts_with("-----")) {
+        assert!(!printed.contains(line), "the key leaked: {printed}");
+    }
+    assert_eq!(
+        server.scalar("SELECT count(*) FROM readings").as_deref(),
+        Some("4")
+    );
+}

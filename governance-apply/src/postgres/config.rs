@@ -32,7 +32,7 @@ impl ConnectionString {
         tokio_postgres::Config::from_str(&self.0).map_err(|error| {
             // The cause may quote part of the string, so it is shown only for the TLS
             // options, whose causes name the option and no value. tokio-postgres accepts
-            // only sslmode=disable, prefer and require, and no certificate options.
+            // only sslmode=disable, prefer and require, and no certificate or key options.
             let cause = std::error::Error::source(&error)
                 .map(ToString::to_string)
                 .unwrap_or_default();
@@ -45,6 +45,12 @@ impl ConnectionString {
                 format!(
                     "connection: {cause}; leave sslrootcert out of the connection string and \
                      set the sink's ssl_root_cert option to the PEM file"
+                )
+            } else if cause.contains("`sslcert`") || cause.contains("`sslkey`") {
+                format!(
+                    "connection: {cause}; leave sslcert and sslkey out of the connection \
+                     string and set the sink's ssl_client_cert and ssl_client_key options to \
+                     the PEM files"
                 )
             } else {
                 format!(
@@ -195,7 +201,7 @@ impl fmt::Display for SslMode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresSinkConfig {
-    /// libpq connection string. TLS is set by `ssl_mode` and `ssl_root_cert`, and an
+    /// libpq connection string. TLS is set by `ssl_mode` and the `ssl_*` files, and an
     /// `sslmode` in the string must agree with `ssl_mode`.
     /// NOTE: `sslmode=prefer` is tokio-postgres's default and cannot be distinguished from no
     /// `sslmode`, so it is ignored and `ssl_mode` alone decides.
@@ -207,6 +213,16 @@ pub struct PostgresSinkConfig {
     /// private authority or a self-signed server. Only with `require` or `verify_full`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl_root_cert: Option<PathBuf>,
+    /// PEM file of the client certificate that the sink presents to a server that
+    /// authenticates clients by certificate (pg_hba.conf method `cert`, or the option
+    /// `clientcert=verify-full`). The file may hold intermediate certificates after the
+    /// client's own. Only with `require` or `verify_full`, and only with `ssl_client_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssl_client_cert: Option<PathBuf>,
+    /// PEM file of the private key of `ssl_client_cert` (PKCS#8, PKCS#1 or SEC1, not
+    /// encrypted). Its contents never appear in logs or errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssl_client_key: Option<PathBuf>,
     /// Schema of the table; created when absent. `public` by default.
     #[serde(default = "default_schema")]
     pub schema: String,
@@ -255,6 +271,8 @@ impl PostgresSinkConfig {
             connection: ConnectionString::new(connection),
             ssl_mode: SslMode::default(),
             ssl_root_cert: None,
+            ssl_client_cert: None,
+            ssl_client_key: None,
             schema: default_schema(),
             table: table.into(),
             mode: WriteMode::default(),
@@ -267,7 +285,8 @@ impl PostgresSinkConfig {
     }
 
     /// Checks names, the connection string and the TLS options without connecting. Reads
-    /// `ssl_root_cert` when it is set.
+    /// `ssl_root_cert`, `ssl_client_cert` and `ssl_client_key` when they are set, and checks
+    /// that the key belongs to the certificate.
     pub fn validate(&self) -> Result<()> {
         let invalid = |error| Error::config(POSTGRES_SINK_NAME, format!("{error}"));
         let connection = self.connection.parse()?;

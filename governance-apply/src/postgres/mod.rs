@@ -50,8 +50,19 @@
 //! TLS is off by default. [`SslMode::Require`] and [`SslMode::VerifyFull`] connect over TLS
 //! with rustls, and `ssl_root_cert` adds the certificate authority of a private server. No
 //! mode falls back to plain TCP: when the server rejects TLS or its certificate fails the
-//! check, connecting fails with an error that names the server, the reason and the fix.
+//! check, connecting fails with [`ApplyError::PostgresTls`](crate::ApplyError), which names
+//! the server, the reason and the fix.
+//!
+//! `ssl_client_cert` and `ssl_client_key` name the PEM files of a client certificate and its
+//! key, for a server whose pg_hba.conf authenticates clients by certificate (method `cert`,
+//! or `clientcert=verify-full`). Both or neither must be set, only with TLS, and
+//! [`PostgresSinkConfig::validate`] checks that the key belongs to the certificate. The
+//! server compares the certificate's common name with the user name. When the server rejects
+//! the authentication (SQLSTATE 28000, for example because the certificate is missing),
+//! connecting fails with [`ApplyError::PostgresAuthentication`](crate::ApplyError), with the
+//! server's message and the fix. The key's contents never appear in logs or errors.
 
+mod client_cert;
 mod config;
 mod encode;
 mod evolve;

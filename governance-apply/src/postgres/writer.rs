@@ -105,19 +105,13 @@ impl PostgresWriter {
             );
         }
         let connector = tls::connector(&config)?;
-        let (client, connection) = pg_config.connect(connector).await.map_err(|source| {
-            let server = config.connection.redacted();
-            let error = match tls::diagnose(&source, &config) {
-                Some(failure) => ApplyError::PostgresTls {
-                    server,
-                    reason: failure.reason,
-                    fix: failure.fix,
-                    source,
-                },
-                None => ApplyError::PostgresConnect { server, source },
-            };
-            Error::stage(&name, error)
-        })?;
+        let (client, connection) = match pg_config.connect(connector).await {
+            Ok(connected) => connected,
+            Err(source) => {
+                let error = tls::connect_error(source, &pg_config, &config).await;
+                return Err(Error::stage(&name, error));
+            }
+        };
         let task_stage = name.clone();
         tokio::spawn(async move {
             if let Err(error) = connection.await {

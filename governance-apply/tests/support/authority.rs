@@ -1,5 +1,5 @@
 //! A certificate authority generated with rcgen for the TLS tests of the PostgreSQL sink,
-//! and the server certificates it issues.
+//! and the server and client certificates it issues.
 
 #![allow(
     dead_code,
@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
 };
 
 /// A certificate authority generated for one test.
@@ -47,5 +48,24 @@ impl Authority {
             .expect("server certificate");
         let chain = format!("{}{}", certificate.pem(), self.issuer.pem());
         (chain, key.serialize_pem())
+    }
+
+    /// Returns the authority's certificate as PEM.
+    pub fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    /// Issues a client certificate whose common name is `user`, the name that PostgreSQL's
+    /// `cert` method compares with the user name, and returns the certificate and the
+    /// private key, both as PEM.
+    pub fn issue_client(&self, user: &str) -> (String, String) {
+        let key = KeyPair::generate().expect("client key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("client parameters");
+        params.distinguished_name.push(DnType::CommonName, user);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let certificate = params
+            .signed_by(&key, &self.issuer)
+            .expect("client certificate");
+        (certificate.pem(), key.serialize_pem())
     }
 }

@@ -4,7 +4,8 @@
 //! server listening only on 127.0.0.1, on a free port, with its Unix socket in that folder
 //! and password (SCRAM) authentication for 127.0.0.1 only. Dropping the value stops the
 //! server and deletes the folder. [`PgServer::start_with_tls`] also turns TLS on with a
-//! given certificate. PostgreSQL refuses to run as root, so under root the
+//! given certificate, and [`PgServer::start_with_client_auth`] also demands a client
+//! certificate on TCP. PostgreSQL refuses to run as root, so under root the
 //! server runs as the `postgres` user through `runuser`.
 //!
 //! The server binaries are looked up in `GOVERNANCE_PG_BINDIR`, then in the folder that
@@ -42,6 +43,17 @@ pub struct PgServer {
     port: u16,
     password: String,
     tls: bool,
+    /// Whether TCP connections need a client certificate, so that the test's own queries go
+    /// over the Unix socket.
+    client_auth: bool,
+}
+
+/// TLS settings of a test server: its certificate and key, and for client authentication
+/// the certificate authorities that sign client certificates and the pg_hba.conf method.
+struct TlsSetup<'a> {
+    certificate_pem: &'a str,
+    key_pem: &'a str,
+    client: Option<(&'a str, &'a str)>,
 }
 
 impl PgServer {
@@ -56,10 +68,32 @@ impl PgServer {
     /// certificate, then any intermediates) with the private key `key_pem`. It still accepts
     /// plain TCP, so [`query`](Self::query) works and only the client decides on TLS.
     pub fn start_with_tls(certificate_pem: &str, key_pem: &str) -> Option<PgServer> {
-        Self::start_with(Some((certificate_pem, key_pem)))
+        Self::start_with(Some(TlsSetup {
+            certificate_pem,
+            key_pem,
+            client: None,
+        }))
     }
 
-    fn start_with(tls: Option<(&str, &str)>) -> Option<PgServer> {
+    /// Starts a cluster like [`start_with_tls`](Self::start_with_tls) that trusts the client
+    /// certificates that the authorities in `client_ca_pem` sign, and whose only TCP rule is
+    /// `hostssl all all 127.0.0.1/32 METHOD`, for example `cert` or `scram-sha-256
+    /// clientcert=verify-full`. [`query`](Self::query) then uses the Unix socket, with the
+    /// password.
+    pub fn start_with_client_auth(
+        certificate_pem: &str,
+        key_pem: &str,
+        client_ca_pem: &str,
+        method: &str,
+    ) -> Option<PgServer> {
+        Self::start_with(Some(TlsSetup {
+            certificate_pem,
+            key_pem,
+            client: Some((client_ca_pem, method)),
+        }))
+    }
+
+    fn start_with(tls: Option<TlsSetup<'_>>) -> Option<PgServer> {
         let Some(bindir) = find_bindir() else {
             eprintln!(
                 "skipped: PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; \
@@ -95,10 +129,14 @@ impl PgServer {
             port: 0,
             password,
             tls: tls.is_some(),
+            client_auth: tls.as_ref().is_some_and(|setup| setup.client.is_some()),
         };
         server.init();
-        if let Some((certificate_pem, key_pem)) = tls {
-            server.install_certificate(certificate_pem, key_pem);
+        if let Some(setup) = tls {
+            server.install_certificate(setup.certificate_pem, setup.key_pem);
+            if let Some((client_ca_pem, method)) = setup.client {
+                server.require_client_certificates(client_ca_pem, method);
+            }
         }
         server.start_on_free_port();
         Some(server)
@@ -129,8 +167,18 @@ impl PgServer {
             .build()
             .expect("tokio runtime");
         runtime.block_on(async {
+            let connection_string = if self.client_auth {
+                format!(
+                    "host={} port={} user={USER} password={} dbname=postgres",
+                    self.dir.path().display(),
+                    self.port,
+                    self.password
+                )
+            } else {
+                self.connection_string()
+            };
             let (client, connection) =
-                tokio_postgres::connect(&self.connection_string(), tokio_postgres::NoTls)
+                tokio_postgres::connect(&connection_string, tokio_postgres::NoTls)
                     .await
                     .expect("connect to the test server");
             tokio::spawn(connection);
@@ -230,6 +278,22 @@ impl PgServer {
         }
     }
 
+    /// Writes `root.crt` with the authorities of client certificates and replaces
+    /// pg_hba.conf: TCP from 127.0.0.1 only over TLS with `method`, and the Unix socket with
+    /// the password.
+    fn require_client_certificates(&self, client_ca_pem: &str, method: &str) {
+        let path = self.data_dir().join("root.crt");
+        fs::write(&path, client_ca_pem).expect("write root.crt");
+        if let Some(account) = &self.run_as {
+            hand_over(&path, account);
+        }
+        fs::write(
+            self.data_dir().join("pg_hba.conf"),
+            format!("hostssl all all 127.0.0.1/32 {method}\nlocal all all scram-sha-256\n"),
+        )
+        .expect("write pg_hba.conf");
+    }
+
     fn start_on_free_port(&mut self) {
         const ATTEMPTS: usize = 3;
         for attempt in 1..=ATTEMPTS {
@@ -244,6 +308,9 @@ impl PgServer {
                 // Relative paths resolve against the data folder.
                 options
                     .push_str(" -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key");
+            }
+            if self.client_auth {
+                options.push_str(" -c ssl_ca_file=root.crt");
             }
             let output = self
                 .command("pg_ctl")
