@@ -245,8 +245,14 @@ fn rich_config() -> ForecasterConfig {
 fn rich_model_round_trips_registry() {
     let data = daily_cycles(30, 9);
     let model = TrainedForecaster::train(&rich_config(), &data).expect("train");
-    // 1 input covariate, 1 change, 3 series targets and their mean, at 0 and 2 hours back.
-    assert_eq!(model.covariate_names().len(), 1 + 1 + 2 * 4);
+    // 1 input covariate, 1 change, 3 series targets and their mean at 0 and 2 hours back,
+    // 1 trailing mean and 2 daily target means.
+    assert_eq!(model.covariate_names().len(), 1 + 1 + 2 * 4 + 1 + 2);
+    assert!(model.covariate_names().ends_with(&[
+        "cycle_hint_mean_6h".into(),
+        "target_day_1".into(),
+        "target_day_2".into()
+    ]));
     assert_eq!(model.metrics().best_epochs.len(), 2);
     assert!(model.metrics().calibration_windows > 0);
 
