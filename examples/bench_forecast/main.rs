@@ -121,7 +121,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "config: lags {}, hidden {:?}, learning rate {} (cosine decay {}), epochs {}, \
          patience {}, batch {}, \
-         weight decay {}, ensemble {}, split {:?} ({}), summaries {:?} h, residual target {}, \
+         weight decay {}, input dropout {}, ensemble {}, split {:?} ({}), summaries {:?} h, residual target {}, \
          derived: {}",
         config.lags,
         config.hidden,
@@ -131,6 +131,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         config.patience,
         config.batch_size,
         config.weight_decay,
+        config.input_dropout,
         config.ensemble_size,
         config.validation,
         config.validation_share,

@@ -32,6 +32,7 @@ configuration recorded in BENCHMARKS.md; the options below change one part for e
   --cosine             learning rate falls along a half cosine to a twentieth
   --batch-size N       windows per step; default 256
   --weight-decay X     AdamW weight decay; default 0
+  --input-dropout P    probability of zeroing each input feature in training; default 0
   --ensemble N         networks averaged, seeds 42, 43, ...; default 1
   --split NAME         held-out hours: tail or random-days; default random-days
   --validation-share X share of hours held out; default 0.25
@@ -41,6 +42,9 @@ configuration recorded in BENCHMARKS.md; the options below change one part for e
   --cross MODE         other series' targets as covariates: none, targets, mean or both;
                        default mean
   --cross-lags H,..    the cross-series columns also these hours before the origin
+  --mean-hours H,..    covariate means over these last hours (of the --change-columns);
+                       default none
+  --day-means N        the station's mean target of each of the last N days; default 0
   --extra-weather      Beijing: add relative humidity (from TEMP and DEWP) and the
                        station's PM10, CO and NO2 at the origin
   --linear-target      model the target itself instead of ln(1 + y)
@@ -136,6 +140,7 @@ pub fn parse_args() -> Result<Options, String> {
             "--patience" => config.patience = number(&arg, args.next())?,
             "--batch-size" => config.batch_size = number(&arg, args.next())?,
             "--weight-decay" => config.weight_decay = number(&arg, args.next())?,
+            "--input-dropout" => config.input_dropout = number(&arg, args.next())?,
             "--ensemble" => config.ensemble_size = number(&arg, args.next())?,
             "--validation-share" => config.validation_share = number(&arg, args.next())?,
             "--split" => {
@@ -173,6 +178,8 @@ pub fn parse_args() -> Result<Options, String> {
             "--cross-lags" => {
                 config.derived.cross_series_lag_hours = hours_list(&arg, args.next())?;
             }
+            "--mean-hours" => config.derived.mean_hours = hours_list(&arg, args.next())?,
+            "--day-means" => config.derived.target_day_means = number(&arg, args.next())?,
             "--extra-weather" => options.extra_weather = true,
             "--cosine" => config.cosine_decay = true,
             "--linear-target" => config.log_transform = false,
@@ -208,11 +215,14 @@ pub fn describe_derived(derived: &DerivedCovariates) -> String {
         return "none".into();
     }
     format!(
-        "changes over {:?} h, cross-series targets {}, mean {}, lags {:?} h, upwind mean {}",
+        "changes over {:?} h, cross-series targets {}, mean {}, lags {:?} h, upwind mean {}, \
+         covariate means over {:?} h, daily target means {}",
         derived.change_hours,
         derived.cross_series_targets,
         derived.cross_series_mean,
         derived.cross_series_lag_hours,
-        derived.upwind.is_some()
+        derived.upwind.is_some(),
+        derived.mean_hours,
+        derived.target_day_means
     )
 }

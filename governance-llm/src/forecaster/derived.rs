@@ -1,5 +1,6 @@
-//! Covariates derived from a whole series set before windows are cut: changes of each
-//! covariate over a few hours, and the targets of the other series at the same hour.
+//! Covariates derived from a whole series set before windows are cut: changes and trailing
+//! means of each covariate over a few hours, the targets of the other series at the same
+//! hour, and daily means of the series' own target.
 //!
 //! A window carries covariates only at its origin, so anything the model should know about
 //! earlier hours or about other series enters as an extra covariate column computed here.
@@ -37,6 +38,16 @@ pub struct DerivedCovariates {
     /// Adds `target[upwind]`, the weighted mean (log-transformed) target of the series
     /// upwind of each series at the same hour. See [`UpwindMean`].
     pub upwind: Option<UpwindMean>,
+    /// For each covariate that gets changes (see `change_columns`) and each hour count `h`
+    /// here, adds `{name}_mean_{h}h`: the mean of the known values over the `h` hours up to
+    /// and including the hour, missing when none is known. Empty: none.
+    #[serde(default)]
+    pub mean_hours: Vec<usize>,
+    /// Adds `target_day_{d}` for each `d` from 1 to this count: the mean (log-transformed)
+    /// target of the series itself over the 24 hours that end `24 * (d - 1)` hours before
+    /// the hour, missing when none is known. 0: none.
+    #[serde(default)]
+    pub target_day_means: usize,
 }
 
 impl DerivedCovariates {
@@ -46,13 +57,19 @@ impl DerivedCovariates {
             && !self.cross_series_targets
             && !self.cross_series_mean
             && self.upwind.is_none()
+            && self.mean_hours.is_empty()
+            && self.target_day_means == 0
     }
 
     /// Checks the settings against the covariate names of a set.
     pub(crate) fn validate(&self, covariate_names: &[String]) -> Result<()> {
-        if self.change_hours.contains(&0) || self.cross_series_lag_hours.contains(&0) {
+        if self.change_hours.contains(&0)
+            || self.cross_series_lag_hours.contains(&0)
+            || self.mean_hours.contains(&0)
+        {
             return Err(Error::Config(
-                "change_hours and cross_series_lag_hours must hold hour counts of at least 1"
+                "change_hours, cross_series_lag_hours and mean_hours must hold hour counts of \
+                 at least 1"
                     .into(),
             ));
         }
@@ -73,7 +90,8 @@ impl DerivedCovariates {
 
     /// Returns a copy of `data` with the derived columns appended to every series, in this
     /// order: the changes (per column, then per hour count), the per-series targets, the
-    /// mean, the lagged cross-series columns (per hour count), then the upwind mean.
+    /// mean, the lagged cross-series columns (per hour count), the upwind mean, the trailing
+    /// covariate means (per column, then per hour count), then the daily target means.
     ///
     /// `series_names` fixes the cross-series columns; a name missing from `data` gives a
     /// column of missing values. `log` applies `ln(1 + y)` to the cross-series targets.
@@ -124,6 +142,12 @@ impl DerivedCovariates {
             None => Vec::new(),
         }
         .into_iter();
+        for &column in &changed {
+            for hours in &self.mean_hours {
+                names.push(format!("{}_mean_{hours}h", data.covariate_names[column]));
+            }
+        }
+        names.extend((1..=self.target_day_means).map(|day| format!("target_day_{day}")));
 
         let mut series = Vec::with_capacity(data.series.len());
         for one in &data.series {
@@ -156,6 +180,21 @@ impl DerivedCovariates {
             }
             if let Some(column) = upwind.next() {
                 covariates.push(column);
+            }
+            for &column in &changed {
+                for &hours in &self.mean_hours {
+                    covariates.push(trailing_means(&one.covariates[column], hours, 0));
+                }
+            }
+            if self.target_day_means > 0 {
+                let warped: Vec<f32> = one
+                    .values
+                    .iter()
+                    .map(|&value| if log { value.ln_1p() } else { value })
+                    .collect();
+                for day in 1..=self.target_day_means {
+                    covariates.push(trailing_means(&warped, 24, 24 * (day - 1)));
+                }
             }
             series.push(HourlySeries {
                 name: one.name.clone(),
@@ -241,6 +280,41 @@ impl DerivedCovariates {
         }
         result
     }
+}
+
+/// Returns, for each hour `t`, the mean of the known `values` over the `hours` hours that end
+/// `offset` hours before `t`, so `offset` 0 includes `t`. An hour with no known value in its
+/// span gets `NaN`.
+fn trailing_means(values: &[f32], hours: usize, offset: usize) -> Vec<f32> {
+    let mut sums = Vec::with_capacity(values.len() + 1);
+    let mut counts = Vec::with_capacity(values.len() + 1);
+    let (mut sum, mut count) = (0.0f64, 0u32);
+    sums.push(sum);
+    counts.push(count);
+    for &value in values {
+        if !value.is_nan() {
+            sum += f64::from(value);
+            count += 1;
+        }
+        sums.push(sum);
+        counts.push(count);
+    }
+    (0..values.len())
+        .map(|hour| {
+            // The span is hours `hour + 1 - offset - hours ..= hour - offset`, as prefix
+            // indices `start..end`.
+            let Some(end) = (hour + 1).checked_sub(offset) else {
+                return f32::NAN;
+            };
+            let start = end.saturating_sub(hours);
+            let known = counts[end] - counts[start];
+            if known == 0 {
+                f32::NAN
+            } else {
+                ((sums[end] - sums[start]) / f64::from(known)) as f32
+            }
+        })
+        .collect()
 }
 
 /// Cross-series columns on a shared hourly clock.
@@ -337,6 +411,44 @@ mod tests {
         assert_eq!(b[3][1], 3.0, "b is missing, so the mean is a's value");
         assert_eq!(b[4][0], 1.0, "a one hour earlier");
         assert!(b[5][0].is_nan(), "b has no hour before its start");
+    }
+
+    #[test]
+    fn trailing_means_skip_missing_and_future_hours() {
+        let values = [1.0, f32::NAN, 3.0, 5.0, 7.0];
+        let means = trailing_means(&values, 2, 0);
+        assert_eq!(means[0], 1.0);
+        assert_eq!(means[1], 1.0, "the missing hour is left out");
+        assert_eq!(means[2], 3.0);
+        assert_eq!(means[4], 6.0);
+        let shifted = trailing_means(&values, 2, 2);
+        assert!(
+            shifted[0].is_nan(),
+            "no hour ends two hours before the first"
+        );
+        assert!(shifted[1].is_nan());
+        assert_eq!(shifted[2], 1.0);
+        assert_eq!(shifted[4], 3.0, "hours 1 and 2, of which 2 is known");
+    }
+
+    #[test]
+    fn means_and_day_means_are_appended() {
+        let derived = DerivedCovariates {
+            mean_hours: vec![2],
+            target_day_means: 1,
+            ..DerivedCovariates::default()
+        };
+        let names = vec!["a".to_string(), "b".to_string()];
+        let out = derived.apply(&set(), &names, false).expect("derive");
+        assert_eq!(
+            out.covariate_names,
+            vec!["pres", "pres_mean_2h", "target_day_1"]
+        );
+        let a = &out.series[0].covariates;
+        assert_eq!(a[1], vec![1000.0, 1001.0, 1003.5]);
+        assert_eq!(a[2], vec![1.0, 1.5, 2.0], "mean of up to 24 earlier values");
+        let b = &out.series[1].covariates;
+        assert_eq!(b[2], vec![5.0, 5.0, 7.0], "the missing value is left out");
     }
 
     #[test]

@@ -116,6 +116,10 @@ pub struct ForecasterConfig {
     pub ensemble_size: usize,
     /// Decoupled weight decay of the AdamW optimiser; 0 makes it plain Adam.
     pub weight_decay: f64,
+    /// Probability, in `[0, 1)`, that a training step sets an input feature of a window to 0,
+    /// which for the standardised lags and covariates is about their mean. Kept features are
+    /// scaled by `1 / (1 - p)`, and forecasts use every feature. 0: off.
+    pub input_dropout: f64,
     /// Whether the interval is calibrated by split conformal prediction; see the module docs.
     pub calibrate: bool,
     /// Whether the network predicts the change from the last lag of the window (filled, in
@@ -148,6 +152,7 @@ impl Default for ForecasterConfig {
             derived: DerivedCovariates::default(),
             ensemble_size: 1,
             weight_decay: 0.0,
+            input_dropout: 0.0,
             calibrate: true,
             residual_target: false,
             device: DeviceConfig::Cpu,
@@ -223,6 +228,12 @@ impl ForecasterConfig {
             return Err(Error::Config(format!(
                 "weight_decay is {}; it must be 0 or a positive number such as 0.0001",
                 self.weight_decay
+            )));
+        }
+        if !(0.0..1.0).contains(&self.input_dropout) {
+            return Err(Error::Config(format!(
+                "input_dropout is {}; it must be at least 0 and below 1, such as 0.1",
+                self.input_dropout
             )));
         }
         if !(self.validation_share > 0.0 && self.validation_share < 0.5) {

@@ -230,10 +230,13 @@ fn rich_config() -> ForecasterConfig {
             cross_series_mean: true,
             cross_series_lag_hours: vec![2],
             upwind: None,
+            mean_hours: vec![6],
+            target_day_means: 2,
         },
         validation: ValidationSplit::RandomDays,
         ensemble_size: 2,
         weight_decay: 1e-4,
+        input_dropout: 0.1,
         ..quick_config()
     }
 }
@@ -242,8 +245,14 @@ fn rich_config() -> ForecasterConfig {
 fn rich_model_round_trips_registry() {
     let data = daily_cycles(30, 9);
     let model = TrainedForecaster::train(&rich_config(), &data).expect("train");
-    // 1 input covariate, 1 change, 3 series targets and their mean, at 0 and 2 hours back.
-    assert_eq!(model.covariate_names().len(), 1 + 1 + 2 * 4);
+    // 1 input covariate, 1 change, 3 series targets and their mean at 0 and 2 hours back,
+    // 1 trailing mean and 2 daily target means.
+    assert_eq!(model.covariate_names().len(), 1 + 1 + 2 * 4 + 1 + 2);
+    assert!(model.covariate_names().ends_with(&[
+        "cycle_hint_mean_6h".into(),
+        "target_day_1".into(),
+        "target_day_2".into()
+    ]));
     assert_eq!(model.metrics().best_epochs.len(), 2);
     assert!(model.metrics().calibration_windows > 0);
 
@@ -294,6 +303,36 @@ fn summary_hours_beyond_lags_are_rejected() {
     };
     let error = config.validate().expect_err("longer than lags");
     assert!(error.to_string().contains("summary_hours"), "{error}");
+}
+
+#[test]
+fn input_dropout_zeroes_and_rescales() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut rows = vec![2.0f32; 10_000];
+    train::drop_inputs(&mut rows, 0.25, &mut rng);
+    let dropped = rows.iter().filter(|&&value| value == 0.0).count();
+    assert!(
+        (2_200..2_800).contains(&dropped),
+        "dropped {dropped} of 10000"
+    );
+    let kept_value = 2.0 / 0.75;
+    assert!(
+        rows.iter()
+            .all(|&value| value == 0.0 || (value - kept_value).abs() < 1e-5)
+    );
+    let mut untouched = vec![1.5f32; 100];
+    train::drop_inputs(&mut untouched, 0.0, &mut rng);
+    assert!(untouched.iter().all(|&value| value == 1.5));
+}
+
+#[test]
+fn input_dropout_of_one_is_rejected() {
+    let config = ForecasterConfig {
+        input_dropout: 1.0,
+        ..quick_config()
+    };
+    let error = config.validate().expect_err("drops every input");
+    assert!(error.to_string().contains("input_dropout"), "{error}");
 }
 
 #[test]

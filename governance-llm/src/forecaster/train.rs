@@ -4,8 +4,8 @@
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Tensor, TensorData};
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
@@ -202,6 +202,7 @@ fn fit_network(
             for &row in batch {
                 batch_rows.extend_from_slice(&windows.train.rows[row * width..(row + 1) * width]);
             }
+            drop_inputs(&mut batch_rows, config.input_dropout, &mut rng);
             let targets: Vec<f32> = batch
                 .iter()
                 .map(|&row| windows.train.targets[row])
@@ -270,6 +271,23 @@ fn fit_network(
         None => Err(Error::Internal(
             "training ran no epoch although epochs is at least 1".into(),
         )),
+    }
+}
+
+/// Sets each value of `rows` to 0 with probability `probability` and scales the others by
+/// `1 / (1 - probability)`, so a feature's expected value is unchanged; see
+/// [`ForecasterConfig::input_dropout`].
+pub(super) fn drop_inputs(rows: &mut [f32], probability: f64, rng: &mut ChaCha8Rng) {
+    if probability <= 0.0 {
+        return;
+    }
+    let scale = (1.0 / (1.0 - probability)) as f32;
+    for value in rows {
+        *value = if rng.random_bool(probability) {
+            0.0
+        } else {
+            *value * scale
+        };
     }
 }
 
