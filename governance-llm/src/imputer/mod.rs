@@ -206,10 +206,10 @@ pub struct ImputerMetrics {
     #[serde(default)]
     pub rmse_without: Vec<f64>,
     /// The same error with `k` predictors of each held-out row hidden at random, at index
-    /// `k - 2`, for `k` from 2 to the number of predictors (regression only). A count that was
-    /// not measured is `None` (see [`sparse::MAX_MEASURED_COUNTS`]). Models saved before this
-    /// was measured have no entries, and models saved before it covered every count have
-    /// those for 2 and 3 only.
+    /// `k - 2`, for `k` from 2 to the number of predictors (regression only). With more than
+    /// 17 predictors only 16 counts, spread evenly, are measured, and the others are `None`.
+    /// Models saved before this was measured have no entries, and models saved before it
+    /// covered every count have those for 2 and 3 only.
     #[serde(default)]
     pub rmse_missing: Vec<Option<f64>>,
     /// Standard deviation of the target over the training rows (regression only).
