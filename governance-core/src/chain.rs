@@ -5,8 +5,10 @@
 //!  (tokio blocking pool)               (CPU work on rayon, awaited from a tokio task)
 //! ```
 //!
-//! Each link is a bounded tokio channel, so a slow stage holds back the collector and memory
-//! stays bounded by `channel_capacity` batches per link. CPU work runs on the rayon pool and
+//! Each link is a bounded tokio channel, so a slow stage holds back the collector. A round
+//! keeps at most `channel_capacity` batches per link in memory, plus one batch per stage
+//! (collector and applicators included) that the stage is working on or waiting to send
+//! downstream, whatever the length of the input. CPU work runs on the rayon pool and
 //! never blocks the tokio workers. When any stage fails, its receiver closes, upstream stages
 //! stop, the applicators' `finish` is never called, and the run returns the first error in
 //! chain order.
@@ -43,7 +45,11 @@ use crate::{
 use sinks::Sink;
 
 /// Default number of batches buffered between two stages.
-pub const DEFAULT_CHANNEL_CAPACITY: usize = 4;
+///
+/// Two batches per link let a stage take its next batch as soon as it has sent one. A chain
+/// of five cleaners then keeps at most 19 batches at a time (12 in its six links, 7 in its
+/// stages), where a capacity of 4 kept up to 31.
+pub const DEFAULT_CHANNEL_CAPACITY: usize = 2;
 
 /// Row counts and time of one stage in one round.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -253,7 +259,9 @@ impl ChainBuilder {
         self
     }
 
-    /// Sets how many batches each link buffers (at least 1).
+    /// Sets how many batches each link buffers (at least 1, default
+    /// [`DEFAULT_CHANNEL_CAPACITY`]). A larger capacity absorbs stages whose speed varies
+    /// from batch to batch, at the cost of up to that many more batches in memory per link.
     pub fn channel_capacity(mut self, capacity: usize) -> Self {
         self.channel_capacity = capacity.max(1);
         self

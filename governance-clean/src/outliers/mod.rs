@@ -18,6 +18,7 @@
 //! NOTE: one sample is kept per series and column, so memory grows with the number of
 //! distinct series names (misspelt names included, unless a rule corrects them first).
 
+mod flagged;
 mod sample;
 
 use std::collections::{HashMap, VecDeque};
@@ -30,6 +31,7 @@ use governance_core::{
 };
 use serde::{Deserialize, Serialize};
 
+use self::flagged::{CellKey, FlaggedCells};
 use self::sample::{RecentValues, RobustStats, SampleShape};
 use crate::support::{column_index, float_column, group_by_series, value_columns};
 
@@ -54,7 +56,8 @@ pub struct RobustOutliersConfig {
     /// Ordered column pairs `[smaller, larger]`: a row whose first value exceeds its second
     /// is flagged on both cells as possibly swapped. An empty list turns the check off.
     pub swap_pairs: Vec<(String, String)>,
-    /// Number of flagged cells whose scores are remembered for learning, and of labels kept.
+    /// Number of most recent flags whose scores are remembered for learning (24 bytes each),
+    /// and of labels kept.
     pub remembered: usize,
 }
 
@@ -101,18 +104,10 @@ impl<K: Eq + Hash + Clone, V> BoundedMap<K, V> {
         }
     }
 
-    fn get(&self, key: &K) -> Option<&V> {
-        self.values.get(key)
-    }
-
     fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 }
-
-/// Identifies a cell: row id and the column's index in [`RobustOutliers::columns`]. An index
-/// in place of the name keeps each remembered cell at 12 bytes of key.
-type CellKey = (u64, u32);
 
 /// Flags robust outliers and swapped pairs; see the module docs.
 #[derive(Debug)]
@@ -126,8 +121,8 @@ pub struct RobustOutliers {
     shape: SampleShape,
     /// Names of the columns that remembered cells refer to, by index.
     columns: Vec<String>,
-    /// Scores of flagged cells, for learning.
-    flagged: BoundedMap<CellKey, f64>,
+    /// Scores of recently flagged cells, for learning.
+    flagged: FlaggedCells,
     /// Labelled flagged cells: score and whether the flag was right.
     labels: BoundedMap<CellKey, (f64, bool)>,
 }
@@ -205,7 +200,7 @@ impl RobustOutliers {
             samples: HashMap::new(),
             shape,
             columns: Vec::new(),
-            flagged: BoundedMap::new(remembered),
+            flagged: FlaggedCells::new(remembered),
             labels: BoundedMap::new(remembered),
         })
     }
@@ -229,7 +224,7 @@ impl RobustOutliers {
     /// Returns the remembered score of a flagged cell.
     pub fn flagged_score(&self, row_id: u64, column: &str) -> Option<f64> {
         let column = self.column_id(column)?;
-        self.flagged.get(&(row_id, column)).copied()
+        self.flagged.get((row_id, column))
     }
 
     /// Returns the index of a column name that remembered cells refer to.
@@ -376,6 +371,7 @@ impl Stage for RobustOutliers {
     /// NOTE: only flagged cells have a known score, so errors the stage never flagged cannot
     /// pull the threshold below the lowest threshold it has used.
     fn learn(&mut self, feedback: &[Feedback]) -> Result<Option<Adjustment>> {
+        let scores = self.flagged.scores();
         for item in feedback {
             let FeedbackTarget::Cell { row_id, column } = &item.target else {
                 continue;
@@ -384,7 +380,7 @@ impl Stage for RobustOutliers {
                 continue;
             };
             let key = (*row_id, column_id);
-            if let Some(&score) = self.flagged.get(&key) {
+            if let Some(&score) = scores.get(&key) {
                 self.labels.insert(key, (score, item.label.is_positive()));
             }
         }

@@ -20,9 +20,9 @@
 //! block with no bit set when the label is missing or unknown. Rows that need imputation
 //! often miss other columns too, so training hides each predictor of a row with probability
 //! `predictor_dropout` in every step, and the network learns to predict without it.
-//! The held-out rows are also scored with each predictor hidden alone and with two and three
-//! hidden at random, and a numeric imputation gets the confidence of the error measured with
-//! the predictors its row misses ([`sparse`]).
+//! The held-out rows are also scored with each predictor hidden alone and with two or more
+//! hidden at random, up to all of them. A numeric imputation gets the confidence of the error
+//! measured with the predictors its row misses ([`sparse`]).
 
 mod explain;
 mod saved;
@@ -205,10 +205,13 @@ pub struct ImputerMetrics {
     /// empty in models saved before it was measured).
     #[serde(default)]
     pub rmse_without: Vec<f64>,
-    /// The same error with 2 and 3 predictors of each held-out row hidden at random, capped at
-    /// the predictor count. Regression only, and `None` in models saved before it existed.
+    /// The same error with `k` predictors of each held-out row hidden at random, at index
+    /// `k - 2`, for `k` from 2 to the number of predictors (regression only). With more than
+    /// 17 predictors only 16 counts, spread evenly, are measured, and the others are `None`.
+    /// Models saved before this was measured have no entries, and models saved before it
+    /// covered every count have those for 2 and 3 only.
     #[serde(default)]
-    pub rmse_missing: [Option<f64>; 2],
+    pub rmse_missing: Vec<Option<f64>>,
     /// Standard deviation of the target over the training rows (regression only).
     pub target_std: Option<f64>,
     /// Share of held-out rows whose class was predicted right (classification only).
@@ -334,7 +337,7 @@ impl TrainedImputer {
                 held_out_rows: held_out.len(),
                 rmse: None,
                 rmse_without: Vec::new(),
-                rmse_missing: [None; 2],
+                rmse_missing: Vec::new(),
                 target_std: None,
                 accuracy: None,
                 first_epoch_loss: epoch_losses.first().copied().unwrap_or(f32::NAN),
@@ -449,13 +452,13 @@ impl TrainedImputer {
 
     /// Returns the confidence of a numeric imputation whose row misses the predictors at
     /// `missing`: `1 - rmse / std` with the error measured with that predictor hidden, or
-    /// with that many hidden at random (at most three), or with none for a model saved
-    /// without those errors.
+    /// with that many hidden at random ([`sparse::error_with_missing`]), or with none for a
+    /// model saved without those errors.
     fn regression_confidence(&self, missing: &[usize]) -> f32 {
         let measured = match missing {
             [] => None,
             [only] => self.metrics.rmse_without.get(*only).copied(),
-            more => self.metrics.rmse_missing[more.len().min(sparse::MEASURED_MISSING) - 2],
+            more => sparse::error_with_missing(&self.metrics.rmse_missing, more.len()),
         };
         match (measured.or(self.metrics.rmse), self.metrics.target_std) {
             (Some(rmse), Some(std)) if std > 0.0 => (1.0 - rmse / std).clamp(0.0, 1.0) as f32,
@@ -505,8 +508,8 @@ impl TrainedImputer {
 }
 
 impl TrainedImputer {
-    /// Measures the error on the held-out rows with each predictor hidden alone and with 2 to
-    /// [`sparse::MEASURED_MISSING`] hidden at random, into `metrics`.
+    /// Measures the error on the held-out rows with each predictor hidden alone and with the
+    /// counts of [`sparse::measured_counts`] hidden at random, into `metrics`.
     fn measure_missing(
         &mut self,
         table: &ImputationTable,
@@ -536,11 +539,12 @@ impl TrainedImputer {
         self.metrics.rmse_without = (0..spans.len())
             .map(|index| score(sparse::Hidden::One(index)))
             .collect::<Result<_>>()?;
-        for count in 2..=sparse::MEASURED_MISSING.min(spans.len()) {
+        let mut measured = vec![None; spans.len().saturating_sub(1)];
+        for count in sparse::measured_counts(spans.len()) {
             let seed = self.config.seed.wrapping_add(count as u64);
-            self.metrics.rmse_missing[count - 2] =
-                Some(score(sparse::Hidden::Random { count, seed })?);
+            measured[count - 2] = Some(score(sparse::Hidden::Random { count, seed })?);
         }
+        self.metrics.rmse_missing = measured;
         Ok(())
     }
 }

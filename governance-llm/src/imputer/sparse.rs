@@ -3,9 +3,10 @@
 //! Held-out rows are complete, so their error measures how well the model predicts from every
 //! predictor. A row that needs imputation often misses others too, and the network then
 //! predicts from less. The held-out rows are therefore scored again with each predictor hidden
-//! alone, and with `k` predictors hidden at random for `k` from 2 to [`MEASURED_MISSING`]. A
-//! row missing one predictor gets the error measured without that predictor, a row missing
-//! `k` the error with `k` hidden.
+//! alone, and with `k` predictors of each row hidden at random for every `k` from 2 to the
+//! number of predictors, or for [`MAX_MEASURED_COUNTS`] of those counts spread over that range
+//! when there are more. A row missing one predictor gets the error measured without that
+//! predictor, a row missing `k` the error with `k` hidden ([`error_with_missing`]).
 
 use burn::tensor::{Tensor, TensorData};
 use rand::SeedableRng;
@@ -16,10 +17,50 @@ use super::{FeatureSpan, ImputerNetwork, PREDICT_CHUNK_ROWS, read_values};
 use crate::Result;
 use crate::backend::Device;
 
-/// Largest number of hidden predictors whose error is measured. A row missing more is given
-/// the error measured with this many hidden.
-// NOTE: so a row missing more than this many predictors still gets an optimistic confidence.
-pub const MEASURED_MISSING: usize = 3;
+/// Largest number of counts of hidden predictors whose error is measured, which bounds the
+/// scoring work at this many passes over the held-out rows (plus one per predictor for the
+/// errors with one hidden).
+pub const MAX_MEASURED_COUNTS: usize = 16;
+
+/// Returns the counts of randomly hidden predictors whose error is measured for `predictors`
+/// predictors: every count from 2 to `predictors`, or [`MAX_MEASURED_COUNTS`] counts spread
+/// evenly from 2 to `predictors`, both ends included, when there are more.
+pub(super) fn measured_counts(predictors: usize) -> Vec<usize> {
+    if predictors < 2 {
+        return Vec::new();
+    }
+    let span = predictors - 2;
+    if span < MAX_MEASURED_COUNTS {
+        return (2..=predictors).collect();
+    }
+    let steps = MAX_MEASURED_COUNTS - 1;
+    let mut counts: Vec<usize> = (0..=steps)
+        .map(|step| 2 + (step * span + steps / 2) / steps)
+        .collect();
+    counts.dedup();
+    counts
+}
+
+/// Returns the error to expect for a row missing `count` predictors (at least 2), from
+/// `measured`: the error with `k` predictors hidden at random at index `k - 2`, `None` where
+/// that count was not measured.
+///
+/// The result is the largest error measured with at most `count` hidden, and with the
+/// nearest measured count above `count` where `count` itself was not measured, so a row that
+/// misses more predictors never gets a lower error than one that misses fewer, whatever the
+/// sampling noise. A model saved when only 2 and 3 were measured gives a row missing more
+/// the largest of those two errors. Returns `None` when nothing was measured.
+pub(super) fn error_with_missing(measured: &[Option<f64>], count: usize) -> Option<f64> {
+    let index = count.checked_sub(2)?;
+    let upto = index.min(measured.len().checked_sub(1)?);
+    let at_or_below = measured[..=upto].iter().flatten().copied();
+    let next_above = if measured[upto].is_none() {
+        measured[upto..].iter().flatten().next().copied()
+    } else {
+        None
+    };
+    at_or_below.chain(next_above).reduce(f64::max)
+}
 
 /// The predictors hidden in every held-out row.
 #[derive(Debug, Clone, Copy)]
@@ -97,4 +138,54 @@ pub(super) fn rmse_with_hidden(
             .sum::<f64>();
     }
     Ok((squared / actual.len().max(1) as f64).sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_count_measured_for_few_predictors() {
+        assert!(measured_counts(0).is_empty());
+        assert!(measured_counts(1).is_empty());
+        assert_eq!(measured_counts(2), vec![2]);
+        assert_eq!(measured_counts(5), vec![2, 3, 4, 5]);
+        assert_eq!(measured_counts(17).len(), 16);
+    }
+
+    #[test]
+    fn counts_spread_for_many_predictors() {
+        let counts = measured_counts(60);
+        assert_eq!(counts.len(), MAX_MEASURED_COUNTS);
+        assert_eq!(counts.first(), Some(&2));
+        assert_eq!(counts.last(), Some(&60));
+        assert!(
+            counts.windows(2).all(|pair| pair[0] < pair[1]),
+            "{counts:?}"
+        );
+    }
+
+    #[test]
+    fn error_never_falls_as_more_predictors_miss() {
+        // Sampling noise made the error with 4 hidden lower than with 3.
+        let measured = [Some(2.0), Some(3.0), Some(2.5), Some(4.0)];
+        assert_eq!(error_with_missing(&measured, 2), Some(2.0));
+        assert_eq!(error_with_missing(&measured, 3), Some(3.0));
+        assert_eq!(error_with_missing(&measured, 4), Some(3.0));
+        assert_eq!(error_with_missing(&measured, 5), Some(4.0));
+        // Beyond the measured counts, the largest error measured.
+        assert_eq!(error_with_missing(&measured, 9), Some(4.0));
+        assert_eq!(error_with_missing(&measured, 1), None);
+        assert_eq!(error_with_missing(&[], 3), None);
+    }
+
+    #[test]
+    fn unmeasured_count_takes_next_measured() {
+        let measured = [Some(2.0), None, None, Some(5.0)];
+        assert_eq!(error_with_missing(&measured, 3), Some(5.0));
+        assert_eq!(error_with_missing(&measured, 4), Some(5.0));
+        // A model saved with the errors for 2 and 3 only, the second unmeasured.
+        assert_eq!(error_with_missing(&[Some(2.0), None], 3), Some(2.0));
+        assert_eq!(error_with_missing(&[Some(2.0), None], 6), Some(2.0));
+    }
 }

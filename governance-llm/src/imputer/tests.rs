@@ -197,24 +197,40 @@ fn invalid_config_names_field() {
 
 #[test]
 fn sparse_rows_get_lower_confidence() {
-    // Rows 0, 20, 40 ... miss `a` and `b` as well as `y` and `kind`, so three predictors.
+    // Rows 0, 20, 40 ... miss `a` and `b` as well as `y` and `kind`, so three predictors,
+    // and rows 0, 40, 80 ... miss `zone` too, so all four.
     let mut columns = linear_table().columns().to_vec();
-    for column in columns
-        .iter_mut()
-        .filter(|column| column.name == "a" || column.name == "b")
-    {
-        if let ColumnValues::Numeric(values) = &mut column.values {
-            for row in (0..values.len()).step_by(20) {
-                values[row] = None;
+    for column in columns.iter_mut() {
+        let step = match column.name.as_str() {
+            "a" | "b" => 20,
+            "zone" => 40,
+            _ => continue,
+        };
+        match &mut column.values {
+            ColumnValues::Numeric(values) => {
+                for row in (0..values.len()).step_by(step) {
+                    values[row] = None;
+                }
+            }
+            ColumnValues::Categorical(labels) => {
+                for row in (0..labels.len()).step_by(step) {
+                    labels[row] = None;
+                }
             }
         }
     }
     let table = ImputationTable::new(columns).expect("table");
     let model = TrainedImputer::train(&config(), &table, "y").expect("training");
     let metrics = model.metrics();
+    let std = metrics.target_std.expect("std");
     let complete = metrics.rmse.expect("rmse");
+    // Errors with 2, 3 and 4 of the 4 predictors hidden.
+    assert_eq!(metrics.rmse_missing.len(), 3, "{metrics:?}");
+    let two_hidden = metrics.rmse_missing[0].expect("error with two hidden");
     let three_hidden = metrics.rmse_missing[1].expect("error with three hidden");
+    let four_hidden = metrics.rmse_missing[2].expect("error with four hidden");
     assert!(three_hidden > complete, "{metrics:?}");
+    assert!(four_hidden > three_hidden, "{metrics:?}");
 
     let imputations = model.impute(&table).expect("impute");
     let confidence_of = |row: usize| {
@@ -224,17 +240,49 @@ fn sparse_rows_get_lower_confidence() {
             .map(|imputation| imputation.confidence)
             .expect("row imputed")
     };
-    // Row 10 misses only `kind`; row 20 misses `kind`, `a` and `b`.
+    // Row 10 misses only `kind`, row 20 misses `kind`, `a` and `b`, row 40 misses all four.
     assert!(
         confidence_of(20) < confidence_of(10),
         "{} vs {}",
         confidence_of(20),
         confidence_of(10)
     );
-    let expected = (1.0 - three_hidden / metrics.target_std.expect("std")).clamp(0.0, 1.0);
+    assert!(
+        confidence_of(40) < confidence_of(20),
+        "{} vs {}",
+        confidence_of(40),
+        confidence_of(20)
+    );
+    let confidence = |rmse: f64| (1.0 - rmse / std).clamp(0.0, 1.0);
+    let expected = confidence(two_hidden.max(three_hidden));
     assert!((f64::from(confidence_of(20)) - expected).abs() < 1e-6);
+    let expected = confidence(two_hidden.max(three_hidden).max(four_hidden));
+    assert!((f64::from(confidence_of(40)) - expected).abs() < 1e-6);
     // Row 10's confidence comes from the error without `kind` alone, predictor 3.
-    let without_kind = metrics.rmse_without[3];
-    let expected = (1.0 - without_kind / metrics.target_std.expect("std")).clamp(0.0, 1.0);
+    let expected = confidence(metrics.rmse_without[3]);
     assert!((f64::from(confidence_of(10)) - expected).abs() < 1e-6);
+}
+
+#[test]
+fn metrics_of_older_models_still_load() {
+    // Saved before the error was measured for every count of hidden predictors.
+    let two_counts = serde_json::json!({
+        "training_rows": 300, "held_out_rows": 30, "rmse": 1.0,
+        "rmse_without": [1.5, 1.2, 1.1, 1.3, 1.4], "rmse_missing": [2.0, 2.5],
+        "target_std": 4.0, "accuracy": null
+    });
+    let metrics: ImputerMetrics = serde_json::from_value(two_counts).expect("two counts");
+    assert_eq!(metrics.rmse_missing, vec![Some(2.0), Some(2.5)]);
+    assert_eq!(
+        sparse::error_with_missing(&metrics.rmse_missing, 5),
+        Some(2.5)
+    );
+    // Saved before any error with hidden predictors was measured.
+    let none = serde_json::json!({
+        "training_rows": 300, "held_out_rows": 30, "rmse": 1.0,
+        "target_std": 4.0, "accuracy": null
+    });
+    let metrics: ImputerMetrics = serde_json::from_value(none).expect("no counts");
+    assert!(metrics.rmse_missing.is_empty());
+    assert!(metrics.rmse_without.is_empty());
 }

@@ -118,6 +118,7 @@ fn assert_same_metrics(loaded: &ImputerMetrics, trained: &ImputerMetrics) {
     for (left, right) in loaded.rmse_without.iter().zip(&trained.rmse_without) {
         assert!(close(*left, *right), "{loaded:?}");
     }
+    assert_eq!(loaded.rmse_missing.len(), trained.rmse_missing.len());
     for (left, right) in loaded.rmse_missing.iter().zip(&trained.rmse_missing) {
         assert!(close_option(*left, *right), "{loaded:?}");
     }
