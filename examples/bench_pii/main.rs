@@ -38,7 +38,8 @@ use crate::score::{Predicted, Score, ratio};
 
 const USAGE: &str = "\
 usage: bench_pii [--presidio] [--presidio-spacy] [--chinese N] [--seed N] [--quick]
-                 [--tagger DIR] [--show-errors N] [--json OUT] FILE...
+                 [--tagger DIR] [--context-window N] [--show-errors N] [--json OUT]
+                 FILE...
 
 Scores personal-data detection on labelled sentence sets.
 
@@ -56,6 +57,8 @@ Scores personal-data detection on labelled sentence sets.
   --tagger DIR  also score the detector with the token tagger whose weights are in
                 DIR (governance-llm/models/tagger holds the project's); the main
                 figures are then the tagger's, and the patterns-only ones are kept
+  --context-window N  characters before and after a value searched for context
+                keywords (default: the detector's default, 20)
   --show-errors N  print up to N missed labels and N unmatched predictions (with
                 their kinds) per set
   --json OUT    also write the figures as JSON to OUT";
@@ -69,6 +72,7 @@ struct Options {
     quick: bool,
     show_errors: usize,
     tagger: Option<PathBuf>,
+    context_window: Option<usize>,
     json: Option<PathBuf>,
 }
 
@@ -88,6 +92,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
         quick: false,
         show_errors: 0,
         tagger: None,
+        context_window: None,
         json: None,
     };
     while let Some(arg) = args.next() {
@@ -98,6 +103,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
             "--seed" => options.seed = value(&arg, args.next())?,
             "--quick" => options.quick = true,
             "--tagger" => options.tagger = Some(value(&arg, args.next())?),
+            "--context-window" => options.context_window = Some(value(&arg, args.next())?),
             "--show-errors" => options.show_errors = value(&arg, args.next())?,
             "--json" => options.json = Some(value(&arg, args.next())?),
             "--help" | "-h" => return Ok(None),
@@ -387,10 +393,13 @@ struct Detectors {
 
 fn run(options: &Options) -> Result<(), String> {
     // Every kind, dates and times included, as the labelled sets mark them.
-    let config = DetectorConfig {
+    let mut config = DetectorConfig {
         kinds: PiiKind::ALL.to_vec(),
         ..DetectorConfig::default()
     };
+    if let Some(chars) = options.context_window {
+        config.context_window_chars = chars;
+    }
     let build = || Detector::new(config.clone()).map_err(|error| error.to_string());
     let tagged = match &options.tagger {
         Some(dir) => {

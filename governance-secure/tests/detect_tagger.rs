@@ -104,3 +104,41 @@ fn guard_version_names_tagger() {
         "{version} {hash}"
     );
 }
+
+#[test]
+fn list_of_given_names_is_persons() {
+    let Some(tagger) = tagger() else { return };
+    let detector = Detector::new(DetectorConfig::default())
+        .expect("detector")
+        .with_tagger(tagger);
+    let cases: [(&str, &[(&str, PiiKind)]); 3] = [
+        (
+            "Yesterday we met Freya, Omar and Sven at the depot.",
+            &[
+                ("Freya", PiiKind::Person),
+                ("Omar", PiiKind::Person),
+                ("Sven", PiiKind::Person),
+            ],
+        ),
+        (
+            "Call the office if Diego, Layla and Kwame are late.",
+            &[
+                ("Diego", PiiKind::Person),
+                ("Layla", PiiKind::Person),
+                ("Kwame", PiiKind::Person),
+            ],
+        ),
+        (
+            "She joined Vantrell, Oskvik and Partners in May.",
+            &[("Vantrell, Oskvik and Partners", PiiKind::Organization)],
+        ),
+    ];
+    for (text, expected) in cases {
+        let found: Vec<(&str, PiiKind)> = detector
+            .detect(text)
+            .iter()
+            .map(|finding| (&text[finding.byte_span.clone()], finding.kind))
+            .collect();
+        assert_eq!(found, expected, "{text}");
+    }
+}

@@ -46,10 +46,11 @@
 //! 6. With a token tagger set, its spans are cleaned up first (pieces of one entity joined,
 //!    lone lower-case words and single characters dropped, a street corner made one
 //!    address). Names after cue words (`Dr.`, `Hi`, `name is`) are added. Name spans are
-//!    completed: a firm named `A, B and C` becomes one organisation, and a given name goes
-//!    on over the family name. A postal code right after a tagged address becomes part of
-//!    that address. With [`PiiKind::Title`] wanted, honorifics and job titles are found by word
-//!    lists and their positions in the text.
+//!    completed: a firm named `A, B and C` becomes one organisation, a list of given names
+//!    one person per name, and a given name goes on over the family name. A postal code
+//!    right after a tagged address becomes part of that address. With [`PiiKind::Title`]
+//!    wanted, honorifics and job titles are found by word lists and their positions in the
+//!    text.
 //! 7. Overlapping candidates are resolved in favour of the higher tier, then the longer span,
 //!    then the recognizer listed first in the table.
 //!
@@ -86,6 +87,7 @@ mod gps;
 mod kind;
 mod military;
 mod name_cues;
+mod name_lists;
 mod network;
 mod nrp;
 mod passport;

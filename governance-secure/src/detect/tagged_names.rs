@@ -5,13 +5,10 @@
 //!
 //! 1. A word that opens its line and is followed by a colon (`Mobile:`) is a field label, and
 //!    a span of that word alone is dropped.
-//! 2. A list of single words `A, B and C` that the tagger marked in part, at least once as a
-//!    person or an organisation, is one of two things. When nothing introduces it as an
-//!    enumeration (a colon or a count right before it), three items are one organisation,
-//!    because firms of partners are named that way. A list after a colon or a count, or of
-//!    four items or more, is an enumeration. When at least half of its items are marked, one
-//!    of them as a person, each item becomes a person of its own, because the items of one
-//!    list are of one kind.
+//! 2. A list of single words `A, B and C` that the tagger marked in part becomes persons,
+//!    one per item, when its items are listed given names or a colon or a count introduces
+//!    it. Otherwise a list of three items becomes one organisation, because firms of
+//!    partners are named that way. [`super::name_lists`] gives the exact conditions.
 //! 3. A span followed by a capitalised `And` or by `&` and a capitalised word
 //!    (`Quarry And Finch`) goes on over that word: `And` is capitalised only inside a
 //!    title-cased name, and `&` mostly joins the words of a firm's name.
@@ -31,6 +28,8 @@
 use std::ops::Range;
 
 use governance_llm::tagger::{EntityLabel, EntitySpan};
+
+use super::name_lists;
 
 /// Capitalised words that open sentences and headings but are not names, in lower case.
 #[rustfmt::skip]
@@ -52,7 +51,7 @@ pub(crate) fn refine_names(text: &str, spans: Vec<EntitySpan>) -> Vec<EntitySpan
         .into_iter()
         .filter(|span| !is_field_label(text, span))
         .collect();
-    let spans = resolve_lists(text, spans);
+    let spans = name_lists::resolve_lists(text, spans);
     let spans = join_capitalised_and(text, spans);
     let spans: Vec<EntitySpan> = spans
         .into_iter()
@@ -80,7 +79,7 @@ pub(crate) fn is_name_word(word: &str) -> bool {
 
 /// Returns the byte length of the word at the start of `rest`: letters, digits, apostrophes
 /// and hyphens, and a dot after a single letter (an initial such as `K.`).
-fn word_length(rest: &str) -> usize {
+pub(super) fn word_length(rest: &str) -> usize {
     let length = rest
         .char_indices()
         .find(|(_, c)| !(c.is_alphanumeric() || *c == '\'' || *c == '-'))
@@ -110,142 +109,8 @@ fn is_field_label(text: &str, span: &EntitySpan) -> bool {
         && text[span.end..].starts_with(':')
 }
 
-/// One list `A, B and C` found in the text.
-struct WordList {
-    items: Vec<Range<usize>>,
-    /// Whether a colon or a count comes right before the first item.
-    introduced: bool,
-}
-
-/// Returns the lists of single words `A, B, ... and C` in `text`, with two or more commas
-/// counted as one list. Items must all be capitalised, unless the whole text is lower case.
-fn find_lists(text: &str) -> Vec<WordList> {
-    let lower_case_text = !text.chars().any(char::is_uppercase);
-    let is_item = |word: &str| {
-        !word.is_empty()
-            && word
-                .chars()
-                .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
-            && (lower_case_text || is_name_word(word))
-    };
-    let mut lists = Vec::new();
-    let mut at = 0;
-    while at < text.len() {
-        let rest = &text[at..];
-        let length = word_length(rest);
-        let starts_word = text[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '\'' || c == '-'));
-        if length == 0 || !starts_word || !is_item(&rest[..length]) {
-            at += rest.chars().next().map_or(1, char::len_utf8);
-            continue;
-        }
-        let mut items: Vec<Range<usize>> = Vec::new();
-        items.push(at..at + length);
-        let mut end = at + length;
-        let mut closed = false;
-        loop {
-            let after = &text[end..];
-            let (separator, last) = if let Some(next) = after.strip_prefix(", and ") {
-                (after.len() - next.len(), true)
-            } else if let Some(next) = after.strip_prefix(" and ") {
-                (after.len() - next.len(), true)
-            } else if let Some(next) = after.strip_prefix(", ") {
-                (after.len() - next.len(), false)
-            } else {
-                break;
-            };
-            let start = end + separator;
-            let length = word_length(&text[start..]);
-            if length == 0 || !is_item(&text[start..start + length]) {
-                break;
-            }
-            items.push(start..start + length);
-            end = start + length;
-            if last {
-                closed = true;
-                break;
-            }
-        }
-        if closed && items.len() >= 3 {
-            let before = text[..at].trim_end_matches([' ', '\t']);
-            let introduced = before.ends_with(':')
-                || before
-                    .rsplit(|c: char| c.is_whitespace())
-                    .next()
-                    .is_some_and(|word| word.chars().any(|c| c.is_ascii_digit()));
-            lists.push(WordList { items, introduced });
-        }
-        at = end;
-    }
-    lists
-}
-
-fn overlaps(span: &EntitySpan, range: &Range<usize>) -> bool {
+pub(super) fn overlaps(span: &EntitySpan, range: &Range<usize>) -> bool {
     span.start < range.end && range.start < span.end
-}
-
-/// Rule 2 of the module docs.
-fn resolve_lists(text: &str, mut spans: Vec<EntitySpan>) -> Vec<EntitySpan> {
-    for list in find_lists(text) {
-        let whole = list.items[0].start..list.items[list.items.len() - 1].end;
-        let labels_of = |item: &Range<usize>| -> Vec<EntityLabel> {
-            spans
-                .iter()
-                .filter(|span| overlaps(span, item))
-                .map(|span| span.label)
-                .collect()
-        };
-        let item_labels: Vec<Vec<EntityLabel>> = list.items.iter().map(labels_of).collect();
-        let marked = item_labels
-            .iter()
-            .filter(|labels| !labels.is_empty())
-            .count();
-        let persons = item_labels
-            .iter()
-            .filter(|labels| labels.contains(&EntityLabel::Person))
-            .count();
-        let has_name_label = item_labels
-            .iter()
-            .flatten()
-            .any(|label| matches!(label, EntityLabel::Person | EntityLabel::Organization));
-        // A span that reaches out of the list belongs to something larger, and the list is
-        // then left as the tagger marked it.
-        let inside = |span: &EntitySpan| span.start >= whole.start && span.end <= whole.end;
-        let score = spans
-            .iter()
-            .filter(|span| inside(span))
-            .map(|span| span.score)
-            .fold(1.0_f32, f32::min);
-        // NOTE: three persons listed without an introduction (`I met Anna, Bo and Cy`) are
-        // also taken for one firm. The merged span still covers every name for masking.
-        let firm = !list.introduced && list.items.len() == 3 && marked >= 2 && has_name_label;
-        let enumeration = (list.introduced || list.items.len() >= 4)
-            && 2 * marked >= list.items.len()
-            && persons > 0;
-        if !(firm || enumeration) || spans.iter().any(|s| overlaps(s, &whole) && !inside(s)) {
-            continue;
-        }
-        spans.retain(|span| !inside(span));
-        if firm {
-            spans.push(EntitySpan {
-                start: whole.start,
-                end: whole.end,
-                label: EntityLabel::Organization,
-                score,
-            });
-        } else {
-            spans.extend(list.items.iter().map(|item| EntitySpan {
-                start: item.start,
-                end: item.end,
-                label: EntityLabel::Person,
-                score,
-            }));
-        }
-        spans.sort_by_key(|span| span.start);
-    }
-    spans
 }
 
 /// Rule 3 of the module docs.

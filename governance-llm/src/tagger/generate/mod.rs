@@ -98,6 +98,24 @@ pub struct GeneratedSentence {
     pub template: (Language, usize),
 }
 
+/// Returns true when `word` is on the generator's list of given names (English-language and
+/// pinyin), ignoring ASCII case. Detection rules use the list to tell persons from firms.
+pub fn is_listed_given_name(word: &str) -> bool {
+    GIVEN_NAMES
+        .iter()
+        .chain(PINYIN_GIVEN)
+        .any(|name| name.eq_ignore_ascii_case(word))
+}
+
+/// Returns true when `word` is on the generator's list of surnames (English-language and
+/// pinyin), ignoring ASCII case.
+pub fn is_listed_surname(word: &str) -> bool {
+    SURNAMES
+        .iter()
+        .chain(PINYIN_SURNAMES)
+        .any(|name| name.eq_ignore_ascii_case(word))
+}
+
 /// Generates labelled sentences; see the module docs.
 #[derive(Debug, Clone)]
 pub struct SentenceGenerator {
