@@ -189,7 +189,11 @@ fn resample_merges_rows_into_buckets() {
         Some("__row_id,site,timestamp,rows,pm25_mean,pm25_peak")
     );
     let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
-    assert_eq!(rows.len(), 8, "4 buckets of 6 hours for each of 2 sites: {csv}");
+    assert_eq!(
+        rows.len(),
+        8,
+        "4 buckets of 6 hours for each of 2 sites: {csv}"
+    );
     for row in &rows {
         assert_eq!(row[3], "6", "{row:?}");
     }

@@ -9,6 +9,8 @@
 //! so columns of one domain overlap and columns of different domains do not. Profiling
 //! (MinHash signatures) is timed apart from linking, which is what the pair search changes.
 
+#![expect(clippy::print_stdout, reason = "a benchmark program reports to its terminal")]
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,9 +38,7 @@ fn parse_options() -> Result<Options, String> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let number: u64 = value
             .parse()
             .map_err(|_| format!("{flag} {value:?} is not a whole number"))?;
@@ -128,7 +128,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .enumerate()
         .map(|(index, batch)| {
-            DatasetProfile::from_batches(&format!("set{index:04}"), std::slice::from_ref(batch), &hasher)
+            DatasetProfile::from_batches(
+                &format!("set{index:04}"),
+                std::slice::from_ref(batch),
+                &hasher,
+            )
         })
         .collect::<Result<_, _>>()?;
     let profile_seconds = start.elapsed().as_secs_f64();

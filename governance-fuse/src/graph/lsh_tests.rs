@@ -23,8 +23,9 @@ fn generated(datasets: usize, columns: usize, domains: usize, seed: u64) -> Vec<
                 .map(|_| {
                     let domain = rng.random_range(0..domains);
                     let share: f64 = rng.random_range(0.3..=1.0);
-                    let mut codes: Vec<String> =
-                        (0..sizes[domain]).map(|i| format!("D{domain}-{i}")).collect();
+                    let mut codes: Vec<String> = (0..sizes[domain])
+                        .map(|i| format!("D{domain}-{i}"))
+                        .collect();
                     codes.shuffle(&mut rng);
                     codes.truncate(((sizes[domain] as f64) * share).ceil() as usize);
                     codes
@@ -81,12 +82,24 @@ fn lsh_finds_the_exhaustive_edges() {
     let exhaustive = build(PairSearch::Exhaustive, &batches);
     let lsh = build(PairSearch::Lsh, &batches);
     let expected = edge_set(&exhaustive);
-    assert!(expected.len() > 100, "too few edges to compare: {}", expected.len());
+    assert!(
+        expected.len() > 100,
+        "too few edges to compare: {}",
+        expected.len()
+    );
     let found = edge_set(&lsh);
     let missed: Vec<_> = expected.difference(&found).collect();
-    assert!(missed.is_empty(), "LSH missed {} edges: {missed:?}", missed.len());
+    assert!(
+        missed.is_empty(),
+        "LSH missed {} edges: {missed:?}",
+        missed.len()
+    );
     assert_eq!(found.len(), expected.len());
-    assert_eq!(lsh.edges(), exhaustive.edges(), "same edges in the same order");
+    assert_eq!(
+        lsh.edges(),
+        exhaustive.edges(),
+        "same edges in the same order"
+    );
     assert!(
         lsh.pairs_compared() * 2 < exhaustive.pairs_compared(),
         "LSH compared {} pairs, exhaustive {}",

@@ -377,7 +377,9 @@ impl DatasetGraph {
                 let mut new_keys = Vec::with_capacity(profile.columns.len());
                 for (position, right) in profile.columns.iter().enumerate() {
                     let keys = match self.indexed_signature(right) {
-                        Some(signature) => index.bands.band_keys(signature).map_err(sketch_error)?,
+                        Some(signature) => {
+                            index.bands.band_keys(signature).map_err(sketch_error)?
+                        }
                         None => Vec::new(),
                     };
                     for key in &keys {

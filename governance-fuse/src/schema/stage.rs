@@ -160,7 +160,10 @@ impl std::fmt::Debug for SchemaMap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SchemaMap")
             .field("config", &self.config)
-            .field("reference_rows", &self.reference.as_ref().map(|r| r.0.num_rows()))
+            .field(
+                "reference_rows",
+                &self.reference.as_ref().map(|r| r.0.num_rows()),
+            )
             .finish()
     }
 }
@@ -377,7 +380,10 @@ impl SchemaMap {
                     column, carries, ..
                 } => {
                     swapped += 1;
-                    events.push(("schema_swapped", json!({"column": column, "detail": detail})));
+                    events.push((
+                        "schema_swapped",
+                        json!({"column": column, "detail": detail}),
+                    ));
                     unmap(mapping, column, &format!("swapped: {detail}"));
                     if self.config.on_swap == SwapPolicy::FollowValues
                         && let Some(source) = reference_mapping.mapping_of(carries)
@@ -390,7 +396,10 @@ impl SchemaMap {
                     column,
                     basis,
                 } => {
-                    events.push(("schema_renamed", json!({"column": column, "detail": detail})));
+                    events.push((
+                        "schema_renamed",
+                        json!({"column": column, "detail": detail}),
+                    ));
                     let by_values = matches!(basis, RenameBasis::Values(_));
                     if by_values
                         && mapping.mapping_of(column).is_none()
@@ -401,7 +410,10 @@ impl SchemaMap {
                     }
                 }
                 DriftFinding::Retyped { column, .. } => {
-                    events.push(("schema_retyped", json!({"column": column, "detail": detail})));
+                    events.push((
+                        "schema_retyped",
+                        json!({"column": column, "detail": detail}),
+                    ));
                 }
                 DriftFinding::ValuesChanged { column, .. } => {
                     events.push((
@@ -413,7 +425,10 @@ impl SchemaMap {
                     events.push(("schema_new", json!({"column": column, "detail": detail})));
                 }
                 DriftFinding::Missing { column } => {
-                    events.push(("schema_missing", json!({"column": column, "detail": detail})));
+                    events.push((
+                        "schema_missing",
+                        json!({"column": column, "detail": detail}),
+                    ));
                 }
             }
         }
@@ -449,7 +464,11 @@ impl SchemaMap {
         let schema = data.schema();
         let mut fields: Vec<FieldRef> = Vec::with_capacity(plan.columns.len());
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(plan.columns.len());
-        for ((field, array), column) in schema.fields().iter().zip(data.columns()).zip(&plan.columns)
+        for ((field, array), column) in schema
+            .fields()
+            .iter()
+            .zip(data.columns())
+            .zip(&plan.columns)
         {
             let (array, data_type): (ArrayRef, DataType) = match &column.conversion {
                 Some(conversion) => (
@@ -539,10 +558,7 @@ impl Fuser for SchemaMap {
         if replan {
             let plan = self.plan(batch.data())?;
             if self.plan.is_some() {
-                ctx.record_event(
-                    "schema_replanned",
-                    json!({"columns": batch.column_names()}),
-                );
+                ctx.record_event("schema_replanned", json!({"columns": batch.column_names()}));
             }
             self.plan = Some(plan);
             self.reported_round = None;

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use arrow::array::TimestampMillisecondArray;
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, TimeUnit};
 use governance_core::audit::AuditLog;
 use governance_core::semantic::{STANDARD_NAME_KEY, UNIT_KEY};
@@ -74,12 +74,22 @@ fn renames_converts_and_keeps_every_column() {
     let names = out.column_names();
     assert_eq!(names, ["dateObserved", "pm25", "co", "station", "zz_flag"]);
     let co = out.column("co").expect("co").as_primitive::<Float64Type>();
-    assert!((co.value(0) - co_in / 1000.0).abs() < 1e-9, "{}", co.value(0));
+    assert!(
+        (co.value(0) - co_in / 1000.0).abs() < 1e-9,
+        "{}",
+        co.value(0)
+    );
     let schema = out.data().schema();
     let co_field = schema.field_with_name("co").expect("co field");
-    assert_eq!(co_field.metadata().get(UNIT_KEY).map(String::as_str), Some("GP"));
     assert_eq!(
-        co_field.metadata().get(STANDARD_NAME_KEY).map(String::as_str),
+        co_field.metadata().get(UNIT_KEY).map(String::as_str),
+        Some("GP")
+    );
+    assert_eq!(
+        co_field
+            .metadata()
+            .get(STANDARD_NAME_KEY)
+            .map(String::as_str),
         Some("co")
     );
     let unmapped = event_columns(&mut ctx, "schema_unmapped");
@@ -105,12 +115,18 @@ fn low_confidence_column_is_reported_not_renamed() {
         .find(|event| event.kind == "schema_unmapped")
         .expect("unmapped event");
     assert_eq!(unmapped.parameters["best_attribute"], "no2");
-    let confidence = unmapped.parameters["best_confidence"].as_f64().expect("number");
+    let confidence = unmapped.parameters["best_confidence"]
+        .as_f64()
+        .expect("number");
     assert!(confidence < 0.5, "{confidence}");
 }
 
 fn reference_and_swapped(n: usize) -> (RecordBatch, RecordBatch) {
-    let (pm25, no2, o3) = (series(n, 60.0, 1.0), series(n, 40.0, 2.3), series(n, 45.0, 3.1));
+    let (pm25, no2, o3) = (
+        series(n, 60.0, 1.0),
+        series(n, 40.0, 2.3),
+        series(n, 45.0, 3.1),
+    );
     let reference = batch(vec![
         ("timestamp", hours(n)),
         ("pm25", pm25.clone()),
@@ -180,18 +196,29 @@ fn plan_is_reused_and_reported_each_round() {
     let mut stage =
         SchemaMap::new(SchemaMapConfig::new("AirQualityObserved"), Vec::new()).expect("stage");
     let mut first = context();
-    stage.fuse(governed(make()), &mut first).expect("first batch");
+    stage
+        .fuse(governed(make()), &mut first)
+        .expect("first batch");
     assert_eq!(event_columns(&mut first, "schema_mapped"), ["PM10"]);
-    stage.fuse(governed(make()), &mut first).expect("second batch");
-    assert!(first.take_events().is_empty(), "events repeat within a round");
+    stage
+        .fuse(governed(make()), &mut first)
+        .expect("second batch");
+    assert!(
+        first.take_events().is_empty(),
+        "events repeat within a round"
+    );
 
     let mut second = StageContext::new("schema_map", 2, AuditLog::in_memory().into_handle());
-    let out = stage.fuse(governed(make()), &mut second).expect("next round");
+    let out = stage
+        .fuse(governed(make()), &mut second)
+        .expect("next round");
     assert_eq!(out.column_names(), ["pm10"]);
     assert_eq!(event_columns(&mut second, "schema_mapped"), ["PM10"]);
 
     let other = batch(vec![("SO2", series(n, 10.0, 0.7))]);
-    let out = stage.fuse(governed(other), &mut second).expect("new schema");
+    let out = stage
+        .fuse(governed(other), &mut second)
+        .expect("new schema");
     assert_eq!(out.column_names(), ["so2"]);
     let kinds: Vec<String> = second.take_events().into_iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&"schema_replanned".to_string()), "{kinds:?}");
@@ -216,8 +243,8 @@ fn rename_off_keeps_names_and_annotates() {
 
 #[test]
 fn bad_config_is_rejected() {
-    let error = SchemaMap::new(SchemaMapConfig::new("AirQuality"), Vec::new())
-        .expect_err("unknown model");
+    let error =
+        SchemaMap::new(SchemaMapConfig::new("AirQuality"), Vec::new()).expect_err("unknown model");
     assert!(matches!(error, Error::Config { .. }), "{error}");
     assert!(error.to_string().contains("AirQualityObserved"), "{error}");
 

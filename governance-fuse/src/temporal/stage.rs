@@ -10,9 +10,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, FieldRef, Int64Type, Schema, UInt64Type};
 use arrow::util::display::array_value_to_string;
 use governance_core::audit::AuditAction;
-use governance_core::{
-    Cleaner, Error, GovernedBatch, QuarantinedRow, Result, Stage, StageContext,
-};
+use governance_core::{Cleaner, Error, GovernedBatch, QuarantinedRow, Result, Stage, StageContext};
 use serde::{Deserialize, Serialize};
 
 use super::bucket::{Interval, bucket_timestamps};
@@ -429,9 +427,8 @@ impl Stage for Resample {
 impl Cleaner for Resample {
     fn clean(&mut self, batch: GovernedBatch, ctx: &mut StageContext) -> Result<GovernedBatch> {
         // `step` gets a batch, so it always returns one, empty when every row is held back.
-        self.step(Some(batch), false, ctx)?.ok_or_else(|| {
-            Error::Internal("resample returned no batch for an input batch".into())
-        })
+        self.step(Some(batch), false, ctx)?
+            .ok_or_else(|| Error::Internal("resample returned no batch for an input batch".into()))
     }
 
     fn flush(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {

@@ -8,7 +8,12 @@ use crate::temporal::Aggregate;
 
 const MINUTE: i64 = 60;
 
-fn batch(stations: &[&str], minutes: &[Option<i64>], values: &[f64], first_id: u64) -> GovernedBatch {
+fn batch(
+    stations: &[&str],
+    minutes: &[Option<i64>],
+    values: &[f64],
+    first_id: u64,
+) -> GovernedBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("station", DataType::Utf8, true),
         Field::new("t", DataType::Timestamp(TimeUnit::Second, None), true),
@@ -67,7 +72,10 @@ fn buckets_merge_rows_and_count_them() {
     // north 00:00-00:15 is complete (a later north bucket arrived); north 00:15 and south
     // 00:00 are the latest buckets of their keys and are held back.
     assert_eq!(out.num_rows(), 1);
-    assert_eq!(out.column_names(), ["station", "t", "rows", "pm25_mean", "pm25_max"]);
+    assert_eq!(
+        out.column_names(),
+        ["station", "t", "rows", "pm25_mean", "pm25_max"]
+    );
     assert_eq!(means(&out), [20.0]);
     assert_eq!(out.row_ids().values().to_vec(), [100]);
     assert_eq!(ctx.rows_merged(), 2);
@@ -77,10 +85,16 @@ fn buckets_merge_rows_and_count_them() {
     assert_eq!(rest.num_rows(), 2);
     assert_eq!(stage.held_rows(), 0);
     assert_eq!(ctx.rows_merged(), 2);
-    let starts = rest.column("t").expect("t").as_primitive::<TimestampSecondType>();
+    let starts = rest
+        .column("t")
+        .expect("t")
+        .as_primitive::<TimestampSecondType>();
     assert_eq!(starts.values().to_vec(), [0, 15 * MINUTE]);
     // 5 rows in = 3 rows out + 2 merged.
-    assert_eq!(out.num_rows() + rest.num_rows() + ctx.rows_merged() as usize, 5);
+    assert_eq!(
+        out.num_rows() + rest.num_rows() + ctx.rows_merged() as usize,
+        5
+    );
 }
 
 #[test]
@@ -88,15 +102,24 @@ fn bucket_spanning_batches_is_one_row() {
     let mut stage = stage(&[]);
     let mut ctx = context();
     let first = stage
-        .clean(batch(&["a", "b"], &[Some(1), Some(2)], &[4.0, 6.0], 0), &mut ctx)
+        .clean(
+            batch(&["a", "b"], &[Some(1), Some(2)], &[4.0, 6.0], 0),
+            &mut ctx,
+        )
         .expect("first");
     assert_eq!(first.num_rows(), 0);
     assert_eq!(first.column_names(), ["t", "rows", "pm25_mean", "pm25_max"]);
     let second = stage
-        .clean(batch(&["c", "d"], &[Some(9), Some(31)], &[8.0, 1.0], 2), &mut ctx)
+        .clean(
+            batch(&["c", "d"], &[Some(9), Some(31)], &[8.0, 1.0], 2),
+            &mut ctx,
+        )
         .expect("second");
     assert_eq!(means(&second), [6.0]);
-    let rows = second.column("rows").expect("rows").as_primitive::<UInt64Type>();
+    let rows = second
+        .column("rows")
+        .expect("rows")
+        .as_primitive::<UInt64Type>();
     assert_eq!(rows.value(0), 3);
     assert_eq!(ctx.rows_merged(), 2);
     assert_eq!(stage.held_rows(), 1);
@@ -122,10 +145,22 @@ fn null_and_late_rows_are_quarantined() {
     let quarantined = ctx.take_quarantined();
     assert_eq!(quarantined.len(), 2);
     assert_eq!(quarantined[0].row_id, Some(2));
-    assert!(quarantined[0].reason.contains("null"), "{}", quarantined[0].reason);
+    assert!(
+        quarantined[0].reason.contains("null"),
+        "{}",
+        quarantined[0].reason
+    );
     assert_eq!(quarantined[1].row_id, Some(3));
-    assert!(quarantined[1].reason.contains("after its"), "{}", quarantined[1].reason);
-    assert!(quarantined[1].raw.contains("pm25=6"), "{}", quarantined[1].raw);
+    assert!(
+        quarantined[1].reason.contains("after its"),
+        "{}",
+        quarantined[1].reason
+    );
+    assert!(
+        quarantined[1].raw.contains("pm25=6"),
+        "{}",
+        quarantined[1].raw
+    );
 }
 
 #[test]
@@ -149,7 +184,12 @@ fn two_key_columns_keep_their_types() {
 fn issues_follow_the_kept_row() {
     let mut stage = stage(&[]);
     let mut ctx = context();
-    let mut input = batch(&["a", "b", "c"], &[Some(0), Some(1), Some(20)], &[1.0, 2.0, 3.0], 0);
+    let mut input = batch(
+        &["a", "b", "c"],
+        &[Some(0), Some(1), Some(20)],
+        &[1.0, 2.0, 3.0],
+        0,
+    );
     for row_id in [0, 1] {
         input.push_issue(governance_core::Issue::cell(
             row_id,
@@ -162,7 +202,12 @@ fn issues_follow_the_kept_row() {
     }
     let out = stage.clean(input, &mut ctx).expect("clean");
     assert_eq!(out.row_ids().values().to_vec(), [0]);
-    let ids: Vec<u64> = out.issues.issues().iter().map(|issue| issue.row_id).collect();
+    let ids: Vec<u64> = out
+        .issues
+        .issues()
+        .iter()
+        .map(|issue| issue.row_id)
+        .collect();
     assert_eq!(ids, [0]);
 }
 
