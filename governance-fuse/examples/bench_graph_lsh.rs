@@ -9,7 +9,10 @@
 //! so columns of one domain overlap and columns of different domains do not. Profiling
 //! (MinHash signatures) is timed apart from linking, which is what the pair search changes.
 
-#![expect(clippy::print_stdout, reason = "a benchmark program reports to its terminal")]
+#![expect(
+    clippy::print_stdout,
+    reason = "a benchmark program reports to its terminal"
+)]
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

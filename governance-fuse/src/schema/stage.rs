@@ -3,8 +3,8 @@
 //! column it leaves alone.
 //!
 //! The plan (which column becomes which attribute) is computed on the first batch of each
-//! distinct input schema and reused for later batches with the same column names and types,
-//! so that every output batch of a stream has the same schema.
+//! distinct input schema. Later batches with the same column names and types reuse it, so
+//! every output batch of a stream has the same schema.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -21,8 +21,8 @@ use super::drift::{DriftConfig, DriftDetector, DriftFinding, RenameBasis};
 use super::mapping::SchemaMapping;
 use super::matcher::{SchemaMatcher, SchemaMatcherConfig};
 
-/// What [`SchemaMap`] does with a column whose values, compared with the reference, belong
-/// to the attribute another column's name suggests.
+/// Handling of a column whose values, compared with the reference, belong to the attribute
+/// that another column's name suggests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SwapPolicy {
@@ -109,7 +109,7 @@ impl SchemaMapConfig {
     }
 }
 
-/// What happens to one input column.
+/// Output name, annotation and unit conversion of one input column.
 #[derive(Debug, Clone)]
 struct ColumnPlan {
     output: String,
@@ -253,7 +253,7 @@ impl SchemaMap {
             .iter()
             .map(|m| (m.column.as_str(), m))
             .collect();
-        let mut taken: HashSet<String> = schema
+        let mut reserved_names: HashSet<String> = schema
             .fields()
             .iter()
             .filter(|field| !self.config.rename || !mapped.contains_key(field.name().as_str()))
@@ -279,7 +279,7 @@ impl SchemaMap {
             })?;
             let mut output = name.clone();
             if self.config.rename && *name != column.attribute {
-                if taken.contains(&column.attribute) {
+                if reserved_names.contains(&column.attribute) {
                     events.push((
                         "schema_rename_collision",
                         json!({"column": name, "attribute": column.attribute}),
@@ -288,7 +288,7 @@ impl SchemaMap {
                     output = column.attribute.clone();
                 }
             }
-            taken.insert(output.clone());
+            reserved_names.insert(output.clone());
             let mut semantic = column.semantic.clone();
             let mut conversion = None;
             if let Some(unit) = column.source_unit {

@@ -31,7 +31,7 @@ fn hours(count: usize) -> ArrayRef {
     ))
 }
 
-/// A positive series that differs per seed, in the plausible range of a pollutant.
+/// Builds a positive series that differs per seed, in the plausible range of a pollutant.
 fn series(count: usize, base: f64, seed: f64) -> ArrayRef {
     Arc::new(Float64Array::from(
         (0..count)

@@ -125,7 +125,8 @@ impl ResampleStageConfig {
 #[derive(Debug)]
 pub struct Resample {
     config: ResampleStageConfig,
-    held: Option<GovernedBatch>,
+    /// Rows of the latest bucket of each key, kept until the bucket is complete.
+    held_back: Option<GovernedBatch>,
     /// Per key, the start (in the time column's ticks) of the latest bucket written.
     written_through: HashMap<String, i64>,
 }
@@ -163,7 +164,7 @@ impl Resample {
         }
         Ok(Resample {
             config,
-            held: None,
+            held_back: None,
             written_through: HashMap::new(),
         })
     }
@@ -299,7 +300,7 @@ impl Resample {
         finish: bool,
         ctx: &mut StageContext,
     ) -> Result<Option<GovernedBatch>> {
-        let mut parts: Vec<GovernedBatch> = self.held.take().into_iter().collect();
+        let mut parts: Vec<GovernedBatch> = self.held_back.take().into_iter().collect();
         parts.extend(batch);
         let Some(all) = GovernedBatch::concat(&parts)? else {
             return Ok(None);
@@ -352,7 +353,7 @@ impl Resample {
                 });
             }
         }
-        self.held = if hold.is_empty() {
+        self.held_back = if hold.is_empty() {
             None
         } else {
             Some(all.take(&UInt32Array::from(hold))?)
@@ -432,14 +433,16 @@ impl Cleaner for Resample {
     }
 
     fn flush(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {
-        if self.held.is_none() {
+        if self.held_back.is_none() {
             return Ok(None);
         }
         self.step(None, true, ctx)
     }
 
     fn held_rows(&self) -> u64 {
-        self.held.as_ref().map_or(0, |held| held.num_rows() as u64)
+        self.held_back
+            .as_ref()
+            .map_or(0, |held| held.num_rows() as u64)
     }
 }
 
