@@ -465,7 +465,9 @@ fn run_ours(
     } else {
         model.predict(&levels).map_err(err)?
     };
+    let cannot_link_started = started.elapsed().as_secs_f64();
     let cannot_link = method.cannot_link(table, &blocking.pairs, &levels)?;
+    let cannot_link_seconds = started.elapsed().as_secs_f64() - cannot_link_started;
     drop(levels);
     if std::env::var_os("BENCH_ER_SHOW_MODEL").is_some() {
         println!("{model}");
@@ -496,7 +498,8 @@ fn run_ours(
     println!(
         "ours: {} candidates (PC {:.4}, {} capped blocks) in {blocked_at:.2} s, compared by \
          {compared_at:.2} s, EM {} iterations by {trained_at:.2} s, {} clusters (largest {}, \
-         {} pairs rejected by size, {} by {} cannot-link pairs) by {seconds:.2} s",
+         {} pairs rejected by size, {} by {} cannot-link pairs found in {cannot_link_seconds:.2} s) \
+         by {seconds:.2} s",
         blocking.pairs.len(),
         quality.pair_completeness,
         blocking.report.capped_blocks,
