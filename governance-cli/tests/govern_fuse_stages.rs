@@ -143,6 +143,7 @@ fn schema_map_reference_must_be_a_side_source() {
 
 const RESAMPLE_CHAIN: &str = r#"
 name = "harbour_daily"
+rounds = 2
 
 [source.csv]
 paths = ["data/hourly.csv"]
@@ -203,6 +204,12 @@ fn resample_merges_rows_into_buckets() {
         .expect("pier's first bucket");
     assert_eq!(first_pier[4], "2.5");
     assert_eq!(first_pier[5], "5.0");
+
+    let second = std::fs::read_to_string(out.join("round-2").join("governed.csv")).expect("csv");
+    assert_eq!(
+        second, csv,
+        "round 2 reads the same rows and writes the same buckets"
+    );
 
     let record = lineage_of(&out, "resample");
     assert_eq!(record["rows_in"], 48);

@@ -432,11 +432,16 @@ impl Cleaner for Resample {
             .ok_or_else(|| Error::Internal("resample returned no batch for an input batch".into()))
     }
 
+    /// Writes the held-back buckets and forgets the written ones, because the runner calls
+    /// `flush` at the end of each round and the next round may read the same times again.
     fn flush(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {
-        if self.held_back.is_none() {
-            return Ok(None);
-        }
-        self.step(None, true, ctx)
+        let output = if self.held_back.is_some() {
+            self.step(None, true, ctx)?
+        } else {
+            None
+        };
+        self.written_through.clear();
+        Ok(output)
     }
 
     fn held_rows(&self) -> u64 {

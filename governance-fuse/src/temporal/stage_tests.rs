@@ -238,3 +238,21 @@ fn missing_key_column_is_named() {
     assert!(message.contains("\"road\""), "{message}");
     assert!(message.contains("station"), "{message}");
 }
+
+#[test]
+fn next_round_after_flush_starts_fresh() {
+    let mut stage = stage(&["station"]);
+    for round in 1..=2 {
+        let mut ctx = StageContext::new("resample", round, AuditLog::in_memory().into_handle());
+        let out = stage
+            .clean(
+                batch(&["north", "north"], &[Some(0), Some(20)], &[1.0, 2.0], 0),
+                &mut ctx,
+            )
+            .expect("clean");
+        assert_eq!(out.num_rows(), 1, "round {round}");
+        let rest = stage.flush(&mut ctx).expect("flush").expect("held rows");
+        assert_eq!(rest.num_rows(), 1, "round {round}");
+        assert_eq!(ctx.quarantined_len(), 0, "round {round}");
+    }
+}
