@@ -35,8 +35,8 @@
 //!
 //! What LSH can miss: a containment edge between columns whose distinct counts differ by more
 //! than `lsh_max_size_ratio` (a column of 10 codes inside one of 1,000) has a Jaccard below
-//! `J_min` and is found only by chance; raise the ratio (more candidates, slower) or use the
-//! exhaustive search for such edges. Any edge is missed with probability about `1 -
+//! `J_min`, so it is found only by chance. For such edges, raise the ratio (more candidates,
+//! slower) or use the exhaustive search. Any edge is missed with probability about `1 -
 //! lsh_recall` at `J_min`, and less above it.
 
 mod profile;
@@ -67,7 +67,7 @@ pub struct GraphConfig {
     /// Columns with fewer distinct values are left out of edges: a column of one or two
     /// values overlaps with anything. Default 3.
     pub min_distinct: u64,
-    /// How candidate column pairs are found. Default `exhaustive`.
+    /// Search for candidate column pairs. Default `exhaustive`.
     pub search: PairSearch,
     /// With `lsh`: the largest ratio of two columns' distinct counts at which a containment
     /// edge is still looked for on purpose (see the module docs). At least 1. Default 4.
@@ -92,7 +92,7 @@ impl Default for GraphConfig {
     }
 }
 
-/// How a [`DatasetGraph`] finds the column pairs it compares.
+/// Search that a [`DatasetGraph`] uses to find the column pairs it compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PairSearch {
@@ -405,7 +405,7 @@ impl DatasetGraph {
                     }
                 }
                 let set = u32::try_from(self.datasets.len()).map_err(|_| {
-                    Error::InvalidInput("the graph holds u32::MAX data sets: split it".into())
+                    Error::InvalidInput("the graph already contains u32::MAX data sets: split it into several graphs".into())
                 })?;
                 if let Some(index) = &mut self.lsh {
                     for (position, keys) in new_keys.into_iter().enumerate() {

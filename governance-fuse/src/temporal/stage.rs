@@ -432,8 +432,8 @@ impl Cleaner for Resample {
             .ok_or_else(|| Error::Internal("resample returned no batch for an input batch".into()))
     }
 
-    /// Writes the held-back buckets and forgets the written ones, because the runner calls
-    /// `flush` at the end of each round and the next round may read the same times again.
+    /// Writes the held-back buckets and clears the record of written ones, because the runner
+    /// calls `flush` at the end of each round and the next round may read the same times.
     fn flush(&mut self, ctx: &mut StageContext) -> Result<Option<GovernedBatch>> {
         let output = if self.held_back.is_some() {
             self.step(None, true, ctx)?
