@@ -12,7 +12,8 @@
 //! [[stages]]
 //! kind = "rules"            # canonicalise, rules, dedupe, fill_gaps, seasonal_fill,
 //! rules = [                 # model_impute, outliers, anomaly, quality, as_of_join,
-//!                           # threshold_alerts, sql_indicators or guard
+//!                           # schema_map, resample, threshold_alerts, sql_indicators
+//!                           # or guard
 //!   { column = "pm25", check = { range = { min = 0, max = 1000 } } },
 //! ]
 //!
@@ -94,6 +95,24 @@
 //! registry_dir = "models"   # saved model versions; the next run starts from the latest
 //! ```
 //!
+//! A `schema_map` stage maps columns to a standard model and may name a side source as its
+//! `reference`; a `resample` stage merges the rows of each key and time bucket:
+//!
+//! ```toml
+//! [[stages]]
+//! kind = "schema_map"
+//! model = "AirQualityObserved"
+//! skip = ["time"]           # passed through unmatched
+//! reference = "weather"     # optional: a side source with the expected columns
+//!
+//! [[stages]]
+//! kind = "resample"
+//! keys = ["station"]
+//! time = "timestamp"
+//! interval = { every = 1, unit = "days" }
+//! columns = [{ column = "PM2.5", aggregate = "mean" }]
+//! ```
+//!
 //! Every table rejects keys it does not know, and the error names the key and the valid ones.
 //! Relative paths (`out`, source and side source paths and folders, the alerts' dead letter,
 //! the work-order store, an anomaly stage's `registry_dir`, the feedback labels) are resolved against the folder of the chain file.
@@ -113,6 +132,8 @@ use governance::clean::{
 };
 use governance::collect::{CsvConfig, FolderConfig, MqttConfig, ParquetConfig, SyntheticConfig};
 use governance::fuse::AsOfJoinConfig;
+use governance::fuse::schema::SchemaMapConfig;
+use governance::fuse::temporal::ResampleStageConfig;
 use governance::secure::PiiGuardConfig;
 use serde::Deserialize;
 
@@ -242,6 +263,11 @@ pub enum StageConfig {
     SqlIndicators(SqlIndicatorsConfig),
     /// Personal-data detection, masking and the access policy.
     Guard(PiiGuardConfig),
+    /// Mapping of the columns to a standard model, checked against an optional reference
+    /// side source for renamed and swapped columns.
+    SchemaMap(SchemaMapConfig),
+    /// Aggregation of the rows of each key and time bucket into one row.
+    Resample(ResampleStageConfig),
 }
 
 /// The sinks of a chain. Without any sink table, the Parquet sink is used.
@@ -377,8 +403,8 @@ impl ChainFile {
         Ok(file)
     }
 
-    /// Checks that every `as_of_join` stage names a side source, that every side source is
-    /// joined, and that no side source is an endless stream.
+    /// Checks that every `as_of_join` stage and `schema_map` reference names a side source,
+    /// that every side source is used, and that no side source is an endless stream.
     pub fn check_side_sources(&self) -> Result<(), String> {
         let known: Vec<&str> = self.side_sources.keys().map(String::as_str).collect();
         let mut joined = Vec::new();
@@ -393,12 +419,26 @@ impl ChainFile {
                 }
                 joined.push(join.source.as_str());
             }
+            if let StageConfig::SchemaMap(map) = stage
+                && let Some(reference) = &map.reference
+            {
+                if !self.side_sources.contains_key(reference) {
+                    return Err(format!(
+                        "schema_map stage {:?} names reference {reference:?}, which is not a \
+                         side source: add a [side_sources.{reference}] table (defined: \
+                         {known:?})",
+                        map.name
+                    ));
+                }
+                joined.push(reference.as_str());
+            }
         }
         for (name, side) in &self.side_sources {
             if !joined.contains(&name.as_str()) {
                 return Err(format!(
                     "side source {name:?} is not joined: add an as_of_join stage with \
-                     source = {name:?} or remove [side_sources.{name}]"
+                     source = {name:?}, a schema_map stage with reference = {name:?}, or \
+                     remove [side_sources.{name}]"
                 ));
             }
             if matches!(side.source, SourceConfig::Mqtt(_) | SourceConfig::Folder(_)) {

@@ -18,6 +18,8 @@ use governance::collect::{
     CsvCollector, FolderCollector, MqttCollector, ParquetCollector, SyntheticCity,
 };
 use governance::fuse::AsOfJoin;
+use governance::fuse::schema::SchemaMap;
+use governance::fuse::temporal::Resample;
 use governance::secure::PiiGuard;
 use governance::{
     AccessRequest, Adjustment, Chain, ChainBuilder, Cleaner, Collector, Feedback, GovernedBatch,
@@ -144,6 +146,25 @@ fn add_stage(
         }
         StageConfig::SqlIndicators(config) => builder.analyze(SqlIndicators::new(config.clone())?),
         StageConfig::Guard(config) => builder.guard(PiiGuard::new(config.clone())?),
+        StageConfig::SchemaMap(config) => {
+            let reference = match &config.reference {
+                Some(name) => sides
+                    .get(name)
+                    .ok_or_else(|| {
+                        CliError::Usage(format!(
+                            "schema_map stage {:?} names reference {name:?}, which is not \
+                             defined: add a [side_sources.{name}] table",
+                            config.name
+                        ))
+                    })?
+                    .iter()
+                    .map(|batch| batch.data().clone())
+                    .collect(),
+                None => Vec::new(),
+            };
+            builder.fuse(SchemaMap::new(config.clone(), reference)?)
+        }
+        StageConfig::Resample(config) => builder.clean(Resample::new(config.clone())?),
     })
 }
 

@@ -15,8 +15,29 @@
 //! column in a much larger one has a larger error, because the estimate divides the Jaccard
 //! estimate by the small column's share of the union.
 //!
-//! Every pair of compatible columns is compared, `O(columns²)` signature comparisons of `k`
-//! integers each, which is a few milliseconds for hundreds of columns.
+//! # Finding candidate pairs
+//!
+//! With [`PairSearch::Exhaustive`] (the default) every pair of compatible columns is
+//! compared, `O(columns²)` signature comparisons of `k` integers each. With
+//! [`PairSearch::Lsh`] the graph keeps a MinHash LSH index: each signature is cut into `b`
+//! bands of `r` positions, and only columns that share a band with the new column are
+//! compared, exactly as before. Two columns of Jaccard similarity `J` share a band with
+//! probability `1 - (1 - J^r)^b`.
+//!
+//! The banding comes from the thresholds ([`GraphConfig::lsh_bands`]). A containment edge
+//! of `A` in `B` with `|B| = ρ |A|` has `J = c / (1 + ρ - c)` at containment `c`, so the
+//! smallest Jaccard an edge may have is `J_min = min(min_jaccard, min_containment / (1 +
+//! lsh_max_size_ratio - min_containment))`. The banding is the one with the most rows per
+//! band (fewest false candidates) that still makes a pair at `J_min` a candidate with
+//! probability `lsh_recall`. With the defaults (`k = 256`, `min_jaccard` 0.5,
+//! `min_containment` 0.8, ratio 4, recall 0.99) `J_min` is 0.19 and the banding is 128 bands
+//! of 2 rows.
+//!
+//! What LSH can miss: a containment edge between columns whose distinct counts differ by more
+//! than `lsh_max_size_ratio` (a column of 10 codes inside one of 1,000) has a Jaccard below
+//! `J_min`, so it is found only by chance. For such edges, raise the ratio (more candidates,
+//! slower) or use the exhaustive search. Any edge is missed with probability about `1 -
+//! lsh_recall` at `J_min`, and less above it.
 
 mod profile;
 
@@ -25,7 +46,9 @@ use std::collections::HashSet;
 use governance_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::sketch::{MinHashSignature, MinHasher, SketchError};
+use std::collections::HashMap;
+
+use crate::sketch::{LshBands, MinHashSignature, MinHasher, SketchError};
 pub use profile::{ColumnKind, ColumnProfile, DatasetProfile};
 
 /// Configuration of a [`DatasetGraph`].
@@ -44,6 +67,14 @@ pub struct GraphConfig {
     /// Columns with fewer distinct values are left out of edges: a column of one or two
     /// values overlaps with anything. Default 3.
     pub min_distinct: u64,
+    /// Search for candidate column pairs. Default `exhaustive`.
+    pub search: PairSearch,
+    /// With `lsh`: the largest ratio of two columns' distinct counts at which a containment
+    /// edge is still looked for on purpose (see the module docs). At least 1. Default 4.
+    pub lsh_max_size_ratio: f64,
+    /// With `lsh`: the probability, in (0, 1), that a pair at the smallest edge Jaccard
+    /// becomes a candidate. Default 0.99.
+    pub lsh_recall: f64,
 }
 
 impl Default for GraphConfig {
@@ -54,8 +85,57 @@ impl Default for GraphConfig {
             min_jaccard: 0.5,
             min_containment: 0.8,
             min_distinct: 3,
+            search: PairSearch::Exhaustive,
+            lsh_max_size_ratio: 4.0,
+            lsh_recall: 0.99,
         }
     }
+}
+
+/// Search that a [`DatasetGraph`] uses to find the column pairs it compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairSearch {
+    /// Compare every pair of compatible columns in different data sets.
+    #[default]
+    Exhaustive,
+    /// Compare only pairs that share an LSH band of their MinHash signatures.
+    Lsh,
+}
+
+impl GraphConfig {
+    /// Returns the smallest Jaccard similarity an edge may have when no two columns' distinct
+    /// counts differ by more than `lsh_max_size_ratio`.
+    pub fn min_edge_jaccard(&self) -> f64 {
+        let containment = self.min_containment;
+        let from_containment = containment / (1.0 + self.lsh_max_size_ratio - containment);
+        self.min_jaccard.min(from_containment)
+    }
+
+    /// Returns the LSH banding: the most rows per band at which a pair at
+    /// [`min_edge_jaccard`](Self::min_edge_jaccard) becomes a candidate with probability at
+    /// least `lsh_recall`, or one row per band when no banding reaches it.
+    pub fn lsh_bands(&self) -> Result<LshBands> {
+        let floor = self.min_edge_jaccard();
+        for rows in (1..=self.num_hashes).rev() {
+            let bands = LshBands::new(self.num_hashes / rows, rows, self.num_hashes)
+                .map_err(|error| Error::config("dataset graph", error.to_string()))?;
+            if rows == 1 || bands.candidate_probability(floor) >= self.lsh_recall {
+                return Ok(bands);
+            }
+        }
+        Err(Error::config(
+            "dataset graph",
+            "num_hashes is 0: use at least 1 hash function",
+        ))
+    }
+}
+
+/// The LSH index of the columns in the graph: band key to (data set, column) positions.
+#[derive(Debug)]
+struct LshIndex {
+    bands: LshBands,
+    buckets: HashMap<u64, Vec<(u32, u32)>>,
 }
 
 /// One column of one data set.
@@ -191,6 +271,8 @@ pub struct DatasetGraph {
     hasher: MinHasher,
     datasets: Vec<DatasetProfile>,
     edges: Vec<Edge>,
+    lsh: Option<LshIndex>,
+    pairs_compared: u64,
 }
 
 impl DatasetGraph {
@@ -209,11 +291,38 @@ impl DatasetGraph {
                 ));
             }
         }
+        if !(config.lsh_max_size_ratio >= 1.0 && config.lsh_max_size_ratio.is_finite()) {
+            return Err(Error::config(
+                "dataset graph",
+                format!(
+                    "lsh_max_size_ratio {} is invalid: use a finite value of at least 1",
+                    config.lsh_max_size_ratio
+                ),
+            ));
+        }
+        if !(config.lsh_recall > 0.0 && config.lsh_recall < 1.0) {
+            return Err(Error::config(
+                "dataset graph",
+                format!(
+                    "lsh_recall {} is invalid: use a value in (0, 1)",
+                    config.lsh_recall
+                ),
+            ));
+        }
+        let lsh = match config.search {
+            PairSearch::Exhaustive => None,
+            PairSearch::Lsh => Some(LshIndex {
+                bands: config.lsh_bands()?,
+                buckets: HashMap::new(),
+            }),
+        };
         Ok(DatasetGraph {
             config,
             hasher,
             datasets: Vec::new(),
             edges: Vec::new(),
+            lsh,
+            pairs_compared: 0,
         })
     }
 
@@ -248,16 +357,71 @@ impl DatasetGraph {
             }
         }
         let mut edges = Vec::new();
-        for other in &self.datasets {
-            for left in &other.columns {
-                for right in &profile.columns {
+        let mut compared = 0u64;
+        match &self.lsh {
+            None => {
+                for other in &self.datasets {
+                    for left in &other.columns {
+                        for right in &profile.columns {
+                            compared += 1;
+                            if let Some(edge) = self.link(other, left, &profile, right)? {
+                                edges.push(edge);
+                            }
+                        }
+                    }
+                }
+            }
+            Some(index) => {
+                // Candidates in the exhaustive pass's order, so both find edges in one order.
+                let mut triples: Vec<(u32, u32, u32)> = Vec::new();
+                let mut new_keys = Vec::with_capacity(profile.columns.len());
+                for (position, right) in profile.columns.iter().enumerate() {
+                    let keys = match self.indexed_signature(right) {
+                        Some(signature) => {
+                            index.bands.band_keys(signature).map_err(sketch_error)?
+                        }
+                        None => Vec::new(),
+                    };
+                    for key in &keys {
+                        if let Some(found) = index.buckets.get(key) {
+                            triples.extend(
+                                found
+                                    .iter()
+                                    .map(|&(set, column)| (set, column, position as u32)),
+                            );
+                        }
+                    }
+                    new_keys.push(keys);
+                }
+                triples.sort_unstable();
+                triples.dedup();
+                for (set, column, position) in triples {
+                    let other = &self.datasets[set as usize];
+                    let left = &other.columns[column as usize];
+                    let right = &profile.columns[position as usize];
+                    compared += 1;
                     if let Some(edge) = self.link(other, left, &profile, right)? {
                         edges.push(edge);
                     }
                 }
+                let set = u32::try_from(self.datasets.len()).map_err(|_| {
+                    Error::InvalidInput("the graph already contains u32::MAX data sets: split it into several graphs".into())
+                })?;
+                if let Some(index) = &mut self.lsh {
+                    for (position, keys) in new_keys.into_iter().enumerate() {
+                        for key in keys {
+                            index
+                                .buckets
+                                .entry(key)
+                                .or_default()
+                                .push((set, position as u32));
+                        }
+                    }
+                }
             }
         }
-        tracing::debug!(dataset = %profile.name, columns = profile.columns.len(), edges = edges.len(), "dataset added to graph");
+        self.pairs_compared += compared;
+        tracing::debug!(dataset = %profile.name, compared, columns = profile.columns.len(), edges = edges.len(), "dataset added to graph");
         self.edges.extend(edges);
         self.datasets.push(profile);
         Ok(())
@@ -275,6 +439,20 @@ impl DatasetGraph {
             )));
         }
         Ok(())
+    }
+
+    /// Returns the signature of a column that can have edges, for the LSH index.
+    fn indexed_signature<'a>(&self, column: &'a ColumnProfile) -> Option<&'a MinHashSignature> {
+        let signature = column.signature.as_ref()?;
+        let usable = column.kind.is_sketched()
+            && column.distinct >= self.config.min_distinct
+            && !signature.is_empty();
+        usable.then_some(signature)
+    }
+
+    /// Returns the number of column pairs compared so far, candidates and misses alike.
+    pub fn pairs_compared(&self) -> u64 {
+        self.pairs_compared
     }
 
     /// Returns the edge between two columns when the pair meets a threshold.
@@ -487,3 +665,6 @@ fn sketch_error(error: SketchError) -> Error {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod lsh_tests;

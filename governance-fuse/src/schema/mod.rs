@@ -35,6 +35,14 @@
 //! Pearson correlation), so a column that kept its values under a new name, or that now
 //! carries another column's values, is found whatever the names say. Without aligned rows,
 //! columns are paired by name and value profile.
+//!
+//! # As a chain stage
+//!
+//! [`SchemaMap`] is a [`Fuser`](governance_core::Fuser) that runs the matcher on the stream,
+//! renames confident mappings to the attribute names, converts values found in another unit,
+//! and checks each new input schema against an optional reference source for renamed,
+//! retyped and swapped columns. Columns it does not map pass through unchanged and are
+//! reported in the stage's lineage events.
 
 mod drift;
 mod mapping;
@@ -42,6 +50,7 @@ mod matcher;
 mod names;
 mod profile;
 mod score;
+mod stage;
 mod time;
 
 pub use drift::{DriftConfig, DriftDetector, DriftFinding, DriftReport, PairEvidence};
@@ -51,6 +60,9 @@ pub use profile::{
     ColumnProfile, NumericSummary, ValueKind, ValuePattern, compass_degrees, profile_batch,
     profile_column,
 };
+pub use stage::{SchemaMap, SchemaMapConfig, SwapPolicy};
 
 #[cfg(test)]
 mod matcher_tests;
+#[cfg(test)]
+mod stage_tests;

@@ -16,17 +16,21 @@
 //! The kernels are plain Arrow code with no query engine, so they can later be wrapped as
 //! DataFusion functions; [`crate::engine`] runs the same bucketing as a DataFusion plan.
 //!
-//! Resampling is a function and not a chain stage: its output rows are new records (grid
-//! cells, some made up by the fill policy), so the stage identity
-//! `rows in = rows out + quarantined + merged` does not describe it. Its
-//! [`ResampleReport`] accounts for every input row instead.
+//! [`resample`] is a function: its output rows include grid cells made up by the fill
+//! policy, so the stage identity `rows in = rows out + quarantined + merged` does not
+//! describe it, and its [`ResampleReport`] accounts for every input row instead.
+//! [`Resample`] is the chain stage: a [`Cleaner`](governance_core::Cleaner) that writes only
+//! buckets with input rows, records the other rows of each bucket as merged, and holds the
+//! latest bucket of each key back until it is complete.
 
 pub mod bucket;
 mod config;
 mod fuser;
 mod resample;
+mod stage;
 
 pub use bucket::{Interval, IntervalUnit, bucket_timestamps};
 pub use config::{Aggregate, AggregateColumn, FillPolicy, GridExtent, ResampleConfig};
 pub use fuser::{TimeBucket, TimeBucketConfig};
 pub use resample::{ResampleReport, Resampled, resample};
+pub use stage::{Resample, ResampleStageConfig};
