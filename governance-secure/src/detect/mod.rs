@@ -140,8 +140,27 @@ pub struct PiiFinding {
     /// Whether a context keyword for this kind is next to the value.
     pub has_context: bool,
     /// Confidence in `[0, 1]`: 0.5 for a pattern, 0.85 for a validated value, plus 0.1 with a
-    /// context keyword.
+    /// context keyword. For the token tagger, the model's score of the span.
     pub score: f32,
+    /// For the token tagger, the tagger's score of each token of the span, in order. Empty
+    /// for other recognizers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub token_scores: Vec<FindingTokenScore>,
+    /// For the token tagger, the version of the model that made the finding (see
+    /// [`Detector::tagger_version`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+}
+
+/// One token of a [`PiiFinding`] and the token tagger's score for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingTokenScore {
+    /// Range of the token in characters (Unicode scalar values), inside the finding's
+    /// [`PiiFinding::char_span`].
+    pub char_span: Range<usize>,
+    /// Probability the tagger gave to the token's tag, or `None` for a token that a rule
+    /// added to the span and the tagger did not tag.
+    pub score: Option<f32>,
 }
 
 /// Configuration of a [`Detector`].

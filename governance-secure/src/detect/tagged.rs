@@ -42,8 +42,26 @@
 //!
 //! A postal code found by its pattern right after an address (see [`joins_address`]) is made
 //! part of the address by the detector.
+//!
+//! The rules move span ends without looking at tokens. The tagger's token scores are taken
+//! off the spans before the rules run ([`take_token_scores`]) and put back on each final span
+//! with [`token_scores_in`]: a token the tagger tagged keeps its score, and a word a rule took
+//! in is a token without a score.
 
-use governance_llm::tagger::{EntityLabel, EntitySpan};
+#[cfg(test)]
+use governance_llm::tagger::token_scores_in;
+use governance_llm::tagger::{EntityLabel, EntitySpan, TokenScore};
+
+/// Takes the token scores off `spans` and returns them sorted by start, for
+/// [`token_scores_in`] once the rules have run.
+pub(crate) fn take_token_scores(spans: &mut [EntitySpan]) -> Vec<TokenScore> {
+    let mut scored: Vec<TokenScore> = spans
+        .iter_mut()
+        .flat_map(|span| std::mem::take(&mut span.tokens))
+        .collect();
+    scored.sort_by_key(|token| token.start);
+    scored
+}
 
 /// Returns the tagger's spans of `text` after the rules of the module docs, in order.
 pub(crate) fn refine(text: &str, spans: Vec<EntitySpan>) -> Vec<EntitySpan> {
@@ -438,6 +456,7 @@ mod tests {
             end: start + piece.len(),
             label,
             score: 0.9,
+            tokens: Vec::new(),
         }
     }
 
@@ -446,6 +465,80 @@ mod tests {
             .iter()
             .map(|span| text[span.range()].to_string())
             .collect()
+    }
+
+    /// Returns a span over `piece` whose tokens are its space-separated words, scored in
+    /// order from `scores`.
+    fn scored_span(text: &str, piece: &str, label: EntityLabel, scores: &[f32]) -> EntitySpan {
+        let start = text.find(piece).expect("piece in text");
+        let mut tokens = Vec::new();
+        let mut offset = start;
+        for (word, &score) in piece.split(' ').zip(scores) {
+            tokens.push(TokenScore {
+                start: offset,
+                end: offset + word.len(),
+                score: Some(score),
+            });
+            offset += word.len() + 1;
+        }
+        EntitySpan {
+            tokens,
+            ..span(text, piece, label)
+        }
+    }
+
+    /// Runs the rules as the detector does and returns each span's token scores.
+    fn refine_scored(text: &str, mut spans: Vec<EntitySpan>) -> Vec<Vec<Option<f32>>> {
+        let scored = take_token_scores(&mut spans);
+        refine(text, spans)
+            .iter()
+            .map(|span| {
+                token_scores_in(text, span.range(), &scored)
+                    .iter()
+                    .map(|token| token.score)
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn joined_span_keeps_both_scores() {
+        let text = "Ask Mikkel Thorvaldsen about it.";
+        let spans = vec![
+            scored_span(text, "Mikkel", EntityLabel::Gpe, &[0.55]),
+            scored_span(text, "Thorvaldsen", EntityLabel::Person, &[0.91]),
+        ];
+        assert_eq!(refine_scored(text, spans), [vec![Some(0.55), Some(0.91)]]);
+    }
+
+    #[test]
+    fn split_span_divides_scores() {
+        let text = "Drop-off at 61204 Tallgata 29 today";
+        let spans = vec![scored_span(
+            text,
+            "61204 Tallgata 29",
+            EntityLabel::Location,
+            &[0.6, 0.8, 0.7],
+        )];
+        assert_eq!(
+            refine_scored(text, spans),
+            [vec![Some(0.6)], vec![Some(0.8), Some(0.7)]]
+        );
+    }
+
+    #[test]
+    fn corner_rule_marks_added_words() {
+        let text = "meet at the corner of elm street and ninth avenue, ok?";
+        let spans = vec![scored_span(
+            text,
+            "elm street",
+            EntityLabel::Location,
+            &[0.7, 0.9],
+        )];
+        assert_eq!(
+            refine_scored(text, spans),
+            [vec![Some(0.7), Some(0.9), None, None, None]]
+        );
     }
 
     #[test]

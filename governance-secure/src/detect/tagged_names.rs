@@ -234,6 +234,7 @@ fn resolve_lists(text: &str, mut spans: Vec<EntitySpan>) -> Vec<EntitySpan> {
                 end: whole.end,
                 label: EntityLabel::Organization,
                 score,
+                tokens: Vec::new(),
             });
         } else {
             spans.extend(list.items.iter().map(|item| EntitySpan {
@@ -241,6 +242,7 @@ fn resolve_lists(text: &str, mut spans: Vec<EntitySpan>) -> Vec<EntitySpan> {
                 end: item.end,
                 label: EntityLabel::Person,
                 score,
+                tokens: Vec::new(),
             }));
         }
         spans.sort_by_key(|span| span.start);
@@ -436,6 +438,7 @@ fn widen_name_lines(text: &str, mut spans: Vec<EntitySpan>) -> Vec<EntitySpan> {
                 end: content.end,
                 label,
                 score,
+                tokens: Vec::new(),
             },
         );
         index = first + 1;
@@ -473,6 +476,7 @@ mod tests {
             end: start + piece.len(),
             label,
             score: 0.9,
+            tokens: Vec::new(),
         }
     }
 
