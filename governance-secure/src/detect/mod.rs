@@ -50,6 +50,9 @@
 //!    on over the family name. A postal code right after a tagged address becomes part of
 //!    that address. With [`PiiKind::Title`] wanted, honorifics and job titles are found by word
 //!    lists and their positions in the text.
+//!    Each tagger finding keeps the tagger's probability for each of its tokens
+//!    ([`PiiFinding::token_scores`]), with no score for a word a rule added, and the tagger's
+//!    version ([`PiiFinding::model_version`]).
 //! 7. Overlapping candidates are resolved in favour of the higher tier, then the longer span,
 //!    then the recognizer listed first in the table.
 //!
