@@ -581,12 +581,8 @@ impl Stage for PiiGuard {
     /// Returns `1`, or with a token tagger `1+tagger-` and the first 12 hex digits of the
     /// tagger's training data hash, so that lineage shows which model tagged each round.
     fn version(&self) -> String {
-        match self.detector.tagger() {
-            Some(tagger) => {
-                let hash = &tagger.metadata().training.training_data_hash;
-                let short: String = hash.chars().take(12).collect();
-                format!("1+tagger-{short}")
-            }
+        match self.detector.tagger_version() {
+            Some(tagger_version) => format!("1+{tagger_version}"),
             None => "1".to_string(),
         }
     }

@@ -339,6 +339,8 @@ mod tests {
             tier: ConfidenceTier::Validated,
             has_context: false,
             score: 0.85,
+            token_scores: Vec::new(),
+            model_version: None,
         }
     }
 

@@ -4,11 +4,17 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use governance_core::Stage;
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use governance_core::audit::AuditLog;
+use governance_core::{
+    AccessRequest, GovernedBatch, Guard, IssueKind, Provenance, RowIdAllocator, Stage, StageContext,
+};
 use governance_llm::tagger::Tagger;
 use governance_secure::detect::{
     ConfidenceTier, Detector, DetectorConfig, PiiKind, TAGGER_RECOGNIZER,
 };
+use governance_secure::policy::{AccessPolicy, RolePolicy};
 use governance_secure::{MaskConfig, PiiGuard, PiiGuardConfig, mask_text};
 
 #[expect(clippy::print_stderr, reason = "a skipped test says why on stderr")]
@@ -141,4 +147,111 @@ fn list_of_given_names_is_persons() {
             .collect();
         assert_eq!(found, expected, "{text}");
     }
+}
+
+#[test]
+fn tagger_finding_scores_each_token() {
+    let Some(tagger) = tagger() else { return };
+    let detector = Detector::new(DetectorConfig::default())
+        .expect("detector")
+        .with_tagger(tagger);
+    let text = "Please ask John Smith to call 13812345678 about the permit.";
+    let findings = detector.detect(text);
+    let person = findings
+        .iter()
+        .find(|finding| finding.kind == PiiKind::Person)
+        .expect("person found");
+    let phone = findings
+        .iter()
+        .find(|finding| finding.kind == PiiKind::Phone)
+        .expect("phone found");
+
+    let chars: Vec<char> = text.chars().collect();
+    let words: Vec<String> = person
+        .token_scores
+        .iter()
+        .map(|token| chars[token.char_span.clone()].iter().collect())
+        .collect();
+    let expected: Vec<&str> = text[person.byte_span.clone()].split(' ').collect();
+    assert_eq!(words, expected);
+    assert!(
+        person
+            .token_scores
+            .windows(2)
+            .all(|pair| pair[0].char_span.end <= pair[1].char_span.start)
+    );
+    assert!(
+        person
+            .token_scores
+            .iter()
+            .flat_map(|token| token.score)
+            .all(|score| (0.0..=1.0).contains(&score))
+    );
+    assert!(
+        person
+            .token_scores
+            .iter()
+            .any(|token| token.score.is_some())
+    );
+    assert_eq!(person.model_version.as_deref(), detector.tagger_version());
+    assert!(phone.token_scores.is_empty());
+    assert_eq!(phone.model_version, None);
+}
+
+#[test]
+fn guard_issue_explains_token_scores() {
+    let Some(tagger) = tagger() else { return };
+    let mut guard = PiiGuard::new(PiiGuardConfig {
+        policy: AccessPolicy::default().with_role("analyst", RolePolicy::all_columns()),
+        ..PiiGuardConfig::default()
+    })
+    .expect("guard")
+    .with_tagger(tagger);
+    let schema = Arc::new(Schema::new(vec![Field::new("note", DataType::Utf8, true)]));
+    let notes = StringArray::from(vec![
+        Some("Please ask John Smith to fix the lamp."),
+        Some("lamp fixed"),
+    ]);
+    let data = RecordBatch::try_new(schema, vec![Arc::new(notes)]).expect("batch");
+    let ids = RowIdAllocator::default();
+    let batch =
+        GovernedBatch::try_new(data, ids.allocate(2), Provenance::new("notes.csv")).expect("batch");
+    let mut ctx = StageContext::new("pii_guard", 1, AuditLog::in_memory().into_handle());
+    let output = guard
+        .guard(
+            batch,
+            &AccessRequest::new("analyst", "repair report"),
+            &mut ctx,
+        )
+        .expect("allowed");
+
+    let issue = output
+        .issues
+        .issues()
+        .iter()
+        .find(|issue| {
+            issue.kind == IssueKind::PersonalData && issue.message.contains(TAGGER_RECOGNIZER)
+        })
+        .expect("tagger issue");
+    let version = guard.detector().tagger_version().expect("tagger version");
+    let message = &issue.message;
+    assert!(
+        message.contains(&format!("model {version} token scores ")),
+        "{message}"
+    );
+    let scores = message
+        .split("token scores ")
+        .nth(1)
+        .expect("scores in message");
+    let entries: Vec<&str> = scores.split(' ').collect();
+    assert!(entries.len() >= 2, "{message}");
+    for entry in entries {
+        let (range, score) = entry.split_once('=').expect("range=score");
+        assert!(range.contains(".."), "{message}");
+        assert!(
+            score == "rule" || score.parse::<f32>().is_ok_and(|p| (0.0..=1.0).contains(&p)),
+            "{message}"
+        );
+    }
+    assert!(!message.contains("Smith"), "{message}");
 }

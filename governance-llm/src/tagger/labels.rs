@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::tokenize::Token;
+use super::tokenize::{Token, tokenize};
 
 /// The kind of entity a span names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -108,6 +108,33 @@ pub struct EntitySpan {
     pub label: EntityLabel,
     /// Mean probability the model gave to the tags of the span's tokens, in `(0, 1]`.
     pub score: f32,
+    /// The span's tokens in order, each with the probability the model gave to its tag.
+    /// Empty for a span made without the tagger.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<TokenScore>,
+}
+
+/// One token of an [`EntitySpan`] and the tagger's score for it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TokenScore {
+    /// Byte offset of the token in the text.
+    pub start: usize,
+    /// End of the token's byte range, exclusive.
+    pub end: usize,
+    /// Probability the model gave to the token's tag, which names the span's label when the
+    /// tagger decodes the span. `None` for a token that a rule added to the span and the
+    /// tagger did not tag.
+    ///
+    /// NOTE: a rule that joins pieces of different labels (a place and a person) keeps each
+    /// token's probability for its own tag, not for the joined label.
+    pub score: Option<f32>,
+}
+
+impl TokenScore {
+    /// Returns the byte range of the token.
+    pub fn range(&self) -> Range<usize> {
+        self.start..self.end
+    }
 }
 
 impl EntitySpan {
@@ -115,6 +142,44 @@ impl EntitySpan {
     pub fn range(&self) -> Range<usize> {
         self.start..self.end
     }
+}
+
+/// Returns the tokens of `range` in `text`, in order. A token of `scored` (sorted by start)
+/// that overlaps the range keeps its score, clipped to the range. Each other token in the
+/// range is a rule-added token with no score.
+pub fn token_scores_in(text: &str, range: Range<usize>, scored: &[TokenScore]) -> Vec<TokenScore> {
+    let mut tokens = Vec::new();
+    let mut covered_to = range.start;
+    let add_unscored = |tokens: &mut Vec<TokenScore>, gap: Range<usize>| {
+        let Some(piece) = text.get(gap.clone()) else {
+            return;
+        };
+        tokens.extend(tokenize(piece).into_iter().map(|token| TokenScore {
+            start: gap.start + token.span.start,
+            end: gap.start + token.span.end,
+            score: None,
+        }));
+    };
+    let first = scored.partition_point(|token| token.end <= range.start);
+    for token in scored[first..]
+        .iter()
+        .take_while(|token| token.start < range.end)
+    {
+        let start = token.start.max(range.start);
+        let end = token.end.min(range.end);
+        if start >= end || start < covered_to {
+            continue;
+        }
+        add_unscored(&mut tokens, covered_to..start);
+        tokens.push(TokenScore {
+            start,
+            end,
+            ..*token
+        });
+        covered_to = end;
+    }
+    add_unscored(&mut tokens, covered_to..range.end);
+    tokens
 }
 
 /// Assigns BIO tags to `tokens` from entity byte ranges. A token belongs to an entity when
@@ -147,17 +212,25 @@ pub fn tags_from_spans(tokens: &[Token], spans: &[(Range<usize>, EntityLabel)]) 
 ///
 /// A span starts at `B-X`, or at an `I-X` that does not continue an `X` span (the model's
 /// common slip), and grows while the next tokens are `I-X` on the same line. Its score is the
-/// mean of its tokens' probabilities.
+/// mean of its tokens' probabilities, and each token keeps its own in [`EntitySpan::tokens`].
 pub fn decode_tags(tokens: &[Token], tags: &[Tag], probabilities: &[f32]) -> Vec<EntitySpan> {
     let mut spans = Vec::new();
     let mut current: Option<(EntityLabel, usize, usize, f32)> = None;
     let mut close = |current: &mut Option<(EntityLabel, usize, usize, f32)>| {
         if let Some((label, first, last, sum)) = current.take() {
+            let token_scores = (first..=last)
+                .map(|index| TokenScore {
+                    start: tokens[index].span.start,
+                    end: tokens[index].span.end,
+                    score: probabilities.get(index).copied(),
+                })
+                .collect();
             spans.push(EntitySpan {
                 start: tokens[first].span.start,
                 end: tokens[last].span.end,
                 label,
                 score: sum / (last - first + 1) as f32,
+                tokens: token_scores,
             });
         }
     };
@@ -240,6 +313,51 @@ mod tests {
         assert_eq!(ranges, [0..3, 4..5, 6..7]);
         assert_eq!(spans[0].score, 0.75);
         assert_eq!(spans[1].label, EntityLabel::Gpe);
+    }
+
+    #[test]
+    fn decoded_span_keeps_token_scores() {
+        let text = "see Ann Marie Lee now";
+        let tokens = tokenize(text);
+        let person = EntityLabel::Person;
+        let tags = [
+            Tag::Outside,
+            Tag::Begin(person),
+            Tag::Inside(person),
+            Tag::Inside(person),
+            Tag::Outside,
+        ];
+        let spans = decode_tags(&tokens, &tags, &[0.99, 0.9, 0.6, 0.75, 0.98]);
+        assert_eq!(spans.len(), 1);
+        let words: Vec<&str> = spans[0].tokens.iter().map(|t| &text[t.range()]).collect();
+        assert_eq!(words, ["Ann", "Marie", "Lee"]);
+        let scores: Vec<Option<f32>> = spans[0].tokens.iter().map(|t| t.score).collect();
+        assert_eq!(scores, [Some(0.9), Some(0.6), Some(0.75)]);
+    }
+
+    #[test]
+    fn token_scores_mark_untagged_tokens() {
+        let text = "corner of Elm Street and Oak Road";
+        let elm = text.find("Elm").expect("street");
+        let scored = [
+            TokenScore {
+                start: elm,
+                end: elm + 3,
+                score: Some(0.8),
+            },
+            TokenScore {
+                start: elm + 4,
+                end: elm + 10,
+                score: Some(0.7),
+            },
+        ];
+        let tokens = token_scores_in(text, elm..text.len(), &scored);
+        let words: Vec<&str> = tokens.iter().map(|t| &text[t.range()]).collect();
+        assert_eq!(words, ["Elm", "Street", "and", "Oak", "Road"]);
+        let scores: Vec<Option<f32>> = tokens.iter().map(|t| t.score).collect();
+        assert_eq!(scores, [Some(0.8), Some(0.7), None, None, None]);
+        let inner = token_scores_in(text, elm + 4..elm + 10, &scored);
+        assert_eq!(inner, [scored[1]]);
     }
 
     #[test]

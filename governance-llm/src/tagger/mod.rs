@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::registry::{ModelCard, ModelMeta, ModelMetrics, RegisteredModel};
 use crate::{Error, Result};
 pub use generate::{GeneratedSentence, Language, SentenceGenerator, Split};
-pub use labels::{EntityLabel, EntitySpan, Tag, decode_tags};
+pub use labels::{EntityLabel, EntitySpan, Tag, TokenScore, decode_tags, token_scores_in};
 pub use model::NetworkShape;
 use model::{EncodedSentence, TaggerNetwork, batch, encode};
 pub use train::{SpanScore, SpanScores, TaggerConfig, TaggerTrainingReport, score_spans};

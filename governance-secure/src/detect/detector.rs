@@ -6,15 +6,16 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use governance_core::{Error, Result};
-use governance_llm::tagger::{EntityLabel, Tagger};
+use governance_llm::tagger::{EntityLabel, Tagger, TokenScore, token_scores_in};
 use regex::{Regex, RegexSet, RegexSetBuilder};
 
 use super::context::ContextMatcher;
 use super::width::{ScannedText, to_ascii_width};
 use super::{
-    CONTEXT_BONUS, ConfidenceTier, DetectorConfig, PiiFinding, PiiKind, Recognizer, Today, age,
-    boundary, cn_id, credit_code, date, datetime, email, financial, gps, military, name_cues,
-    network, nrp, passport, phone, plate, postal, ssn, tagged, tagged_names, title, web,
+    CONTEXT_BONUS, ConfidenceTier, DetectorConfig, FindingTokenScore, PiiFinding, PiiKind,
+    Recognizer, Today, age, boundary, cn_id, credit_code, date, datetime, email, financial, gps,
+    military, name_cues, network, nrp, passport, phone, plate, postal, ssn, tagged, tagged_names,
+    title, web,
 };
 
 /// Cache capacity of the prefilter set's lazy DFA, in bytes.
@@ -34,6 +35,9 @@ struct Candidate {
     has_context: bool,
     /// The model's score, for candidates from the token tagger.
     model_score: Option<f32>,
+    /// The tagger's score of each token of the span, with byte ranges into the scanned
+    /// text. Empty for candidates of other recognizers.
+    token_scores: Vec<TokenScore>,
 }
 
 /// Name reported in [`PiiFinding::recognizer`] for findings of the token tagger.
@@ -76,6 +80,9 @@ pub struct Detector {
     anchored: OnceLock<Vec<Regex>>,
     /// Finds names, addresses, organisations and places, which no pattern can.
     tagger: Option<Arc<Tagger>>,
+    /// The tagger's version, `tagger-` and the first 12 hex digits of its training data
+    /// hash, shared by its findings.
+    tagger_version: Option<String>,
     /// Finds honorifics and job titles, when [`PiiKind::Title`] is wanted.
     titles: Option<title::TitleFinder>,
     /// Finds persons' names after cue words, added to the tagger's spans.
@@ -113,6 +120,7 @@ impl Detector {
             context: ContextMatcher::new()?,
             anchored: OnceLock::new(),
             tagger: None,
+            tagger_version: None,
             titles,
             name_cues: name_cues::NameCues::new()?,
         })
@@ -122,8 +130,17 @@ impl Detector {
     /// and places (the kinds of `config.kinds` among them). Its findings are pattern-only,
     /// scored by the model, and lose to overlapping validated findings.
     pub fn with_tagger(mut self, tagger: Arc<Tagger>) -> Self {
+        let hash = &tagger.metadata().training.training_data_hash;
+        let short: String = hash.chars().take(12).collect();
+        self.tagger_version = Some(format!("tagger-{short}"));
         self.tagger = Some(tagger);
         self
+    }
+
+    /// Returns the tagger's version as written into its findings, `tagger-` and the first
+    /// 12 hex digits of its training data hash, when a tagger is set.
+    pub fn tagger_version(&self) -> Option<&str> {
+        self.tagger_version.as_deref()
     }
 
     /// Returns the token tagger, when one is set.
@@ -199,11 +216,16 @@ impl Detector {
                     tier,
                     has_context,
                     model_score: None,
+                    token_scores: Vec::new(),
                 });
             }
         }
         absorb_postal_codes(haystack, &mut candidates);
-        to_findings(&scanned, resolve_overlaps(candidates))
+        to_findings(
+            &scanned,
+            resolve_overlaps(candidates),
+            self.tagger_version.as_deref(),
+        )
     }
 
     /// Runs the token tagger, when one is set, on the scanned text (full-width forms already
@@ -215,7 +237,9 @@ impl Detector {
         if self.config.min_tier > ConfidenceTier::PatternOnly {
             return Vec::new();
         }
-        let spans = tagged::refine(haystack, tagger.tag(haystack));
+        let mut tagged_spans = tagger.tag(haystack);
+        let scored = tagged::take_token_scores(&mut tagged_spans);
+        let spans = tagged::refine(haystack, tagged_spans);
         let spans = self.name_cues.add_persons(haystack, spans);
         tagged_names::refine_names(haystack, spans)
             .into_iter()
@@ -228,6 +252,7 @@ impl Detector {
                     tier: ConfidenceTier::PatternOnly,
                     has_context: false,
                     model_score: Some(span.score),
+                    token_scores: token_scores_in(haystack, span.range(), &scored),
                 })
             })
             .collect()
@@ -251,6 +276,7 @@ impl Detector {
                 tier: ConfidenceTier::PatternOnly,
                 has_context: false,
                 model_score: None,
+                token_scores: Vec::new(),
             })
             .collect()
     }
@@ -440,6 +466,9 @@ fn absorb_postal_codes(text: &str, candidates: &mut Vec<Candidate>) {
         if let Some((position, end)) = address
             && text.get(end..code.start).is_some_and(tagged::joins_address)
         {
+            // The code and the gap before it are rule-added tokens of the address.
+            let added = token_scores_in(text, end..code.end, &[]);
+            candidates[position].token_scores.extend(added);
             candidates[position].span.end = code.end;
             absorbed.push(index);
         }
@@ -481,7 +510,12 @@ fn resolve_overlaps(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
 /// Adds character spans and scores and maps byte spans back to the original text.
 /// `candidates` must be ordered by start and disjoint. Character positions are the same in
 /// the scanned and the original text, so they are counted on the scanned one.
-fn to_findings(scanned: &ScannedText<'_>, candidates: Vec<Candidate>) -> Vec<PiiFinding> {
+/// `tagger_version` goes into the findings of the token tagger.
+fn to_findings(
+    scanned: &ScannedText<'_>,
+    candidates: Vec<Candidate>,
+    tagger_version: Option<&str>,
+) -> Vec<PiiFinding> {
     let text = scanned.as_str();
     let mut chars_before = 0;
     let mut counted_to = 0;
@@ -495,6 +529,12 @@ fn to_findings(scanned: &ScannedText<'_>, candidates: Vec<Candidate>) -> Vec<Pii
         } else {
             0.0
         };
+        let token_scores = char_token_scores(text, &candidate, chars_before);
+        let model_version = if candidate.recognizer == TAGGER_RECOGNIZER {
+            tagger_version.map(str::to_string)
+        } else {
+            None
+        };
         findings.push(PiiFinding {
             kind: candidate.kind,
             recognizer: candidate.recognizer,
@@ -505,7 +545,41 @@ fn to_findings(scanned: &ScannedText<'_>, candidates: Vec<Candidate>) -> Vec<Pii
             score: candidate
                 .model_score
                 .unwrap_or_else(|| candidate.tier.base_score() + bonus),
+            token_scores,
+            model_version,
         });
     }
     findings
+}
+
+/// Returns the candidate's token scores with character ranges into the text, given that
+/// `chars_before` characters precede the candidate. Tokens are ordered and inside the span.
+fn char_token_scores(
+    text: &str,
+    candidate: &Candidate,
+    chars_before: usize,
+) -> Vec<FindingTokenScore> {
+    let mut position = chars_before;
+    let mut counted_to = candidate.span.start;
+    let mut scores = Vec::with_capacity(candidate.token_scores.len());
+    for token in &candidate.token_scores {
+        let (Some(gap), Some(piece)) = (text.get(counted_to..token.start), text.get(token.range()))
+        else {
+            tracing::error!(
+                start = token.start,
+                end = token.end,
+                "token score range is not on character boundaries; dropping the token scores"
+            );
+            return Vec::new();
+        };
+        position += gap.chars().count();
+        let length = piece.chars().count();
+        scores.push(FindingTokenScore {
+            char_span: position..position + length,
+            score: token.score,
+        });
+        position += length;
+        counted_to = token.end;
+    }
+    scores
 }

@@ -51,6 +51,9 @@
 //!    right after a tagged address becomes part of that address. With [`PiiKind::Title`]
 //!    wanted, honorifics and job titles are found by word lists and their positions in the
 //!    text.
+//!    Each tagger finding keeps the tagger's probability for each of its tokens
+//!    ([`PiiFinding::token_scores`]), with no score for a word a rule added, and the tagger's
+//!    version ([`PiiFinding::model_version`]).
 //! 7. Overlapping candidates are resolved in favour of the higher tier, then the longer span,
 //!    then the recognizer listed first in the table.
 //!
@@ -142,8 +145,27 @@ pub struct PiiFinding {
     /// Whether a context keyword for this kind is next to the value.
     pub has_context: bool,
     /// Confidence in `[0, 1]`: 0.5 for a pattern, 0.85 for a validated value, plus 0.1 with a
-    /// context keyword.
+    /// context keyword. For the token tagger, the model's score of the span.
     pub score: f32,
+    /// For the token tagger, the tagger's score of each token of the span, in order. Empty
+    /// for other recognizers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub token_scores: Vec<FindingTokenScore>,
+    /// For the token tagger, the version of the model that made the finding (see
+    /// [`Detector::tagger_version`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+}
+
+/// One token of a [`PiiFinding`] and the token tagger's score for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingTokenScore {
+    /// Range of the token in characters (Unicode scalar values), inside the finding's
+    /// [`PiiFinding::char_span`].
+    pub char_span: Range<usize>,
+    /// Probability the tagger gave to the token's tag, or `None` for a token that a rule
+    /// added to the span and the tagger did not tag.
+    pub score: Option<f32>,
 }
 
 /// Configuration of a [`Detector`].
@@ -251,6 +273,24 @@ pub(crate) fn found_texts(kind: PiiKind, text: &str) -> Vec<String> {
         .into_iter()
         .map(|finding| text[finding.byte_span].to_string())
         .collect()
+}
+
+/// Returns a tagger span over the first occurrence of `piece` in `text`, scored 0.9, with no
+/// token scores.
+#[cfg(test)]
+pub(crate) fn span_over(
+    text: &str,
+    piece: &str,
+    label: governance_llm::tagger::EntityLabel,
+) -> governance_llm::tagger::EntitySpan {
+    let start = text.find(piece).expect("piece in text");
+    governance_llm::tagger::EntitySpan {
+        start,
+        end: start + piece.len(),
+        label,
+        score: 0.9,
+        tokens: Vec::new(),
+    }
 }
 
 #[cfg(test)]

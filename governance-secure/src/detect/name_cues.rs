@@ -105,6 +105,7 @@ impl NameCues {
                         end: range.end,
                         label: EntityLabel::Person,
                         score: CUE_SCORE,
+                        tokens: Vec::new(),
                     });
                 }
             }
@@ -191,6 +192,7 @@ mod tests {
             end: 10,
             label: EntityLabel::Person,
             score: 0.9,
+            tokens: Vec::new(),
         }];
         assert_eq!(cues.add_persons(text, spans).len(), 1);
     }

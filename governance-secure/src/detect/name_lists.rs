@@ -154,6 +154,7 @@ pub(super) fn resolve_lists(text: &str, mut spans: Vec<EntitySpan>) -> Vec<Entit
                 end: whole.end,
                 label: EntityLabel::Organization,
                 score,
+                tokens: Vec::new(),
             });
         } else {
             spans.extend(items.iter().map(|item| EntitySpan {
@@ -161,6 +162,7 @@ pub(super) fn resolve_lists(text: &str, mut spans: Vec<EntitySpan>) -> Vec<Entit
                 end: item.end,
                 label: EntityLabel::Person,
                 score,
+                tokens: Vec::new(),
             }));
         }
         spans.sort_by_key(|span| span.start);
@@ -226,25 +228,8 @@ fn word_after(text: &str, at: usize) -> Option<Range<usize>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tagged_names::refine_names;
+    use super::super::tagged_names::tests::{refined, span};
     use super::*;
-
-    fn span(text: &str, piece: &str, label: EntityLabel) -> EntitySpan {
-        let start = text.find(piece).expect("piece in text");
-        EntitySpan {
-            start,
-            end: start + piece.len(),
-            label,
-            score: 0.9,
-        }
-    }
-
-    fn refined(text: &str, spans: Vec<EntitySpan>) -> Vec<(String, EntityLabel)> {
-        refine_names(text, spans)
-            .into_iter()
-            .map(|span| (text[span.range()].to_string(), span.label))
-            .collect()
-    }
 
     fn persons(names: &[&str]) -> Vec<(String, EntityLabel)> {
         names

@@ -301,6 +301,7 @@ fn widen_name_lines(text: &str, mut spans: Vec<EntitySpan>) -> Vec<EntitySpan> {
                 end: content.end,
                 label,
                 score,
+                tokens: Vec::new(),
             },
         );
         index = first + 1;
@@ -328,20 +329,11 @@ fn join_places_after_address(text: &str, spans: Vec<EntitySpan>) -> Vec<EntitySp
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    pub(in crate::detect) use crate::detect::span_over as span;
 
-    fn span(text: &str, piece: &str, label: EntityLabel) -> EntitySpan {
-        let start = text.find(piece).expect("piece in text");
-        EntitySpan {
-            start,
-            end: start + piece.len(),
-            label,
-            score: 0.9,
-        }
-    }
-
-    fn refined(text: &str, spans: Vec<EntitySpan>) -> Vec<(String, EntityLabel)> {
+    pub(in crate::detect) fn refined(text: &str, spans: Vec<EntitySpan>) -> Vec<(String, EntityLabel)> {
         refine_names(text, spans)
             .into_iter()
             .map(|span| (text[span.range()].to_string(), span.label))

@@ -35,14 +35,15 @@ pub fn text_cell_issues(
 }
 
 /// Builds the issue for one finding. The message names kind, recognizer, character span and
-/// tier, never the value.
+/// tier, never the value. For a model's finding it adds the explanation of
+/// [`model_explanation`].
 pub(super) fn personal_data_issue(
     stage: &str,
     row_id: u64,
     column: &str,
     finding: &PiiFinding,
 ) -> Issue {
-    let message = format!(
+    let mut message = format!(
         "{} ({}) at characters {}..{}, {}",
         finding.kind,
         finding.recognizer,
@@ -50,6 +51,10 @@ pub(super) fn personal_data_issue(
         finding.char_span.end,
         finding.tier
     );
+    if let Some(explanation) = model_explanation(finding) {
+        message.push_str("; ");
+        message.push_str(&explanation);
+    }
     Issue::cell(
         row_id,
         column,
@@ -59,6 +64,31 @@ pub(super) fn personal_data_issue(
         message,
     )
     .with_confidence(finding.score)
+}
+
+/// Returns the explanation of a model's finding, or `None` for a finding without a model
+/// version or token scores: the model version, then each token's character range and the
+/// model's probability for it, such as
+/// `model tagger-0123456789ab token scores 4..8=0.912 9..14=0.874 15..18=rule`.
+/// `rule` marks a token that a rule added to the span and the model did not tag. Tokens are
+/// named by position only, so the value stays out of the log.
+fn model_explanation(finding: &PiiFinding) -> Option<String> {
+    if finding.token_scores.is_empty() && finding.model_version.is_none() {
+        return None;
+    }
+    let version = finding.model_version.as_deref().unwrap_or("unknown");
+    let tokens: Vec<String> = finding
+        .token_scores
+        .iter()
+        .map(|token| {
+            let span = &token.char_span;
+            match token.score {
+                Some(score) => format!("{}..{}={score:.3}", span.start, span.end),
+                None => format!("{}..{}=rule", span.start, span.end),
+            }
+        })
+        .collect();
+    Some(format!("model {version} token scores {}", tokens.join(" ")))
 }
 
 /// Builds the warning that a keyed operator failed on a value, which was replaced by its type
