@@ -333,7 +333,10 @@ pub(super) mod tests {
     use super::*;
     pub(in crate::detect) use crate::detect::span_over as span;
 
-    pub(in crate::detect) fn refined(text: &str, spans: Vec<EntitySpan>) -> Vec<(String, EntityLabel)> {
+    pub(in crate::detect) fn refined(
+        text: &str,
+        spans: Vec<EntitySpan>,
+    ) -> Vec<(String, EntityLabel)> {
         refine_names(text, spans)
             .into_iter()
             .map(|span| (text[span.range()].to_string(), span.label))
