@@ -1,6 +1,6 @@
 //! A checkpointed chain with the anomaly stage, through the SDK that `govern` is built on: a
 //! watched folder through the autoencoder into Parquet parts that commit each batch's source
-//! position. While the stage warms up it holds rows back, and the chain rejects that before
+//! position. While the stage warms up it keeps rows back, and the chain rejects that before
 //! it commits anything, so no row is lost. Once the registry has a model the stage holds
 //! nothing, and a run stopped half way and run again delivers every row exactly once.
 
@@ -127,7 +127,7 @@ fn anomaly_chain_restarts_without_loss_or_duplicates() {
     write_readings(&input.path().join("b.csv"), 11..=17);
     let seen = Arc::new(AtomicU64::new(0));
 
-    // Without a model the stage holds its first batch back for warm-up, and the chain stops
+    // Without a model the stage keeps its first batch back for warm-up, and the chain stops
     // before any batch's position is committed.
     let mut chain = checkpointed_chain(
         input.path(),
@@ -160,7 +160,7 @@ fn anomaly_chain_restarts_without_loss_or_duplicates() {
     let trained = training.run_blocking().expect("training run");
     assert_eq!(trained.rows_delivered, 60);
 
-    // With the saved model the stage holds nothing. The sink commits the fifth batch, and
+    // With the saved model the stage keeps nothing back. The sink commits the fifth batch, and
     // the applicator after it fails that batch.
     let mut chain = checkpointed_chain(
         input.path(),
