@@ -5,8 +5,10 @@
 //! and password (SCRAM) authentication for 127.0.0.1 only. Dropping the value stops the
 //! server and deletes the folder. [`PgServer::start_with_tls`] also turns TLS on with a
 //! given certificate, and [`PgServer::start_with_client_auth`] also demands a client
-//! certificate on TCP. PostgreSQL refuses to run as root, so under root the
-//! server runs as the `postgres` user through `runuser`.
+//! certificate on TCP. [`PgServer::start_with_tls_rules`] puts rules of the caller's own,
+//! for example `hostssl` rules with client certificates, before the password rule.
+//! PostgreSQL refuses to run as root, so under root the server runs as the `postgres` user
+//! through `runuser`.
 //!
 //! The server binaries are looked up in `GOVERNANCE_PG_BINDIR`, then in the folder that
 //! `pg_config --bindir` prints, then in `/usr/lib/postgresql/<version>/bin` (newest first),
@@ -43,17 +45,28 @@ pub struct PgServer {
     port: u16,
     password: String,
     tls: bool,
+    /// Whether the server trusts client certificates, from `root.crt` in the data folder.
+    client_ca: bool,
     /// Whether TCP connections need a client certificate, so that the test's own queries go
     /// over the Unix socket.
     client_auth: bool,
 }
 
-/// TLS settings of a test server: its certificate and key, and for client authentication
-/// the certificate authorities that sign client certificates and the pg_hba.conf method.
+/// TLS settings of a test server: its certificate and key, and the client certificates it
+/// trusts.
 struct TlsSetup<'a> {
     certificate_pem: &'a str,
     key_pem: &'a str,
-    client: Option<(&'a str, &'a str)>,
+    client: Option<ClientRules<'a>>,
+}
+
+/// The certificate authorities that sign client certificates, and the pg_hba.conf that uses
+/// them.
+struct ClientRules<'a> {
+    ca_pem: &'a str,
+    hba: String,
+    /// Whether `hba` rejects plain TCP, so that [`PgServer::query`] uses the Unix socket.
+    tcp_needs_certificate: bool,
 }
 
 impl PgServer {
@@ -89,7 +102,37 @@ impl PgServer {
         Self::start_with(Some(TlsSetup {
             certificate_pem,
             key_pem,
-            client: Some((client_ca_pem, method)),
+            client: Some(ClientRules {
+                ca_pem: client_ca_pem,
+                hba: format!(
+                    "hostssl all all 127.0.0.1/32 {method}\nlocal all all scram-sha-256\n"
+                ),
+                tcp_needs_certificate: true,
+            }),
+        }))
+    }
+
+    /// Starts a cluster like [`start_with_tls`](Self::start_with_tls) that trusts the client
+    /// certificates that the authorities in `client_ca_pem` sign. Its pg_hba.conf is `rules`
+    /// (complete lines, such as `hostssl all NAME 127.0.0.1/32 cert`), then `host all all
+    /// 127.0.0.1/32 scram-sha-256` for every connection that no rule matched, with or without
+    /// TLS. The server takes the first matching rule, so a `hostssl` rule in `rules` applies
+    /// to TLS connections only. [`query`](Self::query) uses plain TCP, so `rules` must leave
+    /// [`USER`] to the password rule.
+    pub fn start_with_tls_rules(
+        certificate_pem: &str,
+        key_pem: &str,
+        client_ca_pem: &str,
+        rules: &str,
+    ) -> Option<PgServer> {
+        Self::start_with(Some(TlsSetup {
+            certificate_pem,
+            key_pem,
+            client: Some(ClientRules {
+                ca_pem: client_ca_pem,
+                hba: format!("{rules}host all all 127.0.0.1/32 scram-sha-256\n"),
+                tcp_needs_certificate: false,
+            }),
         }))
     }
 
@@ -129,13 +172,17 @@ impl PgServer {
             port: 0,
             password,
             tls: tls.is_some(),
-            client_auth: tls.as_ref().is_some_and(|setup| setup.client.is_some()),
+            client_ca: tls.as_ref().is_some_and(|setup| setup.client.is_some()),
+            client_auth: tls
+                .as_ref()
+                .and_then(|setup| setup.client.as_ref())
+                .is_some_and(|client| client.tcp_needs_certificate),
         };
         server.init();
         if let Some(setup) = tls {
             server.install_certificate(setup.certificate_pem, setup.key_pem);
-            if let Some((client_ca_pem, method)) = setup.client {
-                server.require_client_certificates(client_ca_pem, method);
+            if let Some(client) = setup.client {
+                server.trust_client_certificates(client.ca_pem, &client.hba);
             }
         }
         server.start_on_free_port();
@@ -279,19 +326,14 @@ impl PgServer {
     }
 
     /// Writes `root.crt` with the authorities of client certificates and replaces
-    /// pg_hba.conf: TCP from 127.0.0.1 only over TLS with `method`, and the Unix socket with
-    /// the password.
-    fn require_client_certificates(&self, client_ca_pem: &str, method: &str) {
+    /// pg_hba.conf with `hba`.
+    fn trust_client_certificates(&self, client_ca_pem: &str, hba: &str) {
         let path = self.data_dir().join("root.crt");
         fs::write(&path, client_ca_pem).expect("write root.crt");
         if let Some(account) = &self.run_as {
             hand_over(&path, account);
         }
-        fs::write(
-            self.data_dir().join("pg_hba.conf"),
-            format!("hostssl all all 127.0.0.1/32 {method}\nlocal all all scram-sha-256\n"),
-        )
-        .expect("write pg_hba.conf");
+        fs::write(self.data_dir().join("pg_hba.conf"), hba).expect("write pg_hba.conf");
     }
 
     fn start_on_free_port(&mut self) {
@@ -309,7 +351,7 @@ impl PgServer {
                 options
                     .push_str(" -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key");
             }
-            if self.client_auth {
+            if self.client_ca {
                 options.push_str(" -c ssl_ca_file=root.crt");
             }
             let output = self
