@@ -38,6 +38,9 @@
 //! A `[source.folder]` watches a folder and takes a schema drift policy, for example
 //! `schema_drift = { policy = "adapt" }` (`quarantine`, `alert` or `adapt`).
 //!
+//! A `[source_check]` table checks the source's batches for gaps and impossible values and
+//! reports a re-collection request per finding (see [`SourceCheckConfig`]).
+//!
 //! A `[source.mqtt]` subscribes to topics of an MQTT broker; its keys are the fields of
 //! [`MqttConfig`](governance::collect::MqttConfig):
 //!
@@ -115,7 +118,8 @@
 //!
 //! Every table rejects keys it does not know, and the error names the key and the valid ones.
 //! Relative paths (`out`, source and side source paths and folders, the alerts' dead letter,
-//! the work-order store, an anomaly stage's `registry_dir`, the feedback labels) are resolved against the folder of the chain file.
+//! the work-order store, an anomaly stage's `registry_dir`, the feedback labels, the source
+//! check's report) are resolved against the folder of the chain file.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -139,6 +143,7 @@ use serde::Deserialize;
 
 use crate::error::CliError;
 use crate::labels::FeedbackConfig;
+use crate::source_check::SourceCheckConfig;
 
 /// A chain file.
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +160,9 @@ pub struct ChainFile {
     pub out: Option<PathBuf>,
     /// The collector.
     pub source: SourceConfig,
+    /// Gap and impossible-value checks of the source's batches; none when absent.
+    #[serde(default)]
+    pub source_check: Option<SourceCheckConfig>,
     /// Side sources by name, read completely before the first round for `as_of_join` stages.
     #[serde(default)]
     pub side_sources: BTreeMap<String, SideSourceConfig>,
@@ -466,6 +474,9 @@ impl ChainFile {
         }
         if let Some(feedback) = &mut self.feedback {
             feedback.labels = base.join(&feedback.labels);
+        }
+        if let Some(check) = &mut self.source_check {
+            check.report = base.join(&check.report);
         }
         if let Some(postgres) = &mut self.sinks.postgres {
             let files = [

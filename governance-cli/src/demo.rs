@@ -132,6 +132,7 @@ pub fn demo_chain(settings: &DemoSettings, out: &Path) -> Result<ChainFile, CliE
         rounds: settings.rounds,
         out: None,
         source: SourceConfig::Synthetic(city),
+        source_check: None,
         side_sources: BTreeMap::from([("weather".to_string(), weather)]),
         stages,
         sinks: SinksConfig {

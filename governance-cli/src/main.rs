@@ -33,6 +33,7 @@ mod inspect;
 mod labels;
 mod progress;
 mod runner;
+mod source_check;
 mod table;
 
 use std::path::{Path, PathBuf};

@@ -261,10 +261,11 @@ pub fn run_chain(
         sides.insert(name.clone(), batches);
     }
 
-    let mut builder = Chain::builder().collect(ProgressCollector::new(
-        collector(&file.source)?,
-        progress.clone(),
-    ));
+    let mut source = collector(&file.source)?;
+    if let Some(check) = &file.source_check {
+        source = check.wrap(source)?;
+    }
+    let mut builder = Chain::builder().collect(ProgressCollector::new(source, progress.clone()));
     for stage in &file.stages {
         builder = add_stage(builder, stage, &sides)?;
     }

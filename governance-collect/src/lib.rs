@@ -25,6 +25,10 @@
 //!   `Retry-After` header, re-collection of time ranges, a shorter interval while an alert
 //!   is active, and extra TLS root certificates for servers under a private certificate
 //!   authority.
+//! - [`recollect`] checks a collector's batches at the source for gaps and impossible values
+//!   and turns each into a re-collection request: a re-query through the HTTP collector's
+//!   control, or a line of a JSON Lines report for a folder. [`http::PollAlertAnalyzer`]
+//!   keeps the HTTP collector's alert active while findings keep coming.
 //! - [`BatchLimits`] caps the rows and payload bytes of a batch and sets apart an item
 //!   larger than a batch may be; the CSV and Parquet collectors take it with `with_limits`.
 //! - [`synthetic::SyntheticCity`] generates a city's air-quality readings with injected
@@ -66,6 +70,7 @@ mod json_rows;
 pub mod limits;
 pub mod mqtt;
 pub mod parquet;
+pub mod recollect;
 pub mod synthetic;
 
 pub use crate::csv::{ColumnSpec, CsvCollector, CsvConfig, CsvType};

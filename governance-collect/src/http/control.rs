@@ -1,10 +1,11 @@
 //! [`PollControl`]: the handle through which other parts of a system steer a running
 //! [`HttpPollCollector`](super::HttpPollCollector): the alert flag that shortens its poll
-//! interval, and requests to collect a time range again.
+//! interval, an alert hold that ends by itself, and requests to collect a time range again.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use governance_core::{Error, Result};
@@ -39,6 +40,8 @@ pub struct RecollectionOutcome {
 #[derive(Debug, Default)]
 struct ControlState {
     alert: AtomicBool,
+    /// End of the alert hold; the alert is active until then.
+    alert_until: Mutex<Option<Instant>>,
     recollections: Mutex<VecDeque<RecollectionRequest>>,
 }
 
@@ -59,14 +62,41 @@ pub struct PollControl {
 impl PollControl {
     /// Sets or clears the alert flag. While it is set the collector polls every
     /// [`alert_interval_ms`](super::HttpPollConfig::alert_interval_ms); the change applies
-    /// from its next wait.
+    /// from its next wait. Clearing it also ends an alert hold.
     pub fn set_alert(&self, active: bool) {
         self.state.alert.store(active, Ordering::SeqCst);
+        if !active && let Ok(mut until) = self.state.alert_until.lock() {
+            *until = None;
+        }
     }
 
-    /// Returns whether the alert flag is set.
+    /// Keeps the alert active for at least `duration` from now; a later end already held
+    /// stays. The alert ends by itself when the hold runs out, unless the flag of
+    /// [`set_alert`](Self::set_alert) is set. Fails only when a thread panicked while
+    /// holding the hold's lock.
+    pub fn hold_alert(&self, duration: Duration) -> Result<()> {
+        let end = Instant::now() + duration;
+        let mut until = self
+            .state
+            .alert_until
+            .lock()
+            .map_err(|_| Error::Internal("alert hold lock poisoned".into()))?;
+        if until.is_none_or(|current| current < end) {
+            *until = Some(end);
+        }
+        Ok(())
+    }
+
+    /// Returns whether the alert flag is set or an alert hold is running.
     pub fn alert_active(&self) -> bool {
-        self.state.alert.load(Ordering::SeqCst)
+        if self.state.alert.load(Ordering::SeqCst) {
+            return true;
+        }
+        // A poisoned lock counts as no hold: the flag alone then decides.
+        self.state
+            .alert_until
+            .lock()
+            .is_ok_and(|until| until.is_some_and(|end| Instant::now() < end))
     }
 
     /// Queues a re-collection of `[from, to)`; the collector runs it before its next poll.
@@ -130,5 +160,32 @@ mod tests {
             .request_recollection(time, time, "gap")
             .expect_err("empty range");
         assert!(error.to_string().contains("is empty"), "{error}");
+    }
+
+    #[test]
+    fn alert_hold_ends_by_itself() {
+        let control = PollControl::default();
+        control
+            .hold_alert(Duration::from_millis(50))
+            .expect("hold alert");
+        assert!(control.alert_active());
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(!control.alert_active());
+    }
+
+    #[test]
+    fn clearing_alert_ends_hold() {
+        let control = PollControl::default();
+        control.hold_alert(Duration::from_secs(60)).expect("hold");
+        control.set_alert(false);
+        assert!(!control.alert_active());
+    }
+
+    #[test]
+    fn shorter_hold_keeps_later_end() {
+        let control = PollControl::default();
+        control.hold_alert(Duration::from_secs(60)).expect("hold");
+        control.hold_alert(Duration::ZERO).expect("hold");
+        assert!(control.alert_active());
     }
 }

@@ -43,17 +43,26 @@
 //!
 //! # Control
 //!
-//! [`HttpPollCollector::control`] returns a [`PollControl`]. Its alert flag switches the
-//! interval to [`HttpPollConfig::alert_interval_ms`] until cleared, and each switch is
-//! logged and recorded as a `poll_interval_changed` lineage event. A re-collection request
-//! queries `[from, to)` with `since_param` and `until_param` before the next poll; its
-//! outcome is logged, audited and recorded as a `recollection` lineage event.
+//! [`HttpPollCollector::control`] returns a [`PollControl`]. Its alert flag, or an alert
+//! hold until it runs out, switches the interval to [`HttpPollConfig::alert_interval_ms`],
+//! and each switch is logged and recorded as a `poll_interval_changed` lineage event. A
+//! re-collection request queries `[from, to)` with `since_param` and `until_param` before
+//! the next poll; its outcome is logged, audited and recorded as a `recollection` lineage
+//! event.
+//!
+//! Two components drive the control from inside a chain.
+//! [`ValidatingCollector::http`](crate::recollect::ValidatingCollector::http) wraps this
+//! collector and requests a re-collection for each gap or impossible value it finds in the
+//! batches. [`PollAlertAnalyzer`] wraps an analyzer and keeps the alert active for a quiet period
+//! after each alert, anomaly or early-warning finding, so that the rate falls back once the
+//! findings stop.
 //!
 //! NOTE: re-collected rows are not checked against rows collected before, so a range that
 //! was only partly missing yields duplicates for a later deduplication stage to drop. A
 //! re-collection request is not part of the position: after a crash, a request whose
 //! batches were not committed must be made again.
 
+mod alert;
 mod config;
 mod control;
 mod fetch;
@@ -71,6 +80,7 @@ use governance_core::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use self::alert::{PollAlertAnalyzer, PollAlertConfig};
 pub use self::config::{HttpPayload, HttpPollConfig, RetryConfig, TimeQuery};
 pub use self::control::{PollControl, RecollectionOutcome, RecollectionRequest};
 pub use self::fetch::{FetchError, redact_url};
