@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench_er -- [--data DIR] [--label-budget N] [--json OUT]
+//!     [--term-frequency off|exact|near-exact] [--embedding-vectors DIM] [--minilm]
 //! cargo run --release --example bench_er -- --left A.csv --right B.csv --truth gt.csv \
 //!     --separator '|' [--name NAME] [--label-budget N] [--json OUT]
 //! ```
@@ -17,13 +18,20 @@
 //! and pair quality (PQ). The matcher is Fellegi-Sunter trained by EM without labels on the
 //! union of all blockers' candidates, with `u` estimated from random pairs. It reports
 //! pairwise precision, recall and F1 at match probability 0.5, and again after a greedy
-//! one-to-one assignment (clustering with at most two records per cluster).
+//! one-to-one assignment (clustering with at most two records per cluster). With
+//! `--term-frequency`, the text comparisons get the term-frequency adjustment of
+//! governance-fuse on their `exact` level (and with `near-exact` on their highest threshold
+//! level too), and the adjusted weights of the most common values are printed.
 //!
 //! The trained matcher computes the pair features of governance-fuse for the same
 //! candidates. Active learning starts from the Fellegi-Sunter probabilities and requests
 //! labels for at most `--label-budget` pairs (default 100) from an oracle that looks them up
 //! in the truth file. The pair classifier trained on those labels scores every candidate,
 //! and the same two metrics are reported for it. A budget of 0 skips the trained matcher.
+//! `--embedding-vectors DIM` adds the product and difference of the two records' embeddings,
+//! projected to DIM dimensions, to the pair features. `--minilm` takes those embeddings (and
+//! the embedding cosines) from the pretrained MiniLM encoder in `$GOVERNANCE_MINILM_DIR` or
+//! `$HOME/.cache/governance-models/all-minilm-l6-v2` instead of hashed character n-grams.
 
 #![expect(
     clippy::print_stdout,
@@ -40,6 +48,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::data::{Skipped, Task, read_table, read_truth, standard_tasks};
+use crate::matcher::TermFrequencyMode;
+use crate::trained::TrainedOptions;
 
 const USAGE: &str = "\
 usage: bench_er [--data DIR] [--label-budget N] [--json OUT]
@@ -57,7 +67,18 @@ Blocks and matches two record tables and scores them against the true pairs.
   --name NAME       name of the task in the output (default 'custom')
   --label-budget N  most candidate pairs that active learning labels from the truth file
                     to train the pair classifier (default 100; 0 skips the classifier)
-  --json OUT        also write the results as JSON to OUT";
+  --json OUT        also write the results as JSON to OUT
+  --term-frequency MODE
+                    term-frequency adjustment of the Fellegi-Sunter text comparisons:
+                    off (default), exact, or near-exact (exact and the highest
+                    threshold level)
+  --embedding-vectors DIM
+                    add the product and difference of the records' embeddings,
+                    projected to DIM dimensions, to the pair features (default 0: off)
+  --minilm          embed with the MiniLM encoder in $GOVERNANCE_MINILM_DIR or
+                    $HOME/.cache/governance-models/all-minilm-l6-v2
+  --hidden LIST     hidden-layer widths of the pair classifier, comma-separated, or
+                    none for logistic regression (default 32)";
 
 #[derive(Debug, Default)]
 struct Args {
@@ -67,15 +88,15 @@ struct Args {
     truth: Option<PathBuf>,
     separator: u8,
     name: String,
-    label_budget: usize,
     json: Option<PathBuf>,
+    term_frequency: TermFrequencyMode,
+    trained: TrainedOptions,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         separator: b',',
         name: "custom".into(),
-        label_budget: 100,
         ..Args::default()
     };
     let mut iter = std::env::args().skip(1);
@@ -93,16 +114,54 @@ fn parse_args() -> Result<Args, String> {
             "--json" => args.json = Some(value()?.into()),
             "--label-budget" => {
                 let text = value()?;
-                args.label_budget = text.parse().map_err(|_| {
+                args.trained.label_budget = text.parse().map_err(|_| {
                     format!("--label-budget must be a whole number of labels, got {text:?}")
                 })?;
-                if args.label_budget == 1 {
+                if args.trained.label_budget == 1 {
                     return Err(
                         "--label-budget is 1; use at least 2, so that both classes can be \
                          labelled, or 0 to skip the trained matcher"
                             .into(),
                     );
                 }
+            }
+            "--term-frequency" => {
+                let text = value()?;
+                args.term_frequency = match text.as_str() {
+                    "off" => TermFrequencyMode::Off,
+                    "exact" => TermFrequencyMode::Exact,
+                    "near-exact" => TermFrequencyMode::NearExact,
+                    _ => {
+                        return Err(format!(
+                            "--term-frequency must be off, exact or near-exact, got {text:?}"
+                        ));
+                    }
+                };
+            }
+            "--embedding-vectors" => {
+                let text = value()?;
+                args.trained.embedding_vectors = text.parse().map_err(|_| {
+                    format!(
+                        "--embedding-vectors must be a whole number of dimensions, got {text:?}"
+                    )
+                })?;
+            }
+            "--minilm" => args.trained.minilm = true,
+            "--hidden" => {
+                let text = value()?;
+                args.trained.hidden = if text == "none" {
+                    Vec::new()
+                } else {
+                    text.split(',')
+                        .map(|width| match width.trim().parse::<usize>() {
+                            Ok(width) if width > 0 => Ok(width),
+                            _ => Err(format!(
+                                "--hidden must list positive layer widths such as 32 or 64,16, \
+                                 or be none, got {text:?}"
+                            )),
+                        })
+                        .collect::<Result<_, _>>()?
+                };
             }
             "--separator" => {
                 let text = value()?;
@@ -134,7 +193,7 @@ struct TaskResult {
     trained: Option<trained::TrainedResult>,
 }
 
-fn run_task(task: &Task, label_budget: usize) -> Result<TaskResult, String> {
+fn run_task(task: &Task, args: &Args) -> Result<TaskResult, String> {
     let mut skipped = Skipped::default();
     let left = read_table(&task.left, task.separator, &mut skipped)?;
     let right = read_table(&task.right, task.separator, &mut skipped)?;
@@ -155,8 +214,9 @@ fn run_task(task: &Task, label_budget: usize) -> Result<TaskResult, String> {
         truth.len()
     );
     let (blocking, union) = matcher::run_blockers(&left, &right, &truth)?;
-    let (matching, probabilities) = matcher::run_matcher(&left, &right, &union, &truth)?;
-    let trained = if label_budget > 0 {
+    let (matching, probabilities) =
+        matcher::run_matcher(&left, &right, &union, &truth, args.term_frequency)?;
+    let trained = if args.trained.label_budget > 0 {
         let source = task.truth.display().to_string();
         Some(trained::run_trained(
             &left,
@@ -164,8 +224,8 @@ fn run_task(task: &Task, label_budget: usize) -> Result<TaskResult, String> {
             &union,
             &probabilities,
             &truth,
-            label_budget,
             &source,
+            &args.trained,
         )?)
     } else {
         None
@@ -222,7 +282,7 @@ fn main() {
     };
     let mut results = Vec::new();
     for task in &tasks {
-        match run_task(task, args.label_budget) {
+        match run_task(task, &args) {
             Ok(result) => results.push(result),
             Err(message) => {
                 eprintln!("{}: {message}", task.name);

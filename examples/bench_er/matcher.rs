@@ -16,6 +16,7 @@ use governance::fuse::er::fellegi_sunter::{
     FellegiSunterConfig, FellegiSunterModel, LevelMatrix, random_pairs,
 };
 use governance::fuse::er::metrics::{BlockingQuality, PairMetrics};
+use governance::fuse::er::term_frequency::{TermFrequencyConfig, TermFrequencyLevel};
 use governance::fuse::er::{CandidatePair, LinkMode, RecordTable};
 use serde::Serialize;
 
@@ -30,9 +31,21 @@ pub struct BlockingResult {
     pub seconds: f64,
 }
 
+/// Levels of the text comparisons that get the term-frequency adjustment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TermFrequencyMode {
+    #[default]
+    Off,
+    Exact,
+    NearExact,
+}
+
 #[derive(Debug, Serialize)]
 pub struct MatchingResult {
     pub comparisons: Vec<String>,
+    pub term_frequency: TermFrequencyMode,
+    pub term_frequency_levels: Vec<TermFrequencyLevel>,
     pub candidates: u64,
     pub em_iterations: usize,
     pub match_probability: f64,
@@ -158,8 +171,13 @@ pub fn run_blockers(
 }
 
 /// Chooses one comparison per common attribute: numeric for mostly numeric values, TF-IDF cosine for
-/// long text, Jaro-Winkler otherwise.
-fn comparisons(left: &RecordTable, right: &RecordTable) -> Result<Vec<Comparison>, String> {
+/// long text, Jaro-Winkler otherwise. The text comparisons get the term-frequency adjustment
+/// that `term_frequency` selects.
+fn comparisons(
+    left: &RecordTable,
+    right: &RecordTable,
+    term_frequency: TermFrequencyMode,
+) -> Result<Vec<Comparison>, String> {
     let common = left
         .common_attributes(right)
         .map_err(|err| err.to_string())?;
@@ -188,10 +206,22 @@ fn comparisons(left: &RecordTable, right: &RecordTable) -> Result<Vec<Comparison
             / values.len();
         let comparison = if numeric * 10 >= values.len() * 8 {
             Comparison::numeric(attribute)
-        } else if mean_length > 25 {
-            Comparison::tfidf(attribute)
         } else {
-            Comparison::jaro_winkler(attribute)
+            let text = if mean_length > 25 {
+                Comparison::tfidf(attribute)
+            } else {
+                Comparison::jaro_winkler(attribute)
+            };
+            match term_frequency {
+                TermFrequencyMode::Off => text,
+                TermFrequencyMode::Exact => {
+                    text.with_term_frequency(TermFrequencyConfig::default())
+                }
+                TermFrequencyMode::NearExact => text.with_term_frequency(TermFrequencyConfig {
+                    near_exact: true,
+                    ..TermFrequencyConfig::default()
+                }),
+            }
         };
         chosen.push(comparison);
     }
@@ -276,10 +306,11 @@ pub fn run_matcher(
     right: &RecordTable,
     candidates: &[CandidatePair],
     truth: &[CandidatePair],
+    term_frequency: TermFrequencyMode,
 ) -> Result<(MatchingResult, Vec<f64>), String> {
     let started = Instant::now();
     let err = |err: governance::fuse::er::ErError| err.to_string();
-    let chosen = comparisons(left, right)?;
+    let chosen = comparisons(left, right, term_frequency)?;
     let fitted = chosen
         .iter()
         .map(|comparison| comparison.fit(left, right))
@@ -294,7 +325,14 @@ pub fn run_matcher(
         Some(&random_levels),
     )
     .map_err(err)?;
-    let probabilities = model.predict(&levels).map_err(err)?;
+    let probabilities = if term_frequency == TermFrequencyMode::Off {
+        model.predict(&levels).map_err(err)?
+    } else {
+        model
+            .predict_with_term_frequencies(&levels, &fitted, left, right, candidates)
+            .map_err(err)?
+    };
+    let term_frequency_levels = model.term_frequency_report(&fitted, 3).map_err(err)?;
     let scores = score_probabilities(left, right, candidates, &probabilities, truth)?;
     let seconds = started.elapsed().as_secs_f64();
 
@@ -305,11 +343,19 @@ pub fn run_matcher(
         model.match_probability,
         names.join(", ")
     );
+    if !term_frequency_levels.is_empty() {
+        println!("  term-frequency adjusted levels (weights in bits, 3 most common values):");
+        for level in &term_frequency_levels {
+            print!("{level}");
+        }
+    }
     print_metrics("p >= 0.5", &scores.threshold);
     print_metrics("one-to-one", &scores.one_to_one);
     println!("  matching took {seconds:.2} s");
     let result = MatchingResult {
         comparisons: names,
+        term_frequency,
+        term_frequency_levels,
         candidates: candidates.len() as u64,
         em_iterations: model.iterations,
         match_probability: model.match_probability,

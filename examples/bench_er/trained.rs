@@ -3,21 +3,51 @@
 //! oracle, then applied to every candidate.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::time::Instant;
 
+use governance::fuse::embed::HashedNgramEmbedder;
 use governance::fuse::er::active::{ActiveLearningConfig, MatchOracle, learn_actively};
+use governance::fuse::er::features::vectors::EmbeddingVectorConfig;
 use governance::fuse::er::features::{PairFeatureConfig, PairFeaturizer};
 use governance::fuse::er::metrics::PairMetrics;
 use governance::fuse::er::{CandidatePair, ErError, RecordTable};
-use governance::llm::FeatureMatrix;
+use governance::llm::{FeatureMatrix, SentenceEncoder, TextEmbedder};
 use governance::{Feedback, FeedbackTarget, Label};
 use serde::Serialize;
 
 use crate::matcher::{print_metrics, score_probabilities};
 
+/// Label budget, pair-feature and classifier settings of the trained matcher.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainedOptions {
+    /// Most candidate pairs that active learning labels; 0 skips the trained matcher.
+    pub label_budget: usize,
+    /// Dimensions of the projected embedding vectors; 0 leaves them out.
+    pub embedding_vectors: usize,
+    /// Whether the MiniLM encoder replaces the hashed n-gram embedder.
+    pub minilm: bool,
+    /// Hidden-layer widths of the pair classifier; empty for logistic regression.
+    pub hidden: Vec<usize>,
+}
+
+impl Default for TrainedOptions {
+    /// Returns the library's defaults: its label budget of 100, no embedding vectors, hashed
+    /// n-grams, and the hidden layers of [`ActiveLearningConfig::default`].
+    fn default() -> Self {
+        let active = ActiveLearningConfig::default();
+        Self {
+            label_budget: active.budget,
+            embedding_vectors: 0,
+            minilm: false,
+            hidden: active.classifier.hidden,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct TrainedResult {
-    pub label_budget: usize,
+    pub options: TrainedOptions,
     pub labels: usize,
     pub labelled_matches: usize,
     pub rounds: usize,
@@ -59,21 +89,39 @@ impl MatchOracle for TruthOracle<'_> {
 }
 
 /// Computes pair features of every candidate and lets active learning request labels for at
-/// most `budget` of them from the truth file, starting from the Fellegi-Sunter probabilities
-/// `prior`. Then scores the trained classifier's probabilities on all candidates.
+/// most `options.label_budget` of them from the truth file, starting from the Fellegi-Sunter
+/// probabilities `prior`. Then scores the trained classifier's probabilities on all
+/// candidates.
 pub fn run_trained(
     left: &RecordTable,
     right: &RecordTable,
     candidates: &[CandidatePair],
     prior: &[f64],
     truth: &[CandidatePair],
-    budget: usize,
     truth_source: &str,
+    options: &TrainedOptions,
 ) -> Result<TrainedResult, String> {
+    let budget = options.label_budget;
     let started = Instant::now();
     let err = |err: ErError| err.to_string();
+    let feature_config = PairFeatureConfig {
+        embedding_vectors: (options.embedding_vectors > 0).then(|| EmbeddingVectorConfig {
+            dim: options.embedding_vectors,
+            ..EmbeddingVectorConfig::default()
+        }),
+        ..PairFeatureConfig::default()
+    };
+    let embedder: Box<dyn TextEmbedder> = if options.minilm {
+        Box::new(load_minilm()?)
+    } else {
+        Box::new(HashedNgramEmbedder::new(
+            feature_config.embedding_dim,
+            &[2, 3, 4],
+        ))
+    };
     let featurizer =
-        PairFeaturizer::fit(left, right, &PairFeatureConfig::default()).map_err(err)?;
+        PairFeaturizer::fit_with_embedder(left, right, &feature_config, embedder.as_ref())
+            .map_err(err)?;
     let values = featurizer.features(candidates).map_err(err)?;
     let features = FeatureMatrix::new(featurizer.names().to_vec(), values)
         .map_err(|err| format!("failed to build the feature matrix: {err}"))?;
@@ -84,10 +132,11 @@ pub fn run_trained(
         source: truth_source,
         reviewed: 0,
     };
-    let config = ActiveLearningConfig {
+    let mut config = ActiveLearningConfig {
         budget,
         ..ActiveLearningConfig::default()
     };
+    config.classifier.hidden.clone_from(&options.hidden);
     let outcome = learn_actively(&config, &features, candidates, prior, &mut oracle)
         .map_err(|err| error_chain(&err))?;
     let probabilities: Vec<f64> = outcome
@@ -113,7 +162,7 @@ pub fn run_trained(
     print_metrics("trained one-to-one", &scores.one_to_one);
     println!("  features took {feature_seconds:.2} s, training and scoring {seconds:.2} s in all");
     Ok(TrainedResult {
-        label_budget: budget,
+        options: options.clone(),
         labels: outcome.labelled.len(),
         labelled_matches,
         rounds: outcome.rounds,
@@ -123,6 +172,29 @@ pub fn run_trained(
         one_to_one: scores.one_to_one,
         feature_seconds,
         seconds,
+    })
+}
+
+/// Loads the MiniLM encoder from `$GOVERNANCE_MINILM_DIR`, or else from
+/// `$HOME/.cache/governance-models/all-minilm-l6-v2`.
+fn load_minilm() -> Result<SentenceEncoder, String> {
+    let dir = match std::env::var_os("GOVERNANCE_MINILM_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/governance-models/all-minilm-l6-v2"),
+    };
+    if !dir.join("model.safetensors").is_file() {
+        return Err(format!(
+            "--minilm: no MiniLM weights (model.safetensors) in {}; set \
+             GOVERNANCE_MINILM_DIR to the model folder or run .ci/fetch_minilm.sh",
+            dir.display()
+        ));
+    }
+    SentenceEncoder::load(&dir).map_err(|err| {
+        format!(
+            "--minilm: failed to load the encoder in {}: {err}",
+            dir.display()
+        )
     })
 }
 

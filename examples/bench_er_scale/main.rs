@@ -460,7 +460,7 @@ fn run_ours(
     let model = train_like_splink(table, &fitted, method, &blocking.pairs, &levels)?;
     let probabilities = if method.term_frequency {
         model
-            .predict_with_term_frequencies(&levels, &fitted, table, &blocking.pairs)
+            .predict_with_term_frequencies(&levels, &fitted, table, table, &blocking.pairs)
             .map_err(err)?
     } else {
         model.predict(&levels).map_err(err)?

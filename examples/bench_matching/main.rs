@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench_matching -- [--modes train,active,unsupervised]
-//!     [--quick] [--json OUT] [--show-model] DIR...
+//!     [--quick] [--json OUT] [--show-model] [--embedding-vectors DIM] DIR...
 //! ```
 //!
 //! Each DIR contains `train.txt`, `valid.txt` and `test.txt` in the Magellan/DeepMatcher format
@@ -18,7 +18,8 @@
 //!   posterior is above 0.5.
 //!
 //! Features and the Fellegi-Sunter comparisons are fitted on the records of the two tables
-//! only, never on labels.
+//! only, never on labels. `--embedding-vectors DIM` adds the product and difference of the
+//! two records' hashed n-gram embeddings, projected to DIM dimensions, to the pair features.
 
 #![expect(
     clippy::print_stdout,
@@ -34,6 +35,7 @@ use std::time::Instant;
 
 use governance::fuse::er::active::{ActiveLearningConfig, MatchOracle, learn_actively};
 use governance::fuse::er::assign::one_to_one;
+use governance::fuse::er::features::vectors::EmbeddingVectorConfig;
 use governance::fuse::er::features::{PairFeatureConfig, PairFeaturizer};
 use governance::fuse::er::fellegi_sunter::{
     FellegiSunterConfig, FellegiSunterModel, LevelMatrix, random_pairs,
@@ -47,7 +49,8 @@ use serde::Serialize;
 use crate::dataset::{Dataset, Split};
 
 const USAGE: &str = "\
-usage: bench_matching [--modes LIST] [--quick] [--json OUT] [--show-model] DIR...
+usage: bench_matching [--modes LIST] [--quick] [--json OUT] [--show-model]
+                      [--embedding-vectors DIM] DIR...
 
 Scores entity matching on labelled pairs (train.txt, valid.txt, test.txt per DIR).
 
@@ -57,7 +60,10 @@ Scores entity matching on labelled pairs (train.txt, valid.txt, test.txt per DIR
                 (default: all three)
   --quick       fewer training epochs, for CI; still deterministic
   --json OUT    also write [{dataset, mode, precision, recall, f1, seconds}] to OUT
-  --show-model  print the trained Fellegi-Sunter m, u and weights";
+  --show-model  print the trained Fellegi-Sunter m, u and weights
+  --embedding-vectors DIM
+                add the product and difference of the records' embeddings,
+                projected to DIM dimensions, to the pair features (default 0: off)";
 
 /// Label budget of the active mode.
 const LABEL_BUDGET: usize = 100;
@@ -119,6 +125,8 @@ struct Options {
     quick: bool,
     json: Option<PathBuf>,
     show_model: bool,
+    /// Dimensions of the projected embedding vectors; 0 leaves them out.
+    embedding_vectors: usize,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
@@ -128,6 +136,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
         quick: false,
         json: None,
         show_model: false,
+        embedding_vectors: 0,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -154,6 +163,16 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
                     .next()
                     .ok_or_else(|| format!("option --json needs a file\n\n{USAGE}"))?;
                 options.json = Some(PathBuf::from(path));
+            }
+            "--embedding-vectors" => {
+                let text = args.next().ok_or_else(|| {
+                    format!("option --embedding-vectors needs a value\n\n{USAGE}")
+                })?;
+                options.embedding_vectors = text.parse().map_err(|_| {
+                    format!(
+                        "--embedding-vectors must be a whole number of dimensions, got {text:?}"
+                    )
+                })?;
             }
             "--help" | "-h" => return Ok(None),
             flag if flag.starts_with("--") => {
@@ -242,8 +261,14 @@ struct Prepared {
 
 fn run_dataset(dataset: &Dataset, options: &Options) -> Result<Vec<Figures>, ErError> {
     let started = Instant::now();
-    let featurizer =
-        PairFeaturizer::fit(&dataset.left, &dataset.right, &PairFeatureConfig::default())?;
+    let config = PairFeatureConfig {
+        embedding_vectors: (options.embedding_vectors > 0).then(|| EmbeddingVectorConfig {
+            dim: options.embedding_vectors,
+            ..EmbeddingVectorConfig::default()
+        }),
+        ..PairFeatureConfig::default()
+    };
+    let featurizer = PairFeaturizer::fit(&dataset.left, &dataset.right, &config)?;
     let matrix = |split: &Split| -> Result<FeatureMatrix, ErError> {
         let values = featurizer.features(&split.pairs)?;
         Ok(FeatureMatrix::new(featurizer.names().to_vec(), values)?)

@@ -1,15 +1,17 @@
-//! Entity blocking with the pretrained MiniLM sentence encoder behind the same
-//! `TextEmbedder` interface as the hashed n-gram embedder. Skips with a message when the
-//! model folder is absent; `.ci/fetch_minilm.sh` installs it.
+//! Entity blocking and pair features with the pretrained MiniLM sentence encoder behind the
+//! same `TextEmbedder` interface as the hashed n-gram embedder. Skips with a message when
+//! the model folder is absent; `.ci/fetch_minilm.sh` installs it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use governance_fuse::embed::{HashedNgramEmbedder, TextEmbedder};
-use governance_fuse::er::RecordTable;
 use governance_fuse::er::block::{
     Blocker, EmbedFn, EmbeddingBlocker, EmbeddingBlockerConfig, EmbeddingIndex,
 };
+use governance_fuse::er::features::vectors::EmbeddingVectorConfig;
+use governance_fuse::er::features::{PairFeatureConfig, PairFeaturizer};
+use governance_fuse::er::{CandidatePair, RecordTable};
 use governance_llm::SentenceEncoder;
 
 /// Returns the model folder, `GOVERNANCE_MINILM_DIR` or else
@@ -104,4 +106,37 @@ fn encoder_blocks_paraphrases() {
         paraphrase > unrelated + 0.2,
         "paraphrase {paraphrase}, unrelated {unrelated}"
     );
+}
+
+#[test]
+fn encoder_features_score_paraphrases() {
+    let Some(dir) = minilm_dir() else { return };
+    let encoder = SentenceEncoder::load(&dir).expect("MiniLM folder loads");
+    let config = PairFeatureConfig {
+        embedding_vectors: Some(EmbeddingVectorConfig { dim: 8, seed: 7 }),
+        ..PairFeatureConfig::default()
+    };
+    let (left, right) = (table("left", &LEFT), table("right", &RIGHT));
+    let featurizer =
+        PairFeaturizer::fit_with_embedder(&left, &right, &config, &encoder).expect("fits");
+    let names = featurizer.names();
+    assert_eq!(
+        names.last().map(String::as_str),
+        Some("record:embedding_difference_7")
+    );
+    let cosine = names
+        .iter()
+        .position(|name| name == "record:embedding_cosine")
+        .expect("cosine column");
+
+    // The streetlight request with its paraphrase, then with the trash request.
+    let pairs = [CandidatePair::new(0, 1), CandidatePair::new(0, 3)];
+    let rows = featurizer.features(&pairs).expect("features");
+    let width = featurizer.width();
+    let (paraphrase, unrelated) = (rows[cosine], rows[width + cosine]);
+    assert!(
+        paraphrase > unrelated + 0.2,
+        "paraphrase {paraphrase}, unrelated {unrelated}"
+    );
+    assert!(rows.iter().all(|value| value.is_finite()));
 }

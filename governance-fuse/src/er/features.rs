@@ -14,8 +14,16 @@
 //! because a code of one record found anywhere in the other's text is strong evidence for
 //! products, and agreement of the numbers in the text (versions, sizes).
 //!
+//! With [`PairFeatureConfig::embedding_vectors`] set, the pair also gets the element-wise
+//! product and absolute difference of the two records' embeddings, projected to a few
+//! dimensions ([`vectors`]). [`PairFeaturizer::fit_with_embedder`] takes any
+//! [`TextEmbedder`], such as the pretrained sentence encoder of `governance-llm`, in place
+//! of the hashed embedder for every embedding feature.
+//!
 //! Everything here is fitted on the records of both tables and nothing on labels: document
 //! frequencies, neighbour ranks and the numeric-attribute test see only attribute values.
+
+pub mod vectors;
 
 use std::collections::HashSet;
 
@@ -31,6 +39,7 @@ use super::context::Neighbours;
 use super::fellegi_sunter::LevelMatrix;
 use super::{CandidatePair, ErError, RecordTable};
 use crate::embed::{HashedNgramEmbedder, TextEmbedder, cosine};
+use vectors::{EmbeddingVectorConfig, RecordVectors};
 
 /// Settings of the pair features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,8 +56,12 @@ pub struct PairFeatureConfig {
     /// Share of present values that must be plain numbers for an attribute to count as
     /// numeric.
     pub numeric_share: f64,
-    /// Length of the hashed character 2-, 3- and 4-gram embeddings of text values.
+    /// Length of the hashed character 2-, 3- and 4-gram embeddings of text values, at least 1.
+    /// [`PairFeaturizer::fit_with_embedder`] ignores it, because its embedder sets the length.
     pub embedding_dim: usize,
+    /// Product and difference of the projected record embeddings as features; off when
+    /// absent.
+    pub embedding_vectors: Option<EmbeddingVectorConfig>,
 }
 
 impl Default for PairFeatureConfig {
@@ -60,6 +73,7 @@ impl Default for PairFeatureConfig {
             soft_tfidf_max_tokens: 30,
             numeric_share: 0.9,
             embedding_dim: 256,
+            embedding_vectors: None,
         }
     }
 }
@@ -118,6 +132,7 @@ pub struct PairFeaturizer {
     left: Vec<RecordCache>,
     right: Vec<RecordCache>,
     record_context: (Neighbours, Neighbours),
+    vectors: Option<RecordVectors>,
     names: Vec<String>,
 }
 
@@ -162,7 +177,8 @@ const RECORD_FEATURES: [&str; 13] = [
 
 impl PairFeaturizer {
     /// Fits document frequencies, numeric-attribute tests and neighbour ranks on the records of
-    /// `left` and `right`.
+    /// `left` and `right`, with hashed character n-gram embeddings of
+    /// `config.embedding_dim` dimensions.
     ///
     /// # Errors
     /// [`ErError::EmptyInput`] for a table without records, [`ErError::NoCommonAttribute`]
@@ -172,6 +188,22 @@ impl PairFeaturizer {
         left: &RecordTable,
         right: &RecordTable,
         config: &PairFeatureConfig,
+    ) -> Result<Self, ErError> {
+        let embedder = HashedNgramEmbedder::new(config.embedding_dim.max(1), &[2, 3, 4]);
+        Self::fit_with_embedder(left, right, config, &embedder)
+    }
+
+    /// Fits as [`Self::fit`], with `embedder` for the embedding cosines and the embedding
+    /// vectors of attribute values and whole records.
+    ///
+    /// # Errors
+    /// As [`Self::fit`], and [`ErError::InvalidConfig`] when the embedder returns embeddings
+    /// of different lengths.
+    pub fn fit_with_embedder(
+        left: &RecordTable,
+        right: &RecordTable,
+        config: &PairFeatureConfig,
+        embedder: &dyn TextEmbedder,
     ) -> Result<Self, ErError> {
         if config.neighbours == 0 || config.edit_prefix_chars == 0 || config.embedding_dim == 0 {
             return Err(ErError::invalid_config(
@@ -236,6 +268,9 @@ impl PairFeaturizer {
                 .chain(record_texts(right).iter())
                 .map(String::as_str),
         );
+        if let Some(vector_config) = &config.embedding_vectors {
+            vector_config.validate()?;
+        }
         let left_cache = cache_records(
             left,
             Side::Left,
@@ -243,6 +278,7 @@ impl PairFeaturizer {
             &attribute_tfidf,
             &record_tfidf,
             config,
+            embedder,
         );
         let right_cache = cache_records(
             right,
@@ -251,7 +287,24 @@ impl PairFeaturizer {
             &attribute_tfidf,
             &record_tfidf,
             config,
+            embedder,
         );
+        let vectors = match &config.embedding_vectors {
+            Some(vector_config) => {
+                let embeddings = |cache: &[RecordCache]| -> Vec<Vec<f32>> {
+                    cache
+                        .iter()
+                        .map(|record| record.embedding.clone())
+                        .collect()
+                };
+                Some(RecordVectors::project(
+                    vector_config,
+                    &embeddings(&left_cache),
+                    &embeddings(&right_cache),
+                )?)
+            }
+            None => None,
+        };
         let mut selected_attributes = attributes;
         for (index, attribute) in selected_attributes.iter_mut().enumerate() {
             if attribute.kind == AttributeKind::Text {
@@ -300,6 +353,9 @@ impl PairFeaturizer {
         for feature in RECORD_FEATURES.iter().chain(CONTEXT_FEATURES.iter()) {
             feature_names.push(format!("record:{feature}"));
         }
+        if let Some(vector_config) = &config.embedding_vectors {
+            feature_names.extend(vectors::feature_names(vector_config.dim));
+        }
 
         Ok(Self {
             config: config.clone(),
@@ -308,6 +364,7 @@ impl PairFeaturizer {
             left: left_cache,
             right: right_cache,
             record_context,
+            vectors,
             names: feature_names,
         })
     }
@@ -490,6 +547,9 @@ impl PairFeaturizer {
             pair,
             score,
         );
+        if let Some(vectors) = &self.vectors {
+            vectors.push(&mut row, pair.left as usize, pair.right as usize);
+        }
         row
     }
 
@@ -679,9 +739,9 @@ fn cache_records(
     attribute_tfidf: &[TfIdf],
     record_tfidf: &TfIdf,
     config: &PairFeatureConfig,
+    embedder: &dyn TextEmbedder,
 ) -> Vec<RecordCache> {
     let texts = record_texts(table);
-    let embedder = HashedNgramEmbedder::new(config.embedding_dim, &[2, 3, 4]);
     (0..table.len())
         .into_par_iter()
         .map(|row| {
@@ -693,7 +753,7 @@ fn cache_records(
                         Side::Left => attribute.left_index,
                         Side::Right => attribute.right_index,
                     };
-                    cache_value(table.value(row, index), tfidf, &embedder, config)
+                    cache_value(table.value(row, index), tfidf, embedder, config)
                 })
                 .collect();
             let text = &texts[row];
@@ -718,7 +778,7 @@ fn cache_records(
 fn cache_value(
     value: Option<&str>,
     tfidf: &TfIdf,
-    embedder: &HashedNgramEmbedder,
+    embedder: &dyn TextEmbedder,
     config: &PairFeatureConfig,
 ) -> ValueCache {
     let Some(value) = value else {

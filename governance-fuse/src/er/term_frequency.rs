@@ -17,8 +17,19 @@
 //! the comparison was fitted on. EM trains the model without the adjustment, and
 //! [`FellegiSunterModel::predict_with_term_frequencies`] applies it when scoring, as Splink
 //! does.
+//!
+//! With [`TermFrequencyConfig::near_exact`], a pair at the highest threshold level (a near
+//! match such as a typo) gets the same adjustment. Its two values differ, so the frequency is
+//! that of the more common of the two, which never credits a rare misspelling of a common
+//! value. The ratio is taken against `u_exact` there too, because it measures how much more
+//! or less common the value is than an average agreeing value. The level's own `u` already
+//! counts how often near matches occur at all.
+//!
+//! [`FellegiSunterModel::term_frequency_report`] lists the trained and the adjusted weights of
+//! every adjusted level, next to the model's per-level m, u and weight.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -36,14 +47,19 @@ pub struct TermFrequencyConfig {
     pub min_u: f64,
     /// Share of the adjustment applied, in `[0, 1]`: 0 turns it off, 1 applies it whole.
     pub weight: f64,
+    /// Whether the highest threshold level (a near match) is adjusted too, by the frequency
+    /// of the more common of the pair's two values. Needs at least one threshold.
+    pub near_exact: bool,
 }
 
 impl Default for TermFrequencyConfig {
-    /// Returns a floor of 0.0001 (one record in ten thousand) and the whole adjustment.
+    /// Returns a floor of 0.0001 (one record in ten thousand), the whole adjustment, and
+    /// the `exact` level only.
     fn default() -> Self {
         Self {
             min_u: 1e-4,
             weight: 1.0,
+            near_exact: false,
         }
     }
 }
@@ -109,6 +125,68 @@ impl TermFrequencies {
     pub fn distinct(&self) -> usize {
         self.counts.len()
     }
+
+    /// Returns the `count` most frequent normalised values with their frequencies, most
+    /// frequent first and ties in alphabetical order.
+    pub fn most_common(&self, count: usize) -> Vec<(&str, f64)> {
+        let mut values: Vec<(&str, u64)> = self
+            .counts
+            .iter()
+            .map(|(value, &seen)| (value.as_str(), seen))
+            .collect();
+        values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        values.truncate(count);
+        values
+            .into_iter()
+            .map(|(value, seen)| (value, seen as f64 / self.total as f64))
+            .collect()
+    }
+}
+
+/// Trained and term-frequency-adjusted match weights of one adjusted level, in bits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermFrequencyLevel {
+    /// Comparison name, as in the model.
+    pub comparison: String,
+    /// Level label: `exact`, or the highest threshold's label for a near-exact level.
+    pub label: String,
+    /// Trained weight `log2(m / u)` of the level, which every value had without the
+    /// adjustment.
+    pub trained_weight: f64,
+    /// Adjusted weight of a value at or below the `min_u` floor: the most the level reaches.
+    pub max_weight: f64,
+    /// Most frequent values with their frequency and adjusted weight, most frequent first.
+    /// The first has the lowest adjusted weight of the level.
+    pub most_common: Vec<ValueWeight>,
+}
+
+/// One value's frequency and adjusted weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueWeight {
+    /// Normalised value.
+    pub value: String,
+    /// Share of the counted values that have it.
+    pub frequency: f64,
+    /// Weight of the level for a pair on this value, in bits.
+    pub weight: f64,
+}
+
+impl fmt::Display for TermFrequencyLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "  {} {}: trained weight {:+.2}, rarest values {:+.2}",
+            self.comparison, self.label, self.trained_weight, self.max_weight
+        )?;
+        for value in &self.most_common {
+            writeln!(
+                f,
+                "    {:<28} frequency {:.5}  weight {:+.2}",
+                value.value, value.frequency, value.weight
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// A comparison with a term-frequency adjustment, bound to its column of the level matrix.
@@ -119,14 +197,18 @@ struct Adjusted<'a> {
     column: usize,
     exact_level: u8,
     u_exact: f64,
+    /// The highest threshold level, when [`TermFrequencyConfig::near_exact`] adjusts it.
+    near_level: Option<u8>,
 }
 
 impl FellegiSunterModel {
     /// Term-frequency adjustment, in bits, of every pair of `data`: the sum over the
-    /// comparisons of `comparisons` with a [`TermFrequencyConfig`] whose level is `exact`.
+    /// comparisons of `comparisons` with a [`TermFrequencyConfig`] whose level is `exact`
+    /// (or the highest threshold level, with [`TermFrequencyConfig::near_exact`]).
     ///
     /// `data` contains the levels of `pairs` (in the same order) under the model's comparisons,
-    /// and `left` is the left table of the pairs; the value of an exact pair is read there.
+    /// and `left` and `right` are the tables of the pairs (the same table twice when
+    /// deduplicating); the pair's values are read there.
     /// Comparisons without the adjustment are skipped, so `comparisons` may list every
     /// fitted comparison.
     ///
@@ -139,6 +221,7 @@ impl FellegiSunterModel {
         data: &LevelMatrix,
         comparisons: &[FittedComparison],
         left: &RecordTable,
+        right: &RecordTable,
         pairs: &[CandidatePair],
     ) -> Result<Vec<f64>, ErError> {
         if data.num_pairs() != pairs.len() {
@@ -156,8 +239,7 @@ impl FellegiSunterModel {
                 let levels = data.row(row);
                 adjusted
                     .iter()
-                    .filter(|entry| levels[entry.column] == entry.exact_level)
-                    .map(|entry| entry.bits(left, pair))
+                    .map(|entry| entry.bits(levels[entry.column], left, right, pair))
                     .sum()
             })
             .collect();
@@ -174,15 +256,58 @@ impl FellegiSunterModel {
         data: &LevelMatrix,
         comparisons: &[FittedComparison],
         left: &RecordTable,
+        right: &RecordTable,
         pairs: &[CandidatePair],
     ) -> Result<Vec<f64>, ErError> {
-        let adjustments = self.term_frequency_adjustments(data, comparisons, left, pairs)?;
+        let adjustments = self.term_frequency_adjustments(data, comparisons, left, right, pairs)?;
         let weights = self.match_weights(data)?;
         Ok(weights
             .into_iter()
             .zip(adjustments)
             .map(|(weight, adjustment)| probability_from_weight(weight + adjustment))
             .collect())
+    }
+
+    /// Lists the trained and the adjusted weights of every adjusted level of `comparisons`,
+    /// with the `most_common` most frequent values of each: the term-frequency part of the
+    /// model's per-level report (its [`std::fmt::Display`] lists m, u and weight per level).
+    ///
+    /// # Errors
+    /// As [`Self::term_frequency_adjustments`], for a comparison that is not a column of the
+    /// model or has no `exact` level.
+    pub fn term_frequency_report(
+        &self,
+        comparisons: &[FittedComparison],
+        most_common: usize,
+    ) -> Result<Vec<TermFrequencyLevel>, ErError> {
+        let mut report = Vec::new();
+        for entry in self.adjusted_comparisons(comparisons)? {
+            let parameters = &self.comparisons[entry.column];
+            let levels = std::iter::once(entry.exact_level).chain(entry.near_level);
+            for level in levels {
+                let Some(trained) = parameters.levels.get(usize::from(level)) else {
+                    continue;
+                };
+                let values = entry
+                    .frequencies
+                    .most_common(most_common)
+                    .into_iter()
+                    .map(|(value, frequency)| ValueWeight {
+                        value: value.to_owned(),
+                        frequency,
+                        weight: trained.weight + entry.bits_at_frequency(frequency),
+                    })
+                    .collect();
+                report.push(TermFrequencyLevel {
+                    comparison: parameters.name.clone(),
+                    label: trained.label.clone(),
+                    trained_weight: trained.weight,
+                    max_weight: trained.weight + entry.bits_at_frequency(0.0),
+                    most_common: values,
+                });
+            }
+        }
+        Ok(report)
     }
 
     /// Finds the model column and the trained `u` of the `exact` level of every comparison
@@ -229,6 +354,13 @@ impl FellegiSunterModel {
                      adjustment applies to exact agreement",
                 ));
             };
+            let thresholds = comparison.comparison().thresholds.len();
+            // `Comparison::validate` rejects `near_exact` without a threshold at fit time.
+            let near_level = if config.near_exact && thresholds > 0 {
+                u8::try_from(thresholds).ok()
+            } else {
+                None
+            };
             adjusted.push(Adjusted {
                 comparison,
                 frequencies,
@@ -236,6 +368,7 @@ impl FellegiSunterModel {
                 column,
                 exact_level: u8::try_from(exact_level).unwrap_or(NULL_LEVEL),
                 u_exact: exact.u,
+                near_level,
             });
         }
         Ok(adjusted)
@@ -243,13 +376,36 @@ impl FellegiSunterModel {
 }
 
 impl Adjusted<'_> {
-    /// Adjustment in bits for a pair at the `exact` level, read from the left record's value
-    /// (the right one is the same after normalisation).
-    fn bits(&self, left: &RecordTable, pair: CandidatePair) -> f64 {
-        let Some(value) = self.comparison.left_value(left, pair) else {
+    /// Computes the adjustment in bits for a pair at `level`. At `exact` it uses the left
+    /// record's value (the right one is the same after normalisation), and at the near-exact
+    /// level the more frequent of the two values. It is 0 at any other level or for a
+    /// missing value.
+    fn bits(&self, level: u8, left: &RecordTable, right: &RecordTable, pair: CandidatePair) -> f64 {
+        let frequency = if level == self.exact_level {
+            let Some(value) = self.comparison.left_value(left, pair) else {
+                return 0.0;
+            };
+            self.frequencies.frequency(&normalize(value))
+        } else if Some(level) == self.near_level {
+            // NOTE: a pair that reaches this level through `swapped_with` is adjusted by its
+            // values of this attribute, not by the swapped values that put it there.
+            let (Some(a), Some(b)) = (
+                self.comparison.left_value(left, pair),
+                self.comparison.right_value(right, pair),
+            ) else {
+                return 0.0;
+            };
+            let a = self.frequencies.frequency(&normalize(a));
+            let b = self.frequencies.frequency(&normalize(b));
+            a.max(b)
+        } else {
             return 0.0;
         };
-        let frequency = self.frequencies.frequency(&normalize(value));
+        self.bits_at_frequency(frequency)
+    }
+
+    /// Adjustment in bits for a value of relative frequency `frequency`.
+    fn bits_at_frequency(&self, frequency: f64) -> f64 {
         let u_value = frequency.max(self.config.min_u);
         self.config.weight * (self.u_exact / u_value).log2()
     }

@@ -45,6 +45,15 @@ impl FittedComparison {
         left.value(pair.left as usize, self.left_index)
     }
 
+    /// Returns the right record's value of `pair`.
+    pub(crate) fn right_value<'a>(
+        &self,
+        right: &'a RecordTable,
+        pair: CandidatePair,
+    ) -> Option<&'a str> {
+        right.value(pair.right as usize, self.right_index)
+    }
+
     /// Name of the comparison: attribute and comparator, such as `title:jaro_winkler`.
     pub fn name(&self) -> String {
         format!(

@@ -371,8 +371,9 @@ pub struct Comparison {
     /// as full dates ([`parse_calendar_date`]) never reach it.
     #[serde(default)]
     pub day_month_swap: bool,
-    /// Term-frequency adjustment of the `exact` level ([`crate::er::term_frequency`]):
-    /// exact agreement on a rare value weighs more than on a common one. Off when absent.
+    /// Term-frequency adjustment of the `exact` level, and optionally of the highest
+    /// threshold level ([`crate::er::term_frequency`]): agreement on a rare value weighs
+    /// more than on a common one. Off when absent.
     #[serde(default)]
     pub term_frequency: Option<TermFrequencyConfig>,
 }
@@ -451,6 +452,17 @@ impl Comparison {
                     false,
                     "set exact_level to true or remove term_frequency, because the \
                      adjustment applies to the exact level",
+                ));
+            }
+            if term_frequency.near_exact && self.thresholds.is_empty() {
+                return Err(ErError::invalid_config(
+                    format!(
+                        "term_frequency near_exact of the comparison of '{}'",
+                        self.attribute
+                    ),
+                    true,
+                    "add a threshold or set near_exact to false, because the near-exact \
+                     level is the highest threshold level",
                 ));
             }
         }
