@@ -80,14 +80,8 @@ fn rare_value_weighs_more_than_common() {
         CandidatePair::new(6, 7),
         CandidatePair::new(8, 9),
     ];
-    let levels = LevelMatrix::compare(
-        std::slice::from_ref(&comparison),
-        &table,
-        &table,
-        &table,
-        &pairs,
-    )
-    .expect("compares");
+    let levels = LevelMatrix::compare(std::slice::from_ref(&comparison), &table, &table, &pairs)
+        .expect("compares");
     let model = model(0.4);
     let adjustments = model
         .term_frequency_adjustments(
@@ -149,14 +143,8 @@ fn floor_and_weight_bound_the_adjustment() {
         .fit(&rare, &rare)
         .expect("fits");
     let pairs = [CandidatePair::new(8, 10)];
-    let levels = LevelMatrix::compare(
-        std::slice::from_ref(&comparison),
-        &rare,
-        &rare,
-        &rare,
-        &pairs,
-    )
-    .expect("compares");
+    let levels = LevelMatrix::compare(std::slice::from_ref(&comparison), &rare, &rare, &pairs)
+        .expect("compares");
     let adjustments = model(0.4)
         .term_frequency_adjustments(
             &levels,
@@ -178,14 +166,8 @@ fn comparisons_without_adjustment_change_nothing() {
     let comparison = fitted(None);
     assert!(comparison.term_frequencies().is_none());
     let pairs = [CandidatePair::new(0, 1), CandidatePair::new(8, 9)];
-    let levels = LevelMatrix::compare(
-        std::slice::from_ref(&comparison),
-        &table,
-        &table,
-        &table,
-        &pairs,
-    )
-    .expect("compares");
+    let levels = LevelMatrix::compare(std::slice::from_ref(&comparison), &table, &table, &pairs)
+        .expect("compares");
     let adjustments = model(0.4)
         .term_frequency_adjustments(
             &levels,
@@ -231,14 +213,8 @@ fn invalid_settings_and_inputs_rejected() {
     // A model that lacks the adjusted comparison, as after joining it into another.
     let comparison = fitted(Some(TermFrequencyConfig::default()));
     let pairs = [CandidatePair::new(0, 1)];
-    let levels = LevelMatrix::compare(
-        std::slice::from_ref(&comparison),
-        &table,
-        &table,
-        &table,
-        &pairs,
-    )
-    .expect("compares");
+    let levels = LevelMatrix::compare(std::slice::from_ref(&comparison), &table, &table, &pairs)
+        .expect("compares");
     let mut renamed = model(0.4);
     renamed.comparisons[0].name = "household:joint".into();
     let err = renamed
