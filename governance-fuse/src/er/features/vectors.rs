@@ -185,7 +185,8 @@ mod tests {
         let a = unit(&[1.0, 2.0, 0.0, 3.0, 0.5, 0.0]);
         let b = unit(&[0.0, 1.0, 1.0, 3.0, 0.0, 2.0]);
         let vectors =
-            RecordVectors::project(&config, &[a.clone()], &[a.clone(), b.clone()]).expect("fits");
+            RecordVectors::project(&config, std::slice::from_ref(&a), &[a.clone(), b.clone()])
+                .expect("fits");
         let mut same = Vec::new();
         vectors.push(&mut same, 0, 0);
         assert_eq!(same.len(), 8);
