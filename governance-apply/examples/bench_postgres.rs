@@ -1,5 +1,5 @@
-//! What TLS costs the PostgreSQL sink: the same rows written with TLS off, with TLS, and with
-//! TLS and a client certificate.
+//! Benchmark of the TLS cost of the PostgreSQL sink: the same rows written with TLS off, with
+//! TLS, and with TLS and a client certificate.
 //!
 //! It starts a throwaway PostgreSQL cluster on a free port of 127.0.0.1 in a temporary folder,
 //! with `ssl = on`, a server certificate and a client certificate issued by an authority that

@@ -1,6 +1,6 @@
-//! [`PollAlertAnalyzer`]: wraps an analyzer and keeps an HTTP poll collector's alert
-//! active while its findings of chosen kinds keep coming, so that the poll rate rises
-//! during an early warning, anomaly or threshold alert and falls back after a quiet period.
+//! [`PollAlertAnalyzer`], a wrapper around an analyzer that keeps an HTTP poll collector's
+//! alert active while findings of chosen kinds keep coming. The poll rate therefore rises
+//! during an early warning, anomaly or threshold alert, and falls back after a quiet period.
 
 use std::time::Duration;
 
@@ -77,7 +77,7 @@ impl PollAlertConfig {
 /// An analyzer that passes its inner analyzer's findings on unchanged and keeps the alert
 /// of a [`PollControl`] active for the quiet period after each raising finding.
 ///
-/// The HTTP collector switches its interval when it sees the alert rise or clear, and
+/// The HTTP collector switches its interval when the alert is raised or cleared, and
 /// records each switch as a `poll_interval_changed` lineage event. This analyzer records a
 /// `poll_alert_raised` event when its findings raise an alert that was not active.
 ///

@@ -220,7 +220,7 @@ impl<C: Collector> ValidatingCollector<C> {
         Ok(())
     }
 
-    /// Remembers the issue's range. Returns false when the range was requested before.
+    /// Stores the issue's range and returns false when that range was already requested.
     fn remember(&mut self, issue: &SourceIssue) -> bool {
         let id = format!(
             "{:?}|{:?}|{:?}|{}|{}",
